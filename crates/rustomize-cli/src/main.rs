@@ -1,0 +1,2 @@
+//! The `rustomize` command.
+fn main() {}

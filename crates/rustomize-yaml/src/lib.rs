@@ -1,0 +1,17 @@
+//! YAML for rustomize: the data model ([`Value`]), the reader ([`parse_documents`])
+//! and the writer ([`write_document`]) whose output is byte-identical to what
+//! `kustomize build` prints.
+//!
+//! The pipeline of a document is: text → events (saphyr-parser) → [`Value`] typed
+//! the way kustomize's reader types scalars → transformers → [`write_document`],
+//! which reproduces the go-yaml v2 emitter that kustomize prints through (sorted
+//! keys, unindented sequences, 80-column folding, YAML 1.1-aware quoting).
+#![deny(missing_docs)]
+
+mod reader;
+mod value;
+mod writer;
+
+pub use reader::{parse_documents, ParseError, ParseLimits};
+pub use value::{Map, Value};
+pub use writer::{write_document, write_documents};

@@ -1,0 +1,123 @@
+//! The in-memory data model: a JSON-like tree of typed values.
+//!
+//! kustomize sends every resource through a JSON round trip before printing it, so
+//! the only information that survives is what JSON can hold: maps with string keys,
+//! sequences, strings, numbers, booleans and null. Modelling exactly that (and
+//! nothing more — no comments, anchors or styles) keeps the transformers simple and
+//! makes the writer's job a pure function of the data.
+
+use indexmap::IndexMap;
+
+/// A mapping with string keys. Insertion order is kept so that transformers that
+/// build maps are deterministic; the writer sorts keys the way kustomize does.
+pub type Map = IndexMap<String, Value>;
+
+/// One node of a YAML/JSON document, typed the way kustomize types it on reading.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Value {
+    /// `null`, `~`, or an empty plain scalar.
+    #[default]
+    Null,
+    /// `true` / `false` (YAML 1.2 spellings only; `yes`/`on` stay strings).
+    Bool(bool),
+    /// An integer that fits in `i64`.
+    Int(i64),
+    /// A non-negative integer above `i64::MAX` that still fits in `u64`.
+    Uint(u64),
+    /// Any other number. The writer reproduces Go's float formatting.
+    Float(f64),
+    /// A string (quoted in the source, or a plain scalar that is no other type).
+    String(String),
+    /// A sequence.
+    Seq(Vec<Value>),
+    /// A mapping.
+    Map(Map),
+}
+
+impl Value {
+    /// The string inside, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The map inside, if this is a mapping.
+    pub fn as_map(&self) -> Option<&Map> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The map inside, mutably, if this is a mapping.
+    pub fn as_map_mut(&mut self) -> Option<&mut Map> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The sequence inside, if this is a sequence.
+    pub fn as_seq(&self) -> Option<&Vec<Value>> {
+        match self {
+            Value::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The sequence inside, mutably, if this is a sequence.
+    pub fn as_seq_mut(&mut self) -> Option<&mut Vec<Value>> {
+        match self {
+            Value::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether this is `Null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// Looks up `key` if this is a mapping.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_map().and_then(|m| m.get(key))
+    }
+
+    /// Looks up `key` mutably if this is a mapping.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        self.as_map_mut().and_then(|m| m.get_mut(key))
+    }
+
+    /// A short name of the value's type, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) | Value::Uint(_) => "int",
+            Value::Float(_) => "float",
+            Value::String(_) => "string",
+            Value::Seq(_) => "sequence",
+            Value::Map(_) => "mapping",
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s)
+    }
+}
+
+impl From<Map> for Value {
+    fn from(m: Map) -> Self {
+        Value::Map(m)
+    }
+}
