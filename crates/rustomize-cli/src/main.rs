@@ -1,2 +1,87 @@
-//! The `rustomize` command.
-fn main() {}
+//! The `rustomize` command: a thin layer over the library. Parses flags, runs one
+//! build, prints the YAML (or writes it to `-o FILE`) and the warnings. Any error
+//! goes to stderr with exit code 1 and nothing on stdout.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "rustomize", version, about = "Build Kubernetes manifests from kustomizations, byte-for-byte like kustomize")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build a kustomization target from a directory.
+    Build {
+        /// Directory containing a kustomization file.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Write the output to this file instead of stdout.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// Whether files outside a kustomization's root may be loaded.
+        #[arg(long = "load-restrictor", value_enum, default_value = "LoadRestrictionsRootOnly")]
+        load_restrictor: Restrictor,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Restrictor {
+    #[value(name = "LoadRestrictionsRootOnly")]
+    RootOnly,
+    #[value(name = "LoadRestrictionsNone")]
+    None,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build {
+            dir,
+            output,
+            load_restrictor,
+        } => {
+            let options = rustomize::BuildOptions {
+                load_restrictor: match load_restrictor {
+                    Restrictor::RootOnly => rustomize::LoadRestrictor::RootOnly,
+                    Restrictor::None => rustomize::LoadRestrictor::None,
+                },
+                ..Default::default()
+            };
+            match rustomize::build(&dir, &options) {
+                Ok(build) => {
+                    let mut stderr = std::io::stderr().lock();
+                    for w in &build.warnings {
+                        let _ = writeln!(stderr, "{w}");
+                    }
+                    let yaml = build.to_yaml();
+                    let written = match output {
+                        Some(path) => std::fs::write(&path, yaml.as_bytes())
+                            .map_err(|e| format!("{}: {e}", path.display())),
+                        None => std::io::stdout()
+                            .lock()
+                            .write_all(yaml.as_bytes())
+                            .map_err(|e| format!("stdout: {e}")),
+                    };
+                    match written {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(e) => {
+                            eprintln!("Error: {e}");
+                            ExitCode::FAILURE
+                        }
+                    }
+                }
+                Err(e) => {
+                    eprintln!("Error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -1,24 +1,44 @@
 //! The reader: YAML text → [`Value`]s, typed the way kustomize types scalars.
+//!
+//! kustomize reads resources with go-yaml v3 and converts them to JSON, so a plain
+//! scalar's type follows v3's resolver: YAML 1.2 booleans and nulls only (`yes`,
+//! `on` stay strings), integers in any Go base-0 spelling (`0755` is octal,
+//! `0x1F`, `0b11`, `0o17`, underscores ignored), floats, and unquoted timestamps
+//! (which JSON turns into RFC 3339 strings). Quoted and block scalars are always
+//! strings. Anchors are expanded and `<<` merge keys applied, so the model holds
+//! plain data only.
+//!
+//! The event stream comes from `saphyr-parser` (a maintained YAML 1.2 parser; see
+//! `docs/decisions.md`); building the tree is ours, with explicit limits on nesting
+//! depth, alias expansion and input size.
 
-use crate::Value;
+use std::borrow::Cow;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
+
+use crate::{Map, Value};
 
 /// Limits that keep hostile input from exhausting memory or the stack.
 #[derive(Clone, Debug)]
 pub struct ParseLimits {
     /// Maximum nesting depth of collections.
     pub max_depth: usize,
-    /// Maximum number of nodes produced by alias expansion in one document.
+    /// Maximum number of nodes that alias expansion may copy in one stream.
     pub max_alias_nodes: usize,
     /// Maximum size of one input text in bytes.
     pub max_bytes: usize,
+    /// Reject keys that are not strings (`80:`, `true:`) in nested mappings, as
+    /// kustomize's JSON conversion of a resource does.
+    pub reject_non_string_keys: bool,
 }
 
 impl Default for ParseLimits {
     fn default() -> Self {
         ParseLimits {
-            max_depth: 256,
+            max_depth: 200,
             max_alias_nodes: 1_000_000,
             max_bytes: 64 * 1024 * 1024,
+            reject_non_string_keys: false,
         }
     }
 }
@@ -31,8 +51,601 @@ pub struct ParseError {
     pub message: String,
 }
 
+impl ParseError {
+    fn new(message: impl Into<String>) -> Self {
+        ParseError {
+            message: message.into(),
+        }
+    }
+}
+
 /// Parses every document of a YAML stream. Empty documents come back as `Value::Null`.
 pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, ParseError> {
-    let _ = (text, limits);
-    todo!()
+    if text.len() > limits.max_bytes {
+        return Err(ParseError::new(format!(
+            "document of {} bytes exceeds the limit of {} bytes",
+            text.len(),
+            limits.max_bytes
+        )));
+    }
+    let mut builder = Builder {
+        limits,
+        stack: Vec::new(),
+        anchors: Vec::new(),
+        alias_budget: limits.max_alias_nodes,
+        docs: Vec::new(),
+    };
+    for item in Parser::new_from_str(text) {
+        let (event, span) = item.map_err(|e| ParseError::new(e.to_string()))?;
+        builder
+            .event(event)
+            .map_err(|m| ParseError::new(format!("line {}: {m}", span.start.line())))?;
+    }
+    Ok(builder.docs)
+}
+
+/// A collection under construction.
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+    },
+    Map {
+        map: Map,
+        key: Option<Key>,
+        anchor: usize,
+        /// Values of `<<` keys, applied when the mapping ends.
+        merges: Vec<Value>,
+    },
+}
+
+/// A mapping key: its text, and whether it is the merge key `<<`.
+struct Key {
+    text: String,
+    merge: bool,
+    /// A plain key that resolves to a number, boolean or null.
+    non_string: bool,
+}
+
+struct Builder<'l> {
+    limits: &'l ParseLimits,
+    stack: Vec<Frame>,
+    /// Anchored values by anchor id, with their node counts (for the alias budget).
+    anchors: Vec<Option<(Value, usize)>>,
+    alias_budget: usize,
+    docs: Vec<Value>,
+}
+
+impl Builder<'_> {
+    fn event(&mut self, event: Event<'_>) -> Result<(), String> {
+        match event {
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
+            Event::DocumentStart(_) => {
+                self.anchors.clear();
+                Ok(())
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
+                    let plain = style == ScalarStyle::Plain && tag.is_none();
+                    let merge = plain && text == "<<";
+                    let non_string =
+                        plain && !merge && !matches!(resolve_plain(Cow::Borrowed(&text)), Value::String(_));
+                    let text = key_text(text, style, tag.as_deref())?;
+                    *key = Some(Key {
+                        text,
+                        merge,
+                        non_string,
+                    });
+                    if anchor > 0 {
+                        self.remember(anchor, Value::String(String::new()));
+                    }
+                    return Ok(());
+                }
+                let value = scalar_value(text, style, tag.as_deref())?;
+                if anchor > 0 {
+                    self.remember(anchor, value.clone());
+                }
+                self.push(value)
+            }
+            Event::Alias(id) => {
+                let (value, size) = match self.anchors.get(id) {
+                    Some(Some((v, size))) => (v, *size),
+                    _ => return Err(format!("unknown anchor {id}")),
+                };
+                if size > self.alias_budget {
+                    return Err(format!(
+                        "alias expansion exceeds the limit of {} nodes",
+                        self.limits.max_alias_nodes
+                    ));
+                }
+                self.alias_budget -= size;
+                let value = value.clone();
+                if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
+                    *key = Some(Key {
+                        non_string: !matches!(value, Value::String(_)),
+                        text: scalar_key_of(&value)?,
+                        merge: false,
+                    });
+                    return Ok(());
+                }
+                self.push(value)
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.enter()?;
+                self.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    anchor,
+                });
+                Ok(())
+            }
+            Event::MappingStart(anchor, _) => {
+                self.enter()?;
+                self.stack.push(Frame::Map {
+                    map: Map::new(),
+                    key: None,
+                    anchor,
+                    merges: Vec::new(),
+                });
+                Ok(())
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (value, anchor) = match self.stack.pop() {
+                    Some(Frame::Seq { items, anchor }) => (Value::Seq(items), anchor),
+                    Some(Frame::Map {
+                        mut map,
+                        anchor,
+                        merges,
+                        ..
+                    }) => {
+                        apply_merges(&mut map, merges)?;
+                        (Value::Map(map), anchor)
+                    }
+                    None => return Err("unbalanced collection end".into()),
+                };
+                if anchor > 0 {
+                    self.remember(anchor, value.clone());
+                }
+                self.push(value)
+            }
+        }
+    }
+
+    fn enter(&mut self) -> Result<(), String> {
+        if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
+            return Err("a mapping or sequence used as a mapping key is not supported".into());
+        }
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(format!(
+                "nesting deeper than the limit of {} levels",
+                self.limits.max_depth
+            ));
+        }
+        Ok(())
+    }
+
+    fn remember(&mut self, anchor: usize, value: Value) {
+        if self.anchors.len() <= anchor {
+            self.anchors.resize(anchor + 1, None);
+        }
+        let size = node_count(&value);
+        if let Some(slot) = self.anchors.get_mut(anchor) {
+            *slot = Some((value, size));
+        }
+    }
+
+    fn push(&mut self, value: Value) -> Result<(), String> {
+        let nested = self.stack.len() > 1;
+        let reject = self.limits.reject_non_string_keys;
+        match self.stack.last_mut() {
+            None => {
+                self.docs.push(value);
+                Ok(())
+            }
+            Some(Frame::Seq { items, .. }) => {
+                items.push(value);
+                Ok(())
+            }
+            Some(Frame::Map {
+                map, key, merges, ..
+            }) => {
+                let Some(key) = key.take() else {
+                    return Err("internal: value without key".into());
+                };
+                if key.merge {
+                    merges.push(value);
+                    return Ok(());
+                }
+                if key.non_string && nested && reject {
+                    return Err(format!(
+                        "mapping key {:?} is not a string (json: unsupported type)",
+                        key.text
+                    ));
+                }
+                if map.contains_key(&key.text) {
+                    return Err(format!("mapping key {:?} already defined", key.text));
+                }
+                map.insert(key.text, value);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Applies `<<` merge values: keys already present win, earlier merges win over later ones.
+fn apply_merges(map: &mut Map, merges: Vec<Value>) -> Result<(), String> {
+    for merge in merges {
+        let sources = match merge {
+            Value::Map(m) => vec![m],
+            Value::Seq(items) => {
+                let mut maps = Vec::with_capacity(items.len());
+                for item in items {
+                    match item {
+                        Value::Map(m) => maps.push(m),
+                        _ => return Err("map merge requires a mapping or a list of mappings".into()),
+                    }
+                }
+                maps
+            }
+            _ => return Err("map merge requires a mapping or a list of mappings".into()),
+        };
+        for source in sources {
+            for (k, v) in source {
+                map.entry(k).or_insert(v);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn node_count(value: &Value) -> usize {
+    match value {
+        Value::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
+        Value::Map(map) => 1 + map.values().map(node_count).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// The text of a mapping key: keys are strings in kustomize's JSON view of a resource.
+fn key_text(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Result<String, String> {
+    if style == ScalarStyle::Plain && tag.is_none() && matches!(&*text, "~" | "null" | "Null" | "NULL") {
+        return Ok(String::new());
+    }
+    Ok(text.into_owned())
+}
+
+fn scalar_key_of(value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Null => Ok(String::new()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Int(i) => Ok(i.to_string()),
+        Value::Uint(u) => Ok(u.to_string()),
+        Value::Float(f) => Ok(f.to_string()),
+        Value::Seq(_) | Value::Map(_) => {
+            Err("a mapping or sequence used as a mapping key is not supported".into())
+        }
+    }
+}
+
+/// Types one scalar the way kustomize (go-yaml v3) does.
+fn scalar_value(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+    if let Some(tag) = tag {
+        if tag.is_yaml_core_schema() {
+            return core_tagged(text, &tag.suffix);
+        }
+        // Custom tags (`!Ref`, ...) leave the text as a string.
+        return Ok(Value::String(text.into_owned()));
+    }
+    if style != ScalarStyle::Plain {
+        return Ok(Value::String(text.into_owned()));
+    }
+    Ok(resolve_plain(text))
+}
+
+/// A scalar with an explicit `!!type` tag.
+fn core_tagged(text: Cow<'_, str>, suffix: &str) -> Result<Value, String> {
+    match suffix {
+        "str" => Ok(Value::String(text.into_owned())),
+        "binary" => decode_base64(&text)
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .map(Value::String)
+            .ok_or_else(|| format!("cannot decode !!binary value {text:?}")),
+        "null" => Ok(Value::Null),
+        "bool" | "int" | "float" | "timestamp" => {
+            let value = resolve_plain(text);
+            let ok = matches!(
+                (suffix, &value),
+                ("bool", Value::Bool(_))
+                    | ("int", Value::Int(_) | Value::Uint(_))
+                    | ("float", Value::Float(_) | Value::Int(_) | Value::Uint(_))
+                    | ("timestamp", Value::String(_))
+            );
+            if ok {
+                Ok(value)
+            } else {
+                Err(format!("cannot decode value as !!{suffix}"))
+            }
+        }
+        _ => Ok(Value::String(text.into_owned())),
+    }
+}
+
+/// Resolves an untagged plain scalar.
+pub(crate) fn resolve_plain(text: Cow<'_, str>) -> Value {
+    let s: &str = &text;
+    let Some(&first) = s.as_bytes().first() else {
+        return Value::Null;
+    };
+    match first {
+        b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'y' | b'Y' | b'o' | b'O' => match s {
+            "~" | "null" | "Null" | "NULL" => Value::Null,
+            "true" | "True" | "TRUE" => Value::Bool(true),
+            "false" | "False" | "FALSE" => Value::Bool(false),
+            _ => Value::String(text.into_owned()),
+        },
+        b'.' => match s {
+            ".inf" | ".Inf" | ".INF" => Value::Float(f64::INFINITY),
+            ".nan" | ".NaN" | ".NAN" => Value::Float(f64::NAN),
+            _ => match parse_go_float(s) {
+                Some(f) => Value::Float(f),
+                None => Value::String(text.into_owned()),
+            },
+        },
+        b'+' | b'-' | b'0'..=b'9' => match s {
+            "+.inf" | "+.Inf" | "+.INF" => Value::Float(f64::INFINITY),
+            "-.inf" | "-.Inf" | "-.INF" => Value::Float(f64::NEG_INFINITY),
+            _ => resolve_number(s).unwrap_or_else(|| Value::String(text.into_owned())),
+        },
+        _ => Value::String(text.into_owned()),
+    }
+}
+
+fn resolve_number(s: &str) -> Option<Value> {
+    if let Some(ts) = timestamp(s) {
+        return Some(Value::String(ts));
+    }
+    let plain: Cow<'_, str> = if s.contains('_') {
+        Cow::Owned(s.replace('_', ""))
+    } else {
+        Cow::Borrowed(s)
+    };
+    let p: &str = &plain;
+    if let Some(v) = parse_go_int(p) {
+        return Some(v);
+    }
+    if is_yaml_float(p) {
+        if let Some(f) = parse_go_float(p) {
+            return Some(Value::Float(f));
+        }
+    }
+    None
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` then `ParseUint(s, 0, 64)`.
+fn parse_go_int(s: &str) -> Option<Value> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, s.get(1..)?),
+        b'+' => (false, s.get(1..)?),
+        _ => (false, s),
+    };
+    let (radix, digits) = if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        (16, r)
+    } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+        (2, r)
+    } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+        (8, r)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (8, body.get(1..)?)
+    } else {
+        (10, body)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u64::from_str_radix(digits, radix).ok()?;
+    if neg {
+        if magnitude <= i64::MAX as u64 + 1 {
+            Some(Value::Int((magnitude as i128).wrapping_neg() as i64))
+        } else {
+            None
+        }
+    } else if magnitude <= i64::MAX as u64 {
+        Some(Value::Int(magnitude as i64))
+    } else {
+        Some(Value::Uint(magnitude))
+    }
+}
+
+/// go-yaml v3's float pattern: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn is_yaml_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if matches!(b.first(), Some(b'-' | b'+')) {
+        i = 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Go's `strconv.ParseFloat(s, 64)` for the decimal spellings YAML allows.
+fn parse_go_float(s: &str) -> Option<f64> {
+    if !is_yaml_float(s) {
+        return None;
+    }
+    s.parse::<f64>().ok()
+}
+
+/// An unquoted timestamp, as the RFC 3339 string Go's JSON encoder gives for it.
+/// Only the date-only and `T`/space-separated UTC forms are handled.
+fn timestamp(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    if b.len() < 8 || !b.iter().take(4).all(u8::is_ascii_digit) || b.get(4) != Some(&b'-') {
+        return None;
+    }
+    let (date, time) = match s.find(['T', 't', ' ']) {
+        Some(i) => (s.get(..i)?, Some(s.get(i + 1..)?)),
+        None => (s, None),
+    };
+    let mut parts = date.split('-');
+    let year: u32 = parts.next()?.parse().ok()?;
+    let month: u32 = short_num(parts.next()?)?;
+    let day: u32 = short_num(parts.next()?)?;
+    if parts.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let Some(time) = time else {
+        return Some(format!("{year:04}-{month:02}-{day:02}T00:00:00Z"));
+    };
+    let time = time.strip_suffix('Z').or_else(|| time.strip_suffix('z')).unwrap_or(time);
+    let (hms, frac) = match time.split_once('.') {
+        Some((h, f)) => (h, Some(f)),
+        None => (time, None),
+    };
+    let mut t = hms.split(':');
+    let h: u32 = short_num(t.next()?)?;
+    let m: u32 = short_num(t.next()?)?;
+    let sec: u32 = short_num(t.next()?)?;
+    if t.next().is_some() || h > 23 || m > 59 || sec > 59 {
+        return None;
+    }
+    let frac = match frac {
+        Some(f) if !f.is_empty() && f.len() <= 9 && f.bytes().all(|c| c.is_ascii_digit()) => {
+            let trimmed = f.trim_end_matches('0');
+            if trimmed.is_empty() {
+                String::new()
+            } else {
+                format!(".{trimmed}")
+            }
+        }
+        Some(_) => return None,
+        None => String::new(),
+    };
+    Some(format!(
+        "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{sec:02}{frac}Z"
+    ))
+}
+
+fn short_num(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 2 || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' | b' ' | b'\n' | b'\r' | b'\t' => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn one(text: &str) -> Value {
+        let docs = parse_documents(&format!("k: {text}\n"), &ParseLimits::default()).unwrap();
+        docs[0].get("k").unwrap().clone()
+    }
+
+    #[test]
+    fn scalars_are_typed_like_go_yaml_v3() {
+        assert_eq!(one("yes"), Value::from("yes"));
+        assert_eq!(one("on"), Value::from("on"));
+        assert_eq!(one("true"), Value::Bool(true));
+        assert_eq!(one("~"), Value::Null);
+        assert_eq!(one(""), Value::Null);
+        assert_eq!(one("0755"), Value::Int(493));
+        assert_eq!(one("0x1F"), Value::Int(31));
+        assert_eq!(one("1_000"), Value::Int(1000));
+        assert_eq!(one("08"), Value::Float(8.0));
+        assert_eq!(one("1.5e3"), Value::Float(1500.0));
+        assert_eq!(one("-0"), Value::Int(0));
+        assert_eq!(one("12345678901234567890"), Value::Uint(12345678901234567890));
+        assert_eq!(one("2020-01-01"), Value::from("2020-01-01T00:00:00Z"));
+        assert_eq!(one("'0755'"), Value::from("0755"));
+        assert_eq!(one("!!binary aGVsbG8="), Value::from("hello"));
+        assert_eq!(one("1.2.3"), Value::from("1.2.3"));
+        assert_eq!(one("v1"), Value::from("v1"));
+    }
+
+    #[test]
+    fn anchors_and_merges_are_expanded() {
+        let docs = parse_documents(
+            "a: &x {p: 1, q: 2}\nb:\n  <<: *x\n  q: 3\nc: *x\n",
+            &ParseLimits::default(),
+        )
+        .unwrap();
+        let b = docs[0].get("b").unwrap();
+        assert_eq!(b.get("p"), Some(&Value::Int(1)));
+        assert_eq!(b.get("q"), Some(&Value::Int(3)));
+        assert_eq!(docs[0].get("c"), docs[0].get("a"));
+    }
+
+    #[test]
+    fn alias_bombs_are_stopped() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let err = parse_documents(&text, &ParseLimits::default()).unwrap_err();
+        assert!(err.message.contains("alias expansion"), "{err}");
+    }
+
+    #[test]
+    fn deep_nesting_is_stopped() {
+        let text = "[".repeat(10_000);
+        assert!(parse_documents(&text, &ParseLimits::default()).is_err());
+    }
 }

@@ -1,0 +1,93 @@
+//! The library's error type: one variant per cause, each rendering as one line that
+//! names the file (or directory) involved.
+
+use std::path::PathBuf;
+
+/// Why a build failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or directory could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path that failed.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A YAML file is malformed.
+    #[error("{path}: invalid YAML: {message}")]
+    Yaml {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// A kustomization file is invalid (unknown field, wrong type, ...).
+    #[error("{path}: invalid Kustomization: {message}")]
+    Kustomization {
+        /// The kustomization file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A directory has no kustomization file.
+    #[error("unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{}'", .0.display())]
+    MissingKustomization(PathBuf),
+    /// A directory has more than one kustomization file.
+    #[error("found multiple kustomization files under: {}", .0.display())]
+    MultipleKustomizations(PathBuf),
+    /// A resource document is not a valid Kubernetes object.
+    #[error("{path}: {message}")]
+    Resource {
+        /// The file the resource came from.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A path escapes the kustomization root while the load restrictor forbids it.
+    #[error("security; file '{}' is not in or below '{}'", .path.display(), .root.display())]
+    OutsideRoot {
+        /// The offending path (symlinks resolved).
+        path: PathBuf,
+        /// The root it had to stay in.
+        root: PathBuf,
+    },
+    /// Kustomizations include each other in a cycle.
+    #[error("cycle detected: '{}' includes itself", .0.display())]
+    Cycle(PathBuf),
+    /// A resource path is neither a file nor a directory.
+    #[error("{kustomization}: resource '{entry}': no such file or directory")]
+    MissingResource {
+        /// The kustomization naming the entry.
+        kustomization: PathBuf,
+        /// The entry as written.
+        entry: String,
+    },
+    /// A remote resource (URL or git repository) was named.
+    #[error("{kustomization}: '{entry}': remote resources are not supported yet")]
+    Remote {
+        /// The kustomization naming the entry.
+        kustomization: PathBuf,
+        /// The entry as written.
+        entry: String,
+    },
+    /// Two resources share an id.
+    #[error("{path}: may not add resource with an already registered id: {id}")]
+    DuplicateId {
+        /// The kustomization (or file) whose resources collided.
+        path: PathBuf,
+        /// The id.
+        id: String,
+    },
+    /// A transformer could not be applied.
+    #[error("{path}: {message}")]
+    Transform {
+        /// The kustomization that configured it.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// A build produced a value JSON cannot hold (kustomize fails the same way).
+    #[error("json: unsupported value: {0}")]
+    UnsupportedValue(String),
+}

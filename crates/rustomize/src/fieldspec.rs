@@ -1,0 +1,184 @@
+//! Field specs: *which* fields of *which* kinds a transformer touches, and the one
+//! walker that visits them.
+//!
+//! A field spec names a group/version/kind selector (empty parts match anything)
+//! and a slash-separated path such as `spec/template/metadata/labels`. Sequences on
+//! the way are entered element by element without consuming a path segment (a
+//! trailing `[]` on a segment only says "this is a list"), so
+//! `spec/containers/env/name` reaches every env var of every container. With
+//! `create`, missing (or null) mappings along the path are created. The tables
+//! themselves live in [`crate::fieldspecs`].
+
+use rustomize_yaml::{Map, Value};
+
+use crate::resource::Gvk;
+
+/// One field spec: a kind selector, a path, and whether to create missing fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// Group to match (empty matches any).
+    pub group: String,
+    /// Version to match (empty matches any).
+    pub version: String,
+    /// Kind to match (empty matches any).
+    pub kind: String,
+    /// Slash-separated path.
+    pub path: String,
+    /// Whether missing fields along the path are created.
+    pub create: bool,
+}
+
+impl FieldSpec {
+    /// A spec from static table data.
+    pub fn new(group: &str, version: &str, kind: &str, path: &str, create: bool) -> Self {
+        FieldSpec {
+            group: group.to_owned(),
+            version: version.to_owned(),
+            kind: kind.to_owned(),
+            path: path.to_owned(),
+            create,
+        }
+    }
+
+    /// Whether this spec applies to resources of `gvk`.
+    pub fn selects(&self, gvk: &Gvk) -> bool {
+        (self.group.is_empty() || self.group == gvk.group)
+            && (self.version.is_empty() || self.version == gvk.version)
+            && (self.kind.is_empty() || self.kind == gvk.kind)
+    }
+}
+
+/// Merges specs into a list without duplicates (same selector and path), the way
+/// kustomize merges field-spec tables.
+pub fn merge_into(list: &mut Vec<FieldSpec>, more: &[FieldSpec]) {
+    for spec in more {
+        let same = list.iter().any(|s| {
+            s.group == spec.group
+                && s.version == spec.version
+                && s.kind == spec.kind
+                && s.path == spec.path
+        });
+        if !same {
+            list.push(spec.clone());
+        }
+    }
+}
+
+/// What kind of node to create at the end of a path when `create` is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leaf {
+    /// A mapping (labels, annotations).
+    Map,
+    /// A string (names, namespaces).
+    Scalar,
+}
+
+impl Leaf {
+    fn empty(self) -> Value {
+        match self {
+            Leaf::Map => Value::Map(Map::new()),
+            Leaf::Scalar => Value::String(String::new()),
+        }
+    }
+}
+
+/// Splits a field-spec path on `/`, keeping `/` inside `[...]` (as in
+/// `[name=a/b]`) and after a backslash (`a\\/b` is one key, `a/b`).
+pub fn split_path(path: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'/') => {
+                current.push('/');
+                chars.next();
+            }
+            '[' => {
+                depth += 1;
+                current.push(c);
+            }
+            ']' => {
+                depth = depth.saturating_sub(1);
+                current.push(c);
+            }
+            '/' if depth == 0 => parts.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    parts.push(current);
+    parts
+}
+
+/// Calls `set` on every node `spec` reaches in `object` (the caller checked the kind).
+pub fn visit(
+    object: &mut Map,
+    spec: &FieldSpec,
+    leaf: Leaf,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), String> {
+    let segments = split_path(&spec.path);
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    walk_map(object, &segments, spec.create, leaf, set)
+}
+
+fn walk(
+    node: &mut Value,
+    path: &[&str],
+    create: bool,
+    leaf: Leaf,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), String> {
+    if path.is_empty() {
+        return set(node);
+    }
+    match node {
+        Value::Null => Ok(()),
+        Value::Seq(items) => {
+            for item in items {
+                walk(item, path, create, leaf, set)?;
+            }
+            Ok(())
+        }
+        Value::Map(map) => walk_map(map, path, create, leaf, set),
+        _ => Err(format!(
+            "expected sequence or mapping node at '{}'",
+            path.join("/")
+        )),
+    }
+}
+
+fn walk_map(
+    map: &mut Map,
+    path: &[&str],
+    create: bool,
+    leaf: Leaf,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), String> {
+    let Some((segment, rest)) = path.split_first() else {
+        return Ok(());
+    };
+    let (name, is_seq) = match segment.strip_suffix("[]") {
+        Some(n) => (n, true),
+        None => (*segment, false),
+    };
+    if name.is_empty() {
+        return Err("cannot set or create an empty field name".to_owned());
+    }
+    if create && !is_seq {
+        let kind = if rest.is_empty() { leaf } else { Leaf::Map };
+        let field = map
+            .entry(name.to_owned())
+            .or_insert_with(|| kind.empty());
+        if field.is_null() {
+            *field = kind.empty();
+        }
+        walk(field, rest, create, leaf, set)
+    } else {
+        match map.get_mut(name) {
+            Some(field) => walk(field, rest, create, leaf, set),
+            None => Ok(()),
+        }
+    }
+}

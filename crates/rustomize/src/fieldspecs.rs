@@ -1,0 +1,128 @@
+//! The built-in field-spec tables: which fields each transformer touches by default.
+//!
+//! Data only. Each row is `(group, version, kind, path, create)`; empty selector
+//! parts match anything. The facts mirror kustomize's defaults (its
+//! `builtinpluginconsts` tables), written out here as our own table.
+
+use crate::fieldspec::FieldSpec;
+
+type Row = (&'static str, &'static str, &'static str, &'static str, bool);
+
+/// Labels on object metadata and on the pod/job templates workloads stamp out.
+const METADATA_LABELS: &[Row] = &[
+    ("", "", "", "metadata/labels", true),
+    ("", "v1", "ReplicationController", "spec/template/metadata/labels", true),
+    ("", "", "Deployment", "spec/template/metadata/labels", true),
+    ("", "", "ReplicaSet", "spec/template/metadata/labels", true),
+    ("", "", "DaemonSet", "spec/template/metadata/labels", true),
+    ("apps", "", "StatefulSet", "spec/template/metadata/labels", true),
+    ("apps", "", "StatefulSet", "spec/volumeClaimTemplates[]/metadata/labels", true),
+    ("batch", "", "Job", "spec/template/metadata/labels", true),
+    ("batch", "", "CronJob", "spec/jobTemplate/metadata/labels", true),
+    ("batch", "", "CronJob", "spec/jobTemplate/spec/template/metadata/labels", true),
+];
+
+const AFFINITY_PATHS: &[&str] = &[
+    "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+    "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+    "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+    "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+    "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels",
+];
+
+/// Selectors that `commonLabels` (and `labels` with `includeSelectors`) also edit.
+const SELECTOR_LABELS: &[Row] = &[
+    ("", "v1", "Service", "spec/selector", true),
+    ("", "v1", "ReplicationController", "spec/selector", true),
+    ("", "", "Deployment", "spec/selector/matchLabels", true),
+    ("", "", "ReplicaSet", "spec/selector/matchLabels", true),
+    ("", "", "DaemonSet", "spec/selector/matchLabels", true),
+    ("apps", "", "StatefulSet", "spec/selector/matchLabels", true),
+    ("batch", "", "Job", "spec/selector/matchLabels", false),
+    ("batch", "", "CronJob", "spec/jobTemplate/spec/selector/matchLabels", false),
+    ("policy", "", "PodDisruptionBudget", "spec/selector/matchLabels", false),
+    ("networking.k8s.io", "", "NetworkPolicy", "spec/podSelector/matchLabels", false),
+    ("networking.k8s.io", "", "NetworkPolicy", "spec/ingress/from/podSelector/matchLabels", false),
+    ("networking.k8s.io", "", "NetworkPolicy", "spec/egress/to/podSelector/matchLabels", false),
+];
+
+/// Annotations on object metadata and on workload templates.
+const ANNOTATIONS: &[Row] = &[
+    ("", "", "", "metadata/annotations", true),
+    ("", "v1", "ReplicationController", "spec/template/metadata/annotations", true),
+    ("", "", "Deployment", "spec/template/metadata/annotations", true),
+    ("", "", "ReplicaSet", "spec/template/metadata/annotations", true),
+    ("", "", "DaemonSet", "spec/template/metadata/annotations", true),
+    ("", "", "StatefulSet", "spec/template/metadata/annotations", true),
+    ("batch", "", "Job", "spec/template/metadata/annotations", true),
+    ("batch", "", "CronJob", "spec/jobTemplate/metadata/annotations", true),
+    ("batch", "", "CronJob", "spec/jobTemplate/spec/template/metadata/annotations", true),
+];
+
+/// Namespace fields beyond `metadata/namespace` (which the namespace transformer
+/// handles itself, honouring cluster scope).
+const NAMESPACE: &[Row] = &[
+    ("", "", "Namespace", "metadata/name", true),
+    ("apiregistration.k8s.io", "", "APIService", "spec/service/namespace", true),
+    (
+        "apiextensions.k8s.io",
+        "",
+        "CustomResourceDefinition",
+        "spec/conversion/webhook/clientConfig/service/namespace",
+        false,
+    ),
+];
+
+/// Name fields that `namePrefix` / `nameSuffix` change.
+const NAME: &[Row] = &[("", "", "", "metadata/name", false)];
+
+fn rows(table: &[Row]) -> impl Iterator<Item = FieldSpec> + '_ {
+    table
+        .iter()
+        .map(|&(g, v, k, p, c)| FieldSpec::new(g, v, k, p, c))
+}
+
+/// The default field-spec tables of one build (user `configurations:` extend them).
+#[derive(Clone, Debug)]
+pub struct FieldSpecTables {
+    /// `commonLabels`, and `labels` with `includeSelectors`.
+    pub common_labels: Vec<FieldSpec>,
+    /// `labels` with `includeTemplates`.
+    pub template_labels: Vec<FieldSpec>,
+    /// Extra specs for every `labels` entry (from `configurations:`).
+    pub labels: Vec<FieldSpec>,
+    /// `commonAnnotations`.
+    pub common_annotations: Vec<FieldSpec>,
+    /// `namespace`.
+    pub namespace: Vec<FieldSpec>,
+    /// `namePrefix`.
+    pub name_prefix: Vec<FieldSpec>,
+    /// `nameSuffix`.
+    pub name_suffix: Vec<FieldSpec>,
+}
+
+impl Default for FieldSpecTables {
+    fn default() -> Self {
+        let mut common_labels: Vec<FieldSpec> = rows(SELECTOR_LABELS).collect();
+        for kind in ["Deployment", "StatefulSet"] {
+            let at = common_labels
+                .iter()
+                .position(|s| s.kind == kind)
+                .map_or(common_labels.len(), |i| i + 1);
+            let extra = AFFINITY_PATHS
+                .iter()
+                .map(|p| FieldSpec::new("apps", "", kind, p, false));
+            common_labels.splice(at..at, extra);
+        }
+        common_labels.extend(rows(METADATA_LABELS));
+        FieldSpecTables {
+            common_labels,
+            template_labels: rows(METADATA_LABELS).collect(),
+            labels: Vec::new(),
+            common_annotations: rows(ANNOTATIONS).collect(),
+            namespace: rows(NAMESPACE).collect(),
+            name_prefix: rows(NAME).collect(),
+            name_suffix: rows(NAME).collect(),
+        }
+    }
+}

@@ -1,0 +1,448 @@
+//! The kustomization file: parsed into a typed [`Kustomization`], strictly.
+//!
+//! kustomize decodes this file with Go's JSON rules: field names match
+//! case-insensitively, unknown fields are an error, and a value of the wrong type
+//! is an error. Fields this version of rustomize cannot honour yet are rejected
+//! with a clear message rather than silently ignored, so a build never prints
+//! output that differs from kustomize's.
+
+use std::path::{Path, PathBuf};
+
+use rustomize_yaml::{Map, Value};
+
+use crate::error::Error;
+use crate::fieldspec::FieldSpec;
+
+/// Every top-level field kustomize knows, in its own spelling.
+const KNOWN_FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "openapi",
+    "namePrefix",
+    "nameSuffix",
+    "namespace",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "patches",
+    "images",
+    "imageTags",
+    "replacements",
+    "replicas",
+    "vars",
+    "sortOptions",
+    "resources",
+    "components",
+    "crds",
+    "bases",
+    "configMapGenerator",
+    "secretGenerator",
+    "helmGlobals",
+    "helmCharts",
+    "helmChartInflationGenerator",
+    "generatorOptions",
+    "configurations",
+    "generators",
+    "transformers",
+    "validators",
+    "buildMetadata",
+];
+
+/// Fields kustomize knows that rustomize does not implement yet.
+const NOT_YET: &[&str] = &[
+    "openapi",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "patches",
+    "images",
+    "imageTags",
+    "replacements",
+    "replicas",
+    "vars",
+    "crds",
+    "configMapGenerator",
+    "secretGenerator",
+    "helmGlobals",
+    "helmCharts",
+    "helmChartInflationGenerator",
+    "configurations",
+    "generators",
+    "transformers",
+    "validators",
+];
+
+/// One entry of `labels:`.
+#[derive(Clone, Debug, Default)]
+pub struct LabelEntry {
+    /// The labels to add.
+    pub pairs: Vec<(String, String)>,
+    /// Also edit selectors (and templates).
+    pub include_selectors: bool,
+    /// Also edit pod/job templates.
+    pub include_templates: bool,
+    /// Extra fields to edit.
+    pub fields: Vec<FieldSpec>,
+}
+
+/// `sortOptions:`.
+#[derive(Clone, Debug)]
+pub enum SortOrder {
+    /// Keep the order resources were accumulated in.
+    Fifo,
+    /// kustomize's legacy kind order, with the given first/last kinds.
+    Legacy {
+        /// Kinds that go first, in order.
+        first: Vec<String>,
+        /// Kinds that go last, in order.
+        last: Vec<String>,
+    },
+}
+
+/// A parsed kustomization file.
+#[derive(Clone, Debug, Default)]
+pub struct Kustomization {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// `Kustomization` or `Component`.
+    pub kind: String,
+    /// `resources` followed by legacy `bases`.
+    pub resources: Vec<String>,
+    /// `components`.
+    pub components: Vec<String>,
+    /// `namespace`.
+    pub namespace: String,
+    /// `namePrefix`.
+    pub name_prefix: String,
+    /// `nameSuffix`.
+    pub name_suffix: String,
+    /// `commonLabels`.
+    pub common_labels: Vec<(String, String)>,
+    /// `labels`.
+    pub labels: Vec<LabelEntry>,
+    /// `commonAnnotations`.
+    pub common_annotations: Vec<(String, String)>,
+    /// `sortOptions` (None if absent).
+    pub sort_order: Option<SortOrder>,
+    /// Deprecation warnings kustomize prints for this file.
+    pub warnings: Vec<String>,
+}
+
+const EDIT_FIX: &str = "Run 'kustomize edit fix' to update your Kustomization automatically.";
+
+impl Kustomization {
+    /// Parses and validates the text of a kustomization file.
+    pub fn parse(path: &Path, text: &str) -> Result<Kustomization, Error> {
+        let err = |message: String| Error::Kustomization {
+            path: path.to_path_buf(),
+            message,
+        };
+        let docs = rustomize_yaml::parse_documents(text, &Default::default()).map_err(|e| {
+            Error::Yaml {
+                path: path.to_path_buf(),
+                message: e.message,
+            }
+        })?;
+        let root = match docs.into_iter().find(|d| !d.is_null()) {
+            Some(Value::Map(m)) => m,
+            Some(other) => {
+                return Err(err(format!(
+                    "expected a mapping, found a {}",
+                    other.type_name()
+                )))
+            }
+            None => return Err(err("kustomization file is empty".to_owned())),
+        };
+        let mut k = Kustomization {
+            path: path.to_path_buf(),
+            ..Default::default()
+        };
+        let mut bases = Vec::new();
+        // kustomize decodes via JSON with sorted keys, so when two spellings of a
+        // field appear (`namePrefix`, `nameprefix`), the one sorting last wins.
+        let mut entries: Vec<(String, Value)> = root.into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, value) in entries {
+            let Some(field) = canonical_field(&key, KNOWN_FIELDS) else {
+                return Err(err(format!("json: unknown field \"{key}\"")));
+            };
+            if NOT_YET.contains(&field) && !is_empty(&value) {
+                return Err(err(format!(
+                    "field '{field}' is not supported by rustomize yet"
+                )));
+            }
+            match field {
+                "apiVersion" | "metadata" | "buildMetadata" => {}
+                "kind" => k.kind = string(&value, field).map_err(err)?,
+                "resources" => k.resources = strings(&value, field).map_err(err)?,
+                "bases" => {
+                    bases = strings(&value, field).map_err(err)?;
+                    k.warnings.push(format!(
+                        "# Warning: 'bases' is deprecated. Please use 'resources' instead. {EDIT_FIX}"
+                    ));
+                }
+                "components" => k.components = strings(&value, field).map_err(err)?,
+                "namespace" => k.namespace = string(&value, field).map_err(err)?,
+                "namePrefix" => k.name_prefix = string(&value, field).map_err(err)?,
+                "nameSuffix" => k.name_suffix = string(&value, field).map_err(err)?,
+                "commonLabels" => {
+                    k.common_labels = string_map(&value, field).map_err(err)?;
+                    k.warnings.push(format!(
+                        "# Warning: 'commonLabels' is deprecated. Please use 'labels' instead. {EDIT_FIX}"
+                    ));
+                }
+                "commonAnnotations" => {
+                    k.common_annotations = string_map(&value, field).map_err(err)?
+                }
+                "labels" => k.labels = label_entries(&value).map_err(err)?,
+                "sortOptions" => k.sort_order = sort_options(&value).map_err(err)?,
+                _ => {}
+            }
+        }
+        k.resources.extend(bases);
+        if k.kind.is_empty() {
+            k.kind = "Kustomization".to_owned();
+        }
+        if k.kind != "Kustomization" && k.kind != "Component" {
+            return Err(err("kind should be Kustomization or Component".to_owned()));
+        }
+        Ok(k)
+    }
+}
+
+/// Go's JSON field matching: exact name first, then case-insensitive.
+fn canonical_field(key: &str, known: &'static [&'static str]) -> Option<&'static str> {
+    known
+        .iter()
+        .find(|f| **f == key)
+        .or_else(|| known.iter().find(|f| f.eq_ignore_ascii_case(key)))
+        .copied()
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Seq(s) => s.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+/// A string field: kustomize's JSON decoding accepts only strings (or null).
+fn scalar_string(value: &Value, field: &str) -> Result<String, String> {
+    let go_type = match value {
+        Value::String(s) => return Ok(s.clone()),
+        Value::Null => return Ok(String::new()),
+        Value::Bool(_) => "bool",
+        Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
+        Value::Seq(_) => "array",
+        Value::Map(_) => "object",
+    };
+    Err(format!(
+        "json: cannot unmarshal {go_type} into Go struct field Kustomization.{field} of type string"
+    ))
+}
+
+fn string(value: &Value, field: &str) -> Result<String, String> {
+    scalar_string(value, field)
+}
+
+fn strings(value: &Value, field: &str) -> Result<Vec<String>, String> {
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::Seq(items) => items.iter().map(|v| scalar_string(v, field)).collect(),
+        other => Err(format!(
+            "field '{field}': expected a list of strings, found a {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn string_map(value: &Value, field: &str) -> Result<Vec<(String, String)>, String> {
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::Map(m) => m
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), scalar_string(v, field)?)))
+            .collect(),
+        other => Err(format!(
+            "field '{field}': expected a map of strings, found a {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn boolean(value: &Value, field: &str) -> Result<bool, String> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        Value::Null => Ok(false),
+        other => Err(format!(
+            "field '{field}': expected a boolean, found a {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn mapping<'v>(value: &'v Value, field: &str) -> Result<Option<&'v Map>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Map(m) => Ok(Some(m)),
+        other => Err(format!(
+            "field '{field}': expected a mapping, found a {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn label_entries(value: &Value) -> Result<Vec<LabelEntry>, String> {
+    let items = match value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Seq(items) => items,
+        other => {
+            return Err(format!(
+                "field 'labels': expected a list, found a {}",
+                other.type_name()
+            ))
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(m) = mapping(item, "labels")? else {
+            continue;
+        };
+        let mut entry = LabelEntry::default();
+        for (key, v) in m {
+            const FIELDS: &[&str] = &["pairs", "includeSelectors", "includeTemplates", "fields"];
+            match canonical_field(key, FIELDS) {
+                Some("pairs") => entry.pairs = string_map(v, "labels.pairs")?,
+                Some("includeSelectors") => {
+                    entry.include_selectors = boolean(v, "labels.includeSelectors")?
+                }
+                Some("includeTemplates") => {
+                    entry.include_templates = boolean(v, "labels.includeTemplates")?
+                }
+                Some("fields") => entry.fields = field_specs(v, "labels.fields")?,
+                _ => return Err(format!("json: unknown field \"{key}\"")),
+            }
+        }
+        out.push(entry);
+    }
+    Ok(out)
+}
+
+/// A list of field specs as users write them (`group`, `version`, `kind`, `path`, `create`).
+pub fn field_specs(value: &Value, field: &str) -> Result<Vec<FieldSpec>, String> {
+    let items = match value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Seq(items) => items,
+        other => {
+            return Err(format!(
+                "field '{field}': expected a list, found a {}",
+                other.type_name()
+            ))
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(m) = mapping(item, field)? else {
+            continue;
+        };
+        let mut spec = FieldSpec::new("", "", "", "", false);
+        for (key, v) in m {
+            const FIELDS: &[&str] = &["group", "version", "kind", "path", "create"];
+            match canonical_field(key, FIELDS) {
+                Some("group") => spec.group = scalar_string(v, field)?,
+                Some("version") => spec.version = scalar_string(v, field)?,
+                Some("kind") => spec.kind = scalar_string(v, field)?,
+                Some("path") => spec.path = scalar_string(v, field)?,
+                Some("create") => spec.create = boolean(v, field)?,
+                _ => return Err(format!("json: unknown field \"{key}\"")),
+            }
+        }
+        out.push(spec);
+    }
+    Ok(out)
+}
+
+const DEFAULT_ORDER_FIRST: &[&str] = &[
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "PodDisruptionBudget",
+];
+
+const DEFAULT_ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+
+impl SortOrder {
+    /// kustomize's default order: legacy, with its built-in first and last kinds.
+    pub fn default_legacy() -> SortOrder {
+        SortOrder::Legacy {
+            first: DEFAULT_ORDER_FIRST.iter().map(|s| (*s).to_owned()).collect(),
+            last: DEFAULT_ORDER_LAST.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+}
+
+fn sort_options(value: &Value) -> Result<Option<SortOrder>, String> {
+    let Some(m) = mapping(value, "sortOptions")? else {
+        return Ok(None);
+    };
+    let mut order = String::new();
+    let mut legacy: Option<(Vec<String>, Vec<String>)> = None;
+    for (key, v) in m {
+        match canonical_field(key, &["order", "legacySortOptions"]) {
+            Some("order") => order = scalar_string(v, "sortOptions.order")?,
+            Some("legacySortOptions") => {
+                let mut first = Vec::new();
+                let mut last = Vec::new();
+                if let Some(opts) = mapping(v, "sortOptions.legacySortOptions")? {
+                    for (k2, v2) in opts {
+                        match canonical_field(k2, &["orderFirst", "orderLast"]) {
+                            Some("orderFirst") => first = strings(v2, "orderFirst")?,
+                            Some("orderLast") => last = strings(v2, "orderLast")?,
+                            _ => return Err(format!("json: unknown field \"{k2}\"")),
+                        }
+                    }
+                }
+                legacy = Some((first, last));
+            }
+            _ => return Err(format!("json: unknown field \"{key}\"")),
+        }
+    }
+    match order.as_str() {
+        "fifo" => {
+            if legacy.is_some() {
+                return Err(
+                    "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'"
+                        .to_owned(),
+                );
+            }
+            Ok(Some(SortOrder::Fifo))
+        }
+        "legacy" => Ok(Some(match legacy {
+            Some((first, last)) => SortOrder::Legacy { first, last },
+            None => SortOrder::default_legacy(),
+        })),
+        _ => Err("the field 'sortOptions.order' must be one of [fifo, legacy]".to_owned()),
+    }
+}

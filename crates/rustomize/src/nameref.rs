@@ -1,0 +1,395 @@
+//! Reference resolution: after all transformers ran, fields that name another
+//! object (a RoleBinding's `roleRef`, a volume's `configMap.name`, a webhook's
+//! service, ...) are updated to the object's final name and namespace.
+//!
+//! kustomize's rules, kept exactly: an object is a candidate for a reference if
+//! one of its *previous* names equals the referenced name and one of its previous
+//! kinds matches the table's target kind; candidates in other namespaces are
+//! ruled out unless the referrer is cluster-scoped, the candidate is
+//! cluster-scoped or a ServiceAccount, or (for RoleBindings) a subject names the
+//! candidate's namespace. Ties are broken by matching name prefixes/suffixes.
+//!
+//! Unlike a direct port, candidates are found through an index by previous name,
+//! so the cost is linear in the number of references, not quadratic in resources.
+
+use std::collections::{HashMap, HashSet};
+
+use rustomize_yaml::{Map, Value};
+
+use crate::fieldspec::{self, FieldSpec, Leaf};
+use crate::namerefs::NAME_REFERENCES;
+use crate::resource::{Gvk, Resource, NOT_NAMESPACED};
+
+/// A target kind selector (empty parts match anything).
+struct Target {
+    group: &'static str,
+    version: &'static str,
+    kind: &'static str,
+}
+
+impl Target {
+    fn selects(&self, gvk: &Gvk) -> bool {
+        (self.group.is_empty() || self.group == gvk.group)
+            && (self.version.is_empty() || self.version == gvk.version)
+            && (self.kind.is_empty() || self.kind == gvk.kind)
+    }
+}
+
+/// What the resolver needs to know about each candidate, computed once.
+struct Facts {
+    gvk: Gvk,
+    kind: String,
+    name: String,
+    namespace: String,
+    effective_namespace: String,
+    original_namespace: String,
+    cluster_scoped: bool,
+    /// Previous ids as (name, gvk).
+    previous: Vec<(String, Gvk)>,
+    prefixes: Vec<String>,
+    suffixes: Vec<String>,
+}
+
+impl Facts {
+    fn of(r: &Resource) -> Facts {
+        let id = r.id();
+        let previous = r
+            .previous_ids()
+            .into_iter()
+            .map(|p| (p.name, p.gvk))
+            .collect();
+        Facts {
+            kind: id.gvk.kind.clone(),
+            cluster_scoped: id.gvk.is_cluster_scoped(),
+            effective_namespace: id.effective_namespace().to_owned(),
+            original_namespace: r.original_effective_namespace(),
+            gvk: id.gvk,
+            name: id.name,
+            namespace: id.namespace,
+            previous,
+            prefixes: r.prefixes.clone(),
+            suffixes: r.suffixes.clone(),
+        }
+    }
+}
+
+/// Updates every name reference in `resources`.
+pub fn resolve(resources: &mut [Resource]) -> Result<(), String> {
+    let facts: Vec<Facts> = resources.iter().map(Facts::of).collect();
+    // Previous name → resources that had it, in resource order.
+    let mut by_previous_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, f) in facts.iter().enumerate() {
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (name, _) in &f.previous {
+            if seen.insert(name) {
+                by_previous_name.entry(name).or_default().push(i);
+            }
+        }
+    }
+    // (original namespace, current effective namespace) pairs present, for the
+    // "is there any candidate originally in this namespace" test.
+    let mut namespace_pairs: HashSet<(&str, &str)> = HashSet::new();
+    let mut original_namespaces: HashSet<&str> = HashSet::new();
+    for f in &facts {
+        namespace_pairs.insert((&f.original_namespace, &f.effective_namespace));
+        original_namespaces.insert(&f.original_namespace);
+    }
+    let index = Index {
+        facts: &facts,
+        by_previous_name,
+        namespace_pairs,
+        original_namespaces,
+    };
+
+    for (i, resource) in resources.iter_mut().enumerate() {
+        let Some(referrer) = facts.get(i) else {
+            continue;
+        };
+        let original = resource.original_id().gvk;
+        let scope = Scope::of(referrer, &resource.object)?;
+        for ((tg, tv, tk), rows) in NAME_REFERENCES {
+            let target = Target {
+                group: tg,
+                version: tv,
+                kind: tk,
+            };
+            for &(g, v, k, path) in rows.iter() {
+                let spec = FieldSpec::new(g, v, k, path, false);
+                if !spec.selects(&original) {
+                    continue;
+                }
+                let role_ref = if path.ends_with("roleRef/name") {
+                    role_ref_gvk(&resource.object)
+                } else {
+                    None
+                };
+                let query = Query {
+                    index: &index,
+                    referrer,
+                    scope: &scope,
+                    target: &target,
+                    role_ref,
+                };
+                fieldspec::visit(&mut resource.object, &spec, Leaf::Scalar, &mut |node| {
+                    query.set(node)
+                })
+                .map_err(|e| {
+                    format!(
+                        "updating name reference in '{path}' field of '{}': {e}",
+                        referrer.name
+                    )
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+struct Index<'f> {
+    facts: &'f [Facts],
+    by_previous_name: HashMap<&'f str, Vec<usize>>,
+    namespace_pairs: HashSet<(&'f str, &'f str)>,
+    original_namespaces: HashSet<&'f str>,
+}
+
+/// Which candidates a referrer may point at at all (kustomize's
+/// "subset that could be referenced by resource").
+struct Scope {
+    cluster_scoped: bool,
+    namespace: String,
+    role_binding_namespaces: HashSet<String>,
+}
+
+impl Scope {
+    fn of(referrer: &Facts, object: &Map) -> Result<Scope, String> {
+        let mut role_binding_namespaces = HashSet::new();
+        if referrer.kind == "RoleBinding" {
+            if let Some(Value::Seq(subjects)) = object.get("subjects") {
+                for s in subjects {
+                    let (Some(ns), Some(kind)) = (s.get("namespace"), s.get("kind")) else {
+                        continue;
+                    };
+                    if kind.as_str() == Some("ServiceAccount") {
+                        match ns.as_str() {
+                            Some(ns) => {
+                                role_binding_namespaces.insert(ns.to_owned());
+                            }
+                            None => {
+                                return Err(format!(
+                                    "Invalid Input: namespace is blank for resource {}",
+                                    referrer.name
+                                ))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Scope {
+            cluster_scoped: referrer.cluster_scoped,
+            namespace: referrer.effective_namespace.clone(),
+            role_binding_namespaces,
+        })
+    }
+
+    fn admits(&self, c: &Facts) -> bool {
+        self.cluster_scoped
+            || c.cluster_scoped
+            || c.effective_namespace == self.namespace
+            || self.role_binding_namespaces.contains(&c.namespace)
+    }
+
+    /// Whether any candidate this scope admits was originally in `original_ns`.
+    fn any_admitted_with_original(&self, index: &Index<'_>, original_ns: &str) -> bool {
+        if self.cluster_scoped {
+            return index.original_namespaces.contains(original_ns);
+        }
+        if index
+            .namespace_pairs
+            .contains(&(original_ns, self.namespace.as_str()))
+        {
+            return true;
+        }
+        self.role_binding_namespaces.iter().any(|ns| {
+            let effective = if ns.is_empty() { "default" } else { ns.as_str() };
+            index.namespace_pairs.contains(&(original_ns, effective))
+        })
+    }
+}
+
+fn role_ref_gvk(object: &Map) -> Option<Gvk> {
+    let role_ref = object.get("roleRef")?;
+    let group = role_ref.get("apiGroup")?.as_str().unwrap_or("");
+    let kind = role_ref.get("kind")?.as_str().unwrap_or("");
+    Some(Gvk {
+        group: group.to_owned(),
+        version: String::new(),
+        kind: kind.to_owned(),
+    })
+}
+
+fn gvk_selects(selector: &Gvk, gvk: &Gvk) -> bool {
+    (selector.group.is_empty() || selector.group == gvk.group)
+        && (selector.version.is_empty() || selector.version == gvk.version)
+        && (selector.kind.is_empty() || selector.kind == gvk.kind)
+}
+
+/// `a` and `b` agree at their ends (the shorter is a suffix of the longer).
+fn same_ending(a: &[String], b: &[String]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if short.is_empty() {
+        return long.is_empty();
+    }
+    long.ends_with(short)
+}
+
+struct Query<'a, 'f> {
+    index: &'a Index<'f>,
+    referrer: &'a Facts,
+    scope: &'a Scope,
+    target: &'a Target,
+    role_ref: Option<Gvk>,
+}
+
+impl Query<'_, '_> {
+    fn set(&self, node: &mut Value) -> Result<(), String> {
+        match node {
+            Value::Null => Ok(()),
+            Value::Map(map) => self.set_mapping(map),
+            Value::Seq(items) => {
+                for item in items {
+                    match item {
+                        Value::Map(map) => self.set_mapping(map)?,
+                        Value::Seq(_) => {}
+                        scalar => self.set_scalar(scalar)?,
+                    }
+                }
+                Ok(())
+            }
+            scalar => self.set_scalar(scalar),
+        }
+    }
+
+    fn set_scalar(&self, node: &mut Value) -> Result<(), String> {
+        let Some(old) = scalar_text(node) else {
+            return Ok(());
+        };
+        let candidates = self.candidates(&old, None);
+        let Some(referral) = self.select(candidates, false)? else {
+            return Ok(());
+        };
+        if referral.name != old {
+            *node = Value::String(referral.name.clone());
+        }
+        Ok(())
+    }
+
+    fn set_mapping(&self, map: &mut Map) -> Result<(), String> {
+        let Some(name) = map.get("name") else {
+            return Err("path config error; no 'name' field in node".to_owned());
+        };
+        let Some(old) = scalar_text(name) else {
+            return Ok(());
+        };
+        let namespace = map.get("namespace").map(|n| scalar_text(n).unwrap_or_default());
+        let candidates = self.candidates(&old, namespace.as_deref());
+        let Some(referral) = self.select(candidates, true)? else {
+            return Ok(());
+        };
+        if referral.name == old && referral.namespace.is_empty() {
+            return Ok(());
+        }
+        map.insert("name".to_owned(), Value::String(referral.name.clone()));
+        if !referral.namespace.is_empty() {
+            map.insert(
+                "namespace".to_owned(),
+                Value::String(referral.namespace.clone()),
+            );
+        }
+        Ok(())
+    }
+
+    /// Candidates named `old` before, of the target kind, that the referrer may see.
+    fn candidates(&self, old: &str, namespace: Option<&str>) -> Vec<&Facts> {
+        let Some(list) = self.index.by_previous_name.get(old) else {
+            return Vec::new();
+        };
+        // A mapping reference with a namespace looks among objects originally in
+        // that namespace if there are any, else among those now in it.
+        let by_original = namespace.map(|ns| {
+            (ns != NOT_NAMESPACED && self.scope.any_admitted_with_original(self.index, ns), ns)
+        });
+        list.iter()
+            .filter_map(|&i| self.index.facts.get(i))
+            .filter(|c| self.scope.admits(c))
+            .filter(|c| match by_original {
+                None => true,
+                Some((true, ns)) => c.original_namespace == ns && !c.cluster_scoped,
+                Some((false, ns)) => c.effective_namespace == ns && !c.cluster_scoped,
+            })
+            .filter(|c| {
+                c.previous
+                    .iter()
+                    .any(|(_, gvk)| self.target.selects(gvk))
+            })
+            .filter(|c| match &self.role_ref {
+                Some(rr) => c.previous.iter().any(|(_, gvk)| gvk_selects(rr, gvk)),
+                None => true,
+            })
+            .filter(|c| {
+                self.referrer.cluster_scoped
+                    || c.cluster_scoped
+                    || c.kind == "ServiceAccount"
+                    || c.effective_namespace == self.referrer.effective_namespace
+            })
+            .filter(|c| c.previous.iter().any(|(name, _)| name == old))
+            .collect()
+    }
+
+    fn select<'c>(&self, mut candidates: Vec<&'c Facts>, with_namespace: bool) -> Result<Option<&'c Facts>, String> {
+        if candidates.len() == 1 {
+            return Ok(candidates.pop());
+        }
+        let r = self.referrer;
+        candidates.retain(|c| {
+            (r.prefixes.is_empty() || c.prefixes.is_empty() || same_ending(&r.prefixes, &c.prefixes))
+                && (r.suffixes.is_empty()
+                    || c.suffixes.is_empty()
+                    || same_ending(&r.suffixes, &c.suffixes))
+        });
+        if candidates.len() > 1 {
+            candidates.retain(|c| {
+                same_ending(&r.prefixes, &c.prefixes) && same_ending(&r.suffixes, &c.suffixes)
+            });
+        }
+        match candidates.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(*one)),
+            [first, rest @ ..] => {
+                let identical = rest.iter().all(|c| {
+                    c.name == first.name && (!with_namespace || c.namespace == first.namespace)
+                });
+                if identical {
+                    Ok(Some(*first))
+                } else {
+                    let ids: Vec<String> = candidates
+                        .iter()
+                        .map(|c| format!("{}/{}", c.gvk, c.name))
+                        .collect();
+                    Err(format!("found multiple possible referrals: {}", ids.join(", ")))
+                }
+            }
+        }
+    }
+}
+
+/// The text of a scalar reference (names are strings; numbers are kept as written).
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Uint(u) => Some(u.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}

@@ -1,0 +1,242 @@
+//! Resources and their ids.
+//!
+//! A [`Resource`] is one Kubernetes object (a YAML mapping) plus the bookkeeping
+//! kustomize keeps beside it: the ids it had before transformers renamed it, which
+//! name-reference resolution needs to find objects by their original names.
+
+use std::fmt;
+
+use rustomize_yaml::{Map, Value};
+
+/// Group, version and kind of a resource.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Gvk {
+    /// API group (`""` for the core group).
+    pub group: String,
+    /// API version.
+    pub version: String,
+    /// Kind.
+    pub kind: String,
+}
+
+impl Gvk {
+    /// Splits an `apiVersion` into group and version.
+    pub fn from_api_version(api_version: &str, kind: &str) -> Gvk {
+        let (group, version) = match api_version.rsplit_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", api_version),
+        };
+        Gvk {
+            group: group.to_owned(),
+            version: version.to_owned(),
+            kind: kind.to_owned(),
+        }
+    }
+
+    /// The `apiVersion` string.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// Whether this kind is cluster-scoped (never carries a namespace).
+    pub fn is_cluster_scoped(&self) -> bool {
+        crate::kinds::is_cluster_scoped(&self.group, &self.version, &self.kind)
+    }
+}
+
+impl fmt::Display for Gvk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let or = |s: &str, d: &'static str| if s.is_empty() { d } else { s }.to_owned();
+        write!(
+            f,
+            "{}.{}.{}",
+            or(&self.kind, "[noKind]"),
+            or(&self.version, "[noVer]"),
+            or(&self.group, "[noGrp]")
+        )
+    }
+}
+
+/// The pseudo-namespace of cluster-scoped objects in id comparisons.
+pub const NOT_NAMESPACED: &str = "_non_namespaceable_";
+
+/// The identity of a resource: kind and api group/version, name and namespace.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ResId {
+    /// Group, version and kind.
+    pub gvk: Gvk,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace` (empty if unset).
+    pub namespace: String,
+}
+
+impl ResId {
+    /// The namespace as kustomize compares it: `""` means `default`, and every
+    /// cluster-scoped object shares one pseudo-namespace.
+    pub fn effective_namespace(&self) -> &str {
+        if self.gvk.is_cluster_scoped() {
+            NOT_NAMESPACED
+        } else if self.namespace.is_empty() || self.namespace == "default" {
+            "default"
+        } else {
+            &self.namespace
+        }
+    }
+
+    /// The key under which kustomize considers two ids equal (`""` and `default`
+    /// namespaces are the same).
+    pub fn equality_key(&self) -> (&Gvk, &str, &str) {
+        (&self.gvk, &self.name, self.effective_namespace())
+    }
+}
+
+impl fmt::Display for ResId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = if self.namespace.is_empty() {
+            "[noNs]"
+        } else {
+            &self.namespace
+        };
+        let name = if self.name.is_empty() {
+            "[noName]"
+        } else {
+            &self.name
+        };
+        write!(f, "{}/{}.{}", self.gvk, name, ns)
+    }
+}
+
+/// One Kubernetes object being built.
+#[derive(Clone, Debug)]
+pub struct Resource {
+    /// The object.
+    pub(crate) object: Map,
+    /// `(name, effective namespace, kind)` this resource had before transformers
+    /// changed it, oldest first (empty if never transformed).
+    pub(crate) previous: Vec<(String, String, String)>,
+    /// Name prefixes added by each kustomization layer, innermost first.
+    pub(crate) prefixes: Vec<String>,
+    /// Name suffixes added by each kustomization layer, innermost first.
+    pub(crate) suffixes: Vec<String>,
+}
+
+impl Resource {
+    /// Wraps an object.
+    pub(crate) fn new(object: Map) -> Self {
+        Resource {
+            object,
+            previous: Vec::new(),
+            prefixes: Vec::new(),
+            suffixes: Vec::new(),
+        }
+    }
+
+    /// The object.
+    pub fn object(&self) -> &Map {
+        &self.object
+    }
+
+    /// Consumes the resource, giving its object.
+    pub fn into_value(self) -> Value {
+        Value::Map(self.object)
+    }
+
+    fn str_at(&self, path: &[&str]) -> &str {
+        let mut keys = path.iter();
+        let mut cur = keys.next().and_then(|k| self.object.get(*k));
+        for key in keys {
+            cur = cur.and_then(|v| v.get(key));
+        }
+        cur.and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// `kind`.
+    pub fn kind(&self) -> &str {
+        self.str_at(&["kind"])
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        self.str_at(&["metadata", "name"])
+    }
+
+    /// `metadata.namespace`.
+    pub fn namespace(&self) -> &str {
+        self.str_at(&["metadata", "namespace"])
+    }
+
+    /// Group, version and kind.
+    pub fn gvk(&self) -> Gvk {
+        Gvk::from_api_version(self.str_at(&["apiVersion"]), self.kind())
+    }
+
+    /// The current id.
+    pub fn id(&self) -> ResId {
+        ResId {
+            gvk: self.gvk(),
+            name: self.name().to_owned(),
+            namespace: self.namespace().to_owned(),
+        }
+    }
+
+    /// Previous ids, oldest first; their group and version are the current ones,
+    /// as kustomize records only names, namespaces and kinds.
+    pub fn previous_ids(&self) -> Vec<ResId> {
+        let gvk = self.gvk();
+        self.previous
+            .iter()
+            .map(|(name, namespace, kind)| ResId {
+                gvk: Gvk {
+                    kind: kind.clone(),
+                    ..gvk.clone()
+                },
+                name: name.clone(),
+                namespace: namespace.clone(),
+            })
+            .collect()
+    }
+
+    /// The id the resource had when it was loaded.
+    pub fn original_id(&self) -> ResId {
+        match self.previous.first() {
+            Some((name, namespace, kind)) => ResId {
+                gvk: Gvk {
+                    kind: kind.clone(),
+                    ..self.gvk()
+                },
+                name: name.clone(),
+                namespace: namespace.clone(),
+            },
+            None => self.id(),
+        }
+    }
+
+    /// The effective namespace of the original id (see [`ResId::effective_namespace`];
+    /// a recorded namespace is already effective).
+    pub(crate) fn original_effective_namespace(&self) -> String {
+        match self.previous.first() {
+            Some((_, namespace, _)) => {
+                if namespace.is_empty() {
+                    "default".to_owned()
+                } else {
+                    namespace.clone()
+                }
+            }
+            None => self.id().effective_namespace().to_owned(),
+        }
+    }
+
+    /// Records the current id as a previous one (kustomize stores the effective
+    /// namespace, so an unset namespace is remembered as `default`).
+    pub(crate) fn store_previous_id(&mut self) {
+        let id = self.id();
+        let namespace = id.effective_namespace().to_owned();
+        self.previous.push((id.name, namespace, id.gvk.kind));
+    }
+
+}

@@ -1,0 +1,82 @@
+//! Transformers: each module is one of kustomize's built-in transformers, a pure
+//! function over the resources of one kustomization. Which fields they touch comes
+//! from [`crate::fieldspecs`]; walking those fields is [`crate::fieldspec`]'s job.
+//!
+//! They run in kustomize's fixed order (see [`run`]).
+
+pub mod annotations;
+pub mod labels;
+pub mod name_affix;
+pub mod namespace;
+
+use rustomize_yaml::Value;
+
+use crate::error::Error;
+use crate::fieldspec::{self, FieldSpec, Leaf};
+use crate::fieldspecs::FieldSpecTables;
+use crate::load::kustomization::Kustomization;
+use crate::resmap::ResMap;
+use crate::resource::Resource;
+
+/// Runs the transformers a kustomization configures, in kustomize's order:
+/// namespace, namePrefix, nameSuffix, labels/commonLabels, commonAnnotations.
+pub fn run(k: &Kustomization, tables: &FieldSpecTables, resources: &mut ResMap) -> Result<(), Error> {
+    let fail = |message: String| Error::Transform {
+        path: k.path.clone(),
+        message,
+    };
+    if !k.namespace.is_empty() {
+        namespace::apply(resources.resources_mut(), &k.namespace, &tables.namespace).map_err(fail)?;
+        resources.check_unique(&k.path, "namespace transformation")?;
+    }
+    if !k.name_prefix.is_empty() {
+        name_affix::apply(resources.resources_mut(), &k.name_prefix, "", &tables.name_prefix)
+            .map_err(fail)?;
+    }
+    if !k.name_suffix.is_empty() {
+        name_affix::apply(resources.resources_mut(), "", &k.name_suffix, &tables.name_suffix)
+            .map_err(fail)?;
+    }
+    labels::apply(resources.resources_mut(), k, tables).map_err(fail)?;
+    if !k.common_annotations.is_empty() {
+        annotations::apply(resources.resources_mut(), &k.common_annotations, &tables.common_annotations)
+            .map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Sets `pairs` into every string map that `specs` reach in each resource (the
+/// shared mechanism of the label and annotation transformers).
+pub(crate) fn set_pairs(
+    resources: &mut [Resource],
+    pairs: &[(String, String)],
+    specs: &[FieldSpec],
+) -> Result<(), String> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    for resource in resources {
+        let gvk = resource.gvk();
+        for spec in specs.iter().filter(|s| s.selects(&gvk)) {
+            fieldspec::visit(&mut resource.object, spec, Leaf::Map, &mut |node| {
+                let Value::Map(map) = node else {
+                    return Err(format!(
+                        "{}: expected a mapping at '{}', found a {}",
+                        resource_label(&gvk.kind),
+                        spec.path,
+                        node.type_name()
+                    ));
+                };
+                for (k, v) in pairs {
+                    map.insert(k.clone(), Value::String(v.clone()));
+                }
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn resource_label(kind: &str) -> String {
+    format!("kind {kind}")
+}
