@@ -75,8 +75,18 @@ pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, P
         alias_budget: limits.max_alias_nodes,
         docs: Vec::new(),
     };
+    // A block scalar that runs to the end of a text without a final newline has no
+    // final line break to keep (the parser adds one; go-yaml does not).
+    let unterminated_end = (!text.is_empty() && !text.ends_with('\n')).then(|| text.chars().count());
     for item in Parser::new_from_str(text) {
-        let (event, span) = item.map_err(|e| ParseError::new(e.to_string()))?;
+        let (mut event, span) = item.map_err(|e| ParseError::new(e.to_string()))?;
+        if let (Some(end), Event::Scalar(value, ScalarStyle::Literal | ScalarStyle::Folded, _, _)) =
+            (unterminated_end, &mut event)
+        {
+            if span.end.index() >= end && value.ends_with('\n') {
+                value.to_mut().pop();
+            }
+        }
         builder
             .event(event)
             .map_err(|m| ParseError::new(format!("line {}: {m}", span.start.line())))?;
@@ -615,6 +625,14 @@ mod tests {
         assert_eq!(one("!!binary aGVsbG8="), Value::from("hello"));
         assert_eq!(one("1.2.3"), Value::from("1.2.3"));
         assert_eq!(one("v1"), Value::from("v1"));
+    }
+
+    #[test]
+    fn block_scalar_at_end_without_newline_has_no_final_break() {
+        let docs = parse_documents("a: |\n  x\n  y", &ParseLimits::default()).unwrap();
+        assert_eq!(docs[0].get("a"), Some(&Value::from("x\ny")));
+        let docs = parse_documents("a: |\n  x\n  y\n", &ParseLimits::default()).unwrap();
+        assert_eq!(docs[0].get("a"), Some(&Value::from("x\ny\n")));
     }
 
     #[test]

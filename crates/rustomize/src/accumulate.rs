@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::Arc;
 
 use rustomize_yaml::{Map, ParseLimits, Value};
 
@@ -108,6 +109,7 @@ pub fn resources_from_text(path: &Path, text: &str, limits: &ParseLimits) -> Res
         path: path.to_path_buf(),
         message,
     };
+    let origin: Arc<Path> = Arc::from(path);
     let mut queue: VecDeque<Value> = docs.into();
     let mut out = Vec::new();
     while let Some(doc) = queue.pop_front() {
@@ -154,7 +156,7 @@ pub fn resources_from_text(path: &Path, text: &str, limits: &ParseLimits) -> Res
         if has_null_in_list(&map) {
             return Err(bad("empty item in a list".to_owned()));
         }
-        out.push(Resource::new(map));
+        out.push(Resource::new(map, origin.clone()));
     }
     Ok(out)
 }

@@ -87,7 +87,14 @@ pub enum Error {
         /// What failed.
         message: String,
     },
-    /// A build produced a value JSON cannot hold (kustomize fails the same way).
-    #[error("json: unsupported value: {0}")]
-    UnsupportedValue(String),
+    /// A resource holds a value JSON cannot hold (kustomize fails the same way).
+    #[error("{path}: {id}: json: unsupported value: {value}")]
+    UnsupportedValue {
+        /// The file the resource came from.
+        path: PathBuf,
+        /// The resource.
+        id: String,
+        /// The value (`+Inf`, `-Inf`, `NaN`).
+        value: String,
+    },
 }

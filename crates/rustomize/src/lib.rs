@@ -105,10 +105,17 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
     resources.retain(|r| !is_local_config(r));
     let order = k.sort_order.clone().unwrap_or_else(SortOrder::default_legacy);
     sort::sort(&mut resources, &order);
-    let resources: Vec<Value> = resources.into_iter().map(Resource::into_value).collect();
     for r in &resources {
-        check_json_safe(r)?;
+        r.object()
+            .values()
+            .try_for_each(check_json_safe)
+            .map_err(|value| Error::UnsupportedValue {
+                path: r.origin().to_path_buf(),
+                id: r.id().to_string(),
+                value,
+            })?;
     }
+    let resources: Vec<Value> = resources.into_iter().map(Resource::into_value).collect();
     Ok(Build {
         resources,
         warnings: cx.warnings,
@@ -124,12 +131,10 @@ fn is_local_config(r: &Resource) -> bool {
 }
 
 /// kustomize converts every resource to JSON, which cannot hold NaN or infinities.
-fn check_json_safe(v: &Value) -> Result<(), Error> {
+fn check_json_safe(v: &Value) -> Result<(), String> {
     match v {
-        Value::Float(f) if f.is_nan() => Err(Error::UnsupportedValue("NaN".to_owned())),
-        Value::Float(f) if f.is_infinite() => Err(Error::UnsupportedValue(
-            if *f > 0.0 { "+Inf" } else { "-Inf" }.to_owned(),
-        )),
+        Value::Float(f) if f.is_nan() => Err("NaN".to_owned()),
+        Value::Float(f) if f.is_infinite() => Err(if *f > 0.0 { "+Inf" } else { "-Inf" }.to_owned()),
         Value::Seq(items) => items.iter().try_for_each(check_json_safe),
         Value::Map(m) => m.values().try_for_each(check_json_safe),
         _ => Ok(()),

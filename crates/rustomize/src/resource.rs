@@ -5,6 +5,8 @@
 //! name-reference resolution needs to find objects by their original names.
 
 use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
 
 use rustomize_yaml::{Map, Value};
 
@@ -123,17 +125,25 @@ pub struct Resource {
     pub(crate) prefixes: Vec<String>,
     /// Name suffixes added by each kustomization layer, innermost first.
     pub(crate) suffixes: Vec<String>,
+    /// The file the resource was read from, for error messages.
+    pub(crate) origin: Arc<Path>,
 }
 
 impl Resource {
     /// Wraps an object.
-    pub(crate) fn new(object: Map) -> Self {
+    pub(crate) fn new(object: Map, origin: Arc<Path>) -> Self {
         Resource {
             object,
+            origin,
             previous: Vec::new(),
             prefixes: Vec::new(),
             suffixes: Vec::new(),
         }
+    }
+
+    /// The file the resource was read from.
+    pub fn origin(&self) -> &Path {
+        &self.origin
     }
 
     /// The object.
