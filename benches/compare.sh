@@ -100,7 +100,8 @@ finally:
 
 print(f"\n{runs} timed run(s) per tool and dir after one warm-up; wall = median ms, RSS = median peak MiB")
 print("speed-up = kubectl wall / rustomize wall; same = outputs byte-identical\n")
-cols = [("dir", 26)]
+W = max([26] + [len(n) for n, _, _ in rows])
+cols = [("dir", W)]
 for tool, _ in tools:
     cols += [(f"{tool} ms", 13), (f"{tool} MiB", 13)]
 cols += [("speed-up", 9), ("same", 5)]
@@ -108,11 +109,12 @@ print("  ".join(f"{c:<{w}}" if k == 0 else f"{c:>{w}}" for k, (c, w) in enumerat
 print("  ".join("-" * w for _, w in cols))
 errors = []
 for name, res, outs in rows:
-    cells = [f"{name:<26}"]
+    cells = [f"{name:<{W}}"]
     for tool, _ in tools:
         r = res[tool]
         if r[0] == "OK":
-            cells += [f"{statistics.median(r[1]):>13.0f}", f"{statistics.median(r[2]):>13.1f}"]
+            ms = statistics.median(r[1])
+            cells += [f"{ms:>13.{0 if ms >= 100 else 1}f}", f"{statistics.median(r[2]):>13.1f}"]
         else:
             cells += [f"{'FAIL(' + str(r[1]) + ')':>13}", f"{'-':>13}"]
             errors.append(f"{name} {tool}: {r[2]}")

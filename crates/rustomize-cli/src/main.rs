@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "rustomize", version, about = "Build Kubernetes manifests from kustomizations, byte-for-byte like kustomize")]
+#[command(
+    name = "rustomize",
+    version,
+    about = "Build Kubernetes manifests from kustomizations, byte-for-byte like kustomize"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,7 +30,11 @@ enum Command {
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
         /// Whether files outside a kustomization's root may be loaded.
-        #[arg(long = "load-restrictor", value_enum, default_value = "LoadRestrictionsRootOnly")]
+        #[arg(
+            long = "load-restrictor",
+            value_enum,
+            default_value = "LoadRestrictionsRootOnly"
+        )]
         load_restrictor: Restrictor,
     },
 }

@@ -77,7 +77,8 @@ pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, P
     };
     // A block scalar that runs to the end of a text without a final newline has no
     // final line break to keep (the parser adds one; go-yaml does not).
-    let unterminated_end = (!text.is_empty() && !text.ends_with('\n')).then(|| text.chars().count());
+    let unterminated_end =
+        (!text.is_empty() && !text.ends_with('\n')).then(|| text.chars().count());
     for item in Parser::new_from_str(text) {
         let (mut event, span) = item.map_err(|e| ParseError::new(e.to_string()))?;
         if let (Some(end), Event::Scalar(value, ScalarStyle::Literal | ScalarStyle::Folded, _, _)) =
@@ -135,11 +136,15 @@ impl Builder<'_> {
                 Ok(())
             }
             Event::Scalar(text, style, anchor, tag) => {
-                if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
+                if let Some(Frame::Map {
+                    key: key @ None, ..
+                }) = self.stack.last_mut()
+                {
                     let plain = style == ScalarStyle::Plain && tag.is_none();
                     let merge = plain && text == "<<";
-                    let non_string =
-                        plain && !merge && !matches!(resolve_plain(Cow::Borrowed(&text)), Value::String(_));
+                    let non_string = plain
+                        && !merge
+                        && !matches!(resolve_plain(Cow::Borrowed(&text)), Value::String(_));
                     let text = key_text(text, style, tag.as_deref())?;
                     *key = Some(Key {
                         text,
@@ -170,7 +175,10 @@ impl Builder<'_> {
                 }
                 self.alias_budget -= size;
                 let value = value.clone();
-                if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
+                if let Some(Frame::Map {
+                    key: key @ None, ..
+                }) = self.stack.last_mut()
+                {
                     *key = Some(Key {
                         non_string: !matches!(value, Value::String(_)),
                         text: scalar_key_of(&value)?,
@@ -291,7 +299,9 @@ fn apply_merges(map: &mut Map, merges: Vec<Value>) -> Result<(), String> {
                 for item in items {
                     match item {
                         Value::Map(m) => maps.push(m),
-                        _ => return Err("map merge requires a mapping or a list of mappings".into()),
+                        _ => {
+                            return Err("map merge requires a mapping or a list of mappings".into())
+                        }
                     }
                 }
                 maps
@@ -317,7 +327,10 @@ fn node_count(value: &Value) -> usize {
 
 /// The text of a mapping key: keys are strings in kustomize's JSON view of a resource.
 fn key_text(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Result<String, String> {
-    if style == ScalarStyle::Plain && tag.is_none() && matches!(&*text, "~" | "null" | "Null" | "NULL") {
+    if style == ScalarStyle::Plain
+        && tag.is_none()
+        && matches!(&*text, "~" | "null" | "Null" | "NULL")
+    {
         return Ok(String::new());
     }
     Ok(text.into_owned())
@@ -338,7 +351,11 @@ fn scalar_key_of(value: &Value) -> Result<String, String> {
 }
 
 /// Types one scalar the way kustomize (go-yaml v3) does.
-fn scalar_value(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+fn scalar_value(
+    text: Cow<'_, str>,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+) -> Result<Value, String> {
     if let Some(tag) = tag {
         if tag.is_yaml_core_schema() {
             return core_tagged(text, &tag.suffix);
@@ -438,17 +455,18 @@ fn parse_go_int(s: &str) -> Option<Value> {
         b'+' => (false, s.get(1..)?),
         _ => (false, s),
     };
-    let (radix, digits) = if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        (16, r)
-    } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-        (2, r)
-    } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-        (8, r)
-    } else if body.len() > 1 && body.starts_with('0') {
-        (8, body.get(1..)?)
-    } else {
-        (10, body)
-    };
+    let (radix, digits) =
+        if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, r)
+        } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (2, r)
+        } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (8, r)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, body.get(1..)?)
+        } else {
+            (10, body)
+        };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
@@ -535,7 +553,10 @@ fn timestamp(s: &str) -> Option<String> {
     let Some(time) = time else {
         return Some(format!("{year:04}-{month:02}-{day:02}T00:00:00Z"));
     };
-    let time = time.strip_suffix('Z').or_else(|| time.strip_suffix('z')).unwrap_or(time);
+    let time = time
+        .strip_suffix('Z')
+        .or_else(|| time.strip_suffix('z'))
+        .unwrap_or(time);
     let (hms, frac) = match time.split_once('.') {
         Some((h, f)) => (h, Some(f)),
         None => (time, None),
@@ -619,7 +640,10 @@ mod tests {
         assert_eq!(one("08"), Value::Float(8.0));
         assert_eq!(one("1.5e3"), Value::Float(1500.0));
         assert_eq!(one("-0"), Value::Int(0));
-        assert_eq!(one("12345678901234567890"), Value::Uint(12345678901234567890));
+        assert_eq!(
+            one("12345678901234567890"),
+            Value::Uint(12345678901234567890)
+        );
         assert_eq!(one("2020-01-01"), Value::from("2020-01-01T00:00:00Z"));
         assert_eq!(one("'0755'"), Value::from("0755"));
         assert_eq!(one("!!binary aGVsbG8="), Value::from("hello"));

@@ -13,10 +13,15 @@
 //! # The non-obvious rules, and why
 //!
 //! * **Key order** is go-yaml's "natural" order, not byte order: keys are compared
-//!   code point by code point; at the first difference a letter beats nothing, a
-//!   non-letter sorts before a letter, and runs of digits compare by numeric value
-//!   (`a9` < `a10`). Letter/digit mean Go's `unicode.IsLetter` / `unicode.IsDigit`,
-//!   hence the Unicode tables at the bottom of the file.
+//!   code point by code point; at the first difference two letters compare by code
+//!   point, a non-letter sorts before a letter, and otherwise the digit runs starting
+//!   there compare by numeric value, then by length (`a9` < `a10`, `a1` < `a01`,
+//!   `_x` < `1`). Letter/digit mean Go's `unicode.IsLetter` / `unicode.IsDigit`,
+//!   hence the Unicode tables at the bottom of the file (Unicode 14; Go has 15).
+//!   This comparison is not transitive for some key sets (`1a` < `2a` < `10a` <
+//!   `1a`); kustomize then prints such maps in a random order from run to run (Go
+//!   map iteration is random), so any order is as right as another and ours is
+//!   simply deterministic.
 //! * **Plain or quoted**: a string may be plain only if go-yaml's resolver would read
 //!   it back as a string. That is YAML 1.1 typing (`yes`, `on`, `~`, `0755`, `0x1F`,
 //!   `1_000`, `.5`, `1:20` base 60, `2001-12-14` timestamps…), implemented with
@@ -33,16 +38,21 @@
 //!   the column *exceeds* 80 (so lines may be longer); literal blocks are never folded.
 //!   Columns count code points, not bytes.
 //! * **Numbers** are re-typed by the JSON round trip: an integral float below 1e21
-//!   becomes an integer (`1500.0` → `1500`), others print like Go's
-//!   `strconv.FormatFloat(f, 'g', -1, 64)` (`1.2345675e+06`, `1e-07`).
+//!   is printed by `json.Marshal` as its shortest digits padded with zeros and read
+//!   back as an integer if that fits `i64`/`u64` (`1500.0` → `1500`, 2^63 →
+//!   `9223372036854776000`); other floats print like Go's
+//!   `strconv.FormatFloat(f, 'g', -1, 64)` (`1.2345675e+06`, `1e-07`,
+//!   `-9.223372036854776e+18`).
 //! * **NEL folding**: `json.Marshal` leaves U+0085 unescaped, and go-yaml's
 //!   double-quoted scanner treats it as a line break, so on the way through it folds
 //!   (with the spaces around it) into a space or line feeds.
 //! * **Layout**: block style, indent 2, sequences directly under a mapping key are
 //!   not indented, empty collections are written `{}` / `[]`.
 //!
-//! Strings that kustomize itself cannot print (U+007F, C1 controls other than NEL,
-//! U+FFFE/U+FFFF make go-yaml's reader fail) are written escaped in double quotes.
+//! Strings that kustomize itself cannot print are written escaped in double quotes:
+//! U+007F, C1 controls other than NEL and U+FFFE/U+FFFF make go-yaml's reader fail
+//! ("control characters are not allowed"), as does `---` or `...` right after a NEL
+//! ("found unexpected document indicator").
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -180,21 +190,13 @@ impl<'a> Emitter<'_, 'a> {
             Value::Null => self.plain_token("null"),
             Value::Bool(true) => self.plain_token("true"),
             Value::Bool(false) => self.plain_token("false"),
-            Value::Int(i) => {
-                let mut buf = String::new();
-                let _ = write!(buf, "{i}");
-                self.plain_token(&buf);
-            }
-            Value::Uint(u) => {
-                let mut buf = String::new();
-                let _ = write!(buf, "{u}");
-                self.plain_token(&buf);
-            }
-            Value::Float(f) => {
-                let mut buf = String::new();
-                format_json_float(*f, &mut buf);
-                self.plain_token(&buf);
-            }
+            Value::Int(i) => self.plain_number(|out| {
+                let _ = write!(out, "{i}");
+            }),
+            Value::Uint(u) => self.plain_number(|out| {
+                let _ = write!(out, "{u}");
+            }),
+            Value::Float(f) => self.plain_number(|out| format_json_float(*f, out)),
             Value::String(s) => {
                 let s = fold_nel(s);
                 let analysis = analyze(&s);
@@ -205,8 +207,20 @@ impl<'a> Emitter<'_, 'a> {
         }
     }
 
-    /// A scalar that is always plain and never needs quoting or folding (numbers,
-    /// booleans, null).
+    /// A number, formatted straight into the output (ASCII, plain, never folded).
+    fn plain_number(&mut self, format: impl FnOnce(&mut String)) {
+        if !self.whitespace {
+            self.put(' ');
+        }
+        let before = self.out.len();
+        format(self.out);
+        self.column += self.out.len() - before;
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    /// A scalar that is always plain and never needs quoting or folding (booleans,
+    /// null).
     fn plain_token(&mut self, s: &str) {
         if !self.whitespace {
             self.put(' ');

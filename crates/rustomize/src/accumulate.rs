@@ -40,7 +40,10 @@ pub fn load_kustomization(loader: &Loader, cx: &mut BuildContext) -> Result<Kust
 }
 
 /// Builds the top-level directory, which may also be a Component.
-pub fn build_root(loader: &Loader, cx: &mut BuildContext) -> Result<(Kustomization, ResMap), Error> {
+pub fn build_root(
+    loader: &Loader,
+    cx: &mut BuildContext,
+) -> Result<(Kustomization, ResMap), Error> {
     let k = load_kustomization(loader, cx)?;
     let resources = accumulate(loader, &k, ResMap::new(), cx)?;
     Ok((k, resources))
@@ -87,7 +90,10 @@ fn accumulate(
         if ck.kind != "Component" {
             return Err(Error::Kustomization {
                 path: ck.path.clone(),
-                message: format!("expected kind 'Component' for path '{entry}' but got '{}'", ck.kind),
+                message: format!(
+                    "expected kind 'Component' for path '{entry}' but got '{}'",
+                    ck.kind
+                ),
             });
         }
         resources = accumulate(&child, &ck, resources, cx)?;
@@ -100,7 +106,11 @@ fn accumulate(
 /// every other document must be an object with `kind` and `metadata.name`, and
 /// `*List` kinds with `items` are expanded (their items go after the file's other
 /// documents, as in kustomize).
-pub fn resources_from_text(path: &Path, text: &str, limits: &ParseLimits) -> Result<Vec<Resource>, Error> {
+pub fn resources_from_text(
+    path: &Path,
+    text: &str,
+    limits: &ParseLimits,
+) -> Result<Vec<Resource>, Error> {
     let docs = rustomize_yaml::parse_documents(text, limits).map_err(|e| Error::Yaml {
         path: path.to_path_buf(),
         message: e.message,
@@ -150,7 +160,9 @@ pub fn resources_from_text(path: &Path, text: &str, limits: &ParseLimits) -> Res
                 .and_then(Value::as_str)
                 .unwrap_or("");
             if name.is_empty() {
-                return Err(bad(format!("missing metadata.name in object of kind {kind}")));
+                return Err(bad(format!(
+                    "missing metadata.name in object of kind {kind}"
+                )));
             }
         }
         if has_null_in_list(&map) {

@@ -168,9 +168,7 @@ fn walk_map(
     }
     if create && !is_seq {
         let kind = if rest.is_empty() { leaf } else { Leaf::Map };
-        let field = map
-            .entry(name.to_owned())
-            .or_insert_with(|| kind.empty());
+        let field = map.entry(name.to_owned()).or_insert_with(|| kind.empty());
         if field.is_null() {
             *field = kind.empty();
         }

@@ -11,15 +11,45 @@ type Row = (&'static str, &'static str, &'static str, &'static str, bool);
 /// Labels on object metadata and on the pod/job templates workloads stamp out.
 const METADATA_LABELS: &[Row] = &[
     ("", "", "", "metadata/labels", true),
-    ("", "v1", "ReplicationController", "spec/template/metadata/labels", true),
+    (
+        "",
+        "v1",
+        "ReplicationController",
+        "spec/template/metadata/labels",
+        true,
+    ),
     ("", "", "Deployment", "spec/template/metadata/labels", true),
     ("", "", "ReplicaSet", "spec/template/metadata/labels", true),
     ("", "", "DaemonSet", "spec/template/metadata/labels", true),
-    ("apps", "", "StatefulSet", "spec/template/metadata/labels", true),
-    ("apps", "", "StatefulSet", "spec/volumeClaimTemplates[]/metadata/labels", true),
+    (
+        "apps",
+        "",
+        "StatefulSet",
+        "spec/template/metadata/labels",
+        true,
+    ),
+    (
+        "apps",
+        "",
+        "StatefulSet",
+        "spec/volumeClaimTemplates[]/metadata/labels",
+        true,
+    ),
     ("batch", "", "Job", "spec/template/metadata/labels", true),
-    ("batch", "", "CronJob", "spec/jobTemplate/metadata/labels", true),
-    ("batch", "", "CronJob", "spec/jobTemplate/spec/template/metadata/labels", true),
+    (
+        "batch",
+        "",
+        "CronJob",
+        "spec/jobTemplate/metadata/labels",
+        true,
+    ),
+    (
+        "batch",
+        "",
+        "CronJob",
+        "spec/jobTemplate/spec/template/metadata/labels",
+        true,
+    ),
 ];
 
 const AFFINITY_PATHS: &[&str] = &[
@@ -39,31 +69,115 @@ const SELECTOR_LABELS: &[Row] = &[
     ("", "", "DaemonSet", "spec/selector/matchLabels", true),
     ("apps", "", "StatefulSet", "spec/selector/matchLabels", true),
     ("batch", "", "Job", "spec/selector/matchLabels", false),
-    ("batch", "", "CronJob", "spec/jobTemplate/spec/selector/matchLabels", false),
-    ("policy", "", "PodDisruptionBudget", "spec/selector/matchLabels", false),
-    ("networking.k8s.io", "", "NetworkPolicy", "spec/podSelector/matchLabels", false),
-    ("networking.k8s.io", "", "NetworkPolicy", "spec/ingress/from/podSelector/matchLabels", false),
-    ("networking.k8s.io", "", "NetworkPolicy", "spec/egress/to/podSelector/matchLabels", false),
+    (
+        "batch",
+        "",
+        "CronJob",
+        "spec/jobTemplate/spec/selector/matchLabels",
+        false,
+    ),
+    (
+        "policy",
+        "",
+        "PodDisruptionBudget",
+        "spec/selector/matchLabels",
+        false,
+    ),
+    (
+        "networking.k8s.io",
+        "",
+        "NetworkPolicy",
+        "spec/podSelector/matchLabels",
+        false,
+    ),
+    (
+        "networking.k8s.io",
+        "",
+        "NetworkPolicy",
+        "spec/ingress/from/podSelector/matchLabels",
+        false,
+    ),
+    (
+        "networking.k8s.io",
+        "",
+        "NetworkPolicy",
+        "spec/egress/to/podSelector/matchLabels",
+        false,
+    ),
 ];
 
 /// Annotations on object metadata and on workload templates.
 const ANNOTATIONS: &[Row] = &[
     ("", "", "", "metadata/annotations", true),
-    ("", "v1", "ReplicationController", "spec/template/metadata/annotations", true),
-    ("", "", "Deployment", "spec/template/metadata/annotations", true),
-    ("", "", "ReplicaSet", "spec/template/metadata/annotations", true),
-    ("", "", "DaemonSet", "spec/template/metadata/annotations", true),
-    ("", "", "StatefulSet", "spec/template/metadata/annotations", true),
-    ("batch", "", "Job", "spec/template/metadata/annotations", true),
-    ("batch", "", "CronJob", "spec/jobTemplate/metadata/annotations", true),
-    ("batch", "", "CronJob", "spec/jobTemplate/spec/template/metadata/annotations", true),
+    (
+        "",
+        "v1",
+        "ReplicationController",
+        "spec/template/metadata/annotations",
+        true,
+    ),
+    (
+        "",
+        "",
+        "Deployment",
+        "spec/template/metadata/annotations",
+        true,
+    ),
+    (
+        "",
+        "",
+        "ReplicaSet",
+        "spec/template/metadata/annotations",
+        true,
+    ),
+    (
+        "",
+        "",
+        "DaemonSet",
+        "spec/template/metadata/annotations",
+        true,
+    ),
+    (
+        "",
+        "",
+        "StatefulSet",
+        "spec/template/metadata/annotations",
+        true,
+    ),
+    (
+        "batch",
+        "",
+        "Job",
+        "spec/template/metadata/annotations",
+        true,
+    ),
+    (
+        "batch",
+        "",
+        "CronJob",
+        "spec/jobTemplate/metadata/annotations",
+        true,
+    ),
+    (
+        "batch",
+        "",
+        "CronJob",
+        "spec/jobTemplate/spec/template/metadata/annotations",
+        true,
+    ),
 ];
 
 /// Namespace fields beyond `metadata/namespace` (which the namespace transformer
 /// handles itself, honouring cluster scope).
 const NAMESPACE: &[Row] = &[
     ("", "", "Namespace", "metadata/name", true),
-    ("apiregistration.k8s.io", "", "APIService", "spec/service/namespace", true),
+    (
+        "apiregistration.k8s.io",
+        "",
+        "APIService",
+        "spec/service/namespace",
+        true,
+    ),
     (
         "apiextensions.k8s.io",
         "",

@@ -42,7 +42,7 @@ use std::path::Path;
 
 pub use error::Error;
 pub use resource::{Gvk, ResId, Resource};
-pub use rustomize_yaml::{Map, ParseLimits, Value};
+pub use rustomize_yaml::{parse_documents, write_documents, Map, ParseLimits, Value};
 
 use accumulate::BuildContext;
 use load::kustomization::SortOrder;
@@ -103,7 +103,10 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
         message,
     })?;
     resources.retain(|r| !is_local_config(r));
-    let order = k.sort_order.clone().unwrap_or_else(SortOrder::default_legacy);
+    let order = k
+        .sort_order
+        .clone()
+        .unwrap_or_else(SortOrder::default_legacy);
     sort::sort(&mut resources, &order);
     for r in &resources {
         r.object()
@@ -134,7 +137,9 @@ fn is_local_config(r: &Resource) -> bool {
 fn check_json_safe(v: &Value) -> Result<(), String> {
     match v {
         Value::Float(f) if f.is_nan() => Err("NaN".to_owned()),
-        Value::Float(f) if f.is_infinite() => Err(if *f > 0.0 { "+Inf" } else { "-Inf" }.to_owned()),
+        Value::Float(f) if f.is_infinite() => {
+            Err(if *f > 0.0 { "+Inf" } else { "-Inf" }.to_owned())
+        }
         Value::Seq(items) => items.iter().try_for_each(check_json_safe),
         Value::Map(m) => m.values().try_for_each(check_json_safe),
         _ => Ok(()),

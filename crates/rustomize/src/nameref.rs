@@ -211,7 +211,11 @@ impl Scope {
             return true;
         }
         self.role_binding_namespaces.iter().any(|ns| {
-            let effective = if ns.is_empty() { "default" } else { ns.as_str() };
+            let effective = if ns.is_empty() {
+                "default"
+            } else {
+                ns.as_str()
+            };
             index.namespace_pairs.contains(&(original_ns, effective))
         })
     }
@@ -291,7 +295,9 @@ impl Query<'_, '_> {
         let Some(old) = scalar_text(name) else {
             return Ok(());
         };
-        let namespace = map.get("namespace").map(|n| scalar_text(n).unwrap_or_default());
+        let namespace = map
+            .get("namespace")
+            .map(|n| scalar_text(n).unwrap_or_default());
         let candidates = self.candidates(&old, namespace.as_deref());
         let Some(referral) = self.select(candidates, true)? else {
             return Ok(());
@@ -317,7 +323,10 @@ impl Query<'_, '_> {
         // A mapping reference with a namespace looks among objects originally in
         // that namespace if there are any, else among those now in it.
         let by_original = namespace.map(|ns| {
-            (ns != NOT_NAMESPACED && self.scope.any_admitted_with_original(self.index, ns), ns)
+            (
+                ns != NOT_NAMESPACED && self.scope.any_admitted_with_original(self.index, ns),
+                ns,
+            )
         });
         list.iter()
             .filter_map(|&i| self.index.facts.get(i))
@@ -327,11 +336,7 @@ impl Query<'_, '_> {
                 Some((true, ns)) => c.original_namespace == ns && !c.cluster_scoped,
                 Some((false, ns)) => c.effective_namespace == ns && !c.cluster_scoped,
             })
-            .filter(|c| {
-                c.previous
-                    .iter()
-                    .any(|(_, gvk)| self.target.selects(gvk))
-            })
+            .filter(|c| c.previous.iter().any(|(_, gvk)| self.target.selects(gvk)))
             .filter(|c| match &self.role_ref {
                 Some(rr) => c.previous.iter().any(|(_, gvk)| gvk_selects(rr, gvk)),
                 None => true,
@@ -346,13 +351,19 @@ impl Query<'_, '_> {
             .collect()
     }
 
-    fn select<'c>(&self, mut candidates: Vec<&'c Facts>, with_namespace: bool) -> Result<Option<&'c Facts>, String> {
+    fn select<'c>(
+        &self,
+        mut candidates: Vec<&'c Facts>,
+        with_namespace: bool,
+    ) -> Result<Option<&'c Facts>, String> {
         if candidates.len() == 1 {
             return Ok(candidates.pop());
         }
         let r = self.referrer;
         candidates.retain(|c| {
-            (r.prefixes.is_empty() || c.prefixes.is_empty() || same_ending(&r.prefixes, &c.prefixes))
+            (r.prefixes.is_empty()
+                || c.prefixes.is_empty()
+                || same_ending(&r.prefixes, &c.prefixes))
                 && (r.suffixes.is_empty()
                     || c.suffixes.is_empty()
                     || same_ending(&r.suffixes, &c.suffixes))
@@ -376,7 +387,10 @@ impl Query<'_, '_> {
                         .iter()
                         .map(|c| format!("{}/{}", c.gvk, c.name))
                         .collect();
-                    Err(format!("found multiple possible referrals: {}", ids.join(", ")))
+                    Err(format!(
+                        "found multiple possible referrals: {}",
+                        ids.join(", ")
+                    ))
                 }
             }
         }

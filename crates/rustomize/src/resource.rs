@@ -248,5 +248,4 @@ impl Resource {
         let namespace = id.effective_namespace().to_owned();
         self.previous.push((id.name, namespace, id.gvk.kind));
     }
-
 }

@@ -58,7 +58,13 @@ struct SortKey {
 impl SortKey {
     fn new(r: &Resource, rank: &HashMap<&str, i64>) -> SortKey {
         let id = r.id();
-        let or = |s: &str, d: &str| if s.is_empty() { d.to_owned() } else { s.to_owned() };
+        let or = |s: &str, d: &str| {
+            if s.is_empty() {
+                d.to_owned()
+            } else {
+                s.to_owned()
+            }
+        };
         let gvk_string = format!(
             "{}_{}_{}",
             or(&id.gvk.group, "~G"),

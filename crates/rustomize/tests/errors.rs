@@ -18,7 +18,8 @@ fn error_of(case: &str, options: &rustomize::BuildOptions) -> String {
         Ok(_) => format!("{case}: unexpectedly succeeded"),
         Err(e) => {
             let canonical = root.canonicalize().unwrap_or(root);
-            e.to_string().replace(&canonical.display().to_string(), "$CASE")
+            e.to_string()
+                .replace(&canonical.display().to_string(), "$CASE")
         }
     }
 }
@@ -49,8 +50,14 @@ error_snapshot!(duplicate_id, "error-duplicate-id");
 error_snapshot!(empty_directory, "error-empty-directory");
 error_snapshot!(remote_url, "error-remote-url");
 error_snapshot!(component_in_resources, "error-component-in-resources");
-error_snapshot!(kustomization_as_component, "error-kustomization-as-component");
+error_snapshot!(
+    kustomization_as_component,
+    "error-kustomization-as-component"
+);
 error_snapshot!(non_string_key, "error-resource-non-string-key");
 error_snapshot!(infinity, "error-resource-infinity");
-error_snapshot!(multiple_kustomizations, "error-multiple-kustomization-files");
+error_snapshot!(
+    multiple_kustomizations,
+    "error-multiple-kustomization-files"
+);
 error_snapshot!(empty_kustomization, "error-empty-kustomization-file");

@@ -391,13 +391,19 @@ const DEFAULT_ORDER_FIRST: &[&str] = &[
     "PodDisruptionBudget",
 ];
 
-const DEFAULT_ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+const DEFAULT_ORDER_LAST: &[&str] = &[
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
 
 impl SortOrder {
     /// kustomize's default order: legacy, with its built-in first and last kinds.
     pub fn default_legacy() -> SortOrder {
         SortOrder::Legacy {
-            first: DEFAULT_ORDER_FIRST.iter().map(|s| (*s).to_owned()).collect(),
+            first: DEFAULT_ORDER_FIRST
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
             last: DEFAULT_ORDER_LAST.iter().map(|s| (*s).to_owned()).collect(),
         }
     }

@@ -28,7 +28,10 @@ pub fn apply(
             if entry.include_templates {
                 merge_into(&mut specs, &tables.template_labels);
             }
-            merge_into(&mut specs, &[FieldSpec::new("", "", "", "metadata/labels", true)]);
+            merge_into(
+                &mut specs,
+                &[FieldSpec::new("", "", "", "metadata/labels", true)],
+            );
         }
         super::set_pairs(resources, &entry.pairs, &specs)?;
     }

@@ -20,27 +20,46 @@ use crate::resource::Resource;
 
 /// Runs the transformers a kustomization configures, in kustomize's order:
 /// namespace, namePrefix, nameSuffix, labels/commonLabels, commonAnnotations.
-pub fn run(k: &Kustomization, tables: &FieldSpecTables, resources: &mut ResMap) -> Result<(), Error> {
+pub fn run(
+    k: &Kustomization,
+    tables: &FieldSpecTables,
+    resources: &mut ResMap,
+) -> Result<(), Error> {
     let fail = |message: String| Error::Transform {
         path: k.path.clone(),
         message,
     };
     if !k.namespace.is_empty() {
-        namespace::apply(resources.resources_mut(), &k.namespace, &tables.namespace).map_err(fail)?;
+        namespace::apply(resources.resources_mut(), &k.namespace, &tables.namespace)
+            .map_err(fail)?;
         resources.check_unique(&k.path, "namespace transformation")?;
     }
     if !k.name_prefix.is_empty() {
-        name_affix::apply(resources.resources_mut(), &k.name_prefix, "", &tables.name_prefix)
-            .map_err(fail)?;
+        name_affix::apply(
+            resources.resources_mut(),
+            &k.name_prefix,
+            "",
+            &tables.name_prefix,
+        )
+        .map_err(fail)?;
     }
     if !k.name_suffix.is_empty() {
-        name_affix::apply(resources.resources_mut(), "", &k.name_suffix, &tables.name_suffix)
-            .map_err(fail)?;
+        name_affix::apply(
+            resources.resources_mut(),
+            "",
+            &k.name_suffix,
+            &tables.name_suffix,
+        )
+        .map_err(fail)?;
     }
     labels::apply(resources.resources_mut(), k, tables).map_err(fail)?;
     if !k.common_annotations.is_empty() {
-        annotations::apply(resources.resources_mut(), &k.common_annotations, &tables.common_annotations)
-            .map_err(fail)?;
+        annotations::apply(
+            resources.resources_mut(),
+            &k.common_annotations,
+            &tables.common_annotations,
+        )
+        .map_err(fail)?;
     }
     Ok(())
 }

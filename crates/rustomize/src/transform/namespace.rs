@@ -13,7 +13,11 @@ use crate::fieldspec::{self, FieldSpec, Leaf};
 use crate::resource::Resource;
 
 /// Sets `namespace` on every resource.
-pub fn apply(resources: &mut [Resource], namespace: &str, specs: &[FieldSpec]) -> Result<(), String> {
+pub fn apply(
+    resources: &mut [Resource],
+    namespace: &str,
+    specs: &[FieldSpec],
+) -> Result<(), String> {
     let mut set = |node: &mut Value| {
         *node = Value::String(namespace.to_owned());
         Ok(())
