@@ -47,6 +47,11 @@ pub use rustomize_yaml::{parse_documents, write_documents, Map, ParseLimits, Val
 use accumulate::BuildContext;
 use load::kustomization::SortOrder;
 
+/// The README's examples, compiled as doctests so they never go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 /// Whether files may be loaded from outside a kustomization's root.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LoadRestrictor {
