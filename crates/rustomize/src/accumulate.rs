@@ -98,7 +98,14 @@ fn accumulate(
         }
         resources = accumulate(&child, &ck, resources, cx)?;
     }
-    transform::run(k, &cx.tables, &mut resources)?;
+    let env = transform::Env {
+        kustomization: k,
+        loader,
+        tables: &cx.tables,
+        schema: crate::schema::MergeSchema::builtin(),
+        limits: &cx.limits,
+    };
+    transform::run(&env, &mut resources)?;
     Ok(resources)
 }
 

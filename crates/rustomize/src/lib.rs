@@ -35,6 +35,9 @@ pub mod nameref;
 mod namerefs;
 pub mod resmap;
 pub mod resource;
+pub mod schema;
+mod schema_table;
+pub mod selector;
 pub mod sort;
 pub mod transform;
 

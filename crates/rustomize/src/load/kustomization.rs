@@ -12,6 +12,7 @@ use rustomize_yaml::{Map, Value};
 
 use crate::error::Error;
 use crate::fieldspec::FieldSpec;
+use crate::selector::Selector;
 
 /// Every top-level field kustomize knows, in its own spelling.
 const KNOWN_FIELDS: &[&str] = &[
@@ -54,9 +55,6 @@ const KNOWN_FIELDS: &[&str] = &[
 /// Fields kustomize knows that rustomize does not implement yet.
 const NOT_YET: &[&str] = &[
     "openapi",
-    "patchesStrategicMerge",
-    "patchesJson6902",
-    "patches",
     "images",
     "imageTags",
     "replacements",
@@ -85,6 +83,21 @@ pub struct LabelEntry {
     pub include_templates: bool,
     /// Extra fields to edit.
     pub fields: Vec<FieldSpec>,
+}
+
+/// One entry of `patches:` (or, converted, of the legacy patch fields).
+#[derive(Clone, Debug, Default)]
+pub struct PatchEntry {
+    /// A file holding the patch.
+    pub path: Option<String>,
+    /// The patch itself, inline.
+    pub patch: Option<String>,
+    /// Which resources to patch (None: the patch names its target itself).
+    pub target: Option<Selector>,
+    /// `options.allowNameChange`.
+    pub allow_name_change: bool,
+    /// `options.allowKindChange`.
+    pub allow_kind_change: bool,
 }
 
 /// `sortOptions:`.
@@ -126,9 +139,25 @@ pub struct Kustomization {
     pub common_annotations: Vec<(String, String)>,
     /// `sortOptions` (None if absent).
     pub sort_order: Option<SortOrder>,
+    /// `patchesStrategicMerge`: file paths or inline patches.
+    pub patches_strategic_merge: Vec<String>,
+    /// `patchesJson6902`.
+    pub patches_json6902: Vec<PatchEntry>,
+    /// `patches`.
+    pub patches: Vec<PatchEntry>,
     /// Deprecation warnings kustomize prints for this file.
     pub warnings: Vec<String>,
 }
+
+/// Deprecated fields and their replacements, in the order kustomize warns about them.
+const DEPRECATED: &[(&str, &str)] = &[
+    ("bases", "resources"),
+    ("commonLabels", "labels"),
+    ("imageTags", "images"),
+    ("patchesJson6902", "patches"),
+    ("patchesStrategicMerge", "patches"),
+    ("vars", "replacements"),
+];
 
 const EDIT_FIX: &str = "Run 'kustomize edit fix' to update your Kustomization automatically.";
 
@@ -160,6 +189,7 @@ impl Kustomization {
             ..Default::default()
         };
         let mut bases = Vec::new();
+        let mut deprecated: Vec<&'static str> = Vec::new();
         // kustomize decodes via JSON with sorted keys, so when two spellings of a
         // field appear (`namePrefix`, `nameprefix`), the one sorting last wins.
         let mut entries: Vec<(String, Value)> = root.into_iter().collect();
@@ -173,26 +203,26 @@ impl Kustomization {
                     "field '{field}' is not supported by rustomize yet"
                 )));
             }
+            if !value.is_null() && DEPRECATED.iter().any(|(f, _)| *f == field) {
+                deprecated.push(field);
+            }
             match field {
                 "apiVersion" | "metadata" | "buildMetadata" => {}
                 "kind" => k.kind = string(&value, field).map_err(err)?,
                 "resources" => k.resources = strings(&value, field).map_err(err)?,
-                "bases" => {
-                    bases = strings(&value, field).map_err(err)?;
-                    k.warnings.push(format!(
-                        "# Warning: 'bases' is deprecated. Please use 'resources' instead. {EDIT_FIX}"
-                    ));
-                }
+                "bases" => bases = strings(&value, field).map_err(err)?,
                 "components" => k.components = strings(&value, field).map_err(err)?,
                 "namespace" => k.namespace = string(&value, field).map_err(err)?,
                 "namePrefix" => k.name_prefix = string(&value, field).map_err(err)?,
                 "nameSuffix" => k.name_suffix = string(&value, field).map_err(err)?,
-                "commonLabels" => {
-                    k.common_labels = string_map(&value, field).map_err(err)?;
-                    k.warnings.push(format!(
-                        "# Warning: 'commonLabels' is deprecated. Please use 'labels' instead. {EDIT_FIX}"
-                    ));
+                "commonLabels" => k.common_labels = string_map(&value, field).map_err(err)?,
+                "patchesStrategicMerge" => {
+                    k.patches_strategic_merge = strings(&value, field).map_err(err)?
                 }
+                "patchesJson6902" => {
+                    k.patches_json6902 = patch_entries(&value, field, false).map_err(err)?
+                }
+                "patches" => k.patches = patch_entries(&value, field, true).map_err(err)?,
                 "commonAnnotations" => {
                     k.common_annotations = string_map(&value, field).map_err(err)?
                 }
@@ -202,6 +232,18 @@ impl Kustomization {
             }
         }
         k.resources.extend(bases);
+        for (field, instead) in DEPRECATED {
+            if deprecated.contains(field) {
+                let fix = if *field == "vars" {
+                    format!("[EXPERIMENTAL] {EDIT_FIX}")
+                } else {
+                    EDIT_FIX.to_owned()
+                };
+                k.warnings.push(format!(
+                    "# Warning: '{field}' is deprecated. Please use '{instead}' instead. {fix}"
+                ));
+            }
+        }
         if k.kind.is_empty() {
             k.kind = "Kustomization".to_owned();
         }
@@ -451,4 +493,90 @@ fn sort_options(value: &Value) -> Result<Option<SortOrder>, String> {
         })),
         _ => Err("the field 'sortOptions.order' must be one of [fifo, legacy]".to_owned()),
     }
+}
+
+fn selector(value: &Value, field: &str) -> Result<Option<Selector>, String> {
+    let Some(m) = mapping(value, field)? else {
+        return Ok(None);
+    };
+    let mut s = Selector::default();
+    const FIELDS: &[&str] = &[
+        "group",
+        "version",
+        "kind",
+        "name",
+        "namespace",
+        "labelSelector",
+        "annotationSelector",
+    ];
+    for (key, v) in m {
+        let slot = match canonical_field(key, FIELDS) {
+            Some("group") => &mut s.group,
+            Some("version") => &mut s.version,
+            Some("kind") => &mut s.kind,
+            Some("name") => &mut s.name,
+            Some("namespace") => &mut s.namespace,
+            Some("labelSelector") => &mut s.label_selector,
+            Some("annotationSelector") => &mut s.annotation_selector,
+            _ => return Err(format!("json: unknown field \"{key}\"")),
+        };
+        *slot = scalar_string(v, field)?;
+    }
+    Ok(Some(s))
+}
+
+/// `patches` entries (with `options`) or `patchesJson6902` entries (without).
+fn patch_entries(
+    value: &Value,
+    field: &str,
+    with_options: bool,
+) -> Result<Vec<PatchEntry>, String> {
+    let items = match value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Seq(items) => items,
+        other => {
+            return Err(format!(
+                "field '{field}': expected a list, found a {}",
+                other.type_name()
+            ))
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(m) = mapping(item, field)? else {
+            continue;
+        };
+        let mut entry = PatchEntry::default();
+        let fields: &[&str] = if with_options {
+            &["path", "patch", "target", "options"]
+        } else {
+            &["path", "patch", "target"]
+        };
+        for (key, v) in m {
+            match canonical_field(key, fields) {
+                Some("path") => {
+                    entry.path = Some(scalar_string(v, field)?).filter(|p| !p.is_empty())
+                }
+                Some("patch") => {
+                    entry.patch = Some(scalar_string(v, field)?).filter(|p| !p.is_empty())
+                }
+                Some("target") => entry.target = selector(v, field)?,
+                Some("options") => {
+                    if let Some(opts) = mapping(v, field)? {
+                        for (name, flag) in opts {
+                            let flag = boolean(flag, field)?;
+                            match name.as_str() {
+                                "allowNameChange" => entry.allow_name_change = flag,
+                                "allowKindChange" => entry.allow_kind_change = flag,
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                _ => return Err(format!("json: unknown field \"{key}\"")),
+            }
+        }
+        out.push(entry);
+    }
+    Ok(out)
 }

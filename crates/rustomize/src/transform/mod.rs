@@ -8,6 +8,9 @@ pub mod annotations;
 pub mod labels;
 pub mod name_affix;
 pub mod namespace;
+pub mod patch;
+pub mod patch_json6902;
+pub mod strategic_merge;
 
 use rustomize_yaml::Value;
 
@@ -15,20 +18,49 @@ use crate::error::Error;
 use crate::fieldspec::{self, FieldSpec, Leaf};
 use crate::fieldspecs::FieldSpecTables;
 use crate::load::kustomization::Kustomization;
+use crate::load::Loader;
 use crate::resmap::ResMap;
 use crate::resource::Resource;
+use crate::schema::MergeSchema;
+
+/// What the transformers of one kustomization need besides the resources.
+pub struct Env<'a> {
+    /// The kustomization.
+    pub kustomization: &'a Kustomization,
+    /// Its loader (patch files).
+    pub loader: &'a Loader,
+    /// Field-spec tables.
+    pub tables: &'a FieldSpecTables,
+    /// Merge keys for strategic merge patches.
+    pub schema: &'a MergeSchema,
+    /// Parser limits.
+    pub limits: &'a rustomize_yaml::ParseLimits,
+}
 
 /// Runs the transformers a kustomization configures, in kustomize's order:
-/// namespace, namePrefix, nameSuffix, labels/commonLabels, commonAnnotations.
-pub fn run(
-    k: &Kustomization,
-    tables: &FieldSpecTables,
-    resources: &mut ResMap,
-) -> Result<(), Error> {
+/// patchesStrategicMerge, patches, namespace, namePrefix, nameSuffix,
+/// labels/commonLabels, commonAnnotations, patchesJson6902.
+pub fn run(env: &Env<'_>, resources: &mut ResMap) -> Result<(), Error> {
+    let k = env.kustomization;
+    let tables = env.tables;
     let fail = |message: String| Error::Transform {
         path: k.path.clone(),
         message,
     };
+    let patches = patch::PatchEnv {
+        loader: env.loader,
+        kustomization: k,
+        schema: env.schema,
+        limits: env.limits,
+    };
+    if !k.patches_strategic_merge.is_empty() {
+        patch::strategic_merge_field(&patches, resources.resources_mut())?;
+        resources.check_unique(&k.path, "patchesStrategicMerge")?;
+    }
+    if !k.patches.is_empty() {
+        patch::patches_field(&patches, resources.resources_mut())?;
+        resources.check_unique(&k.path, "patches")?;
+    }
     if !k.namespace.is_empty() {
         namespace::apply(resources.resources_mut(), &k.namespace, &tables.namespace)
             .map_err(fail)?;
@@ -60,6 +92,10 @@ pub fn run(
             &tables.common_annotations,
         )
         .map_err(fail)?;
+    }
+    if !k.patches_json6902.is_empty() {
+        patch::json6902_field(&patches, resources.resources_mut())?;
+        resources.check_unique(&k.path, "patchesJson6902")?;
     }
     Ok(())
 }

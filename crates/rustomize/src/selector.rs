@@ -1,0 +1,184 @@
+//! Target selection for patches: kustomize's `Selector` (group, version, kind,
+//! name and namespace as anchored regular expressions, plus Kubernetes label and
+//! annotation selectors).
+//!
+//! Name and namespace match either the resource's original or its current value
+//! (namespaces compared as "effective": unset means `default`); the kind selector
+//! matches the current group/version/kind.
+
+use regex::Regex;
+use rustomize_yaml::{Map, Value};
+
+use crate::resource::Resource;
+
+/// A patch target as written in a kustomization.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selector {
+    /// API group (regular expression).
+    pub group: String,
+    /// API version (regular expression).
+    pub version: String,
+    /// Kind (regular expression).
+    pub kind: String,
+    /// Name (regular expression).
+    pub name: String,
+    /// Namespace (regular expression).
+    pub namespace: String,
+    /// Kubernetes label selector (`app=a,tier in (x,y),!legacy`).
+    pub label_selector: String,
+    /// Kubernetes annotation selector, same syntax.
+    pub annotation_selector: String,
+}
+
+/// A compiled [`Selector`].
+pub struct Matcher {
+    group: Option<Regex>,
+    version: Option<Regex>,
+    kind: Option<Regex>,
+    name: Option<Regex>,
+    namespace: Option<Regex>,
+    labels: Vec<Requirement>,
+    annotations: Vec<Requirement>,
+}
+
+fn anchored(pattern: &str) -> Result<Option<Regex>, String> {
+    if pattern.is_empty() {
+        return Ok(None);
+    }
+    Regex::new(&format!("^(?:{pattern})$"))
+        .map(Some)
+        .map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))
+}
+
+fn matches(re: &Option<Regex>, text: &str) -> bool {
+    re.as_ref().is_none_or(|re| re.is_match(text))
+}
+
+impl Matcher {
+    /// Compiles a selector.
+    pub fn new(s: &Selector) -> Result<Matcher, String> {
+        Ok(Matcher {
+            group: anchored(&s.group)?,
+            version: anchored(&s.version)?,
+            kind: anchored(&s.kind)?,
+            name: anchored(&s.name)?,
+            namespace: anchored(&s.namespace)?,
+            labels: parse_requirements(&s.label_selector)?,
+            annotations: parse_requirements(&s.annotation_selector)?,
+        })
+    }
+
+    /// Whether `r` is selected.
+    pub fn selects(&self, r: &Resource) -> bool {
+        let current = r.id();
+        let original = r.original_id();
+        if self.namespace.is_some()
+            && !matches(&self.namespace, original.effective_namespace())
+            && !matches(&self.namespace, current.effective_namespace())
+        {
+            return false;
+        }
+        if self.name.is_some()
+            && !matches(&self.name, &original.name)
+            && !matches(&self.name, &current.name)
+        {
+            return false;
+        }
+        if !matches(&self.group, &current.gvk.group)
+            || !matches(&self.version, &current.gvk.version)
+            || !matches(&self.kind, &current.gvk.kind)
+        {
+            return false;
+        }
+        let meta = r.object().get("metadata");
+        satisfies(&self.labels, meta.and_then(|m| m.get("labels")))
+            && satisfies(&self.annotations, meta.and_then(|m| m.get("annotations")))
+    }
+}
+
+/// One term of a label selector.
+#[derive(Debug)]
+enum Requirement {
+    Exists(String),
+    NotExists(String),
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+}
+
+fn satisfies(reqs: &[Requirement], labels: Option<&Value>) -> bool {
+    let empty = Map::new();
+    let labels = labels.and_then(Value::as_map).unwrap_or(&empty);
+    let get = |k: &str| labels.get(k).and_then(Value::as_str);
+    reqs.iter().all(|req| match req {
+        Requirement::Exists(k) => labels.contains_key(k),
+        Requirement::NotExists(k) => !labels.contains_key(k),
+        Requirement::In(k, vs) => get(k).is_some_and(|v| vs.iter().any(|x| x == v)),
+        Requirement::NotIn(k, vs) => get(k).is_none_or(|v| vs.iter().all(|x| x != v)),
+    })
+}
+
+/// Parses a Kubernetes label selector: comma-separated `k`, `!k`, `k=v`, `k==v`,
+/// `k!=v`, `k in (a,b)`, `k notin (a,b)`.
+fn parse_requirements(text: &str) -> Result<Vec<Requirement>, String> {
+    let mut out = Vec::new();
+    let bad = || format!("unable to parse requirement: invalid label selector {text:?}");
+    for term in split_terms(text) {
+        let term = term.trim();
+        if term.is_empty() {
+            if text.trim().is_empty() {
+                continue;
+            }
+            return Err(bad());
+        }
+        if let Some(k) = term.strip_prefix('!') {
+            out.push(Requirement::NotExists(k.trim().to_owned()));
+        } else if let Some((k, v)) = term.split_once("!=") {
+            out.push(Requirement::NotIn(
+                k.trim().to_owned(),
+                vec![v.trim().to_owned()],
+            ));
+        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+            out.push(Requirement::In(
+                k.trim().to_owned(),
+                vec![v.trim().to_owned()],
+            ));
+        } else if let Some((k, rest)) = set_term(term, " notin ") {
+            out.push(Requirement::NotIn(k, rest));
+        } else if let Some((k, rest)) = set_term(term, " in ") {
+            out.push(Requirement::In(k, rest));
+        } else if term.contains(char::is_whitespace) || term.contains(['(', ')']) {
+            return Err(bad());
+        } else {
+            out.push(Requirement::Exists(term.to_owned()));
+        }
+    }
+    Ok(out)
+}
+
+/// `key in (a, b)` → (key, [a, b]).
+fn set_term(term: &str, op: &str) -> Option<(String, Vec<String>)> {
+    let (k, rest) = term.split_once(op)?;
+    let rest = rest.trim().strip_prefix('(')?.strip_suffix(')')?;
+    let values = rest.split(',').map(|v| v.trim().to_owned()).collect();
+    Some((k.trim().to_owned(), values))
+}
+
+/// Splits on commas outside parentheses.
+fn split_terms(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(text.get(start..i).unwrap_or(""));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(text.get(start..).unwrap_or(""));
+    out
+}

@@ -1,0 +1,325 @@
+//! The patch transformers: `patchesStrategicMerge`, `patches` and
+//! `patchesJson6902`. This module owns loading patch text (a file or inline),
+//! telling strategic-merge patches from JSON 6902 ones the way kustomize does,
+//! finding their targets, and the bookkeeping around a merge (kind, name and
+//! namespace survive a strategic merge unless the patch's options allow a change).
+//! The merging itself is [`super::strategic_merge`] and [`super::patch_json6902`].
+
+use std::path::{Path, PathBuf};
+
+use rustomize_yaml::{ParseLimits, Value};
+
+use super::patch_json6902::{self, Operation};
+use super::strategic_merge::{self, Outcome};
+use crate::accumulate::resources_from_text;
+use crate::error::Error;
+use crate::load::kustomization::{Kustomization, PatchEntry};
+use crate::load::Loader;
+use crate::resource::{ResId, Resource};
+use crate::schema::MergeSchema;
+use crate::selector::Matcher;
+
+/// What a patch transformer needs from its kustomization.
+pub struct PatchEnv<'a> {
+    /// The kustomization's loader (patch files are read through it).
+    pub loader: &'a Loader,
+    /// The kustomization.
+    pub kustomization: &'a Kustomization,
+    /// Merge keys and strategies.
+    pub schema: &'a MergeSchema,
+    /// Parser limits.
+    pub limits: &'a ParseLimits,
+}
+
+impl PatchEnv<'_> {
+    fn fail(&self, message: String) -> Error {
+        Error::Transform {
+            path: self.kustomization.path.clone(),
+            message,
+        }
+    }
+
+    fn read(&self, file: &str) -> Result<(PathBuf, String), Error> {
+        self.loader.read_file(file).map_err(|e| {
+            self.fail(format!(
+                "failed to get the patch file from path({file}): {e}"
+            ))
+        })
+    }
+}
+
+/// `patchesStrategicMerge`: each entry is inline YAML or a file of patches, each
+/// patch applied to the one resource its own id names.
+pub fn strategic_merge_field(
+    env: &PatchEnv<'_>,
+    resources: &mut Vec<Resource>,
+) -> Result<(), Error> {
+    let k = env.kustomization;
+    let mut patches = Vec::new();
+    for entry in &k.patches_strategic_merge {
+        match resources_from_text(&k.path, entry, env.limits) {
+            Ok(found) => patches.extend(found),
+            Err(_) => {
+                let (path, text) = env.loader.read_file(entry)?;
+                patches.extend(resources_from_text(&path, &text, env.limits)?);
+            }
+        }
+    }
+    if patches.is_empty() && !k.patches_strategic_merge.is_empty() {
+        return Err(env.fail("patch appears to be empty".to_owned()));
+    }
+    for patch in &patches {
+        let target = unique_target(env, resources, patch)?;
+        apply_strategic(env, resources, &[target], patch, true, false, false)?;
+    }
+    Ok(())
+}
+
+/// `patches`: strategic merge or JSON 6902, with an optional target selector.
+pub fn patches_field(env: &PatchEnv<'_>, resources: &mut Vec<Resource>) -> Result<(), Error> {
+    for entry in &env.kustomization.patches {
+        let (text, source, origin) = patch_text(env, entry)?;
+        let text = text.trim();
+        let sm = resources_from_text(&origin, text, env.limits);
+        let json = json_ops(text, env.limits);
+        let (sm, json) = match (sm, json) {
+            (Ok(_), Ok(_)) => {
+                return Err(env.fail(format!(
+                    "illegally qualifies as both an SM and JSON patch: {source}"
+                )))
+            }
+            (Err(_), Err(_)) => {
+                return Err(env.fail(format!("unable to parse SM or JSON patch from {source}")))
+            }
+            (Ok(sm), Err(_)) => (Some(sm), None),
+            (Err(_), Ok(ops)) => (None, Some(ops)),
+        };
+        if let Some(sm) = sm.filter(|p| !p.is_empty()) {
+            match &entry.target {
+                Some(selector) => {
+                    let [patch] = sm.as_slice() else {
+                        return Err(env.fail(format!(
+                            "Multiple Strategic-Merge Patches in one `patches` entry is not allowed to set `patches.target` field: {source}"
+                        )));
+                    };
+                    let matcher = Matcher::new(selector).map_err(|e| env.fail(e))?;
+                    let selected: Vec<usize> = (0..resources.len())
+                        .filter(|&i| resources.get(i).is_some_and(|r| matcher.selects(r)))
+                        .collect();
+                    apply_strategic(
+                        env,
+                        resources,
+                        &selected,
+                        patch,
+                        true,
+                        entry.allow_name_change,
+                        entry.allow_kind_change,
+                    )?;
+                }
+                None => {
+                    for patch in &sm {
+                        let target = unique_target(env, resources, patch)?;
+                        apply_strategic(
+                            env,
+                            resources,
+                            &[target],
+                            patch,
+                            false,
+                            entry.allow_name_change,
+                            entry.allow_kind_change,
+                        )?;
+                    }
+                }
+            }
+        } else {
+            let ops = json.unwrap_or_default();
+            let Some(selector) = &entry.target else {
+                return Err(env.fail(format!("must specify a target for JSON patch {source}")));
+            };
+            apply_json(env, resources, selector, &ops, true)?;
+        }
+    }
+    Ok(())
+}
+
+/// `patchesJson6902`: JSON patches with a required target.
+pub fn json6902_field(env: &PatchEnv<'_>, resources: &mut [Resource]) -> Result<(), Error> {
+    for entry in &env.kustomization.patches_json6902 {
+        let Some(selector) = &entry.target else {
+            return Err(env.fail("must specify a target for patch".to_owned()));
+        };
+        if selector.name.is_empty() {
+            return Err(env.fail("must specify the target name".to_owned()));
+        }
+        let (text, source, _) = patch_text(env, entry)?;
+        let ops =
+            json_ops(&text, env.limits).map_err(|e| env.fail(format!("decoding {source}: {e}")))?;
+        if ops.is_empty() {
+            return Err(env.fail(format!("patch appears to be empty; {source}")));
+        }
+        apply_json(env, resources, selector, &ops, false)?;
+    }
+    Ok(())
+}
+
+/// The text of a patch entry, a description for messages, and the file it came from.
+fn patch_text(env: &PatchEnv<'_>, entry: &PatchEntry) -> Result<(String, String, PathBuf), Error> {
+    match (&entry.path, &entry.patch) {
+        (None, None) => Err(env.fail("must specify one of patch and path".to_owned())),
+        (Some(_), Some(_)) => {
+            Err(env.fail("patch and path can't be set at the same time".to_owned()))
+        }
+        (None, Some(inline)) => Ok((
+            inline.clone(),
+            format!("[patch: {inline:?}]"),
+            env.kustomization.path.clone(),
+        )),
+        (Some(file), None) => {
+            let (path, text) = env.read(file)?;
+            Ok((text, format!("[path: {file:?}]"), path))
+        }
+    }
+}
+
+/// Decodes JSON 6902 operations from JSON or YAML text.
+fn json_ops(text: &str, limits: &ParseLimits) -> Result<Vec<Operation>, String> {
+    if text.is_empty() {
+        return Err("empty json patch operations".to_owned());
+    }
+    let docs = rustomize_yaml::parse_documents(text, limits).map_err(|e| e.message)?;
+    let mut docs = docs.into_iter().filter(|d| !d.is_null());
+    let doc = docs.next().unwrap_or(Value::Null);
+    patch_json6902::decode(&doc)
+}
+
+/// The one resource whose current or any previous id equals the patch's id.
+fn unique_target(
+    env: &PatchEnv<'_>,
+    resources: &[Resource],
+    patch: &Resource,
+) -> Result<usize, Error> {
+    let id = patch.id();
+    let key = id.equality_key();
+    let mut found = Vec::new();
+    for (i, r) in resources.iter().enumerate() {
+        let current = r.id();
+        let hit = current.equality_key() == key
+            || r.previous_ids().iter().any(|p| p.equality_key() == key);
+        if hit {
+            found.push(i);
+        }
+    }
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(env.fail(format!(
+            "no resource matches strategic merge patch \"{id}\": no matches for Id {id}; failed to find unique target for patch {id}"
+        ))),
+        _ => Err(env.fail(format!(
+            "multiple matches for Id {id}; failed to find unique target for patch {id}"
+        ))),
+    }
+}
+
+/// Merges `patch` into each selected resource; resources the patch deletes are dropped.
+fn apply_strategic(
+    env: &PatchEnv<'_>,
+    resources: &mut Vec<Resource>,
+    selected: &[usize],
+    patch: &Resource,
+    adopt_api_version: bool,
+    allow_name_change: bool,
+    allow_kind_change: bool,
+) -> Result<(), Error> {
+    let mut deleted = Vec::new();
+    for &i in selected {
+        let Some(resource) = resources.get_mut(i) else {
+            continue;
+        };
+        let mut body = patch.object().clone();
+        if adopt_api_version {
+            if let Some(api_version) = resource.object().get("apiVersion").cloned() {
+                body.insert("apiVersion".to_owned(), api_version);
+            }
+        }
+        let before = resource.id();
+        if allow_name_change || allow_kind_change {
+            resource.store_previous_id();
+        }
+        let gvk = before.gvk.clone();
+        let outcome = strategic_merge::apply(&mut resource.object, &body, &gvk, env.schema)
+            .map_err(|e| env.fail(format!("{}: {e}", patch_label(patch))))?;
+        if outcome == Outcome::Deleted || resource.object().is_empty() {
+            deleted.push(i);
+            continue;
+        }
+        restore_identity(resource, &before, allow_name_change, allow_kind_change);
+    }
+    if !deleted.is_empty() {
+        let mut i = 0;
+        resources.retain(|_| {
+            let keep = !deleted.contains(&i);
+            i += 1;
+            keep
+        });
+    }
+    Ok(())
+}
+
+fn patch_label(patch: &Resource) -> String {
+    format!("patch {} from {}", patch.id(), patch.origin().display())
+}
+
+/// kustomize puts back kind and name (unless allowed to change) and namespace.
+fn restore_identity(resource: &mut Resource, before: &ResId, allow_name: bool, allow_kind: bool) {
+    if !allow_kind {
+        resource
+            .object
+            .insert("kind".to_owned(), Value::String(before.gvk.kind.clone()));
+    }
+    let meta = resource
+        .object
+        .entry("metadata".to_owned())
+        .or_insert_with(|| Value::Map(Default::default()));
+    let Value::Map(meta) = meta else {
+        return;
+    };
+    if !allow_name {
+        meta.insert("name".to_owned(), Value::String(before.name.clone()));
+    }
+    if before.namespace.is_empty() {
+        meta.shift_remove("namespace");
+    } else {
+        meta.insert(
+            "namespace".to_owned(),
+            Value::String(before.namespace.clone()),
+        );
+    }
+}
+
+/// Applies JSON 6902 operations to every resource the selector picks.
+fn apply_json(
+    env: &PatchEnv<'_>,
+    resources: &mut [Resource],
+    selector: &crate::selector::Selector,
+    ops: &[Operation],
+    store_previous_id: bool,
+) -> Result<(), Error> {
+    let matcher = Matcher::new(selector).map_err(|e| env.fail(e))?;
+    for resource in resources.iter_mut() {
+        if !matcher.selects(resource) {
+            continue;
+        }
+        if store_previous_id {
+            resource.store_previous_id();
+        }
+        let id = resource.id();
+        patch_json6902::apply_to_object(&mut resource.object, ops)
+            .map_err(|e| env.fail(format!("JSON patch on {id}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Where a patch came from, for messages.
+pub fn describe(path: &Path) -> String {
+    path.display().to_string()
+}

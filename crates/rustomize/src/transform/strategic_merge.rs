@@ -1,0 +1,668 @@
+//! Strategic merge patches, applied the way kustomize v5.5.0 applies them.
+//!
+//! kustomize does not use the apiserver's strategic-merge code: it walks the patch
+//! and the target together with kyaml's merge walker (`merge2.Merge` with
+//! `ListIncreaseDirection: Prepend`), and this module reproduces that walker on
+//! [`Value`] trees, quirks included:
+//!
+//! * maps merge field by field; `null` in the patch removes a field; scalars and
+//!   lists without a merge strategy are replaced;
+//! * a list merges element by element only when the [`MergeSchema`] gives it a
+//!   `merge` strategy (so never for kinds without a schema, e.g. CRDs); elements
+//!   are matched on the *text* of their key fields, and the result lists the
+//!   patch's elements first (in patch order), then the target's remaining ones;
+//!   with several keys (ports: `containerPort`+`protocol`) the target's elements
+//!   are moved behind the patch-only ones, and half-keyed elements are matched
+//!   the way kyaml matches them;
+//! * merging a target element with a patch element keeps the target element
+//!   (mutated), so `$patch: replace` on a list element has no effect;
+//! * `$patch: delete|replace|merge` is honoured on maps and inside lists; the
+//!   apiserver's other directives (`$setElementOrder/…`, `$retainKeys`,
+//!   `$deleteFromPrimitiveList/…`) are not — they end up as ordinary fields;
+//! * the whole target is walked, so associative lists the patch does not touch are
+//!   still de-duplicated by key, and their `null`/`{}` elements dropped.
+
+use std::collections::HashSet;
+
+use rustomize_yaml::{Map, Value};
+
+use crate::resource::Gvk;
+use crate::schema::{MergeSchema, SchemaRef};
+
+/// What applying a patch did to the target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The target was merged with the patch.
+    Merged,
+    /// The patch deleted the target (`$patch: delete` at the top, or an empty
+    /// result): the caller drops the resource.
+    Deleted,
+}
+
+/// Applies the strategic merge patch `patch` to `target`, a resource of `gvk`.
+///
+/// On error the target is left in an unspecified (possibly empty) state.
+pub fn apply(
+    target: &mut Map,
+    patch: &Map,
+    gvk: &Gvk,
+    schema: &MergeSchema,
+) -> Result<Outcome, String> {
+    let dest = Value::Map(std::mem::take(target));
+    let origin = Value::Map(patch.clone());
+    match walk(Some(dest), Some(origin), false, schema.root(gvk))? {
+        Some(Value::Map(merged)) if !merged.is_empty() => {
+            *target = merged;
+            Ok(Outcome::Merged)
+        }
+        _ => Ok(Outcome::Deleted),
+    }
+}
+
+type Res<T> = Result<T, String>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Map,
+    Seq,
+    Scalar,
+}
+
+fn kind(v: Option<&Value>) -> Option<Kind> {
+    match v? {
+        Value::Null => None,
+        Value::Map(_) => Some(Kind::Map),
+        Value::Seq(_) => Some(Kind::Seq),
+        _ => Some(Kind::Scalar),
+    }
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Map => "MappingNode",
+        Kind::Seq => "SequenceNode",
+        Kind::Scalar => "ScalarNode",
+    }
+}
+
+fn check_kind(expected: Kind, v: Option<&Value>) -> Res<()> {
+    match kind(v) {
+        Some(k) if k != expected => Err(format!(
+            "wrong node kind: expected {} but got {}",
+            kind_name(expected),
+            kind_name(k)
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The text kyaml compares merge keys by: a scalar's text, `""` for collections.
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Uint(u) => u.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Seq(_) | Value::Map(_) => String::new(),
+    }
+}
+
+fn is_null_or_empty_map(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Map(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+/// A `$patch` directive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Directive {
+    Merge,
+    Replace,
+    Delete,
+}
+
+fn parse_directive(v: &str) -> Res<Directive> {
+    match v {
+        "merge" => Ok(Directive::Merge),
+        "replace" => Ok(Directive::Replace),
+        "delete" => Ok(Directive::Delete),
+        other => Err(format!("unknown patch strategy '{other}'")),
+    }
+}
+
+/// The directive of a patch map; a valid one is removed from the map.
+fn map_directive(patch: &mut Map) -> Res<Directive> {
+    let Some(v) = patch.get("$patch") else {
+        return Ok(Directive::Merge);
+    };
+    let d = parse_directive(&text(v))?;
+    patch.shift_remove("$patch");
+    Ok(d)
+}
+
+/// The directive of a patch list: the first element that is a map with a
+/// `$patch` field (and nothing else); a valid one is removed from the list.
+fn seq_directive(patch: &mut Vec<Value>) -> Res<Directive> {
+    let found = patch.iter().find_map(|e| match e {
+        Value::Map(m) => m.get("$patch").map(|v| (m.len(), text(v))),
+        _ => None,
+    });
+    let Some((len, v)) = found else {
+        return Ok(Directive::Merge);
+    };
+    if len > 1 {
+        return Ok(Directive::Merge);
+    }
+    let d = parse_directive(&v)?;
+    let keys = ["$patch".to_owned()];
+    element_set(patch, None, &keys, std::slice::from_ref(&v))?;
+    Ok(d)
+}
+
+/// Walks one node. `same` says the target side is the patch itself (kyaml walks
+/// newly added content against itself).
+fn walk(
+    dest: Option<Value>,
+    origin: Option<Value>,
+    same: bool,
+    sch: SchemaRef<'_>,
+) -> Res<Option<Value>> {
+    let k = if same {
+        kind(origin.as_ref())
+    } else {
+        kind(dest.as_ref()).or(kind(origin.as_ref()))
+    };
+    match k {
+        None | Some(Kind::Map) => {
+            check_kind(Kind::Map, dest.as_ref())?;
+            check_kind(Kind::Map, origin.as_ref())?;
+            walk_map(dest, origin, same, sch)
+        }
+        Some(Kind::Seq) => {
+            check_kind(Kind::Seq, dest.as_ref())?;
+            check_kind(Kind::Seq, origin.as_ref())?;
+            if sch.is_associative() {
+                walk_assoc(dest, origin, same, sch)
+            } else {
+                Ok(scalar_like(dest, origin, same))
+            }
+        }
+        Some(Kind::Scalar) => {
+            check_kind(Kind::Scalar, dest.as_ref())?;
+            check_kind(Kind::Scalar, origin.as_ref())?;
+            Ok(scalar_like(dest, origin, same))
+        }
+    }
+}
+
+/// Scalars and non-associative lists: the patch's value wins (`null` clears).
+fn scalar_like(dest: Option<Value>, origin: Option<Value>, same: bool) -> Option<Value> {
+    let v = if same || origin.is_some() {
+        origin
+    } else {
+        dest
+    };
+    v.filter(|v| !v.is_null())
+}
+
+fn walk_map(
+    dest: Option<Value>,
+    origin: Option<Value>,
+    same: bool,
+    sch: SchemaRef<'_>,
+) -> Res<Option<Value>> {
+    let (mut out, patch, self_walk) = if same {
+        match origin {
+            Some(Value::Map(mut o)) => {
+                if map_directive(&mut o)? == Directive::Delete {
+                    return Ok(None);
+                }
+                (o, None, true)
+            }
+            _ => return Ok(None),
+        }
+    } else {
+        match (dest, origin) {
+            (None | Some(Value::Null), Some(Value::Map(mut o))) => {
+                // Errors are ignored here: an unknown `$patch` stays as a field.
+                if map_directive(&mut o) == Ok(Directive::Delete) {
+                    return Ok(None);
+                }
+                (o, None, true)
+            }
+            // A null the patch does not mention survives.
+            (Some(Value::Null), None) => return Ok(Some(Value::Null)),
+            (Some(Value::Map(d)), None) => (d, None, false),
+            (Some(Value::Map(d)), Some(Value::Map(mut o))) => match map_directive(&mut o)? {
+                Directive::Delete => return Ok(None),
+                Directive::Replace => (o, None, true),
+                Directive::Merge => (d, Some(o), false),
+            },
+            _ => return Ok(None),
+        }
+    };
+    if self_walk {
+        let keys: Vec<String> = out.keys().cloned().collect();
+        for key in keys {
+            let v = out.get_mut(&key).map(std::mem::take);
+            match walk(None, v, true, sch.field(&key))? {
+                Some(v) => {
+                    if let Some(slot) = out.get_mut(&key) {
+                        *slot = v;
+                    }
+                }
+                None => {
+                    out.shift_remove(&key);
+                }
+            }
+        }
+        return Ok(Some(Value::Map(out)));
+    }
+    let mut patch = patch.unwrap_or_default();
+    let keys: Vec<String> = out.keys().cloned().collect();
+    for key in keys {
+        let d = out.get_mut(&key).map(std::mem::take);
+        let o = patch.shift_remove(&key);
+        match walk(d, o, false, sch.field(&key))? {
+            Some(v) => {
+                if let Some(slot) = out.get_mut(&key) {
+                    *slot = v;
+                }
+            }
+            None => {
+                out.shift_remove(&key);
+            }
+        }
+    }
+    for (key, o) in patch {
+        if let Some(v) = walk(None, Some(o), false, sch.field(&key))? {
+            out.insert(key, v);
+        }
+    }
+    Ok(Some(Value::Map(out)))
+}
+
+fn walk_assoc(
+    dest: Option<Value>,
+    origin: Option<Value>,
+    same: bool,
+    sch: SchemaRef<'_>,
+) -> Res<Option<Value>> {
+    let (mut list, patch, same_elems) = if same {
+        match origin {
+            Some(Value::Seq(mut o)) => {
+                if seq_directive(&mut o)? == Directive::Delete {
+                    return Ok(None);
+                }
+                (o, None, true)
+            }
+            _ => return Ok(None),
+        }
+    } else {
+        match (dest, origin) {
+            // A list the target lacks is taken as is (directives included).
+            (None | Some(Value::Null), Some(Value::Seq(o))) => (o, None, true),
+            (Some(Value::Seq(d)), None) => (d, None, false),
+            (Some(Value::Seq(d)), Some(Value::Seq(mut o))) => match seq_directive(&mut o)? {
+                Directive::Delete => return Ok(None),
+                Directive::Replace => (o, None, true),
+                Directive::Merge => (d, Some(o), false),
+            },
+            _ => return Ok(None),
+        }
+    };
+    let keys = sch.keys();
+    let elem_sch = sch.elements();
+    let mut lists = Lists {
+        dest: &mut list,
+        patch: if same_elems { None } else { patch.as_deref() },
+        same: same_elems,
+    };
+    let values = element_values(&lists, keys);
+    if !values.is_empty() || !keys.is_empty() {
+        set_elements(values, keys, &mut lists, elem_sch)?;
+    } else {
+        let values = primitive_values(&lists);
+        set_elements(values, &[String::new()], &mut lists, elem_sch)?;
+    }
+    Ok(Some(Value::Seq(list)))
+}
+
+/// The two sides of an associative list being merged. With `same`, the patch
+/// side is the target list itself.
+struct Lists<'a> {
+    dest: &'a mut Vec<Value>,
+    patch: Option<&'a [Value]>,
+    same: bool,
+}
+
+impl Lists<'_> {
+    /// Patch side first, then target side (kustomize's "prepend" order).
+    fn sources(&self) -> [&[Value]; 2] {
+        let dest: &[Value] = self.dest;
+        match (self.same, self.patch) {
+            (true, _) => [dest, dest],
+            (false, Some(p)) => [p, dest],
+            (false, None) => [&[], dest],
+        }
+    }
+}
+
+fn key_tuple(elem: &Value, keys: &[String]) -> Vec<String> {
+    keys.iter()
+        .map(|k| match elem.get(k) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::Map(m)) if m.is_empty() => String::new(),
+            Some(Value::Seq(s)) if s.is_empty() => String::new(),
+            Some(v) => text(v),
+        })
+        .collect()
+}
+
+fn element_values(lists: &Lists<'_>, keys: &[String]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for src in lists.sources() {
+        for elem in src {
+            let tuple = key_tuple(elem, keys);
+            if tuple.is_empty() || seen.contains(&tuple) {
+                continue;
+            }
+            seen.insert(tuple.clone());
+            out.push(tuple);
+        }
+    }
+    out
+}
+
+fn primitive_values(lists: &Lists<'_>) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for src in lists.sources() {
+        for elem in src {
+            let t = text(elem);
+            if seen.insert(t.clone()) {
+                out.push(vec![t]);
+            }
+        }
+    }
+    out
+}
+
+/// Two key tuples that agree where both are set, and share at least one value,
+/// merge into one.
+fn match_values(a: &[String], b: &[String]) -> Option<Vec<String>> {
+    if a.len() != b.len() {
+        return None;
+    }
+    let mut common = false;
+    let mut res = Vec::with_capacity(a.len());
+    for (x, y) in a.iter().zip(b) {
+        if x == y {
+            common = true;
+            res.push(x.clone());
+        } else if !x.is_empty() && !y.is_empty() {
+            return None;
+        } else if !x.is_empty() {
+            res.push(x.clone());
+        } else {
+            res.push(y.clone());
+        }
+    }
+    common.then_some(res)
+}
+
+fn merge_values(list: &mut [Vec<String>]) {
+    for i in 0..list.len() {
+        let Some(a) = list.get(i).cloned() else {
+            continue;
+        };
+        for j in 0..list.len() {
+            let Some(b) = list.get(j) else {
+                continue;
+            };
+            if let Some(res) = match_values(&a, b) {
+                if let Some(slot) = list.get_mut(i) {
+                    slot.clone_from(&res);
+                }
+                if let Some(slot) = list.get_mut(j) {
+                    *slot = res;
+                }
+            }
+        }
+    }
+}
+
+/// The keys (and their values) that any tuple sets; all keys if none does.
+fn validate_keys(
+    all: &[Vec<String>],
+    values: &[String],
+    keys: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let set: HashSet<&String> = all
+        .iter()
+        .flat_map(|t| {
+            t.iter()
+                .zip(keys)
+                .filter(|(v, _)| !v.is_empty())
+                .map(|(_, k)| k)
+        })
+        .collect();
+    if set.is_empty() {
+        return (keys.to_vec(), values.to_vec());
+    }
+    let vk = keys.iter().filter(|k| set.contains(k)).cloned().collect();
+    let vv = values
+        .iter()
+        .zip(keys)
+        .filter(|(v, k)| !v.is_empty() || set.contains(k))
+        .map(|(v, _)| v.clone())
+        .collect();
+    (vk, vv)
+}
+
+/// kyaml's field matcher: field `key` present (and, for a non-empty `value`,
+/// with that text). With an empty key, the element itself is compared.
+fn field_matches(elem: &Value, key: &str, value: &str) -> Res<bool> {
+    if elem.is_null() {
+        return Ok(false);
+    }
+    if key.is_empty() {
+        check_kind(Kind::Scalar, Some(elem))?;
+        return Ok(text(elem) == value);
+    }
+    check_kind(Kind::Map, Some(elem))?;
+    Ok(match elem.get(key) {
+        None => false,
+        Some(v) => value.is_empty() || text(v) == value,
+    })
+}
+
+/// The first element matching all `keys`/`values` (kyaml's `ElementMatcher`).
+fn find_element(list: &[Value], keys: &[String], values: &[String]) -> Option<usize> {
+    let first_key = keys.first().map_or("", String::as_str);
+    if first_key.is_empty() {
+        let v = values.first().map_or("", String::as_str);
+        return list.iter().position(|e| text(e) == v);
+    }
+    list.iter().position(|e| {
+        let Value::Map(m) = e else {
+            return false;
+        };
+        keys.iter()
+            .zip(values)
+            .all(|(k, v)| m.get(k).is_some_and(|f| text(f) == *v))
+    })
+}
+
+/// kyaml's `ElementSetter`: drops null and empty-map elements, replaces every
+/// element matching the keys with `element` (removes them if `None`), and appends
+/// `element` if none matched.
+fn element_set(
+    list: &mut Vec<Value>,
+    element: Option<Value>,
+    keys: &[String],
+    values: &[String],
+) -> Res<()> {
+    let empty = [String::new()];
+    let keys = if keys.is_empty() { &empty[..] } else { keys };
+    let mapping_setter = keys.first().is_some_and(|k| !k.is_empty())
+        && values.first().is_some_and(|v| !v.is_empty());
+    let mut found_any = false;
+    let mut out = Vec::with_capacity(list.len() + 1);
+    for elem in std::mem::take(list) {
+        if is_null_or_empty_map(&elem) {
+            continue;
+        }
+        if !matches!(elem, Value::Map(_)) && mapping_setter {
+            out.push(elem);
+            continue;
+        }
+        let mut matched = false;
+        let mut found = true;
+        for (j, key) in keys.iter().enumerate() {
+            if let Some(v) = values.get(j) {
+                matched = field_matches(&elem, key, v)?;
+            }
+            if !matched {
+                found = false;
+                break;
+            }
+        }
+        if !found {
+            if !values.is_empty() {
+                out.push(elem);
+            }
+            continue;
+        }
+        found_any = true;
+        if let Some(e) = &element {
+            out.push(e.clone());
+        }
+    }
+    *list = out;
+    if let Some(e) = element.filter(|e| !e.is_null()) {
+        if !found_any {
+            list.push(e);
+        }
+    }
+    Ok(())
+}
+
+fn set_elements(
+    mut values_list: Vec<Vec<String>>,
+    keys: &[String],
+    lists: &mut Lists<'_>,
+    elem_sch: SchemaRef<'_>,
+) -> Res<()> {
+    if keys.len() > 1 {
+        merge_values(&mut values_list);
+    }
+    let mut items: Vec<Value> = Vec::new();
+    let mut valid_keys: Vec<String> = Vec::new();
+    for values in &values_list {
+        if values.is_empty() {
+            continue;
+        }
+        let (vk, vv) = validate_keys(&values_list, values, keys);
+        let (mk, mv) = validate_keys(std::slice::from_ref(&vv), &vv, &vk);
+        let d_idx = find_element(lists.dest, &mk, &mv);
+        let val = if lists.same {
+            match d_idx {
+                Some(i) => {
+                    let elem = lists.dest.get(i).cloned();
+                    let val = walk(None, elem, true, elem_sch)?;
+                    if let (Some(v), Some(slot)) = (&val, lists.dest.get_mut(i)) {
+                        slot.clone_from(v);
+                    }
+                    val
+                }
+                None => None,
+            }
+        } else {
+            let d = d_idx.and_then(|i| lists.dest.get(i)).cloned();
+            let o = lists
+                .patch
+                .and_then(|p| find_element(p, &mk, &mv).and_then(|i| p.get(i)))
+                .cloned();
+            let mutates_dest = matches!(d, Some(Value::Map(_)))
+                && match &o {
+                    None => true,
+                    Some(Value::Map(m)) => m.get("$patch").is_none_or(|v| text(v) == "merge"),
+                    Some(_) => false,
+                };
+            let val = walk(d, o, false, elem_sch)?;
+            if mutates_dest {
+                if let (Some(v), Some(slot)) = (&val, d_idx.and_then(|i| lists.dest.get_mut(i))) {
+                    slot.clone_from(v);
+                }
+            }
+            val
+        };
+        let mut val = match val {
+            Some(v) if !is_null_or_empty_map(&v) => v,
+            _ => {
+                element_set(lists.dest, None, &vk, &vv)?;
+                valid_keys = vk;
+                continue;
+            }
+        };
+        for (key, value) in vk.iter().zip(&vv) {
+            if value.is_empty() || key.is_empty() {
+                continue;
+            }
+            match &mut val {
+                Value::Map(m) => {
+                    if !m.contains_key(key) {
+                        m.insert(key.clone(), Value::String(value.clone()));
+                    }
+                }
+                other => check_kind(Kind::Map, Some(other))?,
+            }
+        }
+        element_set(&mut items, Some(val), &vk, &vv)?;
+        valid_keys = vk;
+    }
+    if values_list.is_empty() {
+        return Ok(());
+    }
+    if valid_keys.is_empty() {
+        valid_keys.push(String::new());
+    }
+    append_list(&mut items, lists.dest, &valid_keys)?;
+    *lists.dest = items;
+    Ok(())
+}
+
+/// kyaml's `appendListNode`: the target's elements go into `items`, replacing
+/// the element with their key (or appended).
+fn append_list(items: &mut Vec<Value>, src: &[Value], keys: &[String]) -> Res<()> {
+    let primitive = keys.first().is_none_or(String::is_empty);
+    for elem in src {
+        if primitive {
+            element_set(items, Some(elem.clone()), &[String::new()], &[text(elem)])?;
+            continue;
+        }
+        let mut v = Vec::with_capacity(keys.len());
+        for key in keys {
+            if elem.is_null() {
+                items.push(elem.clone());
+                continue;
+            }
+            check_kind(Kind::Map, Some(elem))?;
+            match elem.get(key) {
+                None => items.push(elem.clone()),
+                Some(f) => v.push(text(f)),
+            }
+        }
+        if keys.len() > 1 {
+            element_set(items, None, keys, &v)?;
+        }
+        element_set(items, Some(elem.clone()), keys, &v)?;
+    }
+    Ok(())
+}
