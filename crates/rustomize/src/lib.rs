@@ -106,6 +106,9 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
     };
     let (k, resmap) = accumulate::build_root(&loader, &mut cx)?;
     let mut resources = resmap.into_resources();
+    for r in &mut resources {
+        normalize_annotations(r);
+    }
     nameref::resolve(&mut resources).map_err(|message| Error::Transform {
         path: k.path.clone(),
         message,
@@ -131,6 +134,37 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
         resources,
         warnings: cx.warnings,
     })
+}
+
+/// kustomize keeps internal bookkeeping in annotations and, when it strips it at
+/// the end, rewrites every resource's annotations as a string map: an empty or
+/// null `annotations` disappears, and scalar values become their text.
+fn normalize_annotations(r: &mut Resource) {
+    let Some(Value::Map(meta)) = r.object.get_mut("metadata") else {
+        return;
+    };
+    let Some(annotations) = meta.get_mut("annotations") else {
+        return;
+    };
+    match annotations {
+        Value::Map(m) if !m.is_empty() => {
+            for v in m.values_mut() {
+                let text = match v {
+                    Value::String(_) | Value::Seq(_) | Value::Map(_) => continue,
+                    Value::Null => String::new(),
+                    Value::Bool(b) => b.to_string(),
+                    Value::Int(i) => i.to_string(),
+                    Value::Uint(u) => u.to_string(),
+                    Value::Float(f) => f.to_string(),
+                };
+                *v = Value::String(text);
+            }
+        }
+        Value::Map(_) | Value::Null => {
+            meta.shift_remove("annotations");
+        }
+        _ => {}
+    }
 }
 
 fn is_local_config(r: &Resource) -> bool {

@@ -19,6 +19,8 @@
 //! * `$patch: delete|replace|merge` is honoured on maps and inside lists; the
 //!   apiserver's other directives (`$setElementOrder/…`, `$retainKeys`,
 //!   `$deleteFromPrimitiveList/…`) are not — they end up as ordinary fields;
+//! * a number or boolean replacing a quoted string becomes a string (kyaml keeps
+//!   the target's quoting style);
 //! * the whole target is walked, so associative lists the patch does not touch are
 //!   still de-duplicated by key, and their `null`/`{}` elements dropped.
 
@@ -267,7 +269,9 @@ fn walk_map(
     for key in keys {
         let d = out.get_mut(&key).map(std::mem::take);
         let o = patch.shift_remove(&key);
-        match walk(d, o, false, sch.field(&key))? {
+        let quoted = matches!(&d, Some(Value::String(s)) if was_quoted(s));
+        let merged = walk(d, o, false, sch.field(&key))?;
+        match merged.map(|v| keep_quoted(v, quoted)) {
             Some(v) => {
                 if let Some(slot) = out.get_mut(&key) {
                     *slot = v;
@@ -284,6 +288,24 @@ fn walk_map(
         }
     }
     Ok(Some(Value::Map(out)))
+}
+
+/// Whether a target string must have been quoted in its source: read as a
+/// plain scalar, it would not be that string.
+fn was_quoted(s: &str) -> bool {
+    let plain = rustomize_yaml::parse_documents(s, &rustomize_yaml::ParseLimits::default());
+    !matches!(plain.as_deref(), Ok([Value::String(p)]) if p == s)
+}
+
+/// kyaml copies the replaced scalar's quoting style onto the new value, so a
+/// number or boolean that replaces a quoted string comes out as a string.
+fn keep_quoted(v: Value, quoted: bool) -> Value {
+    match v {
+        Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) if quoted => {
+            Value::String(text(&v))
+        }
+        v => v,
+    }
 }
 
 fn walk_assoc(
