@@ -18,7 +18,30 @@ use crate::load::kustomization::Kustomization;
 use crate::load::{Entry, Loader};
 use crate::resmap::ResMap;
 use crate::resource::Resource;
+use crate::schema::MergeSchema;
 use crate::transform;
+
+/// The one built-in OpenAPI version kustomize v5.5.0 embeds.
+const BUILTIN_OPENAPI_VERSION: &str = "v1.21.2";
+
+/// Which merge schema strategic merge patches use.
+#[derive(Clone)]
+pub enum SchemaChoice {
+    /// The built-in Kubernetes schema.
+    Builtin,
+    /// A kustomization's `openapi: {path: ...}` schema, which replaces the built-in one.
+    Custom(Arc<MergeSchema>),
+}
+
+impl SchemaChoice {
+    /// The schema.
+    pub fn get(&self) -> &MergeSchema {
+        match self {
+            SchemaChoice::Builtin => MergeSchema::builtin(),
+            SchemaChoice::Custom(s) => s,
+        }
+    }
+}
 
 /// State shared by every directory of one build (no global state: builds run
 /// independently, in parallel if the embedder wishes).
@@ -27,8 +50,29 @@ pub struct BuildContext {
     pub warnings: Vec<String>,
     /// Parser limits.
     pub limits: ParseLimits,
-    /// Default field-spec tables.
+    /// The merge schema in force.
+    pub schema: SchemaChoice,
+    /// Whether a kustomization chose the schema (the first one to do so wins for
+    /// the rest of the build, as in kustomize).
+    pub schema_chosen: bool,
+}
+
+/// What accumulating a kustomization produces: resources, and the field-spec
+/// tables its transformers (and its parents') use.
+pub struct Accumulation {
+    /// The resources.
+    pub resources: ResMap,
+    /// The field-spec tables, extended by `crds:` of this tree.
     pub tables: FieldSpecTables,
+}
+
+impl Accumulation {
+    fn new() -> Self {
+        Accumulation {
+            resources: ResMap::new(),
+            tables: FieldSpecTables::default(),
+        }
+    }
 }
 
 /// Loads the kustomization of `loader`'s root.
@@ -39,19 +83,80 @@ pub fn load_kustomization(loader: &Loader, cx: &mut BuildContext) -> Result<Kust
     Ok(k)
 }
 
+/// Applies a kustomization's `openapi:` field (the top level's always; a nested
+/// one's only while no schema was chosen yet).
+fn choose_schema(
+    loader: &Loader,
+    k: &Kustomization,
+    cx: &mut BuildContext,
+    top: bool,
+) -> Result<(), Error> {
+    if cx.schema_chosen && !top {
+        return Ok(());
+    }
+    let fail = |message: String| Error::Kustomization {
+        path: k.path.clone(),
+        message,
+    };
+    let get = |key: &str| {
+        k.openapi
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    match (get("path"), get("version")) {
+        (Some(_), Some(_)) => Err(fail(
+            "builtin version and custom schema provided, cannot use both".to_owned(),
+        )),
+        (Some(file), None) => {
+            let (path, text) = loader.read_file(file)?;
+            let docs =
+                rustomize_yaml::parse_documents(&text, &cx.limits).map_err(|e| Error::Yaml {
+                    path: path.clone(),
+                    message: e.message,
+                })?;
+            let mut schema = MergeSchema::empty();
+            if let Some(Value::Map(defs)) = docs.first().and_then(|d| d.get("definitions")) {
+                schema.add_definitions(defs);
+            }
+            cx.schema = SchemaChoice::Custom(Arc::new(schema));
+            cx.schema_chosen = true;
+            Ok(())
+        }
+        (None, Some(version)) if !version.is_empty() => {
+            if version != BUILTIN_OPENAPI_VERSION {
+                return Err(fail(
+                    "the specified OpenAPI version is not built in".to_owned(),
+                ));
+            }
+            cx.schema = SchemaChoice::Builtin;
+            cx.schema_chosen = true;
+            Ok(())
+        }
+        _ => {
+            if top {
+                cx.schema_chosen = false;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Builds the top-level directory, which may also be a Component.
 pub fn build_root(
     loader: &Loader,
     cx: &mut BuildContext,
-) -> Result<(Kustomization, ResMap), Error> {
+) -> Result<(Kustomization, Accumulation), Error> {
     let k = load_kustomization(loader, cx)?;
-    let resources = accumulate(loader, &k, ResMap::new(), cx)?;
-    Ok((k, resources))
+    choose_schema(loader, &k, cx, true)?;
+    let acc = accumulate(loader, &k, Accumulation::new(), cx)?;
+    Ok((k, acc))
 }
 
 /// Builds a (non-component) kustomization directory named in `resources`.
-pub fn build_dir(loader: &Loader, cx: &mut BuildContext) -> Result<(Kustomization, ResMap), Error> {
+pub fn build_dir(loader: &Loader, cx: &mut BuildContext) -> Result<Accumulation, Error> {
     let k = load_kustomization(loader, cx)?;
+    choose_schema(loader, &k, cx, false)?;
     if k.kind == "Component" {
         return Err(Error::Kustomization {
             path: k.path.clone(),
@@ -59,34 +164,49 @@ pub fn build_dir(loader: &Loader, cx: &mut BuildContext) -> Result<(Kustomizatio
                 .to_owned(),
         });
     }
-    let resources = accumulate(loader, &k, ResMap::new(), cx)?;
-    Ok((k, resources))
+    accumulate(loader, &k, Accumulation::new(), cx)
 }
 
-/// Accumulates `k` on top of `resources` (empty for a kustomization, the parent's
-/// resources for a component).
+/// Accumulates `k` on top of `acc` (empty for a kustomization, the parent's
+/// accumulation for a component).
 fn accumulate(
     loader: &Loader,
     k: &Kustomization,
-    mut resources: ResMap,
+    mut acc: Accumulation,
     cx: &mut BuildContext,
-) -> Result<ResMap, Error> {
+) -> Result<Accumulation, Error> {
     for entry in &k.resources {
         match loader.entry(&k.path, entry)? {
             Entry::File(path, text) => {
                 for resource in resources_from_text(&path, &text, &cx.limits)? {
-                    resources.append(resource, &path)?;
+                    acc.resources.append(resource, &path)?;
                 }
             }
             Entry::Dir(child) => {
-                let (_, sub) = build_dir(&child, cx)?;
-                resources.append_all(sub, &k.path)?;
+                let sub = build_dir(&child, cx)?;
+                acc.resources.append_all(sub.resources, &k.path)?;
+                acc.tables.merge(&sub.tables);
             }
         }
+    }
+    for file in &k.crds {
+        let (path, text) = loader.read_file(file)?;
+        let docs = rustomize_yaml::parse_documents(&text, &cx.limits).map_err(|e| Error::Yaml {
+            path: path.clone(),
+            message: e.message,
+        })?;
+        let doc = docs.into_iter().find(|d| !d.is_null()).unwrap_or_default();
+        let added =
+            crate::crds::config_from_definitions(&doc).map_err(|message| Error::Kustomization {
+                path: path.clone(),
+                message: format!("unable to parse open API definition: {message}"),
+            })?;
+        acc.tables.merge(&added);
     }
     for entry in &k.components {
         let child = loader.component(&k.path, entry)?;
         let ck = load_kustomization(&child, cx)?;
+        choose_schema(&child, &ck, cx, false)?;
         if ck.kind != "Component" {
             return Err(Error::Kustomization {
                 path: ck.path.clone(),
@@ -96,17 +216,18 @@ fn accumulate(
                 ),
             });
         }
-        resources = accumulate(&child, &ck, resources, cx)?;
+        acc = accumulate(&child, &ck, acc, cx)?;
     }
+    let schema = cx.schema.clone();
     let env = transform::Env {
         kustomization: k,
         loader,
-        tables: &cx.tables,
-        schema: crate::schema::MergeSchema::builtin(),
+        tables: &acc.tables,
+        schema: schema.get(),
         limits: &cx.limits,
     };
-    transform::run(&env, &mut resources)?;
-    Ok(resources)
+    transform::run(&env, &mut acc.resources)?;
+    Ok(acc)
 }
 
 /// Reads the resources of one YAML (or JSON) file: empty documents are skipped,

@@ -4,7 +4,8 @@
 //! parts match anything. The facts mirror kustomize's defaults (its
 //! `builtinpluginconsts` tables), written out here as our own table.
 
-use crate::fieldspec::FieldSpec;
+use crate::fieldspec::{merge_into, FieldSpec};
+use crate::namerefs::NAME_REFERENCES;
 
 type Row = (&'static str, &'static str, &'static str, &'static str, bool);
 
@@ -196,7 +197,21 @@ fn rows(table: &[Row]) -> impl Iterator<Item = FieldSpec> + '_ {
         .map(|&(g, v, k, p, c)| FieldSpec::new(g, v, k, p, c))
 }
 
-/// The default field-spec tables of one build (user `configurations:` extend them).
+/// The fields that refer to objects of one kind by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameReference {
+    /// Target group (empty matches any).
+    pub group: String,
+    /// Target version (empty matches any).
+    pub version: String,
+    /// Target kind.
+    pub kind: String,
+    /// The referring fields.
+    pub referrers: Vec<FieldSpec>,
+}
+
+/// The field-spec tables of one accumulation: kustomize's defaults, extended by
+/// `crds:` (and later `configurations:`) of the kustomizations accumulated.
 #[derive(Clone, Debug)]
 pub struct FieldSpecTables {
     /// `commonLabels`, and `labels` with `includeSelectors`.
@@ -213,6 +228,58 @@ pub struct FieldSpecTables {
     pub name_prefix: Vec<FieldSpec>,
     /// `nameSuffix`.
     pub name_suffix: Vec<FieldSpec>,
+    /// Name references, in order.
+    pub name_references: Vec<NameReference>,
+    /// Whether these tables differ from the defaults (merging default tables into
+    /// default tables is a no-op, skipped so nested builds stay cheap).
+    pub extended: bool,
+}
+
+impl FieldSpecTables {
+    /// Tables with no entries (for collecting additions).
+    pub fn empty() -> Self {
+        FieldSpecTables {
+            common_labels: Vec::new(),
+            template_labels: Vec::new(),
+            labels: Vec::new(),
+            common_annotations: Vec::new(),
+            namespace: Vec::new(),
+            name_prefix: Vec::new(),
+            name_suffix: Vec::new(),
+            name_references: Vec::new(),
+            extended: true,
+        }
+    }
+
+    /// Adds `other`'s entries that are not here yet (kustomize's config merge).
+    pub fn merge(&mut self, other: &FieldSpecTables) {
+        if !other.extended {
+            return;
+        }
+        self.extended = true;
+        merge_into(&mut self.common_labels, &other.common_labels);
+        merge_into(&mut self.template_labels, &other.template_labels);
+        merge_into(&mut self.labels, &other.labels);
+        merge_into(&mut self.common_annotations, &other.common_annotations);
+        merge_into(&mut self.namespace, &other.namespace);
+        merge_into(&mut self.name_prefix, &other.name_prefix);
+        merge_into(&mut self.name_suffix, &other.name_suffix);
+        for nr in &other.name_references {
+            self.add_name_reference(nr.clone());
+        }
+    }
+
+    /// Adds referrers for a target kind, merging with an existing entry for it.
+    pub fn add_name_reference(&mut self, nr: NameReference) {
+        match self
+            .name_references
+            .iter_mut()
+            .find(|e| e.group == nr.group && e.version == nr.version && e.kind == nr.kind)
+        {
+            Some(existing) => merge_into(&mut existing.referrers, &nr.referrers),
+            None => self.name_references.push(nr),
+        }
+    }
 }
 
 impl Default for FieldSpecTables {
@@ -237,6 +304,19 @@ impl Default for FieldSpecTables {
             namespace: rows(NAMESPACE).collect(),
             name_prefix: rows(NAME).collect(),
             name_suffix: rows(NAME).collect(),
+            name_references: NAME_REFERENCES
+                .iter()
+                .map(|&((g, v, k), referrers)| NameReference {
+                    group: g.to_owned(),
+                    version: v.to_owned(),
+                    kind: k.to_owned(),
+                    referrers: referrers
+                        .iter()
+                        .map(|&(rg, rv, rk, path)| FieldSpec::new(rg, rv, rk, path, false))
+                        .collect(),
+                })
+                .collect(),
+            extended: false,
         }
     }
 }

@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 pub mod accumulate;
+mod crds;
 mod error;
 pub mod fieldspec;
 pub mod fieldspecs;
@@ -102,16 +103,19 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
             reject_non_string_keys: true,
             ..options.limits.clone()
         },
-        tables: fieldspecs::FieldSpecTables::default(),
+        schema: accumulate::SchemaChoice::Builtin,
+        schema_chosen: false,
     };
-    let (k, resmap) = accumulate::build_root(&loader, &mut cx)?;
-    let mut resources = resmap.into_resources();
+    let (k, acc) = accumulate::build_root(&loader, &mut cx)?;
+    let mut resources = acc.resources.into_resources();
     for r in &mut resources {
         normalize_annotations(r);
     }
-    nameref::resolve(&mut resources).map_err(|message| Error::Transform {
-        path: k.path.clone(),
-        message,
+    nameref::resolve(&mut resources, &acc.tables.name_references).map_err(|message| {
+        Error::Transform {
+            path: k.path.clone(),
+            message,
+        }
     })?;
     resources.retain(|r| !is_local_config(r));
     let order = k

@@ -16,18 +16,18 @@ use std::collections::{HashMap, HashSet};
 
 use rustomize_yaml::{Map, Value};
 
-use crate::fieldspec::{self, FieldSpec, Leaf};
-use crate::namerefs::NAME_REFERENCES;
+use crate::fieldspec::{self, Leaf};
+use crate::fieldspecs::NameReference;
 use crate::resource::{Gvk, Resource, NOT_NAMESPACED};
 
 /// A target kind selector (empty parts match anything).
-struct Target {
-    group: &'static str,
-    version: &'static str,
-    kind: &'static str,
+struct Target<'a> {
+    group: &'a str,
+    version: &'a str,
+    kind: &'a str,
 }
 
-impl Target {
+impl Target<'_> {
     fn selects(&self, gvk: &Gvk) -> bool {
         (self.group.is_empty() || self.group == gvk.group)
             && (self.version.is_empty() || self.version == gvk.version)
@@ -74,7 +74,7 @@ impl Facts {
 }
 
 /// Updates every name reference in `resources`.
-pub fn resolve(resources: &mut [Resource]) -> Result<(), String> {
+pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Result<(), String> {
     let facts: Vec<Facts> = resources.iter().map(Facts::of).collect();
     // Previous name → resources that had it, in resource order.
     let mut by_previous_name: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -107,14 +107,14 @@ pub fn resolve(resources: &mut [Resource]) -> Result<(), String> {
         };
         let original = resource.original_id().gvk;
         let scope = Scope::of(referrer, &resource.object)?;
-        for ((tg, tv, tk), rows) in NAME_REFERENCES {
+        for reference in references {
             let target = Target {
-                group: tg,
-                version: tv,
-                kind: tk,
+                group: &reference.group,
+                version: &reference.version,
+                kind: &reference.kind,
             };
-            for &(g, v, k, path) in rows.iter() {
-                let spec = FieldSpec::new(g, v, k, path, false);
+            for spec in &reference.referrers {
+                let path = spec.path.as_str();
                 if !spec.selects(&original) {
                     continue;
                 }
@@ -130,7 +130,7 @@ pub fn resolve(resources: &mut [Resource]) -> Result<(), String> {
                     target: &target,
                     role_ref,
                 };
-                fieldspec::visit(&mut resource.object, &spec, Leaf::Scalar, &mut |node| {
+                fieldspec::visit(&mut resource.object, spec, Leaf::Scalar, &mut |node| {
                     query.set(node)
                 })
                 .map_err(|e| {
@@ -251,7 +251,7 @@ struct Query<'a, 'f> {
     index: &'a Index<'f>,
     referrer: &'a Facts,
     scope: &'a Scope,
-    target: &'a Target,
+    target: &'a Target<'a>,
     role_ref: Option<Gvk>,
 }
 

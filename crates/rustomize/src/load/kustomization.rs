@@ -54,13 +54,11 @@ const KNOWN_FIELDS: &[&str] = &[
 
 /// Fields kustomize knows that rustomize does not implement yet.
 const NOT_YET: &[&str] = &[
-    "openapi",
     "images",
     "imageTags",
     "replacements",
     "replicas",
     "vars",
-    "crds",
     "configMapGenerator",
     "secretGenerator",
     "helmGlobals",
@@ -145,6 +143,11 @@ pub struct Kustomization {
     pub patches_json6902: Vec<PatchEntry>,
     /// `patches`.
     pub patches: Vec<PatchEntry>,
+    /// `openapi`: `path` (a custom schema file) or `version` (a built-in schema).
+    pub openapi: Vec<(String, String)>,
+    /// `crds`: files of OpenAPI definitions whose `x-kubernetes-*` extensions add
+    /// field specs.
+    pub crds: Vec<String>,
     /// Deprecation warnings kustomize prints for this file.
     pub warnings: Vec<String>,
 }
@@ -223,6 +226,8 @@ impl Kustomization {
                     k.patches_json6902 = patch_entries(&value, field, false).map_err(err)?
                 }
                 "patches" => k.patches = patch_entries(&value, field, true).map_err(err)?,
+                "openapi" => k.openapi = string_map(&value, field).map_err(err)?,
+                "crds" => k.crds = strings(&value, field).map_err(err)?,
                 "commonAnnotations" => {
                     k.common_annotations = string_map(&value, field).map_err(err)?
                 }
