@@ -5,7 +5,7 @@
 //! namespace survive a strategic merge unless the patch's options allow a change).
 //! The merging itself is [`super::strategic_merge`] and [`super::patch_json6902`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rustomize_yaml::{ParseLimits, Value};
 
@@ -136,7 +136,7 @@ pub fn patches_field(env: &PatchEnv<'_>, resources: &mut Vec<Resource>) -> Resul
             let Some(selector) = &entry.target else {
                 return Err(env.fail(format!("must specify a target for JSON patch {source}")));
             };
-            apply_json(env, resources, selector, &ops, true)?;
+            apply_json(env, resources, selector, &ops, &source, true)?;
         }
     }
     Ok(())
@@ -157,7 +157,7 @@ pub fn json6902_field(env: &PatchEnv<'_>, resources: &mut [Resource]) -> Result<
         if ops.is_empty() {
             return Err(env.fail(format!("patch appears to be empty; {source}")));
         }
-        apply_json(env, resources, selector, &ops, false)?;
+        apply_json(env, resources, selector, &ops, &source, false)?;
     }
     Ok(())
 }
@@ -212,10 +212,12 @@ fn unique_target(
     match found.as_slice() {
         [one] => Ok(*one),
         [] => Err(env.fail(format!(
-            "no resource matches strategic merge patch \"{id}\": no matches for Id {id}; failed to find unique target for patch {id}"
+            "no resource matches strategic merge patch \"{id}\" from {}: no matches for Id {id}; failed to find unique target for patch {id}",
+            patch.origin().display()
         ))),
         _ => Err(env.fail(format!(
-            "multiple matches for Id {id}; failed to find unique target for patch {id}"
+            "multiple matches for Id {id} (patch from {}); failed to find unique target for patch {id}",
+            patch.origin().display()
         ))),
     }
 }
@@ -302,6 +304,7 @@ fn apply_json(
     resources: &mut [Resource],
     selector: &crate::selector::Selector,
     ops: &[Operation],
+    source: &str,
     store_previous_id: bool,
 ) -> Result<(), Error> {
     let matcher = Matcher::new(selector).map_err(|e| env.fail(e))?;
@@ -314,12 +317,7 @@ fn apply_json(
         }
         let id = resource.id();
         patch_json6902::apply_to_object(&mut resource.object, ops)
-            .map_err(|e| env.fail(format!("JSON patch on {id}: {e}")))?;
+            .map_err(|e| env.fail(format!("JSON patch {source} on {id}: {e}")))?;
     }
     Ok(())
-}
-
-/// Where a patch came from, for messages.
-pub fn describe(path: &Path) -> String {
-    path.display().to_string()
 }
