@@ -64,6 +64,8 @@ pub struct Accumulation {
     pub resources: ResMap,
     /// The field-spec tables, extended by `crds:` of this tree.
     pub tables: FieldSpecTables,
+    /// Vars declared in this tree.
+    pub vars: Vec<crate::vars::Var>,
 }
 
 impl Accumulation {
@@ -71,6 +73,7 @@ impl Accumulation {
         Accumulation {
             resources: ResMap::new(),
             tables: FieldSpecTables::default(),
+            vars: Vec::new(),
         }
     }
 }
@@ -186,8 +189,14 @@ fn accumulate(
                 let sub = build_dir(&child, cx)?;
                 acc.resources.append_all(sub.resources, &k.path)?;
                 acc.tables.merge(&sub.tables);
+                acc.vars.extend(sub.vars);
             }
         }
+    }
+    for file in &k.configurations {
+        let (path, text) = loader.read_file(file)?;
+        let added = crate::configurations::parse(&path, &text, &cx.limits)?;
+        acc.tables.merge(&added);
     }
     for file in &k.crds {
         let (path, text) = loader.read_file(file)?;
@@ -203,6 +212,7 @@ fn accumulate(
             })?;
         acc.tables.merge(&added);
     }
+    crate::generate::run(loader, k, &mut acc, cx)?;
     for entry in &k.components {
         let child = loader.component(&k.path, entry)?;
         let ck = load_kustomization(&child, cx)?;
@@ -227,6 +237,7 @@ fn accumulate(
         limits: &cx.limits,
     };
     transform::run(&env, &mut acc.resources)?;
+    crate::vars::merge(k, &mut acc)?;
     Ok(acc)
 }
 

@@ -6,6 +6,7 @@
 
 use crate::fieldspec::{merge_into, FieldSpec};
 use crate::namerefs::NAME_REFERENCES;
+use crate::varrefs::VAR_REFERENCES;
 
 type Row = (&'static str, &'static str, &'static str, &'static str, bool);
 
@@ -188,6 +189,28 @@ const NAMESPACE: &[Row] = &[
     ),
 ];
 
+/// Image fields that `images` changes.
+const IMAGES: &[Row] = &[
+    ("", "", "", "spec/containers[]/image", true),
+    ("", "", "", "spec/initContainers[]/image", true),
+    ("", "", "", "spec/template/spec/containers[]/image", true),
+    (
+        "",
+        "",
+        "",
+        "spec/template/spec/initContainers[]/image",
+        true,
+    ),
+];
+
+/// Replica counts that `replicas` changes.
+const REPLICAS: &[Row] = &[
+    ("", "", "Deployment", "spec/replicas", true),
+    ("", "", "ReplicationController", "spec/replicas", true),
+    ("", "", "ReplicaSet", "spec/replicas", true),
+    ("", "", "StatefulSet", "spec/replicas", true),
+];
+
 /// Name fields that `namePrefix` / `nameSuffix` change.
 const NAME: &[Row] = &[("", "", "", "metadata/name", false)];
 
@@ -230,6 +253,12 @@ pub struct FieldSpecTables {
     pub name_suffix: Vec<FieldSpec>,
     /// Name references, in order.
     pub name_references: Vec<NameReference>,
+    /// `images`.
+    pub images: Vec<FieldSpec>,
+    /// `replicas`.
+    pub replicas: Vec<FieldSpec>,
+    /// Fields where `$(VAR)` is substituted.
+    pub var_reference: Vec<FieldSpec>,
     /// Whether these tables differ from the defaults (merging default tables into
     /// default tables is a no-op, skipped so nested builds stay cheap).
     pub extended: bool,
@@ -247,6 +276,9 @@ impl FieldSpecTables {
             name_prefix: Vec::new(),
             name_suffix: Vec::new(),
             name_references: Vec::new(),
+            images: Vec::new(),
+            replicas: Vec::new(),
+            var_reference: Vec::new(),
             extended: true,
         }
     }
@@ -264,6 +296,9 @@ impl FieldSpecTables {
         merge_into(&mut self.namespace, &other.namespace);
         merge_into(&mut self.name_prefix, &other.name_prefix);
         merge_into(&mut self.name_suffix, &other.name_suffix);
+        merge_into(&mut self.images, &other.images);
+        merge_into(&mut self.replicas, &other.replicas);
+        merge_into(&mut self.var_reference, &other.var_reference);
         for nr in &other.name_references {
             self.add_name_reference(nr.clone());
         }
@@ -315,6 +350,12 @@ impl Default for FieldSpecTables {
                         .map(|&(rg, rv, rk, path)| FieldSpec::new(rg, rv, rk, path, false))
                         .collect(),
                 })
+                .collect(),
+            images: rows(IMAGES).collect(),
+            replicas: rows(REPLICAS).collect(),
+            var_reference: VAR_REFERENCES
+                .iter()
+                .map(|&(g, v, k, p)| FieldSpec::new(g, v, k, p, false))
                 .collect(),
             extended: false,
         }

@@ -26,10 +26,12 @@
 #![deny(missing_docs)]
 
 pub mod accumulate;
+mod configurations;
 mod crds;
 mod error;
 pub mod fieldspec;
 pub mod fieldspecs;
+pub mod generate;
 mod kinds;
 pub mod load;
 pub mod nameref;
@@ -41,6 +43,8 @@ mod schema_table;
 pub mod selector;
 pub mod sort;
 pub mod transform;
+mod varrefs;
+pub mod vars;
 
 use std::path::Path;
 

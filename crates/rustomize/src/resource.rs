@@ -127,6 +127,16 @@ pub struct Resource {
     pub(crate) suffixes: Vec<String>,
     /// The file the resource was read from, for error messages.
     pub(crate) origin: Arc<Path>,
+    /// Generator bookkeeping: whether the name gets a content-hash suffix at the
+    /// end of the build.
+    #[allow(dead_code)] // read by generators and vars (being written)
+    pub(crate) needs_hash_suffix: bool,
+    /// Generator bookkeeping: `create`, `merge` or `replace` (empty if not generated).
+    #[allow(dead_code)] // read by generators and vars (being written)
+    pub(crate) generator_behavior: String,
+    /// Names of the vars whose source is this resource.
+    #[allow(dead_code)] // read by generators and vars (being written)
+    pub(crate) ref_var_names: Vec<String>,
 }
 
 impl Resource {
@@ -135,6 +145,9 @@ impl Resource {
         Resource {
             object,
             origin,
+            needs_hash_suffix: false,
+            generator_behavior: String::new(),
+            ref_var_names: Vec::new(),
             previous: Vec::new(),
             prefixes: Vec::new(),
             suffixes: Vec::new(),

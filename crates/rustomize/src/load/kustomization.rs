@@ -54,17 +54,10 @@ const KNOWN_FIELDS: &[&str] = &[
 
 /// Fields kustomize knows that rustomize does not implement yet.
 const NOT_YET: &[&str] = &[
-    "images",
     "imageTags",
-    "replacements",
-    "replicas",
-    "vars",
-    "configMapGenerator",
-    "secretGenerator",
     "helmGlobals",
     "helmCharts",
     "helmChartInflationGenerator",
-    "configurations",
     "generators",
     "transformers",
     "validators",
@@ -145,6 +138,22 @@ pub struct Kustomization {
     pub patches: Vec<PatchEntry>,
     /// `openapi`: `path` (a custom schema file) or `version` (a built-in schema).
     pub openapi: Vec<(String, String)>,
+    /// `configurations`: transformer configuration files extending the field specs.
+    pub configurations: Vec<String>,
+    /// `configMapGenerator`, as written (interpreted by [`crate::generate`]).
+    pub config_map_generator: Value,
+    /// `secretGenerator`, as written.
+    pub secret_generator: Value,
+    /// `generatorOptions`, as written.
+    pub generator_options: Value,
+    /// `images`, as written (interpreted by [`crate::transform::images`]).
+    pub images: Value,
+    /// `replicas`, as written (interpreted by [`crate::transform::replicas`]).
+    pub replicas: Value,
+    /// `vars`, as written (interpreted by [`crate::vars`]).
+    pub vars: Value,
+    /// `replacements`, as written (interpreted by [`crate::transform::replacements`]).
+    pub replacements: Value,
     /// `crds`: files of OpenAPI definitions whose `x-kubernetes-*` extensions add
     /// field specs.
     pub crds: Vec<String>,
@@ -228,6 +237,14 @@ impl Kustomization {
                 "patches" => k.patches = patch_entries(&value, field, true).map_err(err)?,
                 "openapi" => k.openapi = string_map(&value, field).map_err(err)?,
                 "crds" => k.crds = strings(&value, field).map_err(err)?,
+                "configurations" => k.configurations = strings(&value, field).map_err(err)?,
+                "configMapGenerator" => k.config_map_generator = value,
+                "secretGenerator" => k.secret_generator = value,
+                "generatorOptions" => k.generator_options = value,
+                "images" => k.images = value,
+                "replicas" => k.replicas = value,
+                "vars" => k.vars = value,
+                "replacements" => k.replacements = value,
                 "commonAnnotations" => {
                     k.common_annotations = string_map(&value, field).map_err(err)?
                 }

@@ -5,11 +5,14 @@
 //! They run in kustomize's fixed order (see [`run`]).
 
 pub mod annotations;
+pub mod images;
 pub mod labels;
 pub mod name_affix;
 pub mod namespace;
 pub mod patch;
 pub mod patch_json6902;
+pub mod replacements;
+pub mod replicas;
 pub mod strategic_merge;
 
 use rustomize_yaml::Value;
@@ -97,6 +100,9 @@ pub fn run(env: &Env<'_>, resources: &mut ResMap) -> Result<(), Error> {
         patch::json6902_field(&patches, resources.resources_mut())?;
         resources.check_unique(&k.path, "patchesJson6902")?;
     }
+    replicas::apply(resources.resources_mut(), &k.replicas, &tables.replicas).map_err(fail)?;
+    images::apply(resources.resources_mut(), &k.images, &tables.images).map_err(fail)?;
+    replacements::apply(resources.resources_mut(), k, env.loader)?;
     Ok(())
 }
 
