@@ -79,7 +79,8 @@ pub fn strategic_merge_field(
 pub fn patches_field(env: &PatchEnv<'_>, resources: &mut Vec<Resource>) -> Result<(), Error> {
     for entry in &env.kustomization.patches {
         let (text, source, origin) = patch_text(env, entry)?;
-        let text = text.trim();
+        // kustomize trims inline patches only; a file keeps its final newline.
+        let text = if entry.patch.is_some() { text.trim() } else { text.as_str() };
         let sm = resources_from_text(&origin, text, env.limits);
         let json = json_ops(text, env.limits);
         let (sm, json) = match (sm, json) {
