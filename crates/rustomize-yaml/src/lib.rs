@@ -15,3 +15,10 @@ mod writer;
 pub use reader::{parse_documents, ParseError, ParseLimits};
 pub use value::{Map, Value};
 pub use writer::{write_document, write_documents};
+
+/// How a plain (unquoted, untagged) scalar with this text reads: null, bool,
+/// number or string, as the reader types it. Transformers that write text into
+/// an untyped node (kustomize's replacements) need this.
+pub fn resolve_plain(text: &str) -> Value {
+    reader::resolve_plain(std::borrow::Cow::Borrowed(text))
+}

@@ -141,7 +141,12 @@ impl Builder<'_> {
                 }) = self.stack.last_mut()
                 {
                     let plain = style == ScalarStyle::Plain && tag.is_none();
-                    let merge = plain && text == "<<";
+                    // `<<` is the merge key, also when tagged explicitly (`!!merge <<`).
+                    let merge_tag = tag
+                        .as_deref()
+                        .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "merge");
+                    let merge =
+                        style == ScalarStyle::Plain && (tag.is_none() || merge_tag) && text == "<<";
                     let non_string = plain
                         && !merge
                         && !matches!(resolve_plain(Cow::Borrowed(&text)), Value::String(_));

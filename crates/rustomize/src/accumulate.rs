@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
 
-use rustomize_yaml::{Map, ParseLimits, Value};
+use rustomize_yaml::{ParseLimits, Value};
 
 use crate::error::Error;
 use crate::fieldspecs::FieldSpecTables;
@@ -55,6 +55,9 @@ pub struct BuildContext {
     /// Whether a kustomization chose the schema (the first one to do so wins for
     /// the rest of the build, as in kustomize).
     pub schema_chosen: bool,
+    /// Whether a strategic merge patch has run yet (kustomize parses its schema
+    /// lazily then, which changes what it knows about cluster scope).
+    pub schema_parsed: std::cell::Cell<bool>,
 }
 
 /// What accumulating a kustomization produces: resources, and the field-spec
@@ -235,6 +238,7 @@ fn accumulate(
         tables: &acc.tables,
         schema: schema.get(),
         limits: &cx.limits,
+        schema_parsed: &cx.schema_parsed,
     };
     transform::run(&env, &mut acc.resources)?;
     crate::vars::merge(k, &mut acc)?;
@@ -304,21 +308,7 @@ pub fn resources_from_text(
                 )));
             }
         }
-        if has_null_in_list(&map) {
-            return Err(bad("empty item in a list".to_owned()));
-        }
         out.push(Resource::new(map, origin.clone()));
     }
     Ok(out)
-}
-
-fn has_null_in_list(map: &Map) -> bool {
-    fn walk(v: &Value) -> bool {
-        match v {
-            Value::Seq(items) => items.iter().any(|i| i.is_null() || walk(i)),
-            Value::Map(m) => m.values().any(walk),
-            _ => false,
-        }
-    }
-    map.values().any(walk)
 }

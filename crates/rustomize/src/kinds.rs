@@ -57,9 +57,26 @@ const CLUSTER_SCOPED: &[(&str, &str)] = &[
     ("v1", "PersistentVolume"),
 ];
 
+/// Cluster-scoped types kustomize only recognises once it has parsed its built-in
+/// OpenAPI document, which it does lazily — on the first strategic merge patch of
+/// the run. Before that, its precomputed table (above) is all it knows, and these
+/// count as namespaced.
+const CLUSTER_SCOPED_ONCE_SCHEMA_PARSED: &[(&str, &str)] =
+    &[("policy/v1beta1", "PodSecurityPolicy")];
+
+/// Whether `group/version` `kind` is cluster-scoped once the schema is parsed.
+pub fn is_cluster_scoped_once_schema_parsed(group: &str, version: &str, kind: &str) -> bool {
+    is_cluster_scoped(group, version, kind)
+        || in_table(CLUSTER_SCOPED_ONCE_SCHEMA_PARSED, group, version, kind)
+}
+
 /// Whether the built-in type `group/version` `kind` is cluster-scoped.
 pub fn is_cluster_scoped(group: &str, version: &str, kind: &str) -> bool {
-    CLUSTER_SCOPED.iter().any(|&(api_version, k)| {
+    in_table(CLUSTER_SCOPED, group, version, kind)
+}
+
+fn in_table(table: &[(&str, &str)], group: &str, version: &str, kind: &str) -> bool {
+    table.iter().any(|&(api_version, k)| {
         k == kind
             && match api_version.rsplit_once('/') {
                 Some((g, v)) => g == group && v == version,

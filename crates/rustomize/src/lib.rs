@@ -109,9 +109,11 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
         },
         schema: accumulate::SchemaChoice::Builtin,
         schema_chosen: false,
+        schema_parsed: std::cell::Cell::new(false),
     };
     let (k, acc) = accumulate::build_root(&loader, &mut cx)?;
     let mut resources = acc.resources.into_resources();
+    generate::add_hash_suffixes(&mut resources)?;
     for r in &mut resources {
         normalize_annotations(r);
     }
@@ -121,6 +123,15 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
             message,
         }
     })?;
+    let var_warnings = vars::resolve(&mut resources, &acc.vars, &acc.tables)?;
+    if !acc.vars.is_empty() {
+        // A var may have turned an annotation into a number; kustomize's final
+        // annotation cleanup (after vars) makes it text again.
+        for r in &mut resources {
+            normalize_annotations(r);
+        }
+    }
+    cx.warnings.extend(var_warnings);
     resources.retain(|r| !is_local_config(r));
     let order = k
         .sort_order

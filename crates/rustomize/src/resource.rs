@@ -129,10 +129,8 @@ pub struct Resource {
     pub(crate) origin: Arc<Path>,
     /// Generator bookkeeping: whether the name gets a content-hash suffix at the
     /// end of the build.
-    #[allow(dead_code)] // read by generators and vars (being written)
     pub(crate) needs_hash_suffix: bool,
     /// Generator bookkeeping: `create`, `merge` or `replace` (empty if not generated).
-    #[allow(dead_code)] // read by generators and vars (being written)
     pub(crate) generator_behavior: String,
     /// Names of the vars whose source is this resource.
     #[allow(dead_code)] // read by generators and vars (being written)

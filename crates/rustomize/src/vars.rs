@@ -1,47 +1,610 @@
 //! `vars`: named values taken from resource fields and substituted for `$(NAME)`
-//! in the fields of the var-reference table at the end of a build.
+//! in the fields of the var-reference table, once, at the very end of a build.
 //!
-//! (Being written.)
+//! kustomize splits this in two, and so do we:
+//!
+//! * [`merge`] runs when a kustomization finishes accumulating (after its
+//!   transformers). Each var's `objref` (kind, `apiVersion`, name, optional
+//!   namespace — matched *exactly*: an objref without `apiVersion` matches no
+//!   `v1` object) is looked up among the resources accumulated so far by their
+//!   current *or any previous* id, so a base's var still finds its object after
+//!   an overlay renamed it. The one match is tagged with the var's name
+//!   ([`Resource::ref_var_names`]); two matches are an error; none is only an
+//!   error later. A var name declared twice anywhere in the tree is an error.
+//! * [`resolve`] runs after hash suffixes and name references: each var's value
+//!   is its `fieldref.fieldpath` (default `metadata.name`) read from the *final*
+//!   object that carries its tag, and every string in a var-reference field
+//!   (`FieldSpecTables::var_reference`, extended by `configurations:`) has its
+//!   `$(NAME)`s replaced. A string that is exactly `$(NAME)` takes the value's
+//!   type (an int port stays an int); `$$` is a literal `$`; unknown names are
+//!   left alone; non-string values are skipped, except in lists, where they are
+//!   an error (as in kustomize).
+//!
+//! Field paths are the dotted paths of [`crate::transform::replacements::path`],
+//! with `name[0]` accepted for `name.0`.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use rustomize_yaml::Value;
+use rustomize_yaml::{Map, Value};
 
 use crate::accumulate::Accumulation;
 use crate::error::Error;
+use crate::fieldspec::{self, FieldSpec, Leaf};
 use crate::fieldspecs::FieldSpecTables;
 use crate::load::kustomization::Kustomization;
-use crate::resource::Resource;
+use crate::resource::{Gvk, ResId, Resource};
+use crate::transform::replacements::path;
+
+const DEFAULT_FIELD_PATH: &str = "metadata.name";
 
 /// One var as declared, with the kustomization that declared it.
 #[derive(Clone, Debug)]
 pub struct Var {
     /// The var's name.
     pub name: String,
-    /// The declaration as written.
-    pub declaration: Value,
+    /// The object it reads (`objref`), as an id.
+    pub objref: ResId,
+    /// `fieldref.fieldpath` (defaulted to `metadata.name`).
+    pub field_path: String,
     /// The kustomization file declaring it.
     pub origin: PathBuf,
 }
 
+impl Var {
+    /// kustomize's `%v` of a var, for error messages.
+    fn describe(&self) -> String {
+        format!(
+            "{{{} {} {{{}}}}}",
+            self.name, self.objref.gvk, self.field_path
+        )
+    }
+}
+
 /// Merges the kustomization's `vars` into the accumulation (kustomize's MergeVars).
 pub fn merge(k: &Kustomization, acc: &mut Accumulation) -> Result<(), Error> {
-    let _ = acc;
     if k.vars.is_null() {
         return Ok(());
     }
-    Err(Error::Kustomization {
+    let bad = |message: String| Error::Kustomization {
         path: k.path.clone(),
-        message: "field 'vars' is not supported by rustomize yet".to_owned(),
-    })
+        message,
+    };
+    let vars = parse(&k.vars, k).map_err(bad)?;
+    let resources = acc.resources.resources_mut();
+    // Every id (current and previous) of every resource, by group/version/kind
+    // and name, so each var is matched without scanning all resources.
+    let mut by_name: HashMap<(Gvk, String), Vec<(usize, ResId)>> = HashMap::new();
+    if !vars.is_empty() {
+        for (i, r) in resources.iter().enumerate() {
+            for id in std::iter::once(r.id()).chain(r.previous_ids()) {
+                by_name
+                    .entry((id.gvk.clone(), id.name.clone()))
+                    .or_default()
+                    .push((i, id));
+            }
+        }
+    }
+    for var in &vars {
+        let target = &var.objref;
+        // An objref without namespace matches any namespace (unless the kind is
+        // cluster-scoped); ids compare group, version, kind and name exactly.
+        let any_namespace = target.namespace.is_empty() && !target.gvk.is_cluster_scoped();
+        let mut matched: Vec<usize> = by_name
+            .get(&(target.gvk.clone(), target.name.clone()))
+            .map(|ids| {
+                ids.iter()
+                    .filter(|(_, id)| {
+                        any_namespace || id.effective_namespace() == target.effective_namespace()
+                    })
+                    .map(|(i, _)| *i)
+                    .collect()
+            })
+            .unwrap_or_default();
+        matched.sort_unstable();
+        matched.dedup();
+        if matched.len() > 1 {
+            return Err(Error::Transform {
+                path: k.path.clone(),
+                message: format!(
+                    "found {} resId matches for var {} (unable to disambiguate)",
+                    matched.len(),
+                    var.describe()
+                ),
+            });
+        }
+        if let Some(r) = matched.first().and_then(|&i| resources.get_mut(i)) {
+            r.ref_var_names.push(var.name.clone());
+        }
+    }
+    for var in vars {
+        if acc.vars.iter().any(|v| v.name == var.name) {
+            return Err(bad(format!("var '{}' already encountered", var.name)));
+        }
+        acc.vars.push(var);
+    }
+    Ok(())
 }
 
-/// Substitutes `$(VAR)` references at the end of the build.
+/// Decodes `vars:` (Go JSON rules: keys match case-insensitively, unknown keys
+/// and wrongly typed values are errors).
+fn parse(value: &Value, k: &Kustomization) -> Result<Vec<Var>, String> {
+    let items = match value {
+        Value::Seq(items) => items,
+        other => {
+            return Err(format!(
+                "field 'vars': expected a list, found a {}",
+                other.type_name()
+            ))
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let mut var = Var {
+            name: String::new(),
+            objref: ResId::default(),
+            field_path: String::new(),
+            origin: k.path.clone(),
+        };
+        let mut api_version = String::new();
+        for_fields(item, &["name", "objref", "fieldref"], |field, v| {
+            match field {
+                "name" => var.name = string(v, "Var.name")?,
+                "objref" => for_fields(
+                    v,
+                    &[
+                        "apiVersion",
+                        "group",
+                        "version",
+                        "kind",
+                        "name",
+                        "namespace",
+                    ],
+                    |field, v| {
+                        let s = string(v, &format!("Target.{field}"))?;
+                        let id = &mut var.objref;
+                        match field {
+                            "apiVersion" => api_version = s,
+                            "group" => id.gvk.group = s,
+                            "version" => id.gvk.version = s,
+                            "kind" => id.gvk.kind = s,
+                            "name" => id.name = s,
+                            _ => id.namespace = s,
+                        }
+                        Ok(())
+                    },
+                )?,
+                _ => for_fields(v, &["fieldPath"], |_, v| {
+                    var.field_path = string(v, "FieldSelector.fieldPath")?;
+                    Ok(())
+                })?,
+            }
+            Ok(())
+        })?;
+        // kustomize's Target.GVK(): a set apiVersion overrides group and version.
+        if !api_version.is_empty() {
+            let parts: Vec<&str> = api_version.split('/').collect();
+            match parts.as_slice() {
+                [g, v] => {
+                    var.objref.gvk.group = (*g).to_owned();
+                    var.objref.gvk.version = (*v).to_owned();
+                }
+                [v] => var.objref.gvk.version = (*v).to_owned(),
+                _ => {}
+            }
+        }
+        if var.field_path.is_empty() {
+            var.field_path = DEFAULT_FIELD_PATH.to_owned();
+        }
+        out.push(var);
+    }
+    Ok(out)
+}
+
+fn go_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
+        Value::String(_) => "string",
+        Value::Seq(_) => "array",
+        Value::Map(_) => "object",
+    }
+}
+
+fn string(v: &Value, field: &str) -> Result<String, String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Null => Ok(String::new()),
+        other => Err(format!(
+            "json: cannot unmarshal {} into Go struct field {field} of type string",
+            go_type(other)
+        )),
+    }
+}
+
+/// Calls `f` for each key of the mapping `v` (null is an empty mapping) with its
+/// canonical name; unknown keys are an error.
+fn for_fields(
+    v: &Value,
+    known: &[&'static str],
+    mut f: impl FnMut(&'static str, &Value) -> Result<(), String>,
+) -> Result<(), String> {
+    let map: &Map = match v {
+        Value::Map(m) => m,
+        Value::Null => return Ok(()),
+        other => {
+            return Err(format!(
+                "json: cannot unmarshal {} into Go value of type object",
+                go_type(other)
+            ))
+        }
+    };
+    for (key, value) in map {
+        let field = known
+            .iter()
+            .find(|k| **k == key)
+            .or_else(|| known.iter().find(|k| k.eq_ignore_ascii_case(key)))
+            .ok_or_else(|| format!("json: unknown field \"{key}\""))?;
+        f(field, value)?;
+    }
+    Ok(())
+}
+
+/// A var's value, as kustomize reads it from the object.
+#[derive(Clone, Debug)]
+enum VarValue {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// A mapping or list: never substituted (kustomize leaves `$(NAME)`).
+    Complex,
+}
+
+impl VarValue {
+    fn read(v: &Value) -> Option<VarValue> {
+        Some(match v {
+            Value::String(s) => VarValue::Str(s.clone()),
+            Value::Int(i) => VarValue::Int(*i),
+            // strconv.Atoi fails above the int64 range.
+            Value::Uint(_) => return None,
+            Value::Float(f) => VarValue::Float(*f),
+            Value::Bool(b) => VarValue::Bool(*b),
+            Value::Null => VarValue::Str("null".to_owned()),
+            Value::Seq(_) | Value::Map(_) => VarValue::Complex,
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        match self {
+            VarValue::Str(s) => Value::String(s.clone()),
+            VarValue::Int(i) => Value::Int(*i),
+            VarValue::Float(f) => Value::Float(*f),
+            VarValue::Bool(b) => Value::Bool(*b),
+            VarValue::Complex => Value::Null,
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            VarValue::Str(s) => s.clone(),
+            VarValue::Int(i) => i.to_string(),
+            VarValue::Float(f) => path::go_float_text(*f),
+            VarValue::Bool(b) => b.to_string(),
+            VarValue::Complex => String::new(),
+        }
+    }
+}
+
+/// kustomize's `GetFieldValue` path: dotted, with `name[0]` meaning `name.0`.
+fn field_path_parts(field_path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in path::split(field_path) {
+        match index_suffix(&part) {
+            Some((head, index)) => {
+                if !head.is_empty() {
+                    out.push(head.to_owned());
+                }
+                out.push(index.to_owned());
+            }
+            None => out.push(part),
+        }
+    }
+    out
+}
+
+/// `ports[0]` → (`ports`, `0`).
+fn index_suffix(part: &str) -> Option<(&str, &str)> {
+    let body = part.strip_suffix(']')?;
+    let open = body.rfind('[')?;
+    let head = body.get(..open)?;
+    let digits = body.get(open + 1..)?;
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some((head, digits))
+}
+
+/// Substitutes `$(VAR)` references at the end of the build; returns the
+/// warning kustomize logs about vars that were never used.
 pub fn resolve(
     resources: &mut [Resource],
     vars: &[Var],
     tables: &FieldSpecTables,
-) -> Result<(), Error> {
-    let _ = (resources, vars, tables);
-    Ok(())
+) -> Result<Vec<String>, Error> {
+    if vars.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut seen = HashSet::new();
+    for var in vars {
+        if !seen.insert(var.name.as_str()) {
+            return Err(Error::Kustomization {
+                path: var.origin.clone(),
+                message: format!("var '{}' already encountered", var.name),
+            });
+        }
+    }
+    let mut sorted: Vec<&Var> = vars.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    // Which resource carries each var's tag (the first one, in order).
+    let mut carrier: HashMap<&str, usize> = HashMap::new();
+    for (i, r) in resources.iter().enumerate() {
+        for name in &r.ref_var_names {
+            carrier.entry(name.as_str()).or_insert(i);
+        }
+    }
+    let mut values: HashMap<String, VarValue> = HashMap::new();
+    for var in sorted {
+        let fail = |message: String| Error::Transform {
+            path: var.origin.clone(),
+            message,
+        };
+        let r = carrier
+            .get(var.name.as_str())
+            .and_then(|&i| resources.get(i))
+            .ok_or_else(|| {
+                fail(format!(
+                    "var '{}' cannot be mapped to a field in the set of known resources",
+                    var.describe()
+                ))
+            })?;
+        let value = path::lookup(r.object(), &field_path_parts(&var.field_path))
+            .ok()
+            .flatten()
+            .and_then(VarValue::read)
+            .ok_or_else(|| {
+                fail(format!(
+                    "field specified in var '{}' not found in corresponding resource",
+                    var.describe()
+                ))
+            })?;
+        values.insert(var.name.clone(), value);
+    }
+    let mut used: HashSet<String> = HashSet::new();
+    let specs: Vec<FieldSpec> = tables
+        .var_reference
+        .iter()
+        .map(|s| FieldSpec {
+            create: false,
+            ..s.clone()
+        })
+        .collect();
+    for r in resources.iter_mut() {
+        let gvk = r.gvk();
+        for spec in specs.iter().filter(|s| s.selects(&gvk)) {
+            fieldspec::visit(&mut r.object, spec, Leaf::Scalar, &mut |node| {
+                substitute_node(node, &values, &mut used)
+            })
+            .map_err(|message| Error::Transform {
+                path: r.origin().to_path_buf(),
+                message: format!(
+                    "considering field '{}' of object {}: {message}",
+                    spec.path,
+                    describe_id(&gvk, r.name(), r.namespace())
+                ),
+            })?;
+        }
+    }
+    // A var may have emptied a name; kustomize rejects the object then.
+    for r in resources.iter() {
+        let name = r.object().get("metadata").and_then(|m| m.get("name"));
+        if matches!(name, None | Some(Value::Null)) || name.and_then(Value::as_str) == Some("") {
+            return Err(Error::Resource {
+                path: r.origin().to_path_buf(),
+                message: format!("missing metadata.name in object of kind {}", r.kind()),
+            });
+        }
+    }
+    let mut unused: Vec<String> = values
+        .keys()
+        .filter(|k| !used.contains(*k))
+        .cloned()
+        .collect();
+    unused.sort();
+    let warnings = if unused.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "well-defined vars that were never replaced: {}",
+            unused.join(",")
+        )]
+    };
+    Ok(warnings)
+}
+
+fn describe_id(gvk: &Gvk, name: &str, namespace: &str) -> ResId {
+    ResId {
+        gvk: gvk.clone(),
+        name: name.to_owned(),
+        namespace: namespace.to_owned(),
+    }
+}
+
+/// kustomize's refvar filter on one field: a string, the string values of a
+/// mapping, or the items of a list (which must all be strings).
+fn substitute_node(
+    node: &mut Value,
+    values: &HashMap<String, VarValue>,
+    used: &mut HashSet<String>,
+) -> Result<(), String> {
+    match node {
+        Value::String(s) => {
+            *node = expand(s, values, used);
+            Ok(())
+        }
+        Value::Map(m) => {
+            for v in m.values_mut() {
+                if let Value::String(s) = v {
+                    *v = expand(s, values, used);
+                }
+            }
+            Ok(())
+        }
+        Value::Seq(items) => {
+            for item in items {
+                let Value::String(s) = item else {
+                    return Err(format!(
+                        "visit traversal on path: invalid value type expect a string, found a {}",
+                        item.type_name()
+                    ));
+                };
+                *item = expand(s, values, used);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Expands `$(NAME)` in `input` (kustomize's `DoReplacements`, byte by byte).
+fn expand(input: &str, values: &HashMap<String, VarValue>, used: &mut HashSet<String>) -> Value {
+    let bytes = input.as_bytes();
+    if !bytes.contains(&b'$') {
+        return Value::String(input.to_owned());
+    }
+    let mut lookup = |name: &str| -> Option<VarValue> {
+        match values.get(name) {
+            Some(VarValue::Complex) | None => None,
+            Some(v) => {
+                used.insert(name.to_owned());
+                Some(v.clone())
+            }
+        }
+    };
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    let mut checkpoint = 0;
+    let mut cursor = 0;
+    while cursor < bytes.len() {
+        if bytes.get(cursor) == Some(&b'$') && cursor + 1 < bytes.len() {
+            out.extend_from_slice(bytes.get(checkpoint..cursor).unwrap_or_default());
+            let rest = bytes.get(cursor + 1..).unwrap_or_default();
+            let advance = match rest.first() {
+                Some(b'$') => {
+                    out.push(b'$');
+                    1
+                }
+                Some(b'(') => match rest.iter().position(|&b| b == b')') {
+                    Some(close) => {
+                        let name = String::from_utf8_lossy(rest.get(1..close).unwrap_or_default());
+                        let mapped = lookup(&name);
+                        if close + 2 == bytes.len() && cursor == 0 {
+                            // The whole string is one reference: keep the value's type.
+                            return match mapped {
+                                Some(v) => v.to_value(),
+                                None => Value::String(input.to_owned()),
+                            };
+                        }
+                        match mapped {
+                            Some(v) => out.extend_from_slice(v.text().as_bytes()),
+                            None => {
+                                out.extend_from_slice(b"$(");
+                                out.extend_from_slice(name.as_bytes());
+                                out.push(b')');
+                            }
+                        }
+                        close + 1
+                    }
+                    None => {
+                        out.extend_from_slice(b"$(");
+                        1
+                    }
+                },
+                Some(&b) => {
+                    // Go turns the byte into a rune: U+0000..U+00FF.
+                    out.push(b'$');
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(char::from(b).encode_utf8(&mut buf).as_bytes());
+                    1
+                }
+                None => 0,
+            };
+            cursor += advance;
+            checkpoint = cursor + 1;
+        }
+        cursor += 1;
+    }
+    out.extend_from_slice(bytes.get(checkpoint..).unwrap_or_default());
+    match String::from_utf8(out) {
+        Ok(s) => Value::String(s),
+        // Invalid UTF-8 reaches the output as binary: base64 text.
+        Err(e) => Value::String(base64(e.as_bytes())),
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sym = |i: u32| char::from(ALPHABET.get((i & 63) as usize).copied().unwrap_or(b'='));
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let n = (b(0) << 16) | (b(1) << 8) | b(2);
+        out.push(sym(n >> 18));
+        out.push(sym(n >> 12));
+        out.push(if chunk.len() > 1 { sym(n >> 6) } else { '=' });
+        out.push(if chunk.len() > 2 { sym(n) } else { '=' });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(input: &str) -> Value {
+        let mut values = HashMap::new();
+        values.insert("A".to_owned(), VarValue::Str("svc".to_owned()));
+        values.insert("P".to_owned(), VarValue::Int(8080));
+        values.insert("M".to_owned(), VarValue::Complex);
+        expand(input, &values, &mut HashSet::new())
+    }
+
+    fn s(text: &str) -> Value {
+        Value::String(text.to_owned())
+    }
+
+    #[test]
+    fn expands_like_kustomize() {
+        assert_eq!(run("$(A)"), s("svc"));
+        assert_eq!(run("$(P)"), Value::Int(8080));
+        assert_eq!(run("a-$(P)-b"), s("a-8080-b"));
+        assert_eq!(run("$$(A)"), s("$(A)"));
+        assert_eq!(run("$(NOPE)"), s("$(NOPE)"));
+        assert_eq!(run("$(A"), s("$(A"));
+        assert_eq!(run("$"), s("$"));
+        assert_eq!(run("$x$(A)"), s("$xsvc"));
+        assert_eq!(run("$(M)"), s("$(M)"));
+        assert_eq!(run("$(A)$(A)"), s("svcsvc"));
+        assert_eq!(run("$$$(A)"), s("$svc"));
+        assert_eq!(run("$é$(A)"), s("JMODqXN2Yw=="));
+    }
+
+    #[test]
+    fn index_suffixes() {
+        assert_eq!(
+            field_path_parts("spec.ports[0].port"),
+            ["spec", "ports", "0", "port"]
+        );
+        assert_eq!(
+            field_path_parts("spec.containers[name=a].image"),
+            ["spec", "containers[name=a]", "image"]
+        );
+    }
 }

@@ -1,34 +1,472 @@
 //! Generators: `configMapGenerator` and `secretGenerator` (with
-//! `generatorOptions`), and the content-hash name suffixes added at the end of a
-//! build.
+//! `generatorOptions`), their `behavior` against resources already accumulated,
+//! and the content-hash name suffixes added at the end of a build.
 //!
-//! (Being written: for now generators produce nothing.)
+//! This module owns everything kustomize's ConfigMap/Secret generator plugins,
+//! `ResMap.AbsorbAll` and the hash transformer do, because those three are one
+//! feature: what a generator produces, how it lands in the accumulation, and
+//! what name it finally gets.
+//!
+//! * `args` decodes the kustomization's entries; `kv` reads their sources;
+//!   `hash` computes the name suffix.
+//! * [`run`] generates each entry (ConfigMaps first, then Secrets) and absorbs
+//!   it: a new id is appended (`merge`/`replace` then fail: nothing to merge
+//!   into); an id matching exactly one resource by its current *or any previous*
+//!   id (so an overlay can name a base's object before its prefix) needs
+//!   `merge` or `replace`, and takes that resource's place, name, namespace and
+//!   rename history, with labels and annotations merged (the new ones win);
+//!   `merge` also merges `data` and `binaryData`. The result keeps a hash suffix
+//!   only if both the old and the new object wanted one.
+//! * [`add_hash_suffixes`] runs once, on the top-level result after every
+//!   transformer (so patches to `data` count), appending `-<hash>` to the
+//!   current name (after any prefix/suffix). Only kind, data (and Secret type)
+//!   are hashed — not the name, see `hash`.
+
+mod args;
+mod hash;
+mod kv;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustomize_yaml::{Map, Value};
 
 use crate::accumulate::{Accumulation, BuildContext};
 use crate::error::Error;
 use crate::load::kustomization::Kustomization;
 use crate::load::Loader;
-use crate::resource::Resource;
+use crate::resmap::ResMap;
+use crate::resource::{Gvk, ResId, Resource};
+
+use args::{Args, Kind};
 
 /// Runs the kustomization's generators, adding (or merging) their output into `acc`.
 pub fn run(
     loader: &Loader,
     k: &Kustomization,
     acc: &mut Accumulation,
-    cx: &mut BuildContext,
+    _cx: &mut BuildContext,
 ) -> Result<(), Error> {
-    let _ = (loader, k, acc, cx);
-    if !k.config_map_generator.is_null() || !k.secret_generator.is_null() {
-        return Err(Error::Kustomization {
-            path: k.path.clone(),
-            message: "generators are not supported by rustomize yet".to_owned(),
-        });
+    let fail = |message: String| Error::Kustomization {
+        path: k.path.clone(),
+        message,
+    };
+    let entries = args::parse(
+        &k.config_map_generator,
+        &k.secret_generator,
+        &k.generator_options,
+    )
+    .map_err(fail)?;
+    if entries.is_empty() {
+        return Ok(());
     }
+    let origin: Arc<Path> = Arc::from(k.path.as_path());
+    let mut absorber = Absorber::new(std::mem::take(&mut acc.resources).into_resources());
+    for entry in &entries {
+        let resource = generate(loader, entry, &origin, &fail)?;
+        absorber.absorb(resource).map_err(|m| Error::Transform {
+            path: k.path.clone(),
+            message: format!("{}: {m}", entry.kind.field()),
+        })?;
+    }
+    let mut resources = ResMap::new();
+    for resource in absorber.list {
+        resources.append(resource, &k.path)?;
+    }
+    acc.resources = resources;
     Ok(())
+}
+
+/// Builds the object one entry describes.
+fn generate(
+    loader: &Loader,
+    entry: &Args,
+    origin: &Arc<Path>,
+    fail: &dyn Fn(String) -> Error,
+) -> Result<Resource, Error> {
+    let label = format!("{} '{}'", entry.kind.field(), entry.name);
+    if entry.name.is_empty() {
+        return Err(fail(format!(
+            "{}: a {} must have a name",
+            entry.kind.field(),
+            match entry.kind {
+                Kind::ConfigMap => "configmap",
+                Kind::Secret => "secret",
+            }
+        )));
+    }
+    let pairs = kv::load(loader, &entry.sources, &label, fail)?;
+
+    let mut meta = Map::new();
+    meta.insert("name".to_owned(), Value::String(entry.name.clone()));
+    if !entry.namespace.is_empty() {
+        meta.insert(
+            "namespace".to_owned(),
+            Value::String(entry.namespace.clone()),
+        );
+    }
+    if !entry.options.labels.is_empty() {
+        meta.insert("labels".to_owned(), string_map(&entry.options.labels));
+    }
+    if !entry.options.annotations.is_empty() {
+        meta.insert(
+            "annotations".to_owned(),
+            string_map(&entry.options.annotations),
+        );
+    }
+    let mut object = Map::new();
+    object.insert("apiVersion".to_owned(), Value::String("v1".to_owned()));
+    object.insert(
+        "kind".to_owned(),
+        Value::String(entry.kind.object_kind().to_owned()),
+    );
+    object.insert("metadata".to_owned(), Value::Map(meta));
+    match entry.kind {
+        Kind::ConfigMap => {
+            let mut data = Map::new();
+            let mut binary = Map::new();
+            for pair in pairs {
+                match String::from_utf8(pair.value) {
+                    Ok(text) => data.insert(pair.key, Value::String(text)),
+                    Err(e) => binary.insert(pair.key, Value::String(base64(e.as_bytes()))),
+                };
+            }
+            if !data.is_empty() {
+                object.insert("data".to_owned(), Value::Map(data));
+            }
+            if !binary.is_empty() {
+                object.insert("binaryData".to_owned(), Value::Map(binary));
+            }
+        }
+        Kind::Secret => {
+            let secret_type = if entry.secret_type.is_empty() {
+                "Opaque"
+            } else {
+                &entry.secret_type
+            };
+            object.insert("type".to_owned(), Value::String(secret_type.to_owned()));
+            let data: Map = pairs
+                .into_iter()
+                .map(|p| (p.key, Value::String(base64(&p.value))))
+                .collect();
+            object.insert("data".to_owned(), Value::Map(data));
+        }
+    }
+    if entry.options.immutable {
+        object.insert("immutable".to_owned(), Value::Bool(true));
+    }
+    let mut resource = Resource::new(object, origin.clone());
+    resource.needs_hash_suffix = !entry.options.disable_name_suffix_hash;
+    resource.generator_behavior = Behavior::of(&entry.behavior).as_str().to_owned();
+    Ok(resource)
+}
+
+fn string_map(pairs: &[(String, String)]) -> Value {
+    Value::Map(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
+}
+
+/// Base64 (standard alphabet, padded) as kustomize writes it: wrapped every 70
+/// characters, each line ending in a newline, once the text reaches 70.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const LINE: usize = 70;
+    let sextet = |v: u32| char::from(ALPHABET.get((v & 63) as usize).copied().unwrap_or(b'='));
+    let mut flat = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let n = (b(0) << 16) | (b(1) << 8) | b(2);
+        flat.push(sextet(n >> 18));
+        flat.push(sextet(n >> 12));
+        flat.push(if chunk.len() > 1 { sextet(n >> 6) } else { '=' });
+        flat.push(if chunk.len() > 2 { sextet(n) } else { '=' });
+    }
+    if flat.len() < LINE {
+        return flat;
+    }
+    let mut out = String::with_capacity(flat.len() + flat.len() / LINE + 1);
+    let mut rest = flat.as_str();
+    while !rest.is_empty() {
+        let (line, tail) = rest.split_at(rest.len().min(LINE));
+        out.push_str(line);
+        out.push('\n');
+        rest = tail;
+    }
+    out
+}
+
+/// kustomize's `GenerationBehavior`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Behavior {
+    Unspecified,
+    Create,
+    Replace,
+    Merge,
+}
+
+impl Behavior {
+    /// Any other text is `Unspecified` (treated as `create`), as in kustomize.
+    fn of(text: &str) -> Behavior {
+        match text {
+            "create" => Behavior::Create,
+            "replace" => Behavior::Replace,
+            "merge" => Behavior::Merge,
+            _ => Behavior::Unspecified,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Behavior::Unspecified => "unspecified",
+            Behavior::Create => "create",
+            Behavior::Replace => "replace",
+            Behavior::Merge => "merge",
+        }
+    }
+}
+
+/// `(group, version, kind)`, name and effective namespace: kustomize's id equality.
+type IdKey = (Gvk, String, String);
+
+fn key(id: &ResId) -> IdKey {
+    let (gvk, name, namespace) = id.equality_key();
+    (gvk.clone(), name.to_owned(), namespace.to_owned())
+}
+
+/// Every id (previous ones and the current one) of a resource, without repeats.
+fn all_keys(resource: &Resource) -> Vec<IdKey> {
+    let mut keys: Vec<IdKey> = Vec::new();
+    for id in resource
+        .previous_ids()
+        .iter()
+        .chain(std::iter::once(&resource.id()))
+    {
+        let k = key(id);
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    keys
+}
+
+/// The accumulated resources with an index from every id they ever had to
+/// their positions (kustomize's `GetMatchingResourcesByAnyId`, without a scan).
+struct Absorber {
+    list: Vec<Resource>,
+    by_id: HashMap<IdKey, Vec<usize>>,
+}
+
+impl Absorber {
+    fn new(list: Vec<Resource>) -> Absorber {
+        let mut absorber = Absorber {
+            list: Vec::with_capacity(list.len()),
+            by_id: HashMap::new(),
+        };
+        for resource in list {
+            absorber.push(resource);
+        }
+        absorber
+    }
+
+    fn push(&mut self, resource: Resource) {
+        let at = self.list.len();
+        self.index(&resource, at);
+        self.list.push(resource);
+    }
+
+    fn index(&mut self, resource: &Resource, at: usize) {
+        for k in all_keys(resource) {
+            self.by_id.entry(k).or_default().push(at);
+        }
+    }
+
+    fn unindex(&mut self, resource: &Resource, at: usize) {
+        for k in all_keys(resource) {
+            if let Some(positions) = self.by_id.get_mut(&k) {
+                positions.retain(|p| *p != at);
+            }
+        }
+    }
+
+    /// kustomize's `appendReplaceOrMerge`.
+    fn absorb(&mut self, mut new: Resource) -> Result<(), String> {
+        let id = new.id();
+        let behavior = Behavior::of(&new.generator_behavior);
+        let mut matches: Vec<usize> = self.by_id.get(&key(&id)).cloned().unwrap_or_default();
+        matches.sort_unstable();
+        match matches.as_slice() {
+            [] => match behavior {
+                Behavior::Merge | Behavior::Replace => {
+                    Err(format!("id {id} does not exist; cannot merge or replace"))
+                }
+                Behavior::Create | Behavior::Unspecified => {
+                    self.push(new);
+                    Ok(())
+                }
+            },
+            [at] => {
+                let at = *at;
+                let Some(old) = self.list.get(at) else {
+                    return Err("id lookup failure".to_owned());
+                };
+                match behavior {
+                    Behavior::Replace => copy_merge_metadata(&mut new, old),
+                    Behavior::Merge => {
+                        copy_merge_metadata(&mut new, old);
+                        merge_string_map_field(&mut new.object, &old.object, "data");
+                        merge_string_map_field(&mut new.object, &old.object, "binaryData");
+                    }
+                    Behavior::Create | Behavior::Unspecified => {
+                        return Err(format!("id {id} exists; behavior must be merge or replace"))
+                    }
+                }
+                let new_keys = all_keys(&new);
+                let slot = self.list.get_mut(at).ok_or("id lookup failure")?;
+                let old = std::mem::replace(slot, new);
+                self.unindex(&old, at);
+                for k in new_keys {
+                    self.by_id.entry(k).or_default().push(at);
+                }
+                Ok(())
+            }
+            many => {
+                let ids: Vec<String> = many
+                    .iter()
+                    .filter_map(|i| self.list.get(*i))
+                    .map(|r| r.id().to_string())
+                    .collect();
+                Err(format!(
+                    "found multiple objects [{}] that could accept merge of {id}",
+                    ids.join(" ")
+                ))
+            }
+        }
+    }
+}
+
+/// kustomize's `CopyMergeMetaDataFieldsFrom`: labels and annotations merged (the
+/// new object's win), name and namespace taken from the old object, and the
+/// old object's bookkeeping (rename history, behavior) kept; the hash suffix
+/// survives only if both wanted it.
+fn copy_merge_metadata(new: &mut Resource, old: &Resource) {
+    for field in ["labels", "annotations"] {
+        let mut merged = string_map_of(meta_field(&old.object, field));
+        for (k, v) in string_map_of(meta_field(&new.object, field)) {
+            merged.insert(k, v);
+        }
+        let Some(meta) = metadata_mut(&mut new.object) else {
+            continue;
+        };
+        meta.shift_remove(field);
+        if !merged.is_empty() {
+            merged.sort_keys();
+            let map: Map = merged
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect();
+            meta.insert(field.to_owned(), Value::Map(map));
+        }
+    }
+    let name = old.name().to_owned();
+    let namespace = old.namespace().to_owned();
+    if let Some(meta) = metadata_mut(&mut new.object) {
+        meta.insert("name".to_owned(), Value::String(name));
+        if namespace.is_empty() {
+            meta.shift_remove("namespace");
+        } else {
+            meta.insert("namespace".to_owned(), Value::String(namespace));
+        }
+    }
+    new.previous = old.previous.clone();
+    new.prefixes = old.prefixes.clone();
+    new.suffixes = old.suffixes.clone();
+    new.ref_var_names = old.ref_var_names.clone();
+    new.generator_behavior = old.generator_behavior.clone();
+    new.needs_hash_suffix = new.needs_hash_suffix && old.needs_hash_suffix;
+}
+
+/// kustomize's `MergeDataMapFrom` / `MergeBinaryDataMapFrom`: the old entries
+/// plus the new ones (which win), as strings; no entries removes the field.
+fn merge_string_map_field(new: &mut Map, old: &Map, field: &str) {
+    let mut merged = string_map_of(old.get(field));
+    for (k, v) in string_map_of(new.get(field)) {
+        merged.insert(k, v);
+    }
+    new.shift_remove(field);
+    if !merged.is_empty() {
+        let map: Map = merged
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        new.insert(field.to_owned(), Value::Map(map));
+    }
+}
+
+fn meta_field<'a>(object: &'a Map, field: &str) -> Option<&'a Value> {
+    object.get("metadata").and_then(|m| m.get(field))
+}
+
+fn metadata_mut(object: &mut Map) -> Option<&mut Map> {
+    let slot = object
+        .entry("metadata".to_owned())
+        .or_insert_with(|| Value::Map(Map::new()));
+    if !matches!(slot, Value::Map(_)) {
+        *slot = Value::Map(Map::new());
+    }
+    slot.as_map_mut()
+}
+
+/// A string map as kyaml reads one: each scalar's text (other values: empty).
+fn string_map_of(value: Option<&Value>) -> indexmap::IndexMap<String, String> {
+    match value {
+        Some(Value::Map(m)) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), hash::scalar_text(v)))
+            .collect(),
+        _ => indexmap::IndexMap::new(),
+    }
 }
 
 /// Appends content-hash suffixes to the names of generated resources that need them.
 pub fn add_hash_suffixes(resources: &mut [Resource]) -> Result<(), Error> {
-    let _ = resources;
+    for resource in resources.iter_mut().filter(|r| r.needs_hash_suffix) {
+        let Some(suffix) = hash::suffix_of(&resource.object) else {
+            return Err(Error::Resource {
+                path: resource.origin.to_path_buf(),
+                message: format!(
+                    "{}: cannot add a content-hash name suffix to a generated object of this kind",
+                    resource.id()
+                ),
+            });
+        };
+        resource.store_previous_id();
+        let name = format!("{}-{suffix}", resource.name());
+        if let Some(meta) = metadata_mut(&mut resource.object) {
+            meta.insert("name".to_owned(), Value::String(name));
+        }
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_wraps_like_kustomize() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"x"), "eA==");
+        assert_eq!(base64(b"Hello World"), "SGVsbG8gV29ybGQ=");
+        let hellos: Vec<u8> = (0..30).flat_map(|_| *b"\xffhello").collect();
+        let expected = "/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbG\n\
+xv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hl\n\
+bGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv/2\n\
+hlbGxv/2hlbGxv/2hlbGxv/2hlbGxv\n";
+        assert_eq!(base64(&hellos), expected);
+    }
 }

@@ -54,7 +54,6 @@ const KNOWN_FIELDS: &[&str] = &[
 
 /// Fields kustomize knows that rustomize does not implement yet.
 const NOT_YET: &[&str] = &[
-    "imageTags",
     "helmGlobals",
     "helmCharts",
     "helmChartInflationGenerator",
@@ -202,6 +201,7 @@ impl Kustomization {
         };
         let mut bases = Vec::new();
         let mut deprecated: Vec<&'static str> = Vec::new();
+        let mut image_tags = Value::Null;
         // kustomize decodes via JSON with sorted keys, so when two spellings of a
         // field appear (`namePrefix`, `nameprefix`), the one sorting last wins.
         let mut entries: Vec<(String, Value)> = root.into_iter().collect();
@@ -241,7 +241,9 @@ impl Kustomization {
                 "configMapGenerator" => k.config_map_generator = value,
                 "secretGenerator" => k.secret_generator = value,
                 "generatorOptions" => k.generator_options = value,
-                "images" => k.images = value,
+                "images" => k.images = append_list(std::mem::take(&mut k.images), value),
+                // Legacy `imageTags` entries run after `images`.
+                "imageTags" => image_tags = value,
                 "replicas" => k.replicas = value,
                 "vars" => k.vars = value,
                 "replacements" => k.replacements = value,
@@ -254,6 +256,7 @@ impl Kustomization {
             }
         }
         k.resources.extend(bases);
+        k.images = append_list(std::mem::take(&mut k.images), image_tags);
         for (field, instead) in DEPRECATED {
             if deprecated.contains(field) {
                 let fix = if *field == "vars" {
@@ -601,4 +604,18 @@ fn patch_entries(
         out.push(entry);
     }
     Ok(out)
+}
+
+/// Concatenates two list-valued fields (a non-list is kept as is for the
+/// interpreter to reject).
+fn append_list(first: Value, second: Value) -> Value {
+    match (first, second) {
+        (Value::Null, b) => b,
+        (a, Value::Null) => a,
+        (Value::Seq(mut a), Value::Seq(b)) => {
+            a.extend(b);
+            Value::Seq(a)
+        }
+        (a, _) => a,
+    }
 }

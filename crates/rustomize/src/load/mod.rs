@@ -82,6 +82,19 @@ impl Loader {
         Ok((path, text))
     }
 
+    /// Reads a file named relative to the root as bytes (generator sources need
+    /// not be UTF-8), honouring the load restrictor.
+    pub fn read_bytes(&self, relative: &str) -> Result<(PathBuf, Vec<u8>), Error> {
+        let joined = self.root.join(relative);
+        let path = canonical(&joined)?;
+        self.check_restriction(&path)?;
+        let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok((path, bytes))
+    }
+
     /// Resolves a `resources`/`components` entry: a file, or a kustomization directory.
     pub fn entry(&self, kustomization: &Path, entry: &str) -> Result<Entry, Error> {
         let joined = self.root.join(entry);

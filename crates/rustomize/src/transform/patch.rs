@@ -29,6 +29,8 @@ pub struct PatchEnv<'a> {
     pub schema: &'a MergeSchema,
     /// Parser limits.
     pub limits: &'a ParseLimits,
+    /// Set once a strategic merge patch runs.
+    pub schema_parsed: &'a std::cell::Cell<bool>,
 }
 
 impl PatchEnv<'_> {
@@ -80,7 +82,11 @@ pub fn patches_field(env: &PatchEnv<'_>, resources: &mut Vec<Resource>) -> Resul
     for entry in &env.kustomization.patches {
         let (text, source, origin) = patch_text(env, entry)?;
         // kustomize trims inline patches only; a file keeps its final newline.
-        let text = if entry.patch.is_some() { text.trim() } else { text.as_str() };
+        let text = if entry.patch.is_some() {
+            text.trim()
+        } else {
+            text.as_str()
+        };
         let sm = resources_from_text(&origin, text, env.limits);
         let json = json_ops(text, env.limits);
         let (sm, json) = match (sm, json) {
@@ -249,6 +255,7 @@ fn apply_strategic(
             resource.store_previous_id();
         }
         let gvk = before.gvk.clone();
+        env.schema_parsed.set(true);
         let outcome = strategic_merge::apply(&mut resource.object, &body, &gvk, env.schema)
             .map_err(|e| env.fail(format!("{}: {e}", patch_label(patch))))?;
         if outcome == Outcome::Deleted || resource.object().is_empty() {

@@ -1,8 +1,9 @@
 //! JSON patch (RFC 6902) as kustomize applies it (evanphx/json-patch v4 semantics):
 //! `add`, `remove`, `replace`, `move`, `copy` and `test` over a resource's JSON
 //! view. `add` to an array index inserts (`-` appends; negative indices count from
-//! the end); `remove` and `replace` require the target to exist; a missing parent
-//! is an error.
+//! the end); `remove` requires the target to exist and so does `replace` in an
+//! array (in an object it adds a missing key, as json-patch v4 does); a missing
+//! parent is an error.
 
 use rustomize_yaml::{Map, Value};
 
@@ -217,15 +218,12 @@ fn replace(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
     }
     let (container, key) = parent(doc, path)?;
     match container {
-        Value::Map(m) => match m.get_mut(&key) {
-            Some(slot) => {
-                *slot = value;
-                Ok(())
-            }
-            None => Err(format!(
-                "replace operation does not apply: doc is missing key: {path}: missing value"
-            )),
-        },
+        // json-patch v4 does not check that an object key exists before replacing
+        // it, so `replace` of a missing key adds it (arrays are checked).
+        Value::Map(m) => {
+            m.insert(key, value);
+            Ok(())
+        }
         Value::Seq(items) => {
             let i = index(&key, items.len(), false)?;
             if let Some(slot) = items.get_mut(i) {

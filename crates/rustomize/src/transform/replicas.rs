@@ -1,11 +1,30 @@
 //! `replicas`: set replica counts.
 //!
-//! (Being written.)
+//! This module owns kustomize's `ReplicaCountTransformer`: decoding the
+//! kustomization's `replicas:` entries (Go-JSON strict: `count` is an `int64`, so
+//! `3.0` is accepted and `2.5` or `"3"` are not; a missing `count` is 0) and
+//! setting the count. Which fields hold a count is the `replicas` field-spec
+//! table. Rules reproduced from v5.5.0:
+//!
+//! * Each entry is its own transformer, applied in order.
+//! * An entry selects resources by name, current or original (so a base's name
+//!   still works after `namePrefix`), among the kinds of the table; every such
+//!   resource is changed, whatever its namespace.
+//! * An entry that selects nothing fails the build.
+//! * The count is written as an integer, except over a quoted string (such as
+//!   `replicas: "2"`), which stays a string.
 
 use rustomize_yaml::Value;
 
-use crate::fieldspec::FieldSpec;
-use crate::resource::Resource;
+use crate::fieldspec::{self, FieldSpec, Leaf};
+use crate::resource::{Gvk, Resource};
+
+/// One entry of `replicas:`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ReplicaEntry {
+    name: String,
+    count: i64,
+}
 
 /// Applies the kustomization's `replicas` entries.
 pub fn apply(
@@ -13,9 +32,239 @@ pub fn apply(
     replicas: &Value,
     specs: &[FieldSpec],
 ) -> Result<(), String> {
-    let _ = (resources, specs);
-    if replicas.is_null() {
+    let entries = parse_entries(replicas)?;
+    for entry in &entries {
+        apply_one(resources, entry, specs)?;
+    }
+    Ok(())
+}
+
+fn apply_one(
+    resources: &mut [Resource],
+    entry: &ReplicaEntry,
+    specs: &[FieldSpec],
+) -> Result<(), String> {
+    let mut found = false;
+    for spec in specs {
+        for resource in resources.iter_mut() {
+            let selected = std::iter::once(resource.id())
+                .chain(resource.previous_ids())
+                .any(|id| id.name == entry.name && spec.selects(&id.gvk));
+            if !selected {
+                continue;
+            }
+            found = true;
+            // The field-spec filter checks the current kind again.
+            if !spec.selects(&resource.gvk()) {
+                continue;
+            }
+            fieldspec::visit(&mut resource.object, spec, Leaf::Scalar, &mut |node| {
+                set_count(node, entry.count)
+            })
+            .map_err(|e| {
+                format!(
+                    "considering field '{}' of object {}: {e}",
+                    spec.path,
+                    resource.id()
+                )
+            })?;
+        }
+    }
+    if found {
         return Ok(());
     }
-    Err("field 'replicas' is not supported by rustomize yet".to_owned())
+    let gvks: Vec<String> = specs
+        .iter()
+        .map(|s| {
+            Gvk {
+                group: s.group.clone(),
+                version: s.version.clone(),
+                kind: s.kind.clone(),
+            }
+            .to_string()
+        })
+        .collect();
+    Err(format!(
+        "resource with name {} does not match a config with the following GVK [{}]",
+        entry.name,
+        gvks.join(" ")
+    ))
+}
+
+fn set_count(node: &mut Value, count: i64) -> Result<(), String> {
+    match node {
+        Value::Seq(_) | Value::Map(_) => Err(format!(
+            "wrong node kind: expected ScalarNode but got {}",
+            if node.as_seq().is_some() {
+                "SequenceNode"
+            } else {
+                "MappingNode"
+            }
+        )),
+        // A string that reads as a number was quoted, and keeps its quotes.
+        Value::String(s) if looks_typed(s) => {
+            *node = Value::String(count.to_string());
+            Ok(())
+        }
+        _ => {
+            *node = Value::Int(count);
+            Ok(())
+        }
+    }
+}
+
+/// Whether a plain scalar with this text would not be a string (so a string
+/// holding it must have been quoted). The empty string is a created field.
+fn looks_typed(s: &str) -> bool {
+    if s.is_empty() {
+        return false;
+    }
+    let simple = s == "~"
+        || s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-' | '_'));
+    if !simple || s.starts_with("---") || s.starts_with("...") {
+        return false;
+    }
+    matches!(
+        rustomize_yaml::parse_documents(s, &Default::default()).as_deref(),
+        Ok([Value::Null | Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_)])
+    )
+}
+
+/// Decodes `replicas:` the way kustomize's JSON decoding does.
+fn parse_entries(replicas: &Value) -> Result<Vec<ReplicaEntry>, String> {
+    let items = match replicas {
+        Value::Null => return Ok(Vec::new()),
+        Value::Seq(items) => items,
+        other => {
+            return Err(invalid(format!(
+                "json: cannot unmarshal {} into Go struct field Kustomization.replicas of type []types.Replica",
+                go_type(other)
+            )))
+        }
+    };
+    items.iter().map(parse_entry).collect()
+}
+
+fn parse_entry(item: &Value) -> Result<ReplicaEntry, String> {
+    let map = match item {
+        Value::Null => return Ok(ReplicaEntry::default()),
+        Value::Map(map) => map,
+        other => {
+            return Err(invalid(format!(
+                "json: cannot unmarshal {} into Go struct field Kustomization.replicas of type types.Replica",
+                go_type(other)
+            )))
+        }
+    };
+    const FIELDS: &[&str] = &["name", "count"];
+    // Keys are decoded in sorted order; of two spellings of a field the later wins.
+    let mut keys: Vec<(&String, &Value)> = map.iter().collect();
+    keys.sort_by(|a, b| a.0.cmp(b.0));
+    let mut entry = ReplicaEntry::default();
+    for (key, value) in keys {
+        match canonical(key, FIELDS) {
+            Some("name") => match value {
+                Value::Null => {}
+                Value::String(s) => s.clone_into(&mut entry.name),
+                other => {
+                    return Err(invalid(format!(
+                        "json: cannot unmarshal {} into Go struct field Replica.replicas.name of type string",
+                        go_type(other)
+                    )))
+                }
+            },
+            Some(_) => {
+                if let Some(count) = count(value)? {
+                    entry.count = count;
+                }
+            }
+            None => return Err(invalid(format!("json: unknown field \"{key}\""))),
+        }
+    }
+    Ok(entry)
+}
+
+/// `count` as Go's JSON decoding reads it into an `int64` (None: null, no change).
+fn count(value: &Value) -> Result<Option<i64>, String> {
+    let number = match value {
+        Value::Null => return Ok(None),
+        Value::Int(i) => return Ok(Some(*i)),
+        // An integral float is written as a plain integer in JSON below 1e21.
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e21 => {
+            if *f >= -9_223_372_036_854_775_808.0 && *f < 9_223_372_036_854_775_808.0 {
+                return Ok(Some(*f as i64));
+            }
+            format!("{f:.0}")
+        }
+        Value::Float(f) => go_float(*f),
+        Value::Uint(u) => u.to_string(),
+        other => {
+            return Err(invalid(format!(
+            "json: cannot unmarshal {} into Go struct field Replica.replicas.count of type int64",
+            go_type(other)
+        )))
+        }
+    };
+    Err(invalid(format!(
+        "json: cannot unmarshal number {number} into Go struct field Replica.replicas.count of type int64"
+    )))
+}
+
+/// Go's JSON spelling of a non-integral or huge float (near enough for a message).
+fn go_float(f: f64) -> String {
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        format!("{f:e}")
+    } else {
+        f.to_string()
+    }
+}
+
+/// Go's JSON field matching: exact name first, then case-insensitive.
+fn canonical(key: &str, known: &[&'static str]) -> Option<&'static str> {
+    known
+        .iter()
+        .find(|f| **f == key)
+        .or_else(|| known.iter().find(|f| f.eq_ignore_ascii_case(key)))
+        .copied()
+}
+
+fn go_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
+        Value::String(_) => "string",
+        Value::Seq(_) => "array",
+        Value::Map(_) => "object",
+    }
+}
+
+fn invalid(message: String) -> String {
+    format!("invalid Kustomization: {message}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts() {
+        assert_eq!(count(&Value::Int(3)), Ok(Some(3)));
+        assert_eq!(count(&Value::Float(3.0)), Ok(Some(3)));
+        assert_eq!(count(&Value::Null), Ok(None));
+        assert!(count(&Value::Float(2.5)).is_err());
+        assert!(count(&Value::String("3".into())).is_err());
+    }
+
+    #[test]
+    fn quoted_counts_stay_strings() {
+        let mut node = Value::String("2".into());
+        assert_eq!(set_count(&mut node, 5), Ok(()));
+        assert_eq!(node, Value::String("5".into()));
+        let mut node = Value::String(String::new());
+        assert_eq!(set_count(&mut node, 5), Ok(()));
+        assert_eq!(node, Value::Int(5));
+    }
 }
