@@ -55,9 +55,6 @@ pub struct BuildContext {
     /// Whether a kustomization chose the schema (the first one to do so wins for
     /// the rest of the build, as in kustomize).
     pub schema_chosen: bool,
-    /// Whether a strategic merge patch has run yet (kustomize parses its schema
-    /// lazily then, which changes what it knows about cluster scope).
-    pub schema_parsed: std::cell::Cell<bool>,
 }
 
 /// What accumulating a kustomization produces: resources, and the field-spec
@@ -238,7 +235,6 @@ fn accumulate(
         tables: &acc.tables,
         schema: schema.get(),
         limits: &cx.limits,
-        schema_parsed: &cx.schema_parsed,
     };
     transform::run(&env, &mut acc.resources)?;
     crate::vars::merge(k, &mut acc)?;

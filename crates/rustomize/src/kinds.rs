@@ -34,6 +34,7 @@ const CLUSTER_SCOPED: &[(&str, &str)] = &[
     ),
     ("networking.k8s.io/v1", "IngressClass"),
     ("networking.k8s.io/v1beta1", "IngressClass"),
+    ("policy/v1beta1", "PodSecurityPolicy"),
     ("node.k8s.io/v1", "RuntimeClass"),
     ("node.k8s.io/v1beta1", "RuntimeClass"),
     ("rbac.authorization.k8s.io/v1", "ClusterRole"),
@@ -56,19 +57,6 @@ const CLUSTER_SCOPED: &[(&str, &str)] = &[
     ("v1", "NodeProxyOptions"),
     ("v1", "PersistentVolume"),
 ];
-
-/// Cluster-scoped types kustomize only recognises once it has parsed its built-in
-/// OpenAPI document, which it does lazily — on the first strategic merge patch of
-/// the run. Before that, its precomputed table (above) is all it knows, and these
-/// count as namespaced.
-const CLUSTER_SCOPED_ONCE_SCHEMA_PARSED: &[(&str, &str)] =
-    &[("policy/v1beta1", "PodSecurityPolicy")];
-
-/// Whether `group/version` `kind` is cluster-scoped once the schema is parsed.
-pub fn is_cluster_scoped_once_schema_parsed(group: &str, version: &str, kind: &str) -> bool {
-    is_cluster_scoped(group, version, kind)
-        || in_table(CLUSTER_SCOPED_ONCE_SCHEMA_PARSED, group, version, kind)
-}
 
 /// Whether the built-in type `group/version` `kind` is cluster-scoped.
 pub fn is_cluster_scoped(group: &str, version: &str, kind: &str) -> bool {

@@ -109,7 +109,6 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
         },
         schema: accumulate::SchemaChoice::Builtin,
         schema_chosen: false,
-        schema_parsed: std::cell::Cell::new(false),
     };
     let (k, acc) = accumulate::build_root(&loader, &mut cx)?;
     let mut resources = acc.resources.into_resources();

@@ -38,8 +38,6 @@ pub struct Env<'a> {
     pub schema: &'a MergeSchema,
     /// Parser limits.
     pub limits: &'a rustomize_yaml::ParseLimits,
-    /// Whether a strategic merge patch has run yet in this build.
-    pub schema_parsed: &'a std::cell::Cell<bool>,
 }
 
 /// Runs the transformers a kustomization configures, in kustomize's order:
@@ -57,7 +55,6 @@ pub fn run(env: &Env<'_>, resources: &mut ResMap) -> Result<(), Error> {
         kustomization: k,
         schema: env.schema,
         limits: env.limits,
-        schema_parsed: env.schema_parsed,
     };
     if !k.patches_strategic_merge.is_empty() {
         patch::strategic_merge_field(&patches, resources.resources_mut())?;
@@ -68,13 +65,8 @@ pub fn run(env: &Env<'_>, resources: &mut ResMap) -> Result<(), Error> {
         resources.check_unique(&k.path, "patches")?;
     }
     if !k.namespace.is_empty() {
-        namespace::apply(
-            resources.resources_mut(),
-            &k.namespace,
-            &tables.namespace,
-            env.schema_parsed.get(),
-        )
-        .map_err(fail)?;
+        namespace::apply(resources.resources_mut(), &k.namespace, &tables.namespace)
+            .map_err(fail)?;
         resources.check_unique(&k.path, "namespace transformation")?;
     }
     if !k.name_prefix.is_empty() {

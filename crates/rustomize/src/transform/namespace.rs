@@ -13,14 +13,10 @@ use crate::fieldspec::{self, FieldSpec, Leaf};
 use crate::resource::Resource;
 
 /// Sets `namespace` on every resource.
-///
-/// `schema_parsed` says whether kustomize would have parsed its OpenAPI schema by
-/// now (after any strategic merge patch), which widens what counts as cluster-scoped.
 pub fn apply(
     resources: &mut [Resource],
     namespace: &str,
     specs: &[FieldSpec],
-    schema_parsed: bool,
 ) -> Result<(), String> {
     let mut set = |node: &mut Value| {
         *node = Value::String(namespace.to_owned());
@@ -33,12 +29,7 @@ pub fn apply(
         resource.store_previous_id();
         let gvk = resource.gvk();
         let api_version = gvk.api_version();
-        let cluster_scoped = if schema_parsed {
-            crate::kinds::is_cluster_scoped_once_schema_parsed(&gvk.group, &gvk.version, &gvk.kind)
-        } else {
-            gvk.is_cluster_scoped()
-        };
-        if !cluster_scoped {
+        if !gvk.is_cluster_scoped() {
             let meta = FieldSpec::new("", "", "", "metadata/namespace", true);
             fieldspec::visit(&mut resource.object, &meta, Leaf::Scalar, &mut set)?;
         }

@@ -29,8 +29,6 @@ pub struct PatchEnv<'a> {
     pub schema: &'a MergeSchema,
     /// Parser limits.
     pub limits: &'a ParseLimits,
-    /// Set once a strategic merge patch runs.
-    pub schema_parsed: &'a std::cell::Cell<bool>,
 }
 
 impl PatchEnv<'_> {
@@ -255,7 +253,6 @@ fn apply_strategic(
             resource.store_previous_id();
         }
         let gvk = before.gvk.clone();
-        env.schema_parsed.set(true);
         let outcome = strategic_merge::apply(&mut resource.object, &body, &gvk, env.schema)
             .map_err(|e| env.fail(format!("{}: {e}", patch_label(patch))))?;
         if outcome == Outcome::Deleted || resource.object().is_empty() {
