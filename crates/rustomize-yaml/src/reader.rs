@@ -344,7 +344,7 @@ fn key_text(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Result
 fn scalar_key_of(value: &Value) -> Result<String, String> {
     match value {
         Value::String(s) => Ok(s.clone()),
-        Value::Null => Ok(String::new()),
+        Value::Null | Value::Empty => Ok(String::new()),
         Value::Bool(b) => Ok(b.to_string()),
         Value::Int(i) => Ok(i.to_string()),
         Value::Uint(u) => Ok(u.to_string()),
@@ -406,7 +406,7 @@ fn core_tagged(text: Cow<'_, str>, suffix: &str) -> Result<Value, String> {
 pub(crate) fn resolve_plain(text: Cow<'_, str>) -> Value {
     let s: &str = &text;
     let Some(&first) = s.as_bytes().first() else {
-        return Value::Null;
+        return Value::Empty;
     };
     match first {
         b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'y' | b'Y' | b'o' | b'O' => match s {
@@ -638,7 +638,7 @@ mod tests {
         assert_eq!(one("on"), Value::from("on"));
         assert_eq!(one("true"), Value::Bool(true));
         assert_eq!(one("~"), Value::Null);
-        assert_eq!(one(""), Value::Null);
+        assert_eq!(one(""), Value::Empty);
         assert_eq!(one("0755"), Value::Int(493));
         assert_eq!(one("0x1F"), Value::Int(31));
         assert_eq!(one("1_000"), Value::Int(1000));

@@ -13,11 +13,16 @@ use indexmap::IndexMap;
 pub type Map = IndexMap<String, Value>;
 
 /// One node of a YAML/JSON document, typed the way kustomize types it on reading.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, Default)]
 pub enum Value {
-    /// `null`, `~`, or an empty plain scalar.
+    /// `null` or `~` (or a null made by a transformer).
     #[default]
     Null,
+    /// An empty plain scalar (`key:` with nothing after it). It is null everywhere
+    /// — it prints as `null` and equals [`Value::Null`] — except to strategic merge
+    /// patches, which drop such fields from the objects they patch, as kustomize's
+    /// merge does.
+    Empty,
     /// `true` / `false` (YAML 1.2 spellings only; `yes`/`on` stay strings).
     Bool(bool),
     /// An integer that fits in `i64`.
@@ -77,7 +82,7 @@ impl Value {
 
     /// Whether this is `Null`.
     pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
+        matches!(self, Value::Null | Value::Empty)
     }
 
     /// Looks up `key` if this is a mapping.
@@ -93,13 +98,29 @@ impl Value {
     /// A short name of the value's type, for error messages.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Value::Null => "null",
+            Value::Null | Value::Empty => "null",
             Value::Bool(_) => "bool",
             Value::Int(_) | Value::Uint(_) => "int",
             Value::Float(_) => "float",
             Value::String(_) => "string",
             Value::Seq(_) => "sequence",
             Value::Map(_) => "mapping",
+        }
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null | Value::Empty, Value::Null | Value::Empty) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Uint(a), Value::Uint(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => a == b,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::Seq(a), Value::Seq(b)) => a == b,
+            (Value::Map(a), Value::Map(b)) => a == b,
+            _ => false,
         }
     }
 }

@@ -187,7 +187,7 @@ impl<'a> Emitter<'_, 'a> {
     /// Emits any node. `mapping_ctx` is set for keys and values of a mapping.
     fn node(&mut self, value: &'a Value, mapping_ctx: bool) {
         match value {
-            Value::Null => self.plain_token("null"),
+            Value::Null | Value::Empty => self.plain_token("null"),
             Value::Bool(true) => self.plain_token("true"),
             Value::Bool(false) => self.plain_token("false"),
             Value::Int(i) => self.plain_number(|out| {

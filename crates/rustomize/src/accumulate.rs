@@ -263,7 +263,7 @@ pub fn resources_from_text(
     let mut out = Vec::new();
     while let Some(doc) = queue.pop_front() {
         let map = match doc {
-            Value::Null => continue,
+            Value::Null | Value::Empty => continue,
             Value::Map(m) if m.is_empty() => continue,
             Value::Map(m) => m,
             other => {

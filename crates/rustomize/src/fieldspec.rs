@@ -134,7 +134,7 @@ fn walk(
         return set(node);
     }
     match node {
-        Value::Null => Ok(()),
+        Value::Null | Value::Empty => Ok(()),
         Value::Seq(items) => {
             for item in items {
                 walk(item, path, create, leaf, set)?;

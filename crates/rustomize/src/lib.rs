@@ -169,7 +169,8 @@ fn normalize_annotations(r: &mut Resource) {
             for v in m.values_mut() {
                 let text = match v {
                     Value::String(_) | Value::Seq(_) | Value::Map(_) => continue,
-                    Value::Null => String::new(),
+                    Value::Empty => String::new(),
+                    Value::Null => "null".to_owned(),
                     Value::Bool(b) => b.to_string(),
                     Value::Int(i) => i.to_string(),
                     Value::Uint(u) => u.to_string(),
@@ -178,7 +179,7 @@ fn normalize_annotations(r: &mut Resource) {
                 *v = Value::String(text);
             }
         }
-        Value::Map(_) | Value::Null => {
+        Value::Map(_) | Value::Null | Value::Empty => {
             meta.shift_remove("annotations");
         }
         _ => {}

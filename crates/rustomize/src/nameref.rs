@@ -258,7 +258,7 @@ struct Query<'a, 'f> {
 impl Query<'_, '_> {
     fn set(&self, node: &mut Value) -> Result<(), String> {
         match node {
-            Value::Null => Ok(()),
+            Value::Null | Value::Empty => Ok(()),
             Value::Map(map) => self.set_mapping(map),
             Value::Seq(items) => {
                 for item in items {

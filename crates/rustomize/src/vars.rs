@@ -203,7 +203,7 @@ fn parse(value: &Value, k: &Kustomization) -> Result<Vec<Var>, String> {
 
 fn go_type(v: &Value) -> &'static str {
     match v {
-        Value::Null => "null",
+        Value::Null | Value::Empty => "null",
         Value::Bool(_) => "bool",
         Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
         Value::String(_) => "string",
@@ -215,7 +215,7 @@ fn go_type(v: &Value) -> &'static str {
 fn string(v: &Value, field: &str) -> Result<String, String> {
     match v {
         Value::String(s) => Ok(s.clone()),
-        Value::Null => Ok(String::new()),
+        Value::Null | Value::Empty => Ok(String::new()),
         other => Err(format!(
             "json: cannot unmarshal {} into Go struct field {field} of type string",
             go_type(other)
@@ -232,7 +232,7 @@ fn for_fields(
 ) -> Result<(), String> {
     let map: &Map = match v {
         Value::Map(m) => m,
-        Value::Null => return Ok(()),
+        Value::Null | Value::Empty => return Ok(()),
         other => {
             return Err(format!(
                 "json: cannot unmarshal {} into Go value of type object",
@@ -271,7 +271,7 @@ impl VarValue {
             Value::Uint(_) => return None,
             Value::Float(f) => VarValue::Float(*f),
             Value::Bool(b) => VarValue::Bool(*b),
-            Value::Null => VarValue::Str("null".to_owned()),
+            Value::Null | Value::Empty => VarValue::Str("null".to_owned()),
             Value::Seq(_) | Value::Map(_) => VarValue::Complex,
         })
     }

@@ -140,7 +140,7 @@ pub fn parse(config_maps: &Value, secrets: &Value, global: &Value) -> Result<Vec
     let mut out = Vec::new();
     for (kind, value) in [(Kind::ConfigMap, config_maps), (Kind::Secret, secrets)] {
         let items = match value {
-            Value::Null => continue,
+            Value::Null | Value::Empty => continue,
             Value::Seq(items) => items,
             other => {
                 return Err(format!(
@@ -315,7 +315,7 @@ fn sorted_fields<'v>(
     field: &str,
 ) -> Result<Vec<(&'v String, &'v Value)>, String> {
     let map: &Map = match value {
-        Value::Null => return Ok(Vec::new()),
+        Value::Null | Value::Empty => return Ok(Vec::new()),
         Value::Map(m) => m,
         other => {
             return Err(format!(
@@ -340,7 +340,7 @@ fn canonical_field(key: &str, known: &'static [&'static str]) -> Option<&'static
 
 fn go_type(value: &Value) -> &'static str {
     match value {
-        Value::Null => "null",
+        Value::Null | Value::Empty => "null",
         Value::Bool(_) => "bool",
         Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
         Value::String(_) => "string",
@@ -359,14 +359,14 @@ fn mismatch(value: &Value, field: &str, want: &str) -> String {
 fn string(value: &Value, field: &str) -> Result<String, String> {
     match value {
         Value::String(s) => Ok(s.clone()),
-        Value::Null => Ok(String::new()),
+        Value::Null | Value::Empty => Ok(String::new()),
         other => Err(mismatch(other, field, "string")),
     }
 }
 
 fn strings(value: &Value, field: &str) -> Result<Vec<String>, String> {
     match value {
-        Value::Null => Ok(Vec::new()),
+        Value::Null | Value::Empty => Ok(Vec::new()),
         Value::Seq(items) => items.iter().map(|v| string(v, field)).collect(),
         other => Err(mismatch(other, field, "[]string")),
     }
@@ -374,7 +374,7 @@ fn strings(value: &Value, field: &str) -> Result<Vec<String>, String> {
 
 fn string_map(value: &Value, field: &str) -> Result<Vec<(String, String)>, String> {
     match value {
-        Value::Null => Ok(Vec::new()),
+        Value::Null | Value::Empty => Ok(Vec::new()),
         Value::Map(m) => m
             .iter()
             .map(|(k, v)| Ok((k.clone(), string(v, field)?)))
@@ -386,7 +386,7 @@ fn string_map(value: &Value, field: &str) -> Result<Vec<(String, String)>, Strin
 fn boolean(value: &Value, field: &str) -> Result<bool, String> {
     match value {
         Value::Bool(b) => Ok(*b),
-        Value::Null => Ok(false),
+        Value::Null | Value::Empty => Ok(false),
         other => Err(mismatch(other, field, "bool")),
     }
 }

@@ -79,7 +79,7 @@ pub(crate) fn scalar_text(value: &Value) -> String {
         Value::Int(i) => i.to_string(),
         Value::Uint(u) => u.to_string(),
         Value::Float(f) => f.to_string(),
-        Value::Null | Value::Seq(_) | Value::Map(_) => String::new(),
+        Value::Null | Value::Empty | Value::Seq(_) | Value::Map(_) => String::new(),
     }
 }
 
@@ -93,7 +93,7 @@ fn go_json(value: &Value) -> String {
 
 fn write_json(value: &Value, out: &mut String) {
     match value {
-        Value::Null => out.push_str("null"),
+        Value::Null | Value::Empty => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         // Precision loss above 2^53 is what Go's float64 decoding does too.
         #[allow(clippy::cast_precision_loss)]

@@ -290,7 +290,7 @@ fn canonical_field(key: &str, known: &'static [&'static str]) -> Option<&'static
 
 fn is_empty(value: &Value) -> bool {
     match value {
-        Value::Null => true,
+        Value::Null | Value::Empty => true,
         Value::Seq(s) => s.is_empty(),
         Value::Map(m) => m.is_empty(),
         _ => false,
@@ -301,7 +301,7 @@ fn is_empty(value: &Value) -> bool {
 fn scalar_string(value: &Value, field: &str) -> Result<String, String> {
     let go_type = match value {
         Value::String(s) => return Ok(s.clone()),
-        Value::Null => return Ok(String::new()),
+        Value::Null | Value::Empty => return Ok(String::new()),
         Value::Bool(_) => "bool",
         Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
         Value::Seq(_) => "array",
@@ -318,7 +318,7 @@ fn string(value: &Value, field: &str) -> Result<String, String> {
 
 fn strings(value: &Value, field: &str) -> Result<Vec<String>, String> {
     match value {
-        Value::Null => Ok(Vec::new()),
+        Value::Null | Value::Empty => Ok(Vec::new()),
         Value::Seq(items) => items.iter().map(|v| scalar_string(v, field)).collect(),
         other => Err(format!(
             "field '{field}': expected a list of strings, found a {}",
@@ -329,7 +329,7 @@ fn strings(value: &Value, field: &str) -> Result<Vec<String>, String> {
 
 fn string_map(value: &Value, field: &str) -> Result<Vec<(String, String)>, String> {
     match value {
-        Value::Null => Ok(Vec::new()),
+        Value::Null | Value::Empty => Ok(Vec::new()),
         Value::Map(m) => m
             .iter()
             .map(|(k, v)| Ok((k.clone(), scalar_string(v, field)?)))
@@ -344,7 +344,7 @@ fn string_map(value: &Value, field: &str) -> Result<Vec<(String, String)>, Strin
 fn boolean(value: &Value, field: &str) -> Result<bool, String> {
     match value {
         Value::Bool(b) => Ok(*b),
-        Value::Null => Ok(false),
+        Value::Null | Value::Empty => Ok(false),
         other => Err(format!(
             "field '{field}': expected a boolean, found a {}",
             other.type_name()
@@ -354,7 +354,7 @@ fn boolean(value: &Value, field: &str) -> Result<bool, String> {
 
 fn mapping<'v>(value: &'v Value, field: &str) -> Result<Option<&'v Map>, String> {
     match value {
-        Value::Null => Ok(None),
+        Value::Null | Value::Empty => Ok(None),
         Value::Map(m) => Ok(Some(m)),
         other => Err(format!(
             "field '{field}': expected a mapping, found a {}",
@@ -365,7 +365,7 @@ fn mapping<'v>(value: &'v Value, field: &str) -> Result<Option<&'v Map>, String>
 
 fn label_entries(value: &Value) -> Result<Vec<LabelEntry>, String> {
     let items = match value {
-        Value::Null => return Ok(Vec::new()),
+        Value::Null | Value::Empty => return Ok(Vec::new()),
         Value::Seq(items) => items,
         other => {
             return Err(format!(
@@ -402,7 +402,7 @@ fn label_entries(value: &Value) -> Result<Vec<LabelEntry>, String> {
 /// A list of field specs as users write them (`group`, `version`, `kind`, `path`, `create`).
 pub fn field_specs(value: &Value, field: &str) -> Result<Vec<FieldSpec>, String> {
     let items = match value {
-        Value::Null => return Ok(Vec::new()),
+        Value::Null | Value::Empty => return Ok(Vec::new()),
         Value::Seq(items) => items,
         other => {
             return Err(format!(
@@ -557,7 +557,7 @@ fn patch_entries(
     with_options: bool,
 ) -> Result<Vec<PatchEntry>, String> {
     let items = match value {
-        Value::Null => return Ok(Vec::new()),
+        Value::Null | Value::Empty => return Ok(Vec::new()),
         Value::Seq(items) => items,
         other => {
             return Err(format!(
@@ -610,8 +610,8 @@ fn patch_entries(
 /// interpreter to reject).
 fn append_list(first: Value, second: Value) -> Value {
     match (first, second) {
-        (Value::Null, b) => b,
-        (a, Value::Null) => a,
+        (Value::Null | Value::Empty, b) => b,
+        (a, Value::Null | Value::Empty) => a,
         (Value::Seq(mut a), Value::Seq(b)) => {
             a.extend(b);
             Value::Seq(a)

@@ -117,7 +117,7 @@ fn legacy_walk_map(map: &mut Map, updater: &mut Updater<'_>) -> Result<(), Strin
         };
         for item in items {
             match item {
-                Value::Null => {}
+                Value::Null | Value::Empty => {}
                 Value::Map(container) => {
                     if let Some(image) = container.get_mut("image") {
                         updater.update(image)?;
@@ -178,7 +178,7 @@ impl<'e> Updater<'e> {
     /// Rewrites `node` if it is an image reference this entry matches.
     fn update(&mut self, node: &mut Value) -> Result<(), String> {
         let text = match node {
-            Value::Null => String::new(),
+            Value::Null | Value::Empty => String::new(),
             Value::String(s) => s.clone(),
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
@@ -293,6 +293,7 @@ fn plain(text: &str) -> Value {
     match rustomize_yaml::parse_documents(text, &Default::default()) {
         Ok(docs) => match docs.as_slice() {
             [value @ (Value::Null
+            | Value::Empty
             | Value::Bool(_)
             | Value::Int(_)
             | Value::Uint(_)
@@ -306,7 +307,7 @@ fn plain(text: &str) -> Value {
 /// Decodes `images:` the way kustomize's JSON decoding does.
 fn parse_entries(images: &Value) -> Result<Vec<ImageEntry>, String> {
     let items = match images {
-        Value::Null => return Ok(Vec::new()),
+        Value::Null | Value::Empty => return Ok(Vec::new()),
         Value::Seq(items) => items,
         other => {
             return Err(invalid(format!(
@@ -320,7 +321,7 @@ fn parse_entries(images: &Value) -> Result<Vec<ImageEntry>, String> {
 
 fn parse_entry(item: &Value) -> Result<ImageEntry, String> {
     let map = match item {
-        Value::Null => return Ok(ImageEntry::default()),
+        Value::Null | Value::Empty => return Ok(ImageEntry::default()),
         Value::Map(map) => map,
         other => {
             return Err(invalid(format!(
@@ -346,7 +347,7 @@ fn parse_entry(item: &Value) -> Result<ImageEntry, String> {
             _ => &mut entry.digest,
         };
         match value {
-            Value::Null => {}
+            Value::Null | Value::Empty => {}
             Value::String(s) => s.clone_into(slot),
             other => {
                 return Err(invalid(format!(
@@ -370,7 +371,7 @@ fn canonical(key: &str, known: &[&'static str]) -> Option<&'static str> {
 
 fn go_type(value: &Value) -> &'static str {
     match value {
-        Value::Null => "null",
+        Value::Null | Value::Empty => "null",
         Value::Bool(_) => "bool",
         Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
         Value::String(_) => "string",

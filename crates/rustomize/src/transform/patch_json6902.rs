@@ -45,7 +45,7 @@ pub fn decode(doc: &Value) -> Result<Vec<Operation>, String> {
 
 fn go_type(v: &Value) -> &'static str {
     match v {
-        Value::Null => "null",
+        Value::Null | Value::Empty => "null",
         Value::Bool(_) => "bool",
         Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
         Value::String(_) => "string",

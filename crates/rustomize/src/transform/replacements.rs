@@ -185,7 +185,7 @@ fn load(value: &Value, k: &Kustomization, loader: &Loader) -> Result<Vec<Replace
     for item in items {
         let map = match item {
             Value::Map(m) => m,
-            Value::Null => {
+            Value::Null | Value::Empty => {
                 out.push(Replacement::default());
                 continue;
             }
@@ -229,7 +229,7 @@ fn load(value: &Value, k: &Kustomization, loader: &Loader) -> Result<Vec<Replace
                 for entry in &entries {
                     match entry {
                         Value::Map(m) => out.push(lenient.replacement(m, false).map_err(file_err)?),
-                        Value::Null => out.push(Replacement::default()),
+                        Value::Null | Value::Empty => out.push(Replacement::default()),
                         other => {
                             return Err(file_err(format!(
                                 "json: cannot unmarshal {} into Go value of type types.Replacement",
@@ -254,7 +254,7 @@ fn load(value: &Value, k: &Kustomization, loader: &Loader) -> Result<Vec<Replace
 /// Go's `reflect.Kind` name of a decoded YAML value.
 fn reflect_kind(v: &Value) -> &'static str {
     match v {
-        Value::Null => "invalid",
+        Value::Null | Value::Empty => "invalid",
         Value::Bool(_) => "bool",
         Value::Int(_) | Value::Uint(_) | Value::Float(_) => "float64",
         Value::String(_) => "string",
@@ -265,7 +265,7 @@ fn reflect_kind(v: &Value) -> &'static str {
 
 fn go_type(v: &Value) -> &'static str {
     match v {
-        Value::Null => "null",
+        Value::Null | Value::Empty => "null",
         Value::Bool(_) => "bool",
         Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
         Value::String(_) => "string",
@@ -277,7 +277,7 @@ fn go_type(v: &Value) -> &'static str {
 fn string(v: &Value, field: &str) -> Result<String, String> {
     match v {
         Value::String(s) => Ok(s.clone()),
-        Value::Null => Ok(String::new()),
+        Value::Null | Value::Empty => Ok(String::new()),
         other => Err(format!(
             "json: cannot unmarshal {} into Go struct field {field} of type string",
             go_type(other)
@@ -316,7 +316,7 @@ impl Decoder {
     fn map<'v>(&self, v: &'v Value, what: &str) -> Result<Option<&'v Map>, String> {
         match v {
             Value::Map(m) => Ok(Some(m)),
-            Value::Null => Ok(None),
+            Value::Null | Value::Empty => Ok(None),
             other => Err(format!(
                 "json: cannot unmarshal {} into Go value of type {what}",
                 go_type(other)
@@ -327,7 +327,7 @@ impl Decoder {
     fn list<'v>(&self, v: &'v Value, what: &str) -> Result<Option<&'v [Value]>, String> {
         match v {
             Value::Seq(items) => Ok(Some(items)),
-            Value::Null => Ok(None),
+            Value::Null | Value::Empty => Ok(None),
             other => Err(format!(
                 "json: cannot unmarshal {} into Go value of type {what}",
                 go_type(other)
@@ -493,7 +493,7 @@ impl Decoder {
                     "index" => {
                         o.index = match v {
                             Value::Int(i) => *i,
-                            Value::Null => 0,
+                            Value::Null | Value::Empty => 0,
                             Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => *f as i64,
                             other => {
                                 return Err(format!(
@@ -506,7 +506,7 @@ impl Decoder {
                     "create" => {
                         o.create = match v {
                             Value::Bool(b) => *b,
-                            Value::Null => false,
+                            Value::Null | Value::Empty => false,
                             other => {
                                 return Err(format!(
                                 "json: cannot unmarshal {} into Go struct field FieldOptions.create of type bool",
@@ -723,7 +723,7 @@ fn set_field(
 
 fn tag(v: &Value) -> &'static str {
     match v {
-        Value::Null => "!!null",
+        Value::Null | Value::Empty => "!!null",
         Value::Bool(_) => "!!bool",
         Value::Int(_) | Value::Uint(_) => "!!int",
         Value::Float(_) => "!!float",
@@ -745,7 +745,8 @@ pub(crate) fn retype(like: &Value, text: &str) -> Result<Value, String> {
         (Value::Float(_), Value::Float(_)) => Some(read.clone()),
         (Value::Float(_), Value::Int(i)) => Some(Value::Float(*i as f64)),
         (Value::Float(_), Value::Uint(u)) => Some(Value::Float(*u as f64)),
-        (Value::Bool(_), Value::Bool(_)) | (Value::Null, Value::Null) => Some(read.clone()),
+        (Value::Bool(_), Value::Bool(_))
+        | (Value::Null | Value::Empty, Value::Null | Value::Empty) => Some(read.clone()),
         _ => None,
     };
     ok.ok_or_else(|| format!("cannot decode {} `{text}` as a {}", tag(&read), tag(like)))

@@ -127,14 +127,19 @@ fn looks_typed(s: &str) -> bool {
     }
     matches!(
         rustomize_yaml::parse_documents(s, &Default::default()).as_deref(),
-        Ok([Value::Null | Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_)])
+        Ok([Value::Null
+            | Value::Empty
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Uint(_)
+            | Value::Float(_)])
     )
 }
 
 /// Decodes `replicas:` the way kustomize's JSON decoding does.
 fn parse_entries(replicas: &Value) -> Result<Vec<ReplicaEntry>, String> {
     let items = match replicas {
-        Value::Null => return Ok(Vec::new()),
+        Value::Null | Value::Empty => return Ok(Vec::new()),
         Value::Seq(items) => items,
         other => {
             return Err(invalid(format!(
@@ -148,7 +153,7 @@ fn parse_entries(replicas: &Value) -> Result<Vec<ReplicaEntry>, String> {
 
 fn parse_entry(item: &Value) -> Result<ReplicaEntry, String> {
     let map = match item {
-        Value::Null => return Ok(ReplicaEntry::default()),
+        Value::Null | Value::Empty => return Ok(ReplicaEntry::default()),
         Value::Map(map) => map,
         other => {
             return Err(invalid(format!(
@@ -165,7 +170,7 @@ fn parse_entry(item: &Value) -> Result<ReplicaEntry, String> {
     for (key, value) in keys {
         match canonical(key, FIELDS) {
             Some("name") => match value {
-                Value::Null => {}
+                Value::Null | Value::Empty => {}
                 Value::String(s) => s.clone_into(&mut entry.name),
                 other => {
                     return Err(invalid(format!(
@@ -188,7 +193,7 @@ fn parse_entry(item: &Value) -> Result<ReplicaEntry, String> {
 /// `count` as Go's JSON decoding reads it into an `int64` (None: null, no change).
 fn count(value: &Value) -> Result<Option<i64>, String> {
     let number = match value {
-        Value::Null => return Ok(None),
+        Value::Null | Value::Empty => return Ok(None),
         Value::Int(i) => return Ok(Some(*i)),
         // An integral float is written as a plain integer in JSON below 1e21.
         Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e21 => {
@@ -232,7 +237,7 @@ fn canonical(key: &str, known: &[&'static str]) -> Option<&'static str> {
 
 fn go_type(value: &Value) -> &'static str {
     match value {
-        Value::Null => "null",
+        Value::Null | Value::Empty => "null",
         Value::Bool(_) => "bool",
         Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
         Value::String(_) => "string",

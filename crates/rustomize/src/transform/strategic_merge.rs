@@ -72,7 +72,7 @@ enum Kind {
 
 fn kind(v: Option<&Value>) -> Option<Kind> {
     match v? {
-        Value::Null => None,
+        Value::Null | Value::Empty => None,
         Value::Map(_) => Some(Kind::Map),
         Value::Seq(_) => Some(Kind::Seq),
         _ => Some(Kind::Scalar),
@@ -101,7 +101,7 @@ fn check_kind(expected: Kind, v: Option<&Value>) -> Res<()> {
 /// The text kyaml compares merge keys by: a scalar's text, `""` for collections.
 fn text(v: &Value) -> String {
     match v {
-        Value::Null => "null".to_owned(),
+        Value::Null | Value::Empty => "null".to_owned(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Uint(u) => u.to_string(),
@@ -113,7 +113,7 @@ fn text(v: &Value) -> String {
 
 fn is_null_or_empty_map(v: &Value) -> bool {
     match v {
-        Value::Null => true,
+        Value::Null | Value::Empty => true,
         Value::Map(m) => m.is_empty(),
         _ => false,
     }
@@ -229,15 +229,17 @@ fn walk_map(
         }
     } else {
         match (dest, origin) {
-            (None | Some(Value::Null), Some(Value::Map(mut o))) => {
+            (None | Some(Value::Null | Value::Empty), Some(Value::Map(mut o))) => {
                 // Errors are ignored here: an unknown `$patch` stays as a field.
                 if map_directive(&mut o) == Ok(Directive::Delete) {
                     return Ok(None);
                 }
                 (o, None, true)
             }
-            // A null the patch does not mention survives.
+            // A null the patch does not mention survives if it was written
+            // `null` or `~`; an empty value (`key:`) disappears, as in kustomize.
             (Some(Value::Null), None) => return Ok(Some(Value::Null)),
+            (Some(Value::Empty), None) => return Ok(None),
             (Some(Value::Map(d)), None) => (d, None, false),
             (Some(Value::Map(d)), Some(Value::Map(mut o))) => match map_directive(&mut o)? {
                 Directive::Delete => return Ok(None),
@@ -327,7 +329,7 @@ fn walk_assoc(
     } else {
         match (dest, origin) {
             // A list the target lacks is taken as is (directives included).
-            (None | Some(Value::Null), Some(Value::Seq(o))) => (o, None, true),
+            (None | Some(Value::Null | Value::Empty), Some(Value::Seq(o))) => (o, None, true),
             (Some(Value::Seq(d)), None) => (d, None, false),
             (Some(Value::Seq(d)), Some(Value::Seq(mut o))) => match seq_directive(&mut o)? {
                 Directive::Delete => return Ok(None),
@@ -377,7 +379,7 @@ impl Lists<'_> {
 fn key_tuple(elem: &Value, keys: &[String]) -> Vec<String> {
     keys.iter()
         .map(|k| match elem.get(k) {
-            None | Some(Value::Null) => String::new(),
+            None | Some(Value::Null | Value::Empty) => String::new(),
             Some(Value::Map(m)) if m.is_empty() => String::new(),
             Some(Value::Seq(s)) if s.is_empty() => String::new(),
             Some(v) => text(v),

@@ -68,7 +68,7 @@ pub fn scalar_text(v: &Value) -> String {
         Value::Uint(u) => u.to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Float(f) => go_float_text(*f),
-        Value::Null => "null".to_owned(),
+        Value::Null | Value::Empty => "null".to_owned(),
         Value::Seq(_) | Value::Map(_) => String::new(),
     }
 }
@@ -213,10 +213,10 @@ fn step<'a>(node: &'a Value, part: &str) -> Result<Option<&'a Value>, String> {
     }
     let elements: &[Value] = match node {
         Value::Seq(items) => items,
-        Value::Null => &[],
+        Value::Null | Value::Empty => &[],
         _ => &[],
     };
-    let is_seq_or_null = matches!(node, Value::Seq(_) | Value::Null);
+    let is_seq_or_null = matches!(node, Value::Seq(_) | Value::Null | Value::Empty);
     if let Some(i) = atoi(part) {
         if i < 0 {
             return Err(format!("array index {i} cannot be negative"));
@@ -253,7 +253,7 @@ fn step<'a>(node: &'a Value, part: &str) -> Result<Option<&'a Value>, String> {
             }))
         }
         _ => match node {
-            Value::Null => Ok(None),
+            Value::Null | Value::Empty => Ok(None),
             _ => Err(wrong_kind("MappingNode", node)),
         },
     }
@@ -262,7 +262,7 @@ fn step<'a>(node: &'a Value, part: &str) -> Result<Option<&'a Value>, String> {
 /// A node's `Value` text as kyaml compares it (`""` for null, maps and lists).
 fn scalar_text_raw(v: &Value) -> String {
     match v {
-        Value::Null => String::new(),
+        Value::Null | Value::Empty => String::new(),
         other => scalar_text(other),
     }
 }
@@ -345,7 +345,7 @@ fn visit(
     if part == "*" {
         let items: &mut [Value] = match node {
             Value::Seq(items) => items,
-            Value::Null => return Ok(0),
+            Value::Null | Value::Empty => return Ok(0),
             other => return Err(wrong_kind("SequenceNode", other)),
         };
         let mut count = 0;
@@ -356,7 +356,7 @@ fn visit(
     }
     let map = match node {
         Value::Map(m) => m,
-        Value::Null => {
+        Value::Null | Value::Empty => {
             // kyaml "creates" the field inside the null node, where it is lost.
             return match create {
                 Some(kind) => {
@@ -429,8 +429,8 @@ fn visit_matching(
     let items = match node {
         Value::Seq(items) => items,
         // kyaml appends a created element inside the null node, where it is lost.
-        Value::Null if create.is_some() => &mut lost,
-        Value::Null => return Ok(0),
+        Value::Null | Value::Empty if create.is_some() => &mut lost,
+        Value::Null | Value::Empty => return Ok(0),
         other => return Err(wrong_kind("SequenceNode", other)),
     };
     let count = match_elements(items, key, &re, rest, create, false, f)?;
