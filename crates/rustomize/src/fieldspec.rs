@@ -51,14 +51,14 @@ impl FieldSpec {
 /// Merges specs into a list without duplicates (same selector and path), the way
 /// kustomize merges field-spec tables.
 pub fn merge_into(list: &mut Vec<FieldSpec>, more: &[FieldSpec]) {
+    if more.is_empty() {
+        return;
+    }
+    let key = |s: &FieldSpec| (s.group.clone(), s.version.clone(), s.kind.clone(), s.path.clone());
+    let mut seen: std::collections::HashSet<(String, String, String, String)> =
+        list.iter().map(key).collect();
     for spec in more {
-        let same = list.iter().any(|s| {
-            s.group == spec.group
-                && s.version == spec.version
-                && s.kind == spec.kind
-                && s.path == spec.path
-        });
-        if !same {
+        if seen.insert(key(spec)) {
             list.push(spec.clone());
         }
     }

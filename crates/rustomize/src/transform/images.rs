@@ -150,6 +150,23 @@ struct Updater<'e> {
     pattern: Option<Regex>,
 }
 
+/// A cheap test that rules out most images before the name's regular expression
+/// is compiled: when the name has no metacharacters other than `.` (which matches
+/// any character), the image must start with it, character for character.
+fn could_match_prefix(name: &str, image: &str) -> bool {
+    if name
+        .chars()
+        .any(|c| matches!(c, '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' | '^' | '$' | '\\'))
+    {
+        return true;
+    }
+    let mut image = image.chars();
+    name.chars().all(|n| match image.next() {
+        Some(i) => n == '.' || n == i,
+        None => false,
+    })
+}
+
 impl<'e> Updater<'e> {
     fn new(entry: &'e ImageEntry) -> Self {
         Updater {
@@ -159,6 +176,9 @@ impl<'e> Updater<'e> {
     }
 
     fn matches(&mut self, image: &str) -> Result<bool, String> {
+        if !could_match_prefix(&self.entry.name, image) {
+            return Ok(false);
+        }
         if self.pattern.is_none() {
             let source = format!(
                 "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
