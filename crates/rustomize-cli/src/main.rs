@@ -47,6 +47,22 @@ enum Restrictor {
     None,
 }
 
+/// Streams the documents to `out` one at a time (the whole output is never held
+/// in memory at once), byte-identical to `Build::to_yaml`.
+fn write_yaml(build: &rustomize::Build, out: impl Write) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut doc = String::new();
+    for (i, resource) in build.resources.iter().enumerate() {
+        doc.clear();
+        if i > 0 {
+            doc.push_str("---\n");
+        }
+        rustomize::write_document(resource, &mut doc);
+        out.write_all(doc.as_bytes())?;
+    }
+    out.flush()
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -79,15 +95,16 @@ fn main() -> ExitCode {
                     for w in &build.warnings {
                         let _ = writeln!(stderr, "{w}");
                     }
-                    let yaml = build.to_yaml();
-                    let written = match output {
-                        Some(path) => std::fs::write(&path, yaml.as_bytes())
+                    let written = match &output {
+                        Some(path) => std::fs::File::create(path)
+                            .and_then(|f| write_yaml(&build, f))
                             .map_err(|e| format!("{}: {e}", path.display())),
-                        None => std::io::stdout()
-                            .lock()
-                            .write_all(yaml.as_bytes())
+                        None => write_yaml(&build, std::io::stdout().lock())
                             .map_err(|e| format!("stdout: {e}")),
                     };
+                    // The process ends here: leave the resource tree to the OS
+                    // instead of freeing it node by node.
+                    std::mem::forget(build);
                     match written {
                         Ok(()) => ExitCode::SUCCESS,
                         Err(e) => {

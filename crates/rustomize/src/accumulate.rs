@@ -7,7 +7,7 @@
 //! fixing, dropping local-config objects, sorting) live in [`crate::build`].
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustomize_yaml::{ParseLimits, Value};
@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::fieldspecs::FieldSpecTables;
 use crate::load::kustomization::Kustomization;
 use crate::load::{Entry, Loader};
+use crate::parallel::ThreadBudget;
 use crate::resmap::ResMap;
 use crate::resource::Resource;
 use crate::schema::MergeSchema;
@@ -55,6 +56,31 @@ pub struct BuildContext {
     /// Whether a kustomization chose the schema (the first one to do so wins for
     /// the rest of the build, as in kustomize).
     pub schema_chosen: bool,
+    /// Threads this build may still use.
+    pub threads: Arc<ThreadBudget>,
+}
+
+impl BuildContext {
+    /// A context for an independent job of this build (its warnings are merged
+    /// back in order by the caller).
+    fn fork(&self) -> BuildContext {
+        BuildContext {
+            warnings: Vec::new(),
+            limits: self.limits.clone(),
+            schema: self.schema.clone(),
+            schema_chosen: self.schema_chosen,
+            threads: self.threads.clone(),
+        }
+    }
+}
+
+/// What one `resources` entry contributed.
+enum Piece {
+    /// The resources of a file.
+    File(PathBuf, Vec<Resource>),
+    /// A built directory, with the warnings its build printed and whether it
+    /// chose the merge schema.
+    Dir(Box<Accumulation>, Vec<String>, bool),
 }
 
 /// What accumulating a kustomization produces: resources, and the field-spec
@@ -178,19 +204,30 @@ fn accumulate(
     mut acc: Accumulation,
     cx: &mut BuildContext,
 ) -> Result<Accumulation, Error> {
-    for entry in &k.resources {
-        match loader.entry(&k.path, entry)? {
-            Entry::File(path, text) => {
-                for resource in resources_from_text(&path, &text, &cx.limits)? {
-                    acc.resources.append(resource, &path)?;
-                }
-            }
-            Entry::Dir(child) => {
-                let sub = build_dir(&child, cx)?;
-                acc.resources.append_all(sub.resources, &k.path)?;
-                acc.tables.merge(&sub.tables);
-                acc.vars.extend(sub.vars);
-            }
+    // Entries build independently (in parallel when threads allow) and are
+    // folded in order. A nested kustomization choosing the merge schema would
+    // change what later siblings see, so that rare case is redone in sequence.
+    let shared = cx.fork();
+    let pieces = crate::parallel::run_jobs(k.resources.len(), &cx.threads, |i| {
+        let mut own = shared.fork();
+        k.resources
+            .get(i)
+            .map(|entry| resource_piece(loader, k, entry, &mut own))
+    });
+    let chose_schema = pieces
+        .iter()
+        .any(|p| matches!(p, Some(Ok(Piece::Dir(_, _, true)))));
+    if chose_schema {
+        for entry in &k.resources {
+            let mut own = cx.fork();
+            let piece = resource_piece(loader, k, entry, &mut own);
+            cx.schema = own.schema.clone();
+            cx.schema_chosen = own.schema_chosen;
+            fold_piece(k, &mut acc, cx, piece)?;
+        }
+    } else {
+        for piece in pieces.into_iter().flatten() {
+            fold_piece(k, &mut acc, cx, piece)?;
         }
     }
     for file in &k.configurations {
@@ -239,6 +276,54 @@ fn accumulate(
     transform::run(&env, &mut acc.resources)?;
     crate::vars::merge(k, &mut acc)?;
     Ok(acc)
+}
+
+/// Loads one `resources` entry: a file's resources, or a directory's build.
+fn resource_piece(
+    loader: &Loader,
+    k: &Kustomization,
+    entry: &str,
+    cx: &mut BuildContext,
+) -> Result<Piece, Error> {
+    match loader.entry(&k.path, entry)? {
+        Entry::File(path, text) => {
+            let resources = resources_from_text(&path, &text, &cx.limits)?;
+            Ok(Piece::File(path, resources))
+        }
+        Entry::Dir(child) => {
+            let was_chosen = cx.schema_chosen;
+            let sub = build_dir(&child, cx)?;
+            let chose = cx.schema_chosen && !was_chosen;
+            Ok(Piece::Dir(
+                Box::new(sub),
+                std::mem::take(&mut cx.warnings),
+                chose,
+            ))
+        }
+    }
+}
+
+/// Appends one entry's contribution, in order.
+fn fold_piece(
+    k: &Kustomization,
+    acc: &mut Accumulation,
+    cx: &mut BuildContext,
+    piece: Result<Piece, Error>,
+) -> Result<(), Error> {
+    match piece? {
+        Piece::File(path, resources) => {
+            for resource in resources {
+                acc.resources.append(resource, &path)?;
+            }
+        }
+        Piece::Dir(sub, warnings, _) => {
+            cx.warnings.extend(warnings);
+            acc.resources.append_all(sub.resources, &k.path)?;
+            acc.tables.merge(&sub.tables);
+            acc.vars.extend(sub.vars);
+        }
+    }
+    Ok(())
 }
 
 /// Reads the resources of one YAML (or JSON) file: empty documents are skipped,

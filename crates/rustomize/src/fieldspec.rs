@@ -54,7 +54,14 @@ pub fn merge_into(list: &mut Vec<FieldSpec>, more: &[FieldSpec]) {
     if more.is_empty() {
         return;
     }
-    let key = |s: &FieldSpec| (s.group.clone(), s.version.clone(), s.kind.clone(), s.path.clone());
+    let key = |s: &FieldSpec| {
+        (
+            s.group.clone(),
+            s.version.clone(),
+            s.kind.clone(),
+            s.path.clone(),
+        )
+    };
     let mut seen: std::collections::HashSet<(String, String, String, String)> =
         list.iter().map(key).collect();
     for spec in more {

@@ -36,6 +36,7 @@ mod kinds;
 pub mod load;
 pub mod nameref;
 mod namerefs;
+mod parallel;
 pub mod resmap;
 pub mod resource;
 pub mod schema;
@@ -50,7 +51,9 @@ use std::path::Path;
 
 pub use error::Error;
 pub use resource::{Gvk, ResId, Resource};
-pub use rustomize_yaml::{parse_documents, write_documents, Map, ParseLimits, Value};
+pub use rustomize_yaml::{
+    parse_documents, write_document, write_documents, Map, ParseLimits, Value,
+};
 
 use accumulate::BuildContext;
 use load::kustomization::SortOrder;
@@ -77,6 +80,8 @@ pub struct BuildOptions {
     pub load_restrictor: LoadRestrictor,
     /// Limits on YAML input (size, nesting, alias expansion).
     pub limits: ParseLimits,
+    /// Threads to use (None: one per available core). The output never depends on it.
+    pub threads: Option<usize>,
 }
 
 /// The result of a build: resources in output order, and warnings for stderr.
@@ -109,6 +114,11 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
         },
         schema: accumulate::SchemaChoice::Builtin,
         schema_chosen: false,
+        threads: std::sync::Arc::new(parallel::ThreadBudget::new(
+            options
+                .threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        )),
     };
     let (k, acc) = accumulate::build_root(&loader, &mut cx)?;
     let mut resources = acc.resources.into_resources();

@@ -154,10 +154,12 @@ struct Updater<'e> {
 /// is compiled: when the name has no metacharacters other than `.` (which matches
 /// any character), the image must start with it, character for character.
 fn could_match_prefix(name: &str, image: &str) -> bool {
-    if name
-        .chars()
-        .any(|c| matches!(c, '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' | '^' | '$' | '\\'))
-    {
+    if name.chars().any(|c| {
+        matches!(
+            c,
+            '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' | '^' | '$' | '\\'
+        )
+    }) {
         return true;
     }
     let mut image = image.chars();
