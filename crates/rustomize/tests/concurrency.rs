@@ -53,3 +53,23 @@ fn parallel_builds_match_sequential_ones() {
         }
     });
 }
+
+#[test]
+fn output_does_not_depend_on_thread_count() {
+    for dir in cases() {
+        let with = |threads| {
+            let options = rustomize::BuildOptions {
+                threads: Some(threads),
+                ..Default::default()
+            };
+            match rustomize::build(&dir, &options) {
+                Ok(b) => (b.to_yaml(), b.warnings.join("\n")),
+                Err(e) => (format!("error: {e}"), String::new()),
+            }
+        };
+        let one = with(1);
+        for threads in [2, 3, 8] {
+            assert_eq!(with(threads), one, "{} with {threads} threads", dir.display());
+        }
+    }
+}
