@@ -32,6 +32,7 @@ use crate::accumulate::Accumulation;
 use crate::error::Error;
 use crate::fieldspec::{self, FieldSpec, Leaf};
 use crate::fieldspecs::FieldSpecTables;
+use crate::load::gojson::type_name as go_type;
 use crate::load::kustomization::Kustomization;
 use crate::resource::{Gvk, ResId, Resource};
 use crate::transform::replacements::path;
@@ -199,17 +200,6 @@ fn parse(value: &Value, k: &Kustomization) -> Result<Vec<Var>, String> {
         out.push(var);
     }
     Ok(out)
-}
-
-fn go_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null | Value::Empty => "null",
-        Value::Bool(_) => "bool",
-        Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
-        Value::String(_) => "string",
-        Value::Seq(_) => "array",
-        Value::Map(_) => "object",
-    }
 }
 
 fn string(v: &Value, field: &str) -> Result<String, String> {

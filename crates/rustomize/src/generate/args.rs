@@ -11,6 +11,8 @@
 use rustomize_yaml::{Map, Value};
 
 use super::kv::Sources;
+use crate::load::gojson::field as canonical_field;
+use crate::load::gojson::type_name as go_type;
 
 /// Which generator an entry belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -327,26 +329,6 @@ fn sorted_fields<'v>(
     let mut fields: Vec<(&String, &Value)> = map.iter().collect();
     fields.sort_by(|a, b| a.0.cmp(b.0));
     Ok(fields)
-}
-
-/// Go's JSON field matching: exact name first, then case-insensitive.
-fn canonical_field(key: &str, known: &'static [&'static str]) -> Option<&'static str> {
-    known
-        .iter()
-        .find(|f| **f == key)
-        .or_else(|| known.iter().find(|f| f.eq_ignore_ascii_case(key)))
-        .copied()
-}
-
-fn go_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null | Value::Empty => "null",
-        Value::Bool(_) => "bool",
-        Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
-        Value::String(_) => "string",
-        Value::Seq(_) => "array",
-        Value::Map(_) => "object",
-    }
 }
 
 fn mismatch(value: &Value, field: &str, want: &str) -> String {

@@ -12,6 +12,7 @@ use rustomize_yaml::{Map, Value};
 
 use crate::error::Error;
 use crate::fieldspec::FieldSpec;
+use crate::load::gojson::field as canonical_field;
 use crate::selector::Selector;
 
 /// Every top-level field kustomize knows, in its own spelling.
@@ -277,15 +278,6 @@ impl Kustomization {
         }
         Ok(k)
     }
-}
-
-/// Go's JSON field matching: exact name first, then case-insensitive.
-fn canonical_field(key: &str, known: &'static [&'static str]) -> Option<&'static str> {
-    known
-        .iter()
-        .find(|f| **f == key)
-        .or_else(|| known.iter().find(|f| f.eq_ignore_ascii_case(key)))
-        .copied()
 }
 
 fn is_empty(value: &Value) -> bool {

@@ -5,6 +5,7 @@
 //! other kustomization directories may lie anywhere, but never at or above a
 //! directory already being built (that would be a cycle).
 
+pub mod gojson;
 pub mod kustomization;
 
 use std::path::{Path, PathBuf};

@@ -27,6 +27,8 @@ use regex::Regex;
 use rustomize_yaml::{Map, Value};
 
 use crate::fieldspec::{self, FieldSpec, Leaf};
+use crate::load::gojson::field as canonical;
+use crate::load::gojson::type_name as go_type;
 use crate::resource::Resource;
 
 /// The kind both passes leave alone (kustomize issue #890).
@@ -380,26 +382,6 @@ fn parse_entry(item: &Value) -> Result<ImageEntry, String> {
         }
     }
     Ok(entry)
-}
-
-/// Go's JSON field matching: exact name first, then case-insensitive.
-fn canonical(key: &str, known: &[&'static str]) -> Option<&'static str> {
-    known
-        .iter()
-        .find(|f| **f == key)
-        .or_else(|| known.iter().find(|f| f.eq_ignore_ascii_case(key)))
-        .copied()
-}
-
-fn go_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null | Value::Empty => "null",
-        Value::Bool(_) => "bool",
-        Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
-        Value::String(_) => "string",
-        Value::Seq(_) => "array",
-        Value::Map(_) => "object",
-    }
 }
 
 fn invalid(message: String) -> String {

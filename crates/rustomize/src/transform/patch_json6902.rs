@@ -5,6 +5,7 @@
 //! array (in an object it adds a missing key, as json-patch v4 does); a missing
 //! parent is an error.
 
+use crate::load::gojson::type_name as go_type;
 use rustomize_yaml::{Map, Value};
 
 /// One decoded operation.
@@ -41,17 +42,6 @@ pub fn decode(doc: &Value) -> Result<Vec<Operation>, String> {
         });
     }
     Ok(ops)
-}
-
-fn go_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null | Value::Empty => "null",
-        Value::Bool(_) => "bool",
-        Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
-        Value::String(_) => "string",
-        Value::Seq(_) => "array",
-        Value::Map(_) => "object",
-    }
 }
 
 /// Applies `ops` to `doc` in order.

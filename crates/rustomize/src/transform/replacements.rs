@@ -26,6 +26,7 @@ pub(crate) mod path;
 use rustomize_yaml::{Map, Value};
 
 use crate::error::Error;
+use crate::load::gojson::type_name as go_type;
 use crate::load::kustomization::Kustomization;
 use crate::load::Loader;
 use crate::resource::{Gvk, ResId, Resource};
@@ -260,17 +261,6 @@ fn reflect_kind(v: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Seq(_) => "slice",
         Value::Map(_) => "map",
-    }
-}
-
-fn go_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null | Value::Empty => "null",
-        Value::Bool(_) => "bool",
-        Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
-        Value::String(_) => "string",
-        Value::Seq(_) => "array",
-        Value::Map(_) => "object",
     }
 }
 

@@ -17,6 +17,8 @@
 use rustomize_yaml::Value;
 
 use crate::fieldspec::{self, FieldSpec, Leaf};
+use crate::load::gojson::field as canonical;
+use crate::load::gojson::type_name as go_type;
 use crate::resource::{Gvk, Resource};
 
 /// One entry of `replicas:`.
@@ -223,26 +225,6 @@ fn go_float(f: f64) -> String {
         format!("{f:e}")
     } else {
         f.to_string()
-    }
-}
-
-/// Go's JSON field matching: exact name first, then case-insensitive.
-fn canonical(key: &str, known: &[&'static str]) -> Option<&'static str> {
-    known
-        .iter()
-        .find(|f| **f == key)
-        .or_else(|| known.iter().find(|f| f.eq_ignore_ascii_case(key)))
-        .copied()
-}
-
-fn go_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null | Value::Empty => "null",
-        Value::Bool(_) => "bool",
-        Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
-        Value::String(_) => "string",
-        Value::Seq(_) => "array",
-        Value::Map(_) => "object",
     }
 }
 
