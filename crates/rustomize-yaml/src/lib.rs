@@ -8,13 +8,16 @@
 //! keys, unindented sequences, 80-column folding, YAML 1.1-aware quoting).
 #![deny(missing_docs)]
 
+mod fast;
 mod reader;
 mod value;
 mod writer;
 
 pub use reader::{parse_documents, ParseError, ParseLimits};
+#[doc(hidden)]
+pub use reader::{parse_documents_fast, parse_documents_reference};
 pub use value::{Map, Value};
-pub use writer::{write_document, write_documents};
+pub use writer::{write_document, write_documents, write_documents_parallel};
 
 /// How a plain (unquoted, untagged) scalar with this text reads: null, bool,
 /// number or string, as the reader types it. Transformers that write text into

@@ -59,8 +59,29 @@ impl ParseError {
     }
 }
 
-/// Parses every document of a YAML stream. Empty documents come back as `Value::Null`.
+/// Parses every document of a YAML stream. Empty documents come back as `Value::Empty`.
+///
+/// Texts in the block-style subset that manifests use are read by a fast
+/// byte-level reader ([`crate::fast`]); anything else (and anything malformed) by
+/// the full saphyr-based reader, [`parse_documents_reference`]. Both give the
+/// same values.
 pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, ParseError> {
+    check_size(text, limits)?;
+    if let Some(docs) = crate::fast::parse(text, limits) {
+        return Ok(docs);
+    }
+    parse_documents_reference(text, limits)
+}
+
+/// The fast reader alone: `None` when the text is outside its subset. For tests
+/// and benchmarks.
+#[doc(hidden)]
+pub fn parse_documents_fast(text: &str, limits: &ParseLimits) -> Option<Vec<Value>> {
+    check_size(text, limits).ok()?;
+    crate::fast::parse(text, limits)
+}
+
+fn check_size(text: &str, limits: &ParseLimits) -> Result<(), ParseError> {
     if text.len() > limits.max_bytes {
         return Err(ParseError::new(format!(
             "document of {} bytes exceeds the limit of {} bytes",
@@ -68,6 +89,17 @@ pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, P
             limits.max_bytes
         )));
     }
+    Ok(())
+}
+
+/// The full reader (saphyr-parser events → [`Value`]s), which
+/// [`parse_documents`] falls back to. For tests and benchmarks.
+#[doc(hidden)]
+pub fn parse_documents_reference(
+    text: &str,
+    limits: &ParseLimits,
+) -> Result<Vec<Value>, ParseError> {
+    check_size(text, limits)?;
     let mut builder = Builder {
         limits,
         stack: Vec::new(),

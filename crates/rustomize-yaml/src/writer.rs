@@ -57,32 +57,77 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 use crate::Value;
 
 /// Appends one document to `out`, exactly as kustomize prints a resource.
 pub fn write_document(value: &Value, out: &mut String) {
-    let mut e = Emitter {
-        out,
-        column: 0,
-        indent: -1,
-        whitespace: true,
-        indention: true,
-        keys: Vec::new(),
-    };
-    e.node(value, false);
-    // Document end: an implicit end marker only terminates the last line.
-    e.write_indent();
+    let mut e = Emitter::new(out, Vec::new());
+    e.document(value);
 }
 
 /// Writes documents joined by `---` lines, exactly as `kustomize build` prints them.
 pub fn write_documents<'a>(docs: impl IntoIterator<Item = &'a Value>) -> String {
     let mut out = String::new();
+    let mut keys = Vec::new();
     for (i, doc) in docs.into_iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
-        write_document(doc, &mut out);
+        let mut e = Emitter::new(&mut out, keys);
+        e.document(doc);
+        keys = e.keys;
+    }
+    out
+}
+
+/// [`write_documents`] on up to `threads` threads: the documents are cut into
+/// contiguous chunks, each chunk is written into its own buffer, and the buffers are
+/// joined in order with `---` lines, so the output is identical to
+/// [`write_documents`]. There are a few more chunks than threads (handed out as the
+/// threads become free), so that a handful of very large documents does not leave
+/// the other threads idle.
+pub fn write_documents_parallel(docs: &[Value], threads: usize) -> String {
+    let threads = threads.min(docs.len());
+    if threads <= 1 {
+        return write_documents(docs);
+    }
+    let pieces = (threads * 4).min(docs.len());
+    let chunks: Vec<&[Value]> = docs.chunks(docs.len().div_ceil(pieces)).collect();
+    let next = AtomicUsize::new(0);
+    let mut parts: Vec<String> = vec![String::new(); chunks.len()];
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, AtomicOrdering::Relaxed);
+                        let Some(chunk) = chunks.get(i) else {
+                            return done;
+                        };
+                        done.push((i, write_documents(chunk.iter())));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            let done = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for (i, text) in done {
+                parts[i] = text;
+            }
+        }
+    });
+    let total = parts.iter().map(|p| p.len() + 4).sum();
+    let mut out = String::with_capacity(total);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(part);
     }
     out
 }
@@ -95,6 +140,8 @@ const BEST_INDENT: i32 = 2;
 const MAX_SIMPLE_KEY_LEN: usize = 128;
 /// NEXT LINE, a line break for YAML 1.1.
 const NEL: char = '\u{85}';
+/// Spaces to indent with, a slice at a time.
+const SPACES: &str = "                                                                ";
 
 /// Scalar presentation styles, in the emitter's terms.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -121,12 +168,36 @@ struct Emitter<'o, 'a> {
     keys: Vec<(Cow<'a, str>, &'a Value)>,
 }
 
-impl<'a> Emitter<'_, 'a> {
+impl<'o, 'a> Emitter<'o, 'a> {
+    fn new(out: &'o mut String, keys: Vec<(Cow<'a, str>, &'a Value)>) -> Self {
+        Emitter {
+            out,
+            column: 0,
+            indent: -1,
+            whitespace: true,
+            indention: true,
+            keys,
+        }
+    }
+
+    /// Emits a whole document.
+    fn document(&mut self, value: &'a Value) {
+        self.node(value, false);
+        // Document end: an implicit end marker only terminates the last line.
+        self.write_indent();
+    }
+
     // ----- low-level output -------------------------------------------------------
 
     fn put(&mut self, c: char) {
         self.out.push(c);
         self.column += 1;
+    }
+
+    /// Writes ASCII text (one column per byte).
+    fn put_ascii(&mut self, s: &str) {
+        self.out.push_str(s);
+        self.column += s.len();
     }
 
     fn put_str(&mut self, s: &str) {
@@ -155,17 +226,19 @@ impl<'a> Emitter<'_, 'a> {
             self.put_break();
         }
         while self.column < indent {
-            self.put(' ');
+            let n = (indent - self.column).min(SPACES.len());
+            self.put_ascii(&SPACES[..n]);
         }
         self.whitespace = true;
         self.indention = true;
     }
 
+    /// Writes an (ASCII) indicator.
     fn write_indicator(&mut self, ind: &str, need_ws: bool, is_ws: bool, is_indention: bool) {
         if need_ws && !self.whitespace {
             self.put(' ');
         }
-        self.put_str(ind);
+        self.put_ascii(ind);
         self.whitespace = is_ws;
         self.indention = self.indention && is_indention;
     }
@@ -197,11 +270,14 @@ impl<'a> Emitter<'_, 'a> {
                 let _ = write!(out, "{u}");
             }),
             Value::Float(f) => self.plain_number(|out| format_json_float(*f, out)),
-            Value::String(s) => {
-                let s = fold_nel(s);
-                let analysis = analyze(&s);
-                self.string(&s, &analysis, false);
-            }
+            Value::String(s) => match analyze_ascii(s) {
+                Some(analysis) => self.string(s, &analysis, false),
+                None => {
+                    let s = fold_nel(s);
+                    let analysis = analyze(&s);
+                    self.string(&s, &analysis, false);
+                }
+            },
             Value::Seq(items) => self.sequence(items, mapping_ctx),
             Value::Map(map) => self.mapping(map),
         }
@@ -225,7 +301,7 @@ impl<'a> Emitter<'_, 'a> {
         if !self.whitespace {
             self.put(' ');
         }
-        self.put_str(s);
+        self.put_ascii(s);
         self.whitespace = false;
         self.indention = false;
     }
@@ -253,8 +329,21 @@ impl<'a> Emitter<'_, 'a> {
             return;
         }
         let base = self.keys.len();
-        self.keys.extend(map.iter().map(|(k, v)| (fold_nel(k), v)));
-        self.keys[base..].sort_by(|a, b| key_order(&a.0, &b.0));
+        let mut ascii = true;
+        self.keys.extend(map.iter().map(|(k, v)| {
+            if k.is_ascii() {
+                (Cow::Borrowed(k.as_str()), v)
+            } else {
+                ascii = false;
+                (fold_nel(k), v)
+            }
+        }));
+        if ascii {
+            // ASCII keys (the norm) compare byte by byte, with the same result.
+            self.keys[base..].sort_by(|a, b| key_order_ascii(a.0.as_bytes(), b.0.as_bytes()));
+        } else {
+            self.keys[base..].sort_by(|a, b| key_order(&a.0, &b.0));
+        }
         let end = self.keys.len();
         self.indented(false, false, |e| {
             for idx in base..end {
@@ -263,7 +352,7 @@ impl<'a> Emitter<'_, 'a> {
                     (entry.0.clone(), entry.1)
                 };
                 e.write_indent();
-                let analysis = analyze(&key);
+                let analysis = analyze_ascii(&key).unwrap_or_else(|| analyze(&key));
                 if !analysis.multiline && key.len() <= MAX_SIMPLE_KEY_LEN {
                     e.string(&key, &analysis, true);
                     e.write_indicator(":", false, false, false);
@@ -282,7 +371,13 @@ impl<'a> Emitter<'_, 'a> {
     /// Emits a string scalar: picks the style the encoder asks for, lets the
     /// emitter's analysis overrule it, then writes it.
     fn string(&mut self, s: &str, a: &Analysis, simple_key: bool) {
-        let requested = if s.contains('\n') {
+        // For an ASCII text the analysis already knows whether there is a line feed.
+        let has_newline = if a.ascii {
+            a.multiline
+        } else {
+            s.contains('\n')
+        };
+        let requested = if has_newline {
             Style::Literal
         } else if resolves_to_str(s) && !is_base60_float(s) {
             Style::Plain
@@ -303,15 +398,190 @@ impl<'a> Emitter<'_, 'a> {
             style = Style::Double;
         }
         let allow_breaks = !simple_key;
-        self.indented(true, false, |e| match style {
-            Style::Plain => e.write_plain(s, allow_breaks),
-            Style::Single => e.write_single_quoted(s, allow_breaks),
-            Style::Double => e.write_double_quoted(s, allow_breaks),
-            Style::Literal => e.write_literal(s),
+        self.indented(true, false, |e| {
+            if a.ascii {
+                match style {
+                    Style::Plain => e.write_plain_ascii(s, allow_breaks),
+                    Style::Single => e.write_single_quoted_ascii(s, allow_breaks),
+                    Style::Double => e.write_double_quoted_ascii(s, a.multiline, allow_breaks),
+                    Style::Literal => e.write_literal_ascii(s),
+                }
+            } else {
+                match style {
+                    Style::Plain => e.write_plain(s, allow_breaks),
+                    Style::Single => e.write_single_quoted(s, allow_breaks),
+                    Style::Double => e.write_double_quoted(s, allow_breaks),
+                    Style::Literal => e.write_literal(s),
+                }
+            }
         });
     }
 
-    // ----- scalar writers ---------------------------------------------------------
+    // ----- scalar writers for printable ASCII (and line feeds) -------------------------
+    //
+    // These produce exactly what the general writers below produce for such texts,
+    // a line or an escape at a time rather than a character at a time: every
+    // character is one byte and one column, the only line break is '\n', and a
+    // folding space is recognised from its neighbours (`spaces` in the general
+    // writers is "the previous character was a space").
+
+    fn write_plain_ascii(&mut self, s: &str, allow_breaks: bool) {
+        if !self.whitespace {
+            self.put(' ');
+        }
+        // A plain scalar has no line break and no leading or trailing space.
+        self.write_folded_ascii(s, allow_breaks, FoldRule::Plain);
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    fn write_single_quoted_ascii(&mut self, s: &str, allow_breaks: bool) {
+        self.write_indicator("'", true, false, false);
+        // A single-quoted scalar has no line break (it is only chosen for a text
+        // that asked to be plain).
+        if s.contains('\'') {
+            self.write_escaped_ascii(s, allow_breaks, false);
+        } else {
+            self.write_folded_ascii(s, allow_breaks, FoldRule::Single);
+        }
+        self.write_indicator("'", false, false, false);
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    fn write_double_quoted_ascii(&mut self, s: &str, multiline: bool, allow_breaks: bool) {
+        self.write_indicator("\"", true, false, false);
+        if multiline || s.contains(['"', '\\']) {
+            self.write_escaped_ascii(s, allow_breaks, true);
+        } else {
+            self.write_folded_ascii(s, allow_breaks, FoldRule::Double);
+        }
+        self.write_indicator("\"", false, false, false);
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    /// Writes text with nothing to escape, breaking lines at the spaces where the
+    /// general writer would: a single space (double-quoted: not followed by
+    /// nothing; otherwise between two non-spaces) once the column exceeds the width.
+    fn write_folded_ascii(&mut self, s: &str, allow_breaks: bool, rule: FoldRule) {
+        let b = s.as_bytes();
+        let n = b.len();
+        let mut start = 0;
+        if allow_breaks {
+            loop {
+                // Columns up to the width cannot fold: skip straight past them.
+                let mut i = start + (BEST_WIDTH + 1).saturating_sub(self.column);
+                while i < n
+                    && !(b[i] == b' '
+                        && i > 0
+                        && i + 1 < n
+                        && b[i - 1] != b' '
+                        && (rule == FoldRule::Double || b[i + 1] != b' '))
+                {
+                    i += 1;
+                }
+                if i >= n {
+                    break;
+                }
+                self.put_ascii(&s[start..i]);
+                if rule == FoldRule::Plain {
+                    // The plain writer has just written a non-space.
+                    self.indention = false;
+                }
+                self.write_indent();
+                if rule == FoldRule::Double && b[i + 1] == b' ' {
+                    self.put('\\');
+                }
+                start = i + 1;
+            }
+        }
+        self.put_ascii(&s[start..]);
+    }
+
+    /// Writes a quoted text with characters to escape (`'` doubled in single quotes;
+    /// `"`, `\` and line feeds escaped in double quotes), folding like
+    /// [`Self::write_folded_ascii`].
+    fn write_escaped_ascii(&mut self, s: &str, allow_breaks: bool, double: bool) {
+        let b = s.as_bytes();
+        let n = b.len();
+        let mut start = 0;
+        for (i, &c) in b.iter().enumerate() {
+            let escaped = match c {
+                b' ' => {
+                    if allow_breaks
+                        && self.column + (i - start) > BEST_WIDTH
+                        && i > 0
+                        && i + 1 < n
+                        && b[i - 1] != b' '
+                        && (double || b[i + 1] != b' ')
+                    {
+                        self.put_ascii(&s[start..i]);
+                        self.write_indent();
+                        if double && b[i + 1] == b' ' {
+                            self.put('\\');
+                        }
+                        start = i + 1;
+                    }
+                    continue;
+                }
+                b'\'' if !double => "''",
+                b'"' if double => "\\\"",
+                b'\\' if double => "\\\\",
+                b'\n' if double => "\\n",
+                _ => continue,
+            };
+            self.put_ascii(&s[start..i]);
+            self.put_ascii(escaped);
+            start = i + 1;
+        }
+        self.put_ascii(&s[start..]);
+    }
+
+    fn write_literal_ascii(&mut self, s: &str) {
+        self.write_indicator("|", true, false, false);
+        let b = s.as_bytes();
+        let n = b.len();
+        if b[0] == b' ' || b[0] == b'\n' {
+            self.write_indicator("2", false, false, false);
+        }
+        let chomp = if b[n - 1] != b'\n' {
+            Some("-")
+        } else if n == 1 || b[n - 2] == b'\n' {
+            Some("+")
+        } else {
+            None
+        };
+        if let Some(ch) = chomp {
+            self.write_indicator(ch, false, false, false);
+        }
+        self.put_break();
+        self.indention = true;
+        self.whitespace = true;
+        let mut rest = s;
+        while !rest.is_empty() {
+            match rest.find('\n') {
+                Some(0) => {}
+                Some(pos) => {
+                    self.write_indent();
+                    self.put_ascii(&rest[..pos]);
+                    self.indention = false;
+                    rest = &rest[pos..];
+                }
+                None => {
+                    self.write_indent();
+                    self.put_ascii(rest);
+                    self.indention = false;
+                    break;
+                }
+            }
+            self.put_break();
+            self.indention = true;
+            rest = &rest[1..];
+        }
+    }
+
+    // ----- general scalar writers ---------------------------------------------------
 
     fn write_plain(&mut self, s: &str, allow_breaks: bool) {
         if !self.whitespace {
@@ -536,6 +806,177 @@ struct Analysis {
     plain_allowed: bool,
     single_quoted_allowed: bool,
     block_allowed: bool,
+    /// The text is printable ASCII and line feeds only ([`analyze_ascii`]), so the
+    /// byte-level writers apply.
+    ascii: bool,
+}
+
+/// How [`Emitter::write_folded_ascii`] recognises a folding space.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FoldRule {
+    Plain,
+    Single,
+    Double,
+}
+
+/// Byte classes of the ASCII scan.
+const C_NONE: u8 = 0;
+/// Not printable ASCII nor a line feed: the general analysis takes over.
+const C_OTHER: u8 = 1;
+const C_LF: u8 = 2;
+const C_COLON: u8 = 3;
+const C_HASH: u8 = 4;
+
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [C_NONE; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = match i as u8 {
+            b'\n' => C_LF,
+            b':' => C_COLON,
+            b'#' => C_HASH,
+            0x20..=0x7E => C_NONE,
+            _ => C_OTHER,
+        };
+        i += 1;
+    }
+    t
+};
+
+/// `0x01` in every byte of a word.
+const ONES: u64 = u64::from_ne_bytes([1; 8]);
+/// `0x80` in every byte of a word.
+const HIGHS: u64 = ONES * 0x80;
+
+/// The 8 bytes of `b` from `i` (which has them) as a word.
+fn word_at(b: &[u8], i: usize) -> u64 {
+    // (A zero word, were the bytes missing, would only send the scan byte by byte.)
+    u64::from_le_bytes(
+        b.get(i..i + 8)
+            .and_then(|w| w.try_into().ok())
+            .unwrap_or([0; 8]),
+    )
+}
+
+/// Whether the 8 bytes of `x` are all printable ASCII other than `:` and `#`: the
+/// bytes [`analyze_ascii`] can pass over (the usual bit tricks, exact for
+/// "is there any such byte").
+fn word_is_uneventful(x: u64) -> bool {
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+    let above_tilde = (x.wrapping_add(ONES) | x) & HIGHS;
+    let colon = has_zero(x ^ (ONES * u64::from(b':')));
+    let hash = has_zero(x ^ (ONES * u64::from(b'#')));
+    below_space | above_tilde | colon | hash == 0
+}
+
+/// What [`analyze_ascii`] has seen inside a text.
+#[derive(Default)]
+struct Events {
+    line_breaks: bool,
+    break_space: bool,
+    space_break: bool,
+    /// An indicator after the first character (`: ` or ` #`).
+    indicator: bool,
+}
+
+impl Events {
+    /// Notes byte `i` of `b`; `None` if it is neither printable ASCII nor a line feed.
+    fn byte(&mut self, b: &[u8], i: usize) -> Option<()> {
+        match BYTE_CLASS[usize::from(b[i])] {
+            C_NONE => {}
+            C_LF => {
+                self.line_breaks = true;
+                if i > 0 && b[i - 1] == b' ' {
+                    self.space_break = true;
+                }
+                if b.get(i + 1) == Some(&b' ') {
+                    self.break_space = true;
+                }
+            }
+            C_COLON => {
+                if i > 0 && matches!(b.get(i + 1), None | Some(b' ')) {
+                    self.indicator = true;
+                }
+            }
+            C_HASH => {
+                if i > 0 && matches!(b[i - 1], b' ' | b'\n') {
+                    self.indicator = true;
+                }
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+}
+
+/// [`analyze`] for the overwhelmingly common text made of printable ASCII and line
+/// feeds; `None` for any other text. Every rule of [`analyze`] reduces to a look at
+/// the neighbours of a line feed, `:` or `#`, and at both ends, so the scan passes
+/// over eight bytes at a time until it meets one of those.
+fn analyze_ascii(s: &str) -> Option<Analysis> {
+    let b = s.as_bytes();
+    let n = b.len();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return Some(Analysis {
+            multiline: false,
+            plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: false,
+            ascii: true,
+        });
+    };
+    let mut block_indicators = b.starts_with(b"---") || b.starts_with(b"...");
+    match first {
+        b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => block_indicators = true,
+        // (A tab after it would count too, but a tab sends the text elsewhere.)
+        b'?' | b':' | b'-' if n == 1 || b[1] == b' ' => block_indicators = true,
+        _ => {}
+    }
+    let mut events = Events::default();
+    let mut pos = 0;
+    if n >= 8 {
+        while pos + 8 <= n {
+            if !word_is_uneventful(word_at(b, pos)) {
+                for i in pos..pos + 8 {
+                    events.byte(b, i)?;
+                }
+            }
+            pos += 8;
+        }
+        // The rest, as the last word (overlapping the one before it).
+        if pos < n && word_is_uneventful(word_at(b, n - 8)) {
+            pos = n;
+        }
+    }
+    for i in pos..n {
+        events.byte(b, i)?;
+    }
+    let Events {
+        line_breaks,
+        break_space,
+        space_break,
+        indicator,
+    } = events;
+    block_indicators |= indicator;
+    let leading = first == b' ' || first == b'\n';
+    let trailing_space = last == b' ';
+    let trailing_break = last == b'\n';
+    let plain_allowed = !(leading
+        || trailing_space
+        || trailing_break
+        || line_breaks
+        || block_indicators
+        || break_space
+        || space_break);
+    Some(Analysis {
+        multiline: line_breaks,
+        plain_allowed,
+        single_quoted_allowed: !(break_space || space_break),
+        block_allowed: !(trailing_space || space_break),
+        ascii: true,
+    })
 }
 
 /// Characters the emitter may write unescaped (with unicode output enabled).
@@ -559,6 +1000,7 @@ fn analyze(s: &str) -> Analysis {
             plain_allowed: true,
             single_quoted_allowed: true,
             block_allowed: false,
+            ascii: false,
         };
     }
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
@@ -631,6 +1073,7 @@ fn analyze(s: &str) -> Analysis {
         plain_allowed: true,
         single_quoted_allowed: true,
         block_allowed: true,
+        ascii: false,
     };
     if leading || trailing_space || trailing_break || line_breaks || block_indicators {
         a.plain_allowed = false;
@@ -1293,6 +1736,69 @@ fn key_less(a: &str, b: &str) -> bool {
     char_count(a) < char_count(b)
 }
 
+/// [`key_order`] for two ASCII keys: the same comparison on bytes.
+fn key_order_ascii(a: &[u8], b: &[u8]) -> Ordering {
+    if a == b {
+        Ordering::Equal
+    } else if key_less_ascii(a, b) {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    }
+}
+
+/// [`key_less`] for two ASCII keys.
+fn key_less_ascii(a: &[u8], b: &[u8]) -> bool {
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (Some(&ac), Some(&bc)) = (a.get(common), b.get(common)) else {
+        return a.len() < b.len();
+    };
+    let al = ac.is_ascii_alphabetic();
+    let bl = bc.is_ascii_alphabetic();
+    if al && bl {
+        return ac < bc;
+    }
+    if al || bl {
+        return bl;
+    }
+    let mut an: i64 = 0;
+    let mut bn: i64 = 0;
+    if ac == b'0' || bc == b'0' {
+        for &c in a[..common].iter().rev() {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            if c != b'0' {
+                an = 1;
+                bn = 1;
+                break;
+            }
+        }
+    }
+    let (an, alen) = digit_run_ascii(&a[common..], an);
+    let (bn, blen) = digit_run_ascii(&b[common..], bn);
+    if an != bn {
+        return an < bn;
+    }
+    if alen != blen {
+        return alen < blen;
+    }
+    ac < bc
+}
+
+/// [`digit_run`] for ASCII.
+fn digit_run_ascii(s: &[u8], mut n: i64) -> (i64, usize) {
+    let mut len = 0;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            break;
+        }
+        n = n.wrapping_mul(10).wrapping_add(i64::from(c - b'0'));
+        len += 1;
+    }
+    (n, len)
+}
+
 /// Accumulates the leading digit run of `s` onto `n` the way go-yaml does (Go
 /// `int64` arithmetic, digit value = code point - '0'); returns it and the run's
 /// length in code points.
@@ -1547,6 +2053,49 @@ mod tests {
         assert_eq!(g(9223372036854775808.0), "9223372036854776000");
         assert_eq!(g(-9223372036854775808.0), "-9.223372036854776e+18");
         assert_eq!(g(1.8446744073709552e19), "1.8446744073709552e+19");
+    }
+
+    /// Every document the writer cases hold (their input and their expected output,
+    /// read back), plus a few small edge documents.
+    fn case_documents() -> Vec<Value> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/writer-cases");
+        let mut paths: Vec<_> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .flat_map(|e| [e.path().join("input.json"), e.path().join("expected.yaml")])
+            .filter(|p| p.is_file())
+            .collect();
+        paths.sort();
+        let limits = crate::ParseLimits::default();
+        let mut docs = vec![Value::Null, Value::from("x"), Value::Map(crate::Map::new())];
+        for path in paths {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            docs.extend(crate::parse_documents(&text, &limits).unwrap_or_default());
+        }
+        docs
+    }
+
+    #[test]
+    fn parallel_writer_matches_sequential() {
+        let docs = case_documents();
+        assert!(docs.len() >= 80, "only {} documents", docs.len());
+        let expected = write_documents(&docs);
+        for threads in [0, 1, 2, 3, 4, 7, 16, docs.len(), docs.len() + 5] {
+            assert!(
+                write_documents_parallel(&docs, threads) == expected,
+                "{threads} threads"
+            );
+        }
+        for n in 0..6 {
+            let few = &docs[..n];
+            assert_eq!(
+                write_documents_parallel(few, 4),
+                write_documents(few),
+                "{n} documents"
+            );
+        }
+        assert_eq!(write_documents_parallel(&[], 4), "");
     }
 
     #[test]

@@ -69,7 +69,12 @@ fn output_does_not_depend_on_thread_count() {
         };
         let one = with(1);
         for threads in [2, 3, 8] {
-            assert_eq!(with(threads), one, "{} with {threads} threads", dir.display());
+            assert_eq!(
+                with(threads),
+                one,
+                "{} with {threads} threads",
+                dir.display()
+            );
         }
     }
 }
