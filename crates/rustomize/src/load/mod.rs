@@ -98,8 +98,7 @@ impl Loader {
 
     /// Resolves a `resources`/`components` entry: a file, or a kustomization directory.
     pub fn entry(&self, kustomization: &Path, entry: &str) -> Result<Entry, Error> {
-        let joined = self.root.join(entry);
-        let Ok(path) = joined.canonicalize() else {
+        let Some((path, is_dir)) = self.resolve(entry) else {
             if looks_remote(entry) {
                 return Err(Error::Remote {
                     kustomization: kustomization.to_path_buf(),
@@ -111,12 +110,45 @@ impl Loader {
                 entry: entry.to_owned(),
             });
         };
-        if path.is_dir() {
+        if is_dir {
             return self.child(path).map(Entry::Dir);
         }
         self.check_restriction(&path)?;
         let text = read_text(&path)?;
         Ok(Entry::File(path, text))
+    }
+
+    /// The symlink-free absolute path of an entry and whether it is a directory
+    /// (None if it does not exist). A plain relative path (`a/b.yaml`, no `.`,
+    /// `..` or symlinks) is resolved with one `lstat` per component instead of a
+    /// full `canonicalize`, which would re-read every component of the root.
+    fn resolve(&self, entry: &str) -> Option<(PathBuf, bool)> {
+        use std::path::Component;
+        let relative = Path::new(entry);
+        let plain = !entry.is_empty()
+            && relative
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)));
+        if plain {
+            let mut path = self.root.clone();
+            let mut meta = None;
+            for component in relative.components() {
+                path.push(component);
+                match std::fs::symlink_metadata(&path) {
+                    Ok(m) if !m.file_type().is_symlink() => meta = Some(m),
+                    _ => {
+                        meta = None;
+                        break;
+                    }
+                }
+            }
+            if let Some(m) = meta {
+                return Some((path, m.is_dir()));
+            }
+        }
+        let path = self.root.join(entry).canonicalize().ok()?;
+        let is_dir = path.is_dir();
+        Some((path, is_dir))
     }
 
     /// A loader for a directory named by a `components` entry.
