@@ -1288,7 +1288,7 @@ fn resolves_to_str(s: &str) -> bool {
             if go_parse_int_base0_ok(&plain) {
                 return false;
             }
-            if is_yaml_style_float(plain.as_bytes()) && go_parse_float_ok(&plain) {
+            if crate::reader::is_yaml_float(&plain) && go_parse_float_ok(&plain) {
                 return false;
             }
             // "0b" followed by a signed binary number (the base-0 parse above
@@ -1415,45 +1415,6 @@ fn parse_int_digits(s: &str, base: u32, signed: bool) -> Option<()> {
         true
     };
     ok.then_some(())
-}
-
-/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
-fn is_yaml_style_float(b: &[u8]) -> bool {
-    let mut i = 0;
-    if matches!(b.first(), Some(b'+' | b'-')) {
-        i += 1;
-    }
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while *i < b.len() && b[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        *i - start
-    };
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    } else {
-        if digits(&mut i) == 0 {
-            return false;
-        }
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            digits(&mut i);
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    }
-    i == b.len()
 }
 
 /// Go `strconv.ParseFloat(s, 64)` succeeds, for the inputs that reach it: decimal

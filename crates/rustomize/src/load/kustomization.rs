@@ -393,16 +393,7 @@ fn label_entries(value: &Value) -> Result<Vec<LabelEntry>, String> {
 
 /// A list of field specs as users write them (`group`, `version`, `kind`, `path`, `create`).
 pub fn field_specs(value: &Value, field: &str) -> Result<Vec<FieldSpec>, String> {
-    let items = match value {
-        Value::Null | Value::Empty => return Ok(Vec::new()),
-        Value::Seq(items) => items,
-        other => {
-            return Err(format!(
-                "field '{field}': expected a list, found a {}",
-                other.type_name()
-            ))
-        }
-    };
+    let items = list(value, field)?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let Some(m) = mapping(item, field)? else {
@@ -548,16 +539,7 @@ fn patch_entries(
     field: &str,
     with_options: bool,
 ) -> Result<Vec<PatchEntry>, String> {
-    let items = match value {
-        Value::Null | Value::Empty => return Ok(Vec::new()),
-        Value::Seq(items) => items,
-        other => {
-            return Err(format!(
-                "field '{field}': expected a list, found a {}",
-                other.type_name()
-            ))
-        }
-    };
+    let items = list(value, field)?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let Some(m) = mapping(item, field)? else {
@@ -609,5 +591,17 @@ fn append_list(first: Value, second: Value) -> Value {
             Value::Seq(a)
         }
         (a, _) => a,
+    }
+}
+
+/// The items of a list field (none if null).
+fn list<'v>(value: &'v Value, field: &str) -> Result<&'v [Value], String> {
+    match value {
+        Value::Null | Value::Empty => Ok(&[]),
+        Value::Seq(items) => Ok(items),
+        other => Err(format!(
+            "field '{field}': expected a list, found a {}",
+            other.type_name()
+        )),
     }
 }
