@@ -122,7 +122,16 @@ pub fn patches_field(env: &PatchEnv<'_>, resources: &mut Vec<Resource>) -> Resul
                     )?;
                 }
                 None => {
+                    let before = resources.len();
                     for patch in &sm {
+                        // kustomize leaves a deleted resource in place as a nil node
+                        // until the whole entry is done; looking up the next patch's
+                        // target then dereferences it and kustomize v5.5.0 crashes.
+                        if resources.len() < before {
+                            return Err(env.fail(format!(
+                                "kustomize v5.5.0 crashes on {source}: a document of this patch deletes a resource ($patch: delete) and a later document of the same patch needs a lookup; split the patch into separate entries"
+                            )));
+                        }
                         let target = unique_target(env, resources, patch)?;
                         apply_strategic(
                             env,
