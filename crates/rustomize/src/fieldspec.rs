@@ -51,7 +51,9 @@ impl FieldSpec {
 /// Merges specs into a list without duplicates (same selector and path), the way
 /// kustomize merges field-spec tables.
 pub fn merge_into(list: &mut Vec<FieldSpec>, more: &[FieldSpec]) {
-    if more.is_empty() {
+    // Nested kustomizations mostly hand back the tables they started from, so
+    // `more` is usually a prefix of `list`: nothing to add, no hashing needed.
+    if more.is_empty() || list.get(..more.len()) == Some(more) {
         return;
     }
     let key = |s: &FieldSpec| {

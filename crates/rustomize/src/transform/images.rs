@@ -152,23 +152,42 @@ struct Updater<'e> {
     pattern: Option<Regex>,
 }
 
-/// A cheap test that rules out most images before the name's regular expression
-/// is compiled: when the name has no metacharacters other than `.` (which matches
-/// any character), the image must start with it, character for character.
-fn could_match_prefix(name: &str, image: &str) -> bool {
-    if name.chars().any(|c| {
+/// Regular-expression metacharacters other than `.` (which a name like
+/// `docker.io/app` uses literally, though it matches any character).
+fn has_metacharacters(name: &str) -> bool {
+    name.chars().any(|c| {
         matches!(
             c,
             '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' | '^' | '$' | '\\'
         )
-    }) {
-        return true;
-    }
-    let mut image = image.chars();
-    name.chars().all(|n| match image.next() {
-        Some(i) => n == '.' || n == i,
-        None => false,
     })
+}
+
+/// The tag and digest characters kustomize's pattern allows.
+fn is_tag_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '{' | '}' | '-')
+}
+
+/// kustomize's `^NAME(:[tag chars]*)?(@sha256:[tag chars]*)?$` for a name without
+/// metacharacters, matched directly (the pattern is deterministic, so no regex
+/// needs compiling for the common case). `.` in the name matches any character
+/// but a newline, as in the regular expression.
+fn matches_plain_name(name: &str, image: &str) -> bool {
+    let mut rest = image;
+    for n in name.chars() {
+        let mut chars = rest.chars();
+        match chars.next() {
+            Some(i) if (n == '.' && i != '\n') || n == i => rest = chars.as_str(),
+            _ => return false,
+        }
+    }
+    if let Some(tag) = rest.strip_prefix(':') {
+        rest = tag.trim_start_matches(is_tag_char);
+    }
+    if let Some(digest) = rest.strip_prefix("@sha256:") {
+        rest = digest.trim_start_matches(is_tag_char);
+    }
+    rest.is_empty()
 }
 
 impl<'e> Updater<'e> {
@@ -180,8 +199,8 @@ impl<'e> Updater<'e> {
     }
 
     fn matches(&mut self, image: &str) -> Result<bool, String> {
-        if !could_match_prefix(&self.entry.name, image) {
-            return Ok(false);
+        if !has_metacharacters(&self.entry.name) {
+            return Ok(matches_plain_name(&self.entry.name, image));
         }
         if self.pattern.is_none() {
             let source = format!(
@@ -390,7 +409,34 @@ fn invalid(message: String) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn plain_names_match_like_the_pattern() {
+        let cases = [
+            ("nginx", "nginx", true),
+            ("nginx", "nginx:1.2", true),
+            ("nginx", "nginx@sha256:abc", true),
+            ("nginx", "nginx:1.2@sha256:abc", true),
+            ("nginx", "nginx-x", false),
+            ("nginx", "docker.io/library/nginx", false),
+            ("gcr.io/app", "gcrXio/app:v1", true),
+            ("gcr.io/app", "gcr.io/app:v1:v2", false),
+            ("app", "app:", true),
+            ("app", "app@sha256:", true),
+            ("app", "app@md5:x", false),
+            ("registry:5000/app", "registry:5000/app:tag", true),
+        ];
+        for (name, image, want) in cases {
+            let pattern = regex::Regex::new(&format!(
+                "^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$"
+            ))
+            .unwrap();
+            assert_eq!(pattern.is_match(image), want, "{name} {image}");
+            assert_eq!(matches_plain_name(name, image), want, "{name} {image}");
+        }
+    }
 
     #[test]
     fn splits_like_kustomize() {
