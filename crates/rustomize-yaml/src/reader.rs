@@ -566,7 +566,9 @@ fn parse_go_float(s: &str) -> Option<f64> {
     if !is_yaml_float(s) {
         return None;
     }
-    s.parse::<f64>().ok()
+    // Go's ParseFloat reports out-of-range values (`1e400`) as errors, so the
+    // scalar stays a string; only `.inf`/`.nan` spellings make non-finite floats.
+    s.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
 /// An unquoted timestamp, as the RFC 3339 string Go's JSON encoder gives for it.
@@ -676,6 +678,7 @@ mod tests {
         assert_eq!(one("1_000"), Value::Int(1000));
         assert_eq!(one("08"), Value::Float(8.0));
         assert_eq!(one("1.5e3"), Value::Float(1500.0));
+        assert_eq!(one("1e400"), Value::from("1e400"));
         assert_eq!(one("-0"), Value::Int(0));
         assert_eq!(
             one("12345678901234567890"),
