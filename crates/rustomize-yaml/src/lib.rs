@@ -17,7 +17,7 @@ pub use reader::{parse_documents, ParseError, ParseLimits};
 #[doc(hidden)]
 pub use reader::{parse_documents_fast, parse_documents_reference};
 pub use value::{Map, Value};
-pub use writer::{write_document, write_documents, write_documents_parallel};
+pub use writer::{format_go_float, write_document, write_documents, write_documents_parallel};
 
 /// How a plain (unquoted, untagged) scalar with this text reads: null, bool,
 /// number or string, as the reader types it. Transformers that write text into

@@ -1201,6 +1201,28 @@ fn format_json_float(f: f64, out: &mut String) {
     format_go_g(&digits, exp, out);
 }
 
+/// Go's `strconv.FormatFloat(f, 'g', -1, 64)` (which is also how `%v` prints a
+/// float64): shortest digits, exponent form below 1e-4 and from 1e21 up... from
+/// 1e6 up for `'g'`; `NaN`, `+Inf`, `-Inf` and `-0` spelled as Go spells them.
+pub fn format_go_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".to_owned();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf" } else { "-Inf" }.to_owned();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.to_owned();
+    }
+    let mut out = String::new();
+    if f < 0.0 {
+        out.push('-');
+    }
+    let (digits, exp) = shortest_digits(f.abs());
+    format_go_g(&digits, exp, &mut out);
+    out
+}
+
 /// Shortest round-trip decimal digits of a positive finite `f` and its decimal
 /// exponent (value = d.ddd × 10^exp), from Rust's `{:e}` (same digits as Go's).
 fn shortest_digits(f: f64) -> (String, i32) {

@@ -73,62 +73,9 @@ pub fn scalar_text(v: &Value) -> String {
     }
 }
 
-/// A float as Go's `%v` prints it (shortest digits, exponent form below 1e-4
-/// and from 1e21 up... as `strconv.FormatFloat(f, 'g', -1, 64)`: from 1e6 up).
+/// A float as Go's `%v` prints it.
 pub fn go_float_text(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".to_owned();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf" } else { "-Inf" }.to_owned();
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0" } else { "0" }.to_owned();
-    }
-    let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let mut out = String::new();
-    if f < 0.0 {
-        out.push('-');
-    }
-    let nd = i32::try_from(digits.len()).unwrap_or(i32::MAX);
-    let (head, tail) = digits.split_at(digits.len().min(1));
-    if !(-4..6).contains(&exp) {
-        out.push_str(head);
-        if !tail.is_empty() {
-            out.push('.');
-            out.push_str(tail);
-        }
-        out.push('e');
-        out.push(if exp < 0 { '-' } else { '+' });
-        let e = exp.unsigned_abs();
-        if e < 10 {
-            out.push('0');
-        }
-        out.push_str(&e.to_string());
-    } else {
-        let dp = exp + 1;
-        if dp > 0 {
-            let whole = usize::try_from(dp.min(nd)).unwrap_or(0);
-            out.push_str(digits.get(..whole).unwrap_or(""));
-            for _ in nd..dp {
-                out.push('0');
-            }
-        } else {
-            out.push('0');
-        }
-        if nd > dp {
-            out.push('.');
-            for _ in dp..0 {
-                out.push('0');
-            }
-            let from = usize::try_from(dp.max(0)).unwrap_or(0);
-            out.push_str(digits.get(from..).unwrap_or(""));
-        }
-    }
-    out
+    rustomize_yaml::format_go_float(f)
 }
 
 /// Go's `strconv.Atoi`: optional sign, decimal digits.
