@@ -32,6 +32,7 @@ use crate::accumulate::Accumulation;
 use crate::error::Error;
 use crate::fieldspec::{self, FieldSpec, Leaf};
 use crate::fieldspecs::FieldSpecTables;
+use crate::load::gojson;
 use crate::load::gojson::type_name as go_type;
 use crate::load::kustomization::Kustomization;
 use crate::resource::{Gvk, ResId, Resource};
@@ -150,7 +151,7 @@ fn parse(value: &Value, k: &Kustomization) -> Result<Vec<Var>, String> {
         let mut api_version = String::new();
         for_fields(item, &["name", "objref", "fieldref"], |field, v| {
             match field {
-                "name" => var.name = string(v, "Var.name")?,
+                "name" => var.name = gojson::string(v, "", "Var.name")?,
                 "objref" => for_fields(
                     v,
                     &[
@@ -162,7 +163,7 @@ fn parse(value: &Value, k: &Kustomization) -> Result<Vec<Var>, String> {
                         "namespace",
                     ],
                     |field, v| {
-                        let s = string(v, &format!("Target.{field}"))?;
+                        let s = gojson::string(v, "", &format!("Target.{field}"))?;
                         let id = &mut var.objref;
                         match field {
                             "apiVersion" => api_version = s,
@@ -176,7 +177,7 @@ fn parse(value: &Value, k: &Kustomization) -> Result<Vec<Var>, String> {
                     },
                 )?,
                 _ => for_fields(v, &["fieldPath"], |_, v| {
-                    var.field_path = string(v, "FieldSelector.fieldPath")?;
+                    var.field_path = gojson::string(v, "", "FieldSelector.fieldPath")?;
                     Ok(())
                 })?,
             }
@@ -200,17 +201,6 @@ fn parse(value: &Value, k: &Kustomization) -> Result<Vec<Var>, String> {
         out.push(var);
     }
     Ok(out)
-}
-
-fn string(v: &Value, field: &str) -> Result<String, String> {
-    match v {
-        Value::String(s) => Ok(s.clone()),
-        Value::Null | Value::Empty => Ok(String::new()),
-        other => Err(format!(
-            "json: cannot unmarshal {} into Go struct field {field} of type string",
-            go_type(other)
-        )),
-    }
 }
 
 /// Calls `f` for each key of the mapping `v` (null is an empty mapping) with its

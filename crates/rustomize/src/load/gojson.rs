@@ -24,3 +24,17 @@ pub fn type_name(value: &Value) -> &'static str {
         Value::Map(_) => "object",
     }
 }
+
+/// A string field as Go's JSON decoding reads it: a string, or null for empty;
+/// anything else is an error naming the Go field (`owner` + `field`, e.g.
+/// `Kustomization.` + `namePrefix`).
+pub fn string(value: &Value, owner: &str, field: &str) -> Result<String, String> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Null | Value::Empty => Ok(String::new()),
+        other => Err(format!(
+            "json: cannot unmarshal {} into Go struct field {owner}{field} of type string",
+            type_name(other)
+        )),
+    }
+}

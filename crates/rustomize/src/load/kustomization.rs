@@ -291,17 +291,7 @@ fn is_empty(value: &Value) -> bool {
 
 /// A string field: kustomize's JSON decoding accepts only strings (or null).
 fn scalar_string(value: &Value, field: &str) -> Result<String, String> {
-    let go_type = match value {
-        Value::String(s) => return Ok(s.clone()),
-        Value::Null | Value::Empty => return Ok(String::new()),
-        Value::Bool(_) => "bool",
-        Value::Int(_) | Value::Uint(_) | Value::Float(_) => "number",
-        Value::Seq(_) => "array",
-        Value::Map(_) => "object",
-    };
-    Err(format!(
-        "json: cannot unmarshal {go_type} into Go struct field Kustomization.{field} of type string"
-    ))
+    crate::load::gojson::string(value, "Kustomization.", field)
 }
 
 fn string(value: &Value, field: &str) -> Result<String, String> {

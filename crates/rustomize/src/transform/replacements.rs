@@ -26,6 +26,7 @@ pub(crate) mod path;
 use rustomize_yaml::{Map, Value};
 
 use crate::error::Error;
+use crate::load::gojson;
 use crate::load::gojson::type_name as go_type;
 use crate::load::kustomization::Kustomization;
 use crate::load::Loader;
@@ -198,7 +199,7 @@ fn load(value: &Value, k: &Kustomization, loader: &Loader) -> Result<Vec<Replace
             }
         };
         let file = match map.iter().find(|(key, _)| key.eq_ignore_ascii_case("path")) {
-            Some((_, v)) => string(v, "path").map_err(bad)?,
+            Some((_, v)) => gojson::string(v, "", "path").map_err(bad)?,
             None => String::new(),
         };
         let inline = Decoder { strict: true }
@@ -261,17 +262,6 @@ fn reflect_kind(v: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Seq(_) => "slice",
         Value::Map(_) => "map",
-    }
-}
-
-fn string(v: &Value, field: &str) -> Result<String, String> {
-    match v {
-        Value::String(s) => Ok(s.clone()),
-        Value::Null | Value::Empty => Ok(String::new()),
-        other => Err(format!(
-            "json: cannot unmarshal {} into Go struct field {field} of type string",
-            go_type(other)
-        )),
     }
 }
 
@@ -363,7 +353,7 @@ impl Decoder {
     }
 
     fn id_field(id: &mut IdSelector, field: &str, v: &Value) -> Result<(), String> {
-        let s = string(v, field)?;
+        let s = gojson::string(v, "", field)?;
         match field {
             "group" => id.group = s,
             "version" => id.version = s,
@@ -390,7 +380,7 @@ impl Decoder {
             ],
             |field, v| match field {
                 "fieldPath" => {
-                    s.field_path = string(v, "SourceSelector.fieldPath")?;
+                    s.field_path = gojson::string(v, "", "SourceSelector.fieldPath")?;
                     Ok(())
                 }
                 "options" => {
@@ -421,11 +411,11 @@ impl Decoder {
             ],
             |field, v| match field {
                 "labelSelector" => {
-                    s.label_selector = string(v, "Selector.labelSelector")?;
+                    s.label_selector = gojson::string(v, "", "Selector.labelSelector")?;
                     Ok(())
                 }
                 "annotationSelector" => {
-                    s.annotation_selector = string(v, "Selector.annotationSelector")?;
+                    s.annotation_selector = gojson::string(v, "", "Selector.annotationSelector")?;
                     Ok(())
                 }
                 _ => Self::id_field(&mut s.id, field, v),
@@ -454,7 +444,7 @@ impl Decoder {
                             .list(v, "[]string")?
                             .unwrap_or_default()
                             .iter()
-                            .map(|p| string(p, "TargetSelector.fieldPaths"))
+                            .map(|p| gojson::string(p, "", "TargetSelector.fieldPaths"))
                             .collect::<Result<_, _>>()?
                     }
                     "options" => t.options = self.options(v)?,
@@ -476,9 +466,9 @@ impl Decoder {
             &["delimiter", "index", "encoding", "create"],
             |field, v| {
                 match field {
-                    "delimiter" => o.delimiter = string(v, "FieldOptions.delimiter")?,
+                    "delimiter" => o.delimiter = gojson::string(v, "", "FieldOptions.delimiter")?,
                     "encoding" => {
-                        string(v, "FieldOptions.encoding")?;
+                        gojson::string(v, "", "FieldOptions.encoding")?;
                     }
                     "index" => {
                         o.index = match v {
