@@ -347,7 +347,6 @@ impl Query<'_, '_> {
                     || c.kind == "ServiceAccount"
                     || c.effective_namespace == self.referrer.effective_namespace
             })
-            .filter(|c| c.previous.iter().any(|(name, _)| name == old))
             .collect()
     }
 

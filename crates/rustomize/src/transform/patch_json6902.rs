@@ -48,22 +48,22 @@ pub fn decode(doc: &Value) -> Result<Vec<Operation>, String> {
 pub fn apply(doc: &mut Value, ops: &[Operation]) -> Result<(), String> {
     for op in ops {
         match op.op.as_str() {
-            "add" => add(doc, &op.path, value_of(op)?)?,
+            "add" => put(doc, &op.path, value_of(op)?, Put::Add)?,
             "remove" => {
                 remove(doc, &op.path)?;
             }
-            "replace" => replace(doc, &op.path, value_of(op)?)?,
+            "replace" => put(doc, &op.path, value_of(op)?, Put::Replace)?,
             "move" => {
                 let from = op.from.as_deref().unwrap_or("");
                 let v = remove(doc, from)?;
-                add(doc, &op.path, v)?;
+                put(doc, &op.path, v, Put::Add)?;
             }
             "copy" => {
                 let from = op.from.as_deref().unwrap_or("");
                 let v = get(doc, from).cloned().ok_or_else(|| {
                     format!("copy operation does not apply: doc is missing from path: {from}")
                 })?;
-                add(doc, &op.path, v)?;
+                put(doc, &op.path, v, Put::Add)?;
             }
             "test" => {
                 let expected = op.value.clone().unwrap_or(Value::Null);
@@ -163,25 +163,47 @@ fn index(token: &str, len: usize, for_insert: bool) -> Result<usize, String> {
     Ok(i as usize)
 }
 
-fn add(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
+/// How `add` and `replace` differ: both set an object key (json-patch v4 does not
+/// check that `replace`'s key exists), but in an array `add` inserts (`-` appends)
+/// while `replace` overwrites an existing index.
+#[derive(Clone, Copy)]
+enum Put {
+    Add,
+    Replace,
+}
+
+fn put(doc: &mut Value, path: &str, value: Value, how: Put) -> Result<(), String> {
     if path.is_empty() {
         *doc = value;
         return Ok(());
     }
     let (container, key) = parent(doc, path)?;
-    match container {
-        Value::Map(m) => {
+    match (container, how) {
+        (Value::Map(m), _) => {
             m.insert(key, value);
             Ok(())
         }
-        Value::Seq(items) => {
+        (Value::Seq(items), Put::Add) => {
             let i = index(&key, items.len(), true)?;
             items.insert(i, value);
             Ok(())
         }
-        _ => Err(format!(
-            "add operation does not apply: doc is missing path: {path}: missing value"
-        )),
+        (Value::Seq(items), Put::Replace) => {
+            let i = index(&key, items.len(), false)?;
+            if let Some(slot) = items.get_mut(i) {
+                *slot = value;
+            }
+            Ok(())
+        }
+        (_, how) => {
+            let op = match how {
+                Put::Add => "add",
+                Put::Replace => "replace",
+            };
+            Err(format!(
+                "{op} operation does not apply: doc is missing path: {path}: missing value"
+            ))
+        }
     }
 }
 
@@ -197,32 +219,6 @@ fn remove(doc: &mut Value, path: &str) -> Result<Value, String> {
         }
         _ => Err(format!(
             "remove operation does not apply: doc is missing path: {path}: missing value"
-        )),
-    }
-}
-
-fn replace(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
-    if path.is_empty() {
-        *doc = value;
-        return Ok(());
-    }
-    let (container, key) = parent(doc, path)?;
-    match container {
-        // json-patch v4 does not check that an object key exists before replacing
-        // it, so `replace` of a missing key adds it (arrays are checked).
-        Value::Map(m) => {
-            m.insert(key, value);
-            Ok(())
-        }
-        Value::Seq(items) => {
-            let i = index(&key, items.len(), false)?;
-            if let Some(slot) = items.get_mut(i) {
-                *slot = value;
-            }
-            Ok(())
-        }
-        _ => Err(format!(
-            "replace operation does not apply: doc is missing path: {path}: missing value"
         )),
     }
 }
