@@ -98,44 +98,72 @@ fn to_stderr(text: &str) {
     }
 }
 
-/// Longest error line the CLI prints, in characters. Library errors are meant to
-/// be one short line already (echoed input is truncated where it is echoed); this
-/// is the safety net for a message that slipped through with a whole document in it.
-const MAX_ERROR_CHARS: usize = 400;
+/// Longest error line the CLI prints, `Error: ` included, in characters. Library
+/// errors are meant to be one short line already (echoed input is truncated where
+/// it is echoed); this is the safety net for a message that slipped through with
+/// a whole document in it.
+const MAX_ERROR_LINE: usize = 400;
 /// How much of the end of an over-long message is kept: the cause is often last.
 const ERROR_TAIL_CHARS: usize = 100;
+/// Room kept for the `[... N characters cut ...]` marker.
+const CUT_MARKER_CHARS: usize = 40;
 
-/// Makes `message` one printable line of at most about [`MAX_ERROR_CHARS`]
-/// characters: line breaks and other control characters are escaped (`\n`,
-/// `\u{1b}`), so neither a multi-line message nor escape sequences from hostile
-/// input reach the terminal, and an over-long message keeps its head and tail
-/// around a count of what was cut.
-fn one_line(message: &str) -> String {
-    let trimmed = message.trim_end();
-    let mut escaped: Vec<String> = Vec::new();
-    for c in trimmed.chars() {
-        escaped.push(if c.is_control() {
-            c.escape_default().to_string()
-        } else {
-            c.to_string()
-        });
-    }
-    if escaped.len() <= MAX_ERROR_CHARS {
+/// Makes `message` one printable line of at most `max` characters: line breaks
+/// and other control characters are escaped (`\n`, `\u{1b}`), so neither a
+/// multi-line message nor escape sequences from hostile input reach the terminal,
+/// and an over-long message keeps its head and tail around a count of what was cut.
+fn one_line(message: &str, max: usize) -> String {
+    let escaped: Vec<String> = message
+        .trim_end()
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    let length: usize = escaped.iter().map(|s| s.chars().count()).sum();
+    if length <= max {
         return escaped.concat();
     }
-    let head_len = MAX_ERROR_CHARS - ERROR_TAIL_CHARS;
-    let tail_start = escaped.len() - ERROR_TAIL_CHARS;
+    // Cut whole escapes only, so `\u{1b}` is never split; counted in characters.
+    let head_budget = max.saturating_sub(ERROR_TAIL_CHARS + CUT_MARKER_CHARS);
+    let (mut head, mut head_len) = (String::new(), 0);
+    let mut parts = escaped.iter();
+    for part in parts.by_ref() {
+        let n = part.chars().count();
+        if head_len + n > head_budget {
+            break;
+        }
+        head.push_str(part);
+        head_len += n;
+    }
+    let (mut tail, mut tail_len) = (Vec::new(), 0);
+    for part in escaped.iter().rev() {
+        let n = part.chars().count();
+        if tail_len + n > ERROR_TAIL_CHARS {
+            break;
+        }
+        tail.push(part.as_str());
+        tail_len += n;
+    }
+    tail.reverse();
     format!(
-        "{} [... {} characters cut ...] {}",
-        escaped.get(..head_len).unwrap_or_default().concat(),
-        tail_start - head_len,
-        escaped.get(tail_start..).unwrap_or_default().concat()
+        "{head} [... {} characters cut ...] {}",
+        length - head_len - tail_len,
+        tail.concat()
     )
 }
 
 /// Prints one `Error: ...` line and returns the failure exit code.
 fn fail(message: &str) -> ExitCode {
-    to_stderr(&format!("Error: {}", one_line(message)));
+    const PREFIX: &str = "Error: ";
+    to_stderr(&format!(
+        "{PREFIX}{}",
+        one_line(message, MAX_ERROR_LINE - PREFIX.len())
+    ));
     ExitCode::FAILURE
 }
 
@@ -310,5 +338,39 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn short_messages_are_unchanged() {
+        assert_eq!(one_line("dir: no such file", 50), "dir: no such file");
+    }
+
+    #[test]
+    fn line_breaks_and_escapes_are_escaped() {
+        assert_eq!(one_line("a\nb\r\u{1b}[31m\n", 50), "a\\nb\\r\\u{1b}[31m");
+    }
+
+    #[test]
+    fn long_messages_keep_head_and_tail_within_the_limit() {
+        let message = format!("file.yaml: {}: the cause", "é".repeat(2000));
+        let line = one_line(&message, 393);
+        assert!(line.chars().count() <= 393, "{}", line.chars().count());
+        assert!(line.starts_with("file.yaml: éé"), "{line}");
+        assert!(line.ends_with("éé: the cause"), "{line}");
+        assert!(line.contains("characters cut"), "{line}");
+    }
+
+    #[test]
+    fn escapes_are_never_split() {
+        let line = one_line(&"\u{1b}".repeat(500), 393);
+        assert!(line.chars().count() <= 393);
+        let (head, rest) = line.split_once(" [...").unwrap_or_default();
+        assert_eq!(head.len() % 6, 0, "{head}");
+        assert!(rest.ends_with("\\u{1b}"), "{rest}");
     }
 }
