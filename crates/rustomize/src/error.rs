@@ -65,8 +65,10 @@ pub enum Error {
         message: String,
     },
     /// A path escapes the kustomization root while the load restrictor forbids it.
-    #[error("security; file '{}' is not in or below '{}'", .path.display(), .root.display())]
+    #[error("security; file '{}'{} is not in or below '{}'", .requested.display(), resolves_to(.requested, .path), .root.display())]
     OutsideRoot {
+        /// The path as named (the root joined with the entry as written).
+        requested: PathBuf,
         /// The offending path (symlinks resolved).
         path: PathBuf,
         /// The root it had to stay in.
@@ -160,4 +162,14 @@ pub enum FileCause {
     /// Any other I/O failure, as the OS describes it.
     #[error("{0}")]
     Other(std::io::Error),
+}
+
+/// ` (resolves to 'P')` when symlinks or `..` made the path differ from the
+/// one named, so an escape through a link names both ends.
+fn resolves_to(requested: &std::path::Path, resolved: &std::path::Path) -> String {
+    if requested == resolved {
+        String::new()
+    } else {
+        format!(" (resolves to '{}')", resolved.display())
+    }
 }

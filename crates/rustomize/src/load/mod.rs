@@ -96,7 +96,7 @@ impl Loader {
         }
         let path = found.ok_or_else(|| Error::MissingKustomization(self.root.clone()))?;
         let resolved = canonical(&path)?;
-        self.check_restriction(&resolved)?;
+        self.check_restriction(&path, &resolved)?;
         let text = self.read_text(&resolved)?;
         Ok((resolved, text))
     }
@@ -146,7 +146,7 @@ impl Loader {
             // then held to its own root.
             return self.child(path).map(Entry::Dir);
         }
-        self.check_restriction(&path)?;
+        self.check_restriction(&self.root.join(entry), &path)?;
         let text = self.read_text(&path)?;
         Ok(Entry::File(path, text))
     }
@@ -187,8 +187,9 @@ impl Loader {
     /// The symlink-free path of a file named relative to the root, checked
     /// against the load restrictor.
     fn resolve_file(&self, relative: &str) -> Result<PathBuf, Error> {
-        let path = canonical(&self.root.join(relative))?;
-        self.check_restriction(&path)?;
+        let requested = self.root.join(relative);
+        let path = canonical(&requested)?;
+        self.check_restriction(&requested, &path)?;
         Ok(path)
     }
 
@@ -222,9 +223,12 @@ impl Loader {
         })
     }
 
-    fn check_restriction(&self, path: &Path) -> Result<(), Error> {
+    /// Refuses `path` (resolved from `requested`) if it lies outside the root
+    /// while the restrictor holds.
+    fn check_restriction(&self, requested: &Path, path: &Path) -> Result<(), Error> {
         if self.restrictor == LoadRestrictor::RootOnly && !path.starts_with(&self.root) {
             return Err(Error::OutsideRoot {
+                requested: requested.to_path_buf(),
                 path: path.to_path_buf(),
                 root: self.root.clone(),
             });
@@ -257,7 +261,7 @@ impl Loader {
         let file = open_no_block(path).map_err(|e| file_error(path, e))?;
         let meta = file.metadata().map_err(|e| file_error(path, e))?;
         let size = size.max(self.check_regular(&meta).map_err(fail)?);
-        self.check_opened(&file)?;
+        self.check_opened(path, &file)?;
         let limit = self.max_bytes;
         // The size checks above keep this allocation within the limit.
         let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(limit).min(limit));
@@ -289,17 +293,17 @@ impl Loader {
     /// root: a directory on the path may have been replaced by a symlink after
     /// the path was resolved. Linux names an open file's real path under
     /// `/proc/self/fd`; where that is unavailable the earlier checks stand.
-    fn check_opened(&self, file: &std::fs::File) -> Result<(), Error> {
+    fn check_opened(&self, path: &Path, file: &std::fs::File) -> Result<(), Error> {
         #[cfg(target_os = "linux")]
         if self.restrictor == LoadRestrictor::RootOnly {
             use std::os::fd::AsRawFd;
             let link = format!("/proc/self/fd/{}", file.as_raw_fd());
             if let Ok(real) = std::fs::read_link(link) {
-                self.check_restriction(&real)?;
+                self.check_restriction(path, &real)?;
             }
         }
         #[cfg(not(target_os = "linux"))]
-        let _ = file;
+        let _ = (path, file);
         Ok(())
     }
 }
@@ -391,4 +395,88 @@ fn looks_remote(entry: &str) -> bool {
         || entry.starts_with("github.com/")
         || entry.starts_with("gitlab.com/")
         || entry.starts_with("bitbucket.org/")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// A fresh scratch directory (removed when dropped).
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let dir =
+                std::env::temp_dir().join(format!("rustomize-load-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir.canonicalize().unwrap())
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn file_over_the_limit_is_refused_before_reading() {
+        let s = Scratch::new("limit");
+        std::fs::write(s.0.join("big.yaml"), "0123456789").unwrap();
+        let loader = Loader::new(&s.0, LoadRestrictor::RootOnly, 9).unwrap();
+        let err = loader.read_file("big.yaml").unwrap_err();
+        assert!(matches!(
+            err,
+            Error::File {
+                cause: FileCause::TooLarge { size: 10, limit: 9 },
+                ..
+            }
+        ));
+        let loader = Loader::new(&s.0, LoadRestrictor::RootOnly, 10).unwrap();
+        assert_eq!(loader.read_file("big.yaml").unwrap().1, "0123456789");
+    }
+
+    #[test]
+    fn directory_named_like_a_kustomization_is_passed_over() {
+        let s = Scratch::new("kdir");
+        std::fs::create_dir(s.0.join("kustomization.yaml")).unwrap();
+        std::fs::write(s.0.join("Kustomization"), "namePrefix: x-\n").unwrap();
+        let loader = Loader::new(&s.0, LoadRestrictor::RootOnly, 1 << 20).unwrap();
+        let (path, text) = loader.read_kustomization().unwrap();
+        assert_eq!(path, s.0.join("Kustomization"));
+        assert_eq!(text, "namePrefix: x-\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn causes_are_named() {
+        let s = Scratch::new("causes");
+        std::os::unix::fs::symlink("loop", s.0.join("loop")).unwrap();
+        std::os::unix::fs::symlink("gone", s.0.join("dangling")).unwrap();
+        std::fs::write(s.0.join("file"), "x").unwrap();
+        let loader = Loader::new(&s.0, LoadRestrictor::None, 1 << 20).unwrap();
+        let cause = |name: &str| match loader.read_bytes(name) {
+            Err(Error::File { cause, .. }) => cause.to_string(),
+            other => panic!("{name}: {:?}", other.map(|(p, _)| p)),
+        };
+        assert!(cause("loop").starts_with("symlink loop"));
+        assert!(cause("dangling").starts_with("dangling symlink"));
+        assert_eq!(cause("missing"), "no such file or directory");
+        assert_eq!(cause("file/below"), "not a directory");
+        assert_eq!(
+            cause("/dev/null"),
+            "is a character device, not a regular file"
+        );
+        assert_eq!(cause("."), "is a directory, not a regular file");
+    }
+
+    #[test]
+    fn root_must_be_a_directory() {
+        let s = Scratch::new("root");
+        std::fs::write(s.0.join("file"), "x").unwrap();
+        let err = Loader::new(&s.0.join("file"), LoadRestrictor::RootOnly, 1).unwrap_err();
+        assert!(err.to_string().ends_with(": not a directory"), "{err}");
+    }
 }
