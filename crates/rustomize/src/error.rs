@@ -159,6 +159,20 @@ pub enum FileCause {
         /// The limit in bytes.
         limit: usize,
     },
+    /// Reading the file would take the build past its budget of bytes read
+    /// in all (every inclusion of a base re-reads its files).
+    #[error("reading it takes the build past {limit} bytes read in all, counting files read again for each kustomization that includes them (raise BuildOptions::max_read_bytes)")]
+    ReadBudget {
+        /// The budget in bytes.
+        limit: usize,
+    },
+    /// Reading this kustomization would take the build past its budget of
+    /// kustomization files read in all.
+    #[error("reading it takes the build past {limit} kustomizations read in all, counting each again for every kustomization that includes it (raise BuildOptions::max_kustomizations)")]
+    KustomizationBudget {
+        /// The budget.
+        limit: usize,
+    },
     /// Any other I/O failure, as the OS describes it.
     #[error("{0}")]
     Other(std::io::Error),

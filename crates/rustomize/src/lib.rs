@@ -74,7 +74,7 @@ pub enum LoadRestrictor {
 }
 
 /// Options of one build.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct BuildOptions {
     /// The load restrictor.
     pub load_restrictor: LoadRestrictor,
@@ -82,6 +82,38 @@ pub struct BuildOptions {
     pub limits: ParseLimits,
     /// Threads to use (None: one per available core). The output never depends on it.
     pub threads: Option<usize>,
+    /// Most bytes the build may read from files in all, counting a file again
+    /// each time a kustomization includes it (default [`DEFAULT_MAX_READ_BYTES`]).
+    /// Bounds the expansion of trees that include the same bases through many
+    /// overlays; exceeding it fails the build with [`Error::File`].
+    pub max_read_bytes: usize,
+    /// Most kustomization files the build may read in all, counting a
+    /// directory again each time a kustomization includes it (default
+    /// [`DEFAULT_MAX_KUSTOMIZATIONS`]). Each costs a build of its own whatever
+    /// its size, so this bounds the time of trees that include the same small
+    /// bases through many overlays; exceeding it fails with [`Error::File`].
+    pub max_kustomizations: usize,
+}
+
+/// Default of [`BuildOptions::max_kustomizations`]: 20,000, about 180 times
+/// the kustomizations the largest Kubeflow example reads (111 for
+/// kubeflow-v1.10.2 `example`), and a few seconds of work.
+pub const DEFAULT_MAX_KUSTOMIZATIONS: usize = 20_000;
+
+/// Default of [`BuildOptions::max_read_bytes`]: 256 MiB, about 25 times what
+/// the largest Kubeflow example reads (10.4 MB for kubeflow-v1.10.2 `example`).
+pub const DEFAULT_MAX_READ_BYTES: usize = 256 << 20;
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            load_restrictor: LoadRestrictor::default(),
+            limits: ParseLimits::default(),
+            threads: None,
+            max_read_bytes: DEFAULT_MAX_READ_BYTES,
+            max_kustomizations: DEFAULT_MAX_KUSTOMIZATIONS,
+        }
+    }
 }
 
 /// The result of a build: resources in output order, and warnings for stderr.
@@ -105,7 +137,13 @@ const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 
 /// Builds the kustomization in `dir`.
 pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
-    let loader = load::Loader::new(dir, options.load_restrictor, options.limits.max_bytes)?;
+    let loader = load::Loader::new(
+        dir,
+        options.load_restrictor,
+        options.limits.max_bytes,
+        options.max_read_bytes,
+        options.max_kustomizations,
+    )?;
     let mut cx = BuildContext {
         warnings: Vec::new(),
         limits: ParseLimits {

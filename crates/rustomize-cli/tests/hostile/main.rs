@@ -15,6 +15,7 @@ mod cli;
 mod divergence;
 mod errors;
 mod escapes;
+mod expansion;
 mod memory;
 mod patches;
 

@@ -19,6 +19,7 @@ pub mod kustomization;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::error::{Error, FileCause};
@@ -35,8 +36,51 @@ pub struct Loader {
     restrictor: LoadRestrictor,
     /// Largest file, in bytes, the loader reads (`ParseLimits::max_bytes`).
     max_bytes: usize,
+    /// Bytes read so far by the whole build, shared by every loader of it.
+    budget: Arc<ReadBudget>,
     /// Roots of the kustomizations that (transitively) include this one.
     ancestors: Arc<Vec<PathBuf>>,
+}
+
+/// The build-wide budget of bytes read. A kustomization that includes the same
+/// bases through many overlays (each with its own prefix, so no ids collide)
+/// re-reads and re-builds them once per path: a few small files can multiply
+/// into exponentially many resources. Counting every read, repeats included,
+/// bounds that expansion in proportion to the work actually done.
+/// Each inclusion also costs a kustomization build of its own whatever its
+/// size, so those are counted too.
+#[derive(Debug)]
+struct ReadBudget {
+    /// Most bytes the build may read in all.
+    limit: usize,
+    /// Bytes read so far (by any thread of the build).
+    used: AtomicUsize,
+    /// Most kustomization files the build may read in all.
+    max_kustomizations: usize,
+    /// Kustomization files read so far.
+    kustomizations: AtomicUsize,
+}
+
+impl ReadBudget {
+    /// Records `n` more bytes read; fails once the total passes the limit.
+    fn spend(&self, n: usize) -> Result<(), FileCause> {
+        let before = self.used.fetch_add(n, Ordering::Relaxed);
+        if before.saturating_add(n) > self.limit {
+            return Err(FileCause::ReadBudget { limit: self.limit });
+        }
+        Ok(())
+    }
+
+    /// Records one more kustomization read; fails past the limit.
+    fn spend_kustomization(&self) -> Result<(), FileCause> {
+        let before = self.kustomizations.fetch_add(1, Ordering::Relaxed);
+        if before >= self.max_kustomizations {
+            return Err(FileCause::KustomizationBudget {
+                limit: self.max_kustomizations,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// What a `resources` entry names.
@@ -49,8 +93,16 @@ pub enum Entry {
 
 impl Loader {
     /// A loader for the top-level kustomization directory, reading files of at
-    /// most `max_bytes` bytes.
-    pub fn new(dir: &Path, restrictor: LoadRestrictor, max_bytes: usize) -> Result<Loader, Error> {
+    /// most `max_bytes` bytes, at most `max_read_bytes` bytes in all and at most
+    /// `max_kustomizations` kustomization files in all (every loader derived
+    /// from this one shares those budgets).
+    pub fn new(
+        dir: &Path,
+        restrictor: LoadRestrictor,
+        max_bytes: usize,
+        max_read_bytes: usize,
+        max_kustomizations: usize,
+    ) -> Result<Loader, Error> {
         let root = canonical(dir)?;
         let meta = std::fs::metadata(&root).map_err(|e| file_error(dir, e))?;
         if !meta.is_dir() {
@@ -63,8 +115,26 @@ impl Loader {
             root,
             restrictor,
             max_bytes,
+            budget: Arc::new(ReadBudget {
+                limit: max_read_bytes,
+                used: AtomicUsize::new(0),
+                max_kustomizations,
+                kustomizations: AtomicUsize::new(0),
+            }),
             ancestors: Arc::new(Vec::new()),
         })
+    }
+
+    /// Bytes read so far by the build this loader belongs to (all its loaders
+    /// together, repeats included).
+    pub fn bytes_read(&self) -> usize {
+        self.budget.used.load(Ordering::Relaxed)
+    }
+
+    /// Kustomization files read so far by the build this loader belongs to
+    /// (repeats included).
+    pub fn kustomizations_read(&self) -> usize {
+        self.budget.kustomizations.load(Ordering::Relaxed)
     }
 
     /// The (symlink-resolved) root directory.
@@ -95,6 +165,12 @@ impl Loader {
             found = Some(path);
         }
         let path = found.ok_or_else(|| Error::MissingKustomization(self.root.clone()))?;
+        self.budget
+            .spend_kustomization()
+            .map_err(|cause| Error::File {
+                path: path.clone(),
+                cause,
+            })?;
         let resolved = canonical(&path)?;
         self.check_restriction(&path, &resolved)?;
         let text = self.read_text(&resolved)?;
@@ -219,6 +295,7 @@ impl Loader {
             root: dir,
             restrictor: self.restrictor,
             max_bytes: self.max_bytes,
+            budget: Arc::clone(&self.budget),
             ancestors: Arc::new(ancestors),
         })
     }
@@ -271,6 +348,7 @@ impl Loader {
         if bytes.len() > limit {
             return Err(fail(FileCause::Grew { limit }));
         }
+        self.budget.spend(bytes.len()).map_err(fail)?;
         Ok(bytes)
     }
 
@@ -422,10 +500,35 @@ mod tests {
     }
 
     #[test]
+    fn reads_past_the_build_budget_are_refused() {
+        let s = Scratch::new("budget");
+        std::fs::write(s.0.join("a.yaml"), "0123456789").unwrap();
+        std::fs::create_dir(s.0.join("sub")).unwrap();
+        std::fs::write(s.0.join("sub/b.yaml"), "0123456789").unwrap();
+        let loader = Loader::new(&s.0, LoadRestrictor::RootOnly, 100, 25, usize::MAX).unwrap();
+        let child = loader.child(s.0.join("sub")).unwrap();
+        // Two reads fit; the third, through a derived loader, passes 25 bytes.
+        loader.read_file("a.yaml").unwrap();
+        loader.read_file("a.yaml").unwrap();
+        let err = child.read_bytes("b.yaml").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::File {
+                    cause: FileCause::ReadBudget { limit: 25 },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn file_over_the_limit_is_refused_before_reading() {
         let s = Scratch::new("limit");
         std::fs::write(s.0.join("big.yaml"), "0123456789").unwrap();
-        let loader = Loader::new(&s.0, LoadRestrictor::RootOnly, 9).unwrap();
+        let loader =
+            Loader::new(&s.0, LoadRestrictor::RootOnly, 9, usize::MAX, usize::MAX).unwrap();
         let err = loader.read_file("big.yaml").unwrap_err();
         assert!(matches!(
             err,
@@ -434,7 +537,8 @@ mod tests {
                 ..
             }
         ));
-        let loader = Loader::new(&s.0, LoadRestrictor::RootOnly, 10).unwrap();
+        let loader =
+            Loader::new(&s.0, LoadRestrictor::RootOnly, 10, usize::MAX, usize::MAX).unwrap();
         assert_eq!(loader.read_file("big.yaml").unwrap().1, "0123456789");
     }
 
@@ -443,7 +547,14 @@ mod tests {
         let s = Scratch::new("kdir");
         std::fs::create_dir(s.0.join("kustomization.yaml")).unwrap();
         std::fs::write(s.0.join("Kustomization"), "namePrefix: x-\n").unwrap();
-        let loader = Loader::new(&s.0, LoadRestrictor::RootOnly, 1 << 20).unwrap();
+        let loader = Loader::new(
+            &s.0,
+            LoadRestrictor::RootOnly,
+            1 << 20,
+            usize::MAX,
+            usize::MAX,
+        )
+        .unwrap();
         let (path, text) = loader.read_kustomization().unwrap();
         assert_eq!(path, s.0.join("Kustomization"));
         assert_eq!(text, "namePrefix: x-\n");
@@ -456,7 +567,8 @@ mod tests {
         std::os::unix::fs::symlink("loop", s.0.join("loop")).unwrap();
         std::os::unix::fs::symlink("gone", s.0.join("dangling")).unwrap();
         std::fs::write(s.0.join("file"), "x").unwrap();
-        let loader = Loader::new(&s.0, LoadRestrictor::None, 1 << 20).unwrap();
+        let loader =
+            Loader::new(&s.0, LoadRestrictor::None, 1 << 20, usize::MAX, usize::MAX).unwrap();
         let cause = |name: &str| match loader.read_bytes(name) {
             Err(Error::File { cause, .. }) => cause.to_string(),
             other => panic!("{name}: {:?}", other.map(|(p, _)| p)),
@@ -476,7 +588,14 @@ mod tests {
     fn root_must_be_a_directory() {
         let s = Scratch::new("root");
         std::fs::write(s.0.join("file"), "x").unwrap();
-        let err = Loader::new(&s.0.join("file"), LoadRestrictor::RootOnly, 1).unwrap_err();
+        let err = Loader::new(
+            &s.0.join("file"),
+            LoadRestrictor::RootOnly,
+            1,
+            usize::MAX,
+            usize::MAX,
+        )
+        .unwrap_err();
         assert!(err.to_string().ends_with(": not a directory"), "{err}");
     }
 }

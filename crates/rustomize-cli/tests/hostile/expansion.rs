@@ -1,0 +1,65 @@
+//! Expansion bombs through composition: small trees that include the same bases
+//! through many overlays, each with its own prefix so no ids collide. Every
+//! inclusion re-reads and re-builds the base, so the work doubles per level;
+//! the build's budgets of bytes read and kustomizations read bound it.
+
+use crate::harness::*;
+
+/// `levels` levels over `root/l0` (which holds `leaf`): level i includes level
+/// i-1 twice, through overlays `a` and `b` with different prefixes.
+fn doubling_tree(tree: &Tree, levels: usize, leaf: &str) {
+    tree.file("root/l0/kustomization.yaml", "resources:\n- cm.yaml\n")
+        .file("root/l0/cm.yaml", leaf);
+    for i in 1..=levels {
+        let below = i - 1;
+        for side in ["a", "b"] {
+            tree.file(
+                &format!("root/l{i}/{side}/kustomization.yaml"),
+                &format!("resources:\n- ../../l{below}\nnamePrefix: {side}-\n"),
+            );
+        }
+        tree.file(
+            &format!("root/l{i}/kustomization.yaml"),
+            "resources:\n- a\n- b\n",
+        );
+    }
+    tree.kustomization(&format!("resources:\n- l{levels}\n"));
+}
+
+fn config_map(value_bytes: usize) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: {}\n",
+        "v".repeat(value_bytes)
+    )
+}
+
+/// 2^40 copies of a small ConfigMap: stopped by the kustomization budget long
+/// before memory or time run out.
+#[test]
+fn doubling_overlays_hit_the_kustomization_budget() {
+    let tree = Tree::new();
+    doubling_tree(&tree, 40, &config_map(10));
+    let out = tree.build(&[]);
+    let line = out.assert_failed();
+    assert!(line.contains("kustomizations read in all"), "{line}");
+}
+
+/// 2^20 copies of a 1 MB ConfigMap: stopped by the budget of bytes read.
+#[test]
+fn doubling_overlays_of_a_big_file_hit_the_read_budget() {
+    let tree = Tree::new();
+    doubling_tree(&tree, 20, &config_map(1 << 20));
+    let out = tree.build(&[]);
+    let line = out.assert_failed();
+    assert!(line.contains("bytes read in all"), "{line}");
+}
+
+/// The same shape at a depth real trees have (2^6 copies) builds, and exactly
+/// as kustomize builds it.
+#[test]
+fn shallow_doubling_builds_like_kustomize() {
+    let tree = Tree::new();
+    doubling_tree(&tree, 6, &config_map(10));
+    let out = assert_builds_like_kustomize(&tree, &[]);
+    assert_eq!(out.matches("kind: ConfigMap").count(), 64);
+}
