@@ -50,7 +50,7 @@ pub mod vars;
 
 use std::path::Path;
 
-pub use error::Error;
+pub use error::{Error, FileCause};
 pub use resource::{Gvk, ResId, Resource};
 pub use rustomize_yaml::{
     parse_documents, write_document, write_documents, Map, ParseLimits, Value,
@@ -106,7 +106,7 @@ const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 
 /// Builds the kustomization in `dir`.
 pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
-    let loader = load::Loader::new(dir, options.load_restrictor)?;
+    let loader = load::Loader::new(dir, options.load_restrictor, options.limits.max_bytes)?;
     let mut cx = BuildContext {
         warnings: Vec::new(),
         limits: ParseLimits {
