@@ -50,8 +50,8 @@ fn anchored(field: &str, pattern: &str) -> Result<Option<Regex>, String> {
         .map_err(|e| {
             format!(
                 "invalid regular expression in target {field} {:?}: {}",
-                crate::error::excerpt(pattern, 100),
-                crate::error::excerpt(&e, 200)
+                crate::error::excerpt(pattern, 60),
+                crate::error::excerpt(&e, 150)
             )
         })
 }

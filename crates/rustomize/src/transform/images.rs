@@ -210,8 +210,8 @@ impl<'e> Updater<'e> {
             let compiled = crate::goregex::compile(&source, false).map_err(|e| {
                 format!(
                     "images: name '{}' is not a valid regular expression (kustomize panics here): {}",
-                    crate::error::excerpt(&self.entry.name, 100),
-                    crate::error::excerpt(&e, 200)
+                    crate::error::excerpt(&self.entry.name, 60),
+                    crate::error::excerpt(&e, 150)
                 )
             })?;
             self.pattern = Some(compiled);

@@ -217,7 +217,10 @@ fn patch_text(env: &PatchEnv<'_>, entry: &PatchEntry) -> Result<(String, String,
 
 /// How many characters of echoed input (inline patches, names, file names) an
 /// error line shows.
-const ECHO_CHARS: usize = 200;
+const ECHO_CHARS: usize = 60;
+/// How many characters of a patch library's message (which may echo paths) an
+/// error line shows.
+const MESSAGE_CHARS: usize = 240;
 
 /// Why a `patches` entry is neither a strategic-merge nor a JSON 6902 patch, in
 /// one line: each attempt's cause, or the shared one when the text is not even
@@ -376,7 +379,7 @@ fn apply_json(
             env.fail(format!(
                 "JSON patch {source} on {}: {}",
                 excerpt(&id.to_string(), ECHO_CHARS),
-                excerpt(&e, 2 * ECHO_CHARS)
+                excerpt(&e, MESSAGE_CHARS)
             ))
         })?;
     }
