@@ -152,7 +152,7 @@ fn strategic_merge_alias_bomb_says_why() {
         let prev = format!("*a{}", i - 1);
         text.push_str(&format!(
             "a{i}: &a{i} [{}]\n",
-            vec![prev.as_str(); 10].join(", ")
+            [prev.as_str(); 10].join(", ")
         ));
     }
     text.push_str("kind: X\nmetadata:\n  name: x\n");
