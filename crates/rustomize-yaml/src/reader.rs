@@ -30,6 +30,13 @@ pub struct ParseLimits {
     /// Reject keys that are not strings (`80:`, `true:`) in nested mappings, as
     /// kustomize's JSON conversion of a resource does.
     pub reject_non_string_keys: bool,
+    /// Maximum size a patch may grow one resource to, as an estimate of its
+    /// in-memory size in bytes (every node counts its own slot plus its text).
+    /// A JSON 6902 `copy` can double a list per operation, so without this bound
+    /// a patch of a few hundred bytes could ask for gigabytes; exceeding it fails
+    /// the build with an error naming the patch, the resource and the limit.
+    /// The default (128 MiB) is tens of times the largest real resources.
+    pub max_document_bytes: usize,
 }
 
 impl Default for ParseLimits {
@@ -39,6 +46,7 @@ impl Default for ParseLimits {
             max_alias_nodes: 1_000_000,
             max_bytes: 64 * 1024 * 1024,
             reject_non_string_keys: false,
+            max_document_bytes: 128 * 1024 * 1024,
         }
     }
 }

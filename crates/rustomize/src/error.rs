@@ -187,3 +187,30 @@ fn resolves_to(requested: &std::path::Path, resolved: &std::path::Path) -> Strin
         format!(" (resolves to '{}')", resolved.display())
     }
 }
+
+/// At most `max_chars` characters of `text`, marked when cut, so an error line
+/// that echoes input (a patch, a value, a path) stays a few hundred characters.
+// The YAML reader's helper is meant to supersede this one once both are merged.
+pub(crate) fn excerpt(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        None => text.to_owned(),
+        Some((cut, _)) => {
+            // `cut` comes from `char_indices`, so it is a character boundary.
+            let (head, tail) = text.split_at(cut);
+            format!("{head}... ({} more characters)", tail.chars().count())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpt_cuts_on_character_boundaries() {
+        assert_eq!(excerpt("short", 10), "short");
+        assert_eq!(excerpt("abcdef", 6), "abcdef");
+        assert_eq!(excerpt("abcdef", 3), "abc... (3 more characters)");
+        assert_eq!(excerpt("ééé", 1), "é... (2 more characters)");
+    }
+}

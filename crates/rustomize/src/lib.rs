@@ -32,6 +32,7 @@ mod error;
 pub mod fieldspec;
 pub mod fieldspecs;
 pub mod generate;
+pub mod goregex;
 mod kinds;
 pub mod load;
 pub mod nameref;

@@ -41,13 +41,19 @@ pub struct Matcher {
     annotations: Vec<Requirement>,
 }
 
-fn anchored(pattern: &str) -> Result<Option<Regex>, String> {
+fn anchored(field: &str, pattern: &str) -> Result<Option<Regex>, String> {
     if pattern.is_empty() {
         return Ok(None);
     }
-    Regex::new(&format!("^(?:{pattern})$"))
+    crate::goregex::compile(pattern, true)
         .map(Some)
-        .map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))
+        .map_err(|e| {
+            format!(
+                "invalid regular expression in target {field} {:?}: {}",
+                crate::error::excerpt(pattern, 60),
+                crate::error::excerpt(&e, 150)
+            )
+        })
 }
 
 fn matches(re: &Option<Regex>, text: &str) -> bool {
@@ -58,11 +64,11 @@ impl Matcher {
     /// Compiles a selector.
     pub fn new(s: &Selector) -> Result<Matcher, String> {
         Ok(Matcher {
-            group: anchored(&s.group)?,
-            version: anchored(&s.version)?,
-            kind: anchored(&s.kind)?,
-            name: anchored(&s.name)?,
-            namespace: anchored(&s.namespace)?,
+            group: anchored("group", &s.group)?,
+            version: anchored("version", &s.version)?,
+            kind: anchored("kind", &s.kind)?,
+            name: anchored("name", &s.name)?,
+            namespace: anchored("namespace", &s.namespace)?,
             labels: parse_requirements(&s.label_selector)?,
             annotations: parse_requirements(&s.annotation_selector)?,
         })

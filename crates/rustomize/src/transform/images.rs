@@ -207,10 +207,11 @@ impl<'e> Updater<'e> {
                 "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
                 self.entry.name
             );
-            let compiled = Regex::new(&source).map_err(|_| {
+            let compiled = crate::goregex::compile(&source, false).map_err(|e| {
                 format!(
-                    "images: name '{}' is not a valid regular expression (kustomize panics here)",
-                    self.entry.name
+                    "images: name '{}' is not a valid regular expression (kustomize panics here): {}",
+                    crate::error::excerpt(&self.entry.name, 60),
+                    crate::error::excerpt(&e, 150)
                 )
             })?;
             self.pattern = Some(compiled);

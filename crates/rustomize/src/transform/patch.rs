@@ -12,7 +12,7 @@ use rustomize_yaml::{ParseLimits, Value};
 use super::patch_json6902::{self, Operation};
 use super::strategic_merge::{self, Outcome};
 use crate::accumulate::resources_from_text;
-use crate::error::Error;
+use crate::error::{excerpt, Error};
 use crate::load::kustomization::{Kustomization, PatchEntry};
 use crate::load::Loader;
 use crate::resource::{ResId, Resource};
@@ -93,8 +93,24 @@ pub fn patches_field(env: &PatchEnv<'_>, resources: &mut Vec<Resource>) -> Resul
                     "illegally qualifies as both an SM and JSON patch: {source}"
                 )))
             }
-            (Err(_), Err(_)) => {
-                return Err(env.fail(format!("unable to parse SM or JSON patch from {source}")))
+            (Err(sm), Err(json)) => {
+                return Err(env.fail(format!(
+                    "unable to parse SM or JSON patch from {source}: {}",
+                    parse_failures(&sm, &json)
+                )))
+            }
+            // An empty operation list (`[]`, `null`, a comment) is a valid JSON
+            // patch, and kustomize's resource reader takes it as an empty list of
+            // resources too.
+            (Err(_), Ok(ops)) if ops.is_empty() => {
+                return Err(env.fail(format!(
+                    "illegally qualifies as both an SM and JSON patch: {source}"
+                )))
+            }
+            // No resources (`{}`): kustomize falls back to the JSON reading and
+            // reports why that failed; only an empty text is a no-op.
+            (Ok(sm), Err(json)) if sm.is_empty() && !text.is_empty() => {
+                return Err(env.fail(format!("{source}: {}", excerpt(&json, 2 * ECHO_CHARS))))
             }
             (Ok(sm), Err(_)) => (Some(sm), None),
             (Err(_), Ok(ops)) => (None, Some(ops)),
@@ -185,14 +201,42 @@ fn patch_text(env: &PatchEnv<'_>, entry: &PatchEntry) -> Result<(String, String,
         }
         (None, Some(inline)) => Ok((
             inline.clone(),
-            format!("[patch: {inline:?}]"),
+            format!("[patch: {:?}]", excerpt(inline, ECHO_CHARS)),
             env.kustomization.path.clone(),
         )),
         (Some(file), None) => {
             let (path, text) = env.read(file)?;
-            Ok((text, format!("[path: {file:?}]"), path))
+            Ok((
+                text,
+                format!("[path: {:?}]", excerpt(file, ECHO_CHARS)),
+                path,
+            ))
         }
     }
+}
+
+/// How many characters of echoed input (inline patches, names, file names) an
+/// error line shows.
+const ECHO_CHARS: usize = 60;
+/// How many characters of a patch library's message (which may echo paths) an
+/// error line shows.
+const MESSAGE_CHARS: usize = 240;
+
+/// Why a `patches` entry is neither a strategic-merge nor a JSON 6902 patch, in
+/// one line: each attempt's cause, or the shared one when the text is not even
+/// YAML. (kustomize says only that both failed.)
+fn parse_failures(sm: &Error, json: &str) -> String {
+    let sm = match sm {
+        Error::Yaml { message, .. } => format!("invalid YAML: {message}"),
+        Error::Resource { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    let sm = excerpt(&sm, 2 * ECHO_CHARS);
+    let json = excerpt(json, 2 * ECHO_CHARS);
+    if sm.strip_prefix("invalid YAML: ") == Some(json.as_str()) {
+        return format!("{sm} (read as a strategic-merge patch and as a JSON 6902 patch)");
+    }
+    format!("as a strategic-merge patch: {sm}; as a JSON 6902 patch: {json}")
 }
 
 /// Decodes JSON 6902 operations from JSON or YAML text.
@@ -330,8 +374,14 @@ fn apply_json(
             resource.store_previous_id();
         }
         let id = resource.id();
-        patch_json6902::apply_to_object(&mut resource.object, ops)
-            .map_err(|e| env.fail(format!("JSON patch {source} on {id}: {e}")))?;
+        patch_json6902::apply_to_object(&mut resource.object, ops, env.limits.max_document_bytes)
+            .map_err(|e| {
+            env.fail(format!(
+                "JSON patch {source} on {}: {}",
+                excerpt(&id.to_string(), ECHO_CHARS),
+                excerpt(&e, MESSAGE_CHARS)
+            ))
+        })?;
     }
     Ok(())
 }

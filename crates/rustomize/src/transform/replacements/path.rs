@@ -371,7 +371,7 @@ fn visit_matching(
     f: &mut dyn FnMut(&mut Value, bool) -> Result<(), String>,
 ) -> Result<usize, String> {
     let (key, pattern) = split_index(part)?;
-    let re = Regex::new(pattern).map_err(|e| format!("error parsing regexp: {e}"))?;
+    let re = crate::goregex::compile(pattern, false).map_err(|e| crate::error::excerpt(&e, 200))?;
     let mut lost = Vec::new();
     let items = match node {
         Value::Seq(items) => items,
