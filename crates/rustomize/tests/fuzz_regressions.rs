@@ -2,6 +2,9 @@
 //! found, kept after the fix) runs through the same code as its target, which is
 //! `fuzz/src/lib.rs` itself, included here. A panic fails the test; errors are
 //! fine, as they are for the fuzzer.
+//!
+//! A file whose name starts with `open-` is a finding not fixed yet: it is kept
+//! with the others but skipped; drop the prefix when the fix lands.
 
 #[path = "../../../fuzz/src/lib.rs"]
 mod targets;
@@ -19,6 +22,13 @@ fn replay(name: &str, target: fn(&[u8])) {
     let mut files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
     files.sort();
     for file in files {
+        if file
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("open-"))
+        {
+            eprintln!("skipping open finding {}", file.display());
+            continue;
+        }
         let data = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         eprintln!("replaying {}", file.display());
         target(&data);
