@@ -31,6 +31,8 @@ mod crds;
 mod error;
 pub mod fieldspec;
 pub mod fieldspecs;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod goregex;
 mod kinds;
