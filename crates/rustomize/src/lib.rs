@@ -32,11 +32,13 @@ mod error;
 pub mod fieldspec;
 pub mod fieldspecs;
 pub mod generate;
+pub mod inventory;
 mod kinds;
 pub mod load;
 pub mod nameref;
 mod namerefs;
 mod parallel;
+pub mod relocate;
 pub mod resmap;
 pub mod resource;
 pub mod schema;
@@ -82,6 +84,10 @@ pub struct BuildOptions {
     pub limits: ParseLimits,
     /// Threads to use (None: one per available core). The output never depends on it.
     pub threads: Option<usize>,
+    /// Image relocation applied to the build, where an overlay's `images:` would
+    /// apply (before content hashes, name references and vars), and which
+    /// references it rewrites.
+    pub relocation: Option<(relocate::Relocation, inventory::Scope)>,
 }
 
 /// The result of a build: resources in output order, and warnings for stderr.
@@ -91,12 +97,22 @@ pub struct Build {
     pub resources: Vec<Value>,
     /// Warnings kustomize would print on stderr, one line each.
     pub warnings: Vec<String>,
+    /// The `images` field-spec table in effect at the root (built-in rows plus
+    /// those `configurations` added): what kustomize's images transformer reaches.
+    pub image_fields: Vec<fieldspec::FieldSpec>,
 }
 
 impl Build {
     /// The YAML that `kustomize build` prints.
     pub fn to_yaml(&self) -> String {
         rustomize_yaml::write_documents(&self.resources)
+    }
+
+    /// Every image reference in the output, in document order (see
+    /// [`inventory`]); `deep` adds those inside ConfigMap data, env values and
+    /// arguments.
+    pub fn images(&self, deep: bool) -> Vec<inventory::ImageUse> {
+        inventory::list(&self.resources, &self.image_fields, deep)
     }
 }
 
@@ -122,6 +138,10 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
     };
     let (k, acc) = accumulate::build_root(&loader, &mut cx)?;
     let mut resources = acc.resources.into_resources();
+    if let Some((relocation, scope)) = &options.relocation {
+        // Where the images transformer of an overlay on this root would run.
+        inventory::relocate(&mut resources, &acc.tables.images, relocation, *scope);
+    }
     generate::add_hash_suffixes(&mut resources)?;
     for r in &mut resources {
         normalize_annotations(r);
@@ -161,6 +181,7 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
     Ok(Build {
         resources,
         warnings: cx.warnings,
+        image_fields: acc.tables.images,
     })
 }
 
