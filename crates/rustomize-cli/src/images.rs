@@ -43,15 +43,19 @@ pub fn report(
             let mut pairs = Vec::new();
             let mut invalid = 0usize;
             for reference in &references {
-                if ImageName::parse(reference).is_none() {
+                let Some(image) = ImageName::parse(reference) else {
                     invalid += 1;
                     continue;
-                }
+                };
                 let destination = relocation
                     .and_then(|(r, _)| r.relocate(reference))
                     .unwrap_or_else(|| reference.clone());
-                pairs.push(format!("{reference} {destination}"));
+                // Sources fully qualified: copy tools then never resolve a short
+                // name themselves (podman's enforcing short-name mode refuses to).
+                pairs.push(format!("{} {destination}", image.qualified()));
             }
+            pairs.sort();
+            pairs.dedup();
             if invalid > 0 {
                 notes.push(format!(
                     "note: {invalid} references that are not valid image references are left out of the mapping (--format json lists them)"

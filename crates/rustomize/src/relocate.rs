@@ -13,7 +13,9 @@
 //!   resolved as the runtimes do: `nginx` is `docker.io/library/nginx`,
 //!   `org/x` is `docker.io/org/x`; `index.docker.io` is `docker.io`.
 //! * Relocated to `REGISTRY[/PREFIX]`, the reference becomes
-//!   `REGISTRY/PREFIX/HOST/PATH`, its tag and digest kept.
+//!   `REGISTRY/PREFIX/HOST/PATH`, its tag and digest kept. HOST is written as a
+//!   path component can hold it: lower case, a port's `:` as `_`
+//!   (`localhost:5000` → `localhost_5000`).
 //! * With a digest tag, a reference pinned by digest (`name@sha256:…`, with or
 //!   without a tag) becomes `name:DIGEST_TAG`: mirrors that cannot keep digests
 //!   store the image under that tag.
@@ -103,6 +105,12 @@ impl ImageName {
         } else {
             format!("{host}/{}", self.path)
         }
+    }
+
+    /// The fully qualified reference: [`ImageName::qualified_name`] with the
+    /// tag and digest (`nginx:1` → `docker.io/library/nginx:1`).
+    pub fn qualified(&self) -> String {
+        format!("{}{}", self.qualified_name(), self.suffix())
     }
 
     /// `:tag@digest` as far as present.
@@ -280,6 +288,14 @@ impl Relocation {
         {
             format!("{destination}{}", image.relocated_suffix(digest_tag))
         } else if let Some(registry) = &self.registry {
+            // A path component cannot hold `:` or upper case: `localhost:5000`
+            // becomes `localhost_5000` (no host name contains `_`).
+            let qualified = match qualified.split_once('/') {
+                Some((host, path)) => {
+                    format!("{}/{path}", host.to_ascii_lowercase().replace(':', "_"))
+                }
+                None => qualified,
+            };
             format!(
                 "{registry}/{qualified}{}",
                 image.relocated_suffix(digest_tag)
@@ -331,8 +347,9 @@ mod tests {
             ("localhost/x", "reg.example/mirror/localhost/x"),
             (
                 "localhost:5000/a/b:c",
-                "reg.example/mirror/localhost:5000/a/b:c",
+                "reg.example/mirror/localhost_5000/a/b:c",
             ),
+            ("My.Registry:443/a", "reg.example/mirror/my.registry_443/a"),
             (
                 "quay.io/a/b:1@sha256:0123456789abcdef0123456789abcdef",
                 "reg.example/mirror/quay.io/a/b:1@sha256:0123456789abcdef0123456789abcdef",
