@@ -10,6 +10,8 @@
 //!    components, recursively;
 //! 3. **transform** ([`transform`]): namespace, prefixes/suffixes, labels,
 //!    annotations — each one module, fields chosen by the tables in [`fieldspecs`];
+//!    Optionally, images are relocated here ([`relocate`], [`inventory`]), where
+//!    an overlay's `images:` would run;
 //! 4. **resolve references** ([`nameref`]): objects renamed by transformers are
 //!    followed by the fields that point at them;
 //! 5. **sort** ([`sort`]): kustomize's legacy kind order or FIFO;
