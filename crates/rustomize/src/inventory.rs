@@ -25,6 +25,7 @@ use rustomize_yaml::{Map, Value};
 use crate::fieldspec::{split_path, FieldSpec};
 use crate::relocate::{ImageName, Relocation};
 use crate::resource::{Gvk, ResId, Resource};
+use crate::transform::images::plain;
 
 /// The kind the images transformer never touches (kustomize issue #890).
 const SKIPPED_KIND: &str = "CustomResourceDefinition";
@@ -154,7 +155,17 @@ pub(crate) fn relocate(
                 continue;
             };
             match (&u.span, node) {
-                (None, node) => *node = Value::String(new),
+                (None, node) => {
+                    // As the images transformer writes it: a quoted original
+                    // stays a string, a plain one is typed again.
+                    let quoted =
+                        matches!(node, Value::String(s) if !matches!(plain(s), Value::String(_)));
+                    *node = if quoted {
+                        Value::String(new)
+                    } else {
+                        plain(&new)
+                    };
+                }
                 (Some(span), Value::String(text)) => {
                     if text.get(span.clone()) == Some(u.reference.as_str()) {
                         text.replace_range(span.clone(), &new);
