@@ -147,7 +147,13 @@ pub fn json6902(data: &[u8]) {
         let Ok(ops) = patch_json6902::decode(patch) else {
             continue;
         };
-        if patch_json6902::apply_to_object(&mut target, &ops).is_err() {
+        if patch_json6902::apply_to_object(
+            &mut target,
+            &ops,
+            ParseLimits::default().max_document_bytes,
+        )
+        .is_err()
+        {
             return;
         }
     }

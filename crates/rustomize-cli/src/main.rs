@@ -1,5 +1,6 @@
 //! The `rustomize` command: a thin layer over the library. Parses flags, runs one
-//! build, prints the YAML (or writes it to `-o FILE`) and the warnings. Any error
+//! build, prints the YAML (or writes it to `-o FILE`) and the warnings, or for
+//! `images` the build's image references (formatted by [`images`]). Any error
 //! goes to stderr as one `Error: ...` line with exit code 1 and nothing on stdout.
 //! A reader that closes stdout or stderr early ends the process the way it ends
 //! kustomize (see [`die_of_broken_pipe`]), and `-o FILE` never leaves a truncated
@@ -11,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+mod images;
 
 #[derive(Parser)]
 #[command(
@@ -33,14 +36,59 @@ enum Command {
         /// Write the output to this file instead of stdout.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
-        /// Whether files outside a kustomization's root may be loaded.
-        #[arg(
-            long = "load-restrictor",
-            value_enum,
-            default_value = "LoadRestrictionsRootOnly"
-        )]
-        load_restrictor: Restrictor,
+        #[command(flatten)]
+        load: LoadFlags,
+        #[command(flatten)]
+        relocation: RelocationFlags,
     },
+    /// List every image reference a build produces (sorted, unique).
+    Images {
+        /// Directory containing a kustomization file.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Also find image-like strings in ConfigMap data, env values and arguments.
+        #[arg(long)]
+        deep: bool,
+        /// text: one reference a line; json: each reference with where it is and
+        /// whether kustomize's images transformer reaches it; mapping: `SOURCE
+        /// DESTINATION` lines (needs --relocate-images or --image-overrides).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        #[command(flatten)]
+        load: LoadFlags,
+        #[command(flatten)]
+        relocation: RelocationFlags,
+    },
+}
+
+#[derive(clap::Args)]
+struct LoadFlags {
+    /// Whether files outside a kustomization's root may be loaded.
+    #[arg(
+        long = "load-restrictor",
+        value_enum,
+        default_value = "LoadRestrictionsRootOnly"
+    )]
+    load_restrictor: Restrictor,
+}
+
+#[derive(clap::Args)]
+struct RelocationFlags {
+    /// Rewrite image references to REGISTRY[/PREFIX]/<original host>/<path>,
+    /// keeping tag and digest (`nginx` counts as `docker.io/library/nginx`).
+    #[arg(long = "relocate-images", value_name = "REGISTRY[/PREFIX]")]
+    relocate_images: Option<String>,
+    /// Turn references pinned by digest (`name@sha256:...`) into `name:TAG`.
+    #[arg(long = "digest-tag", value_name = "TAG")]
+    digest_tag: Option<String>,
+    /// Per-image overrides: `SOURCE DESTINATION` lines (see docs/images.md).
+    #[arg(long = "image-overrides", value_name = "FILE")]
+    image_overrides: Option<PathBuf>,
+    /// Which references relocation rewrites: those kustomize's images transformer
+    /// reaches (the output equals kustomize's with the same `images:` list), also
+    /// every other `image:` key, or also image-like strings (deep).
+    #[arg(long = "relocate-scope", value_enum, default_value = "transformer")]
+    relocate_scope: Scope,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -49,6 +97,62 @@ enum Restrictor {
     RootOnly,
     #[value(name = "LoadRestrictionsNone")]
     None,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Mapping,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Scope {
+    Transformer,
+    ImageKeys,
+    Deep,
+}
+
+impl LoadFlags {
+    fn restrictor(&self) -> rustomize::LoadRestrictor {
+        match self.load_restrictor {
+            Restrictor::RootOnly => rustomize::LoadRestrictor::RootOnly,
+            Restrictor::None => rustomize::LoadRestrictor::None,
+        }
+    }
+}
+
+impl RelocationFlags {
+    /// The relocation the flags ask for, `None` if they ask for none.
+    fn relocation(
+        &self,
+    ) -> Result<Option<(rustomize::relocate::Relocation, rustomize::inventory::Scope)>, String>
+    {
+        use rustomize::relocate::{Overrides, Relocation};
+        let overrides = match &self.image_overrides {
+            None => Overrides::default(),
+            Some(path) => {
+                let text = fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {}", path.display(), cause(&e)))?;
+                Overrides::parse(&text)
+                    .map_err(|(line, message)| format!("{}:{line}: {message}", path.display()))?
+            }
+        };
+        let relocation = Relocation::new(
+            self.relocate_images.as_deref(),
+            self.digest_tag.as_deref(),
+            overrides,
+        )?;
+        if relocation.is_identity() {
+            return Ok(None);
+        }
+        let scope = match self.relocate_scope {
+            Scope::Transformer => rustomize::inventory::Scope::Transformer,
+            Scope::ImageKeys => rustomize::inventory::Scope::ImageKeys,
+            Scope::Deep => rustomize::inventory::Scope::Deep,
+        };
+        Ok(Some((relocation, scope)))
+    }
 }
 
 /// Streams the documents to `out` one at a time (the whole output is never held
@@ -307,13 +411,16 @@ fn main() -> ExitCode {
         Command::Build {
             dir,
             output,
-            load_restrictor,
+            load,
+            relocation,
         } => {
+            let relocation = match relocation.relocation() {
+                Ok(relocation) => relocation,
+                Err(e) => return fail(&e),
+            };
             let options = rustomize::BuildOptions {
-                load_restrictor: match load_restrictor {
-                    Restrictor::RootOnly => rustomize::LoadRestrictor::RootOnly,
-                    Restrictor::None => rustomize::LoadRestrictor::None,
-                },
+                load_restrictor: load.restrictor(),
+                relocation,
                 ..Default::default()
             };
             let build = match rustomize::build(&dir, &options) {
@@ -336,6 +443,49 @@ fn main() -> ExitCode {
             match written {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
+            }
+        }
+        Command::Images {
+            dir,
+            deep,
+            format,
+            load,
+            relocation,
+        } => {
+            let relocation = match relocation.relocation() {
+                Ok(relocation) => relocation,
+                Err(e) => return fail(&e),
+            };
+            if format == Format::Mapping && relocation.is_none() {
+                return fail(
+                    "--format mapping needs --relocate-images, --digest-tag or --image-overrides",
+                );
+            }
+            let options = rustomize::BuildOptions {
+                load_restrictor: load.restrictor(),
+                ..Default::default()
+            };
+            let build = match rustomize::build(&dir, &options) {
+                Ok(build) => build,
+                Err(e) => return fail(&e.to_string()),
+            };
+            for w in &build.warnings {
+                to_stderr(w);
+            }
+            let uses = build.images(deep);
+            std::mem::forget(build);
+            let report = images::report(&uses, format, relocation.as_ref());
+            for note in &report.notes {
+                to_stderr(note);
+            }
+            let mut stdout = io::stdout().lock();
+            match stdout
+                .write_all(report.text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => die_of_broken_pipe(),
+                Err(e) => fail(&format!("stdout: {e}")),
             }
         }
     }

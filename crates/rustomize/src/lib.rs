@@ -10,6 +10,8 @@
 //!    components, recursively;
 //! 3. **transform** ([`transform`]): namespace, prefixes/suffixes, labels,
 //!    annotations — each one module, fields chosen by the tables in [`fieldspecs`];
+//!    Optionally, images are relocated here ([`relocate`], [`inventory`]), where
+//!    an overlay's `images:` would run;
 //! 4. **resolve references** ([`nameref`]): objects renamed by transformers are
 //!    followed by the fields that point at them;
 //! 5. **sort** ([`sort`]): kustomize's legacy kind order or FIFO;
@@ -35,11 +37,13 @@ pub mod fieldspecs;
 pub mod fuzzing;
 pub mod generate;
 pub mod goregex;
+pub mod inventory;
 mod kinds;
 pub mod load;
 pub mod nameref;
 mod namerefs;
 mod parallel;
+pub mod relocate;
 pub mod resmap;
 pub mod resource;
 pub mod schema;
@@ -96,6 +100,10 @@ pub struct BuildOptions {
     /// its size, so this bounds the time of trees that include the same small
     /// bases through many overlays; exceeding it fails with [`Error::File`].
     pub max_kustomizations: usize,
+    /// Image relocation applied to the build, where an overlay's `images:` would
+    /// apply (before content hashes, name references and vars), and which
+    /// references it rewrites.
+    pub relocation: Option<(relocate::Relocation, inventory::Scope)>,
 }
 
 /// Default of [`BuildOptions::max_kustomizations`]: 20,000, about 180 times
@@ -115,6 +123,7 @@ impl Default for BuildOptions {
             threads: None,
             max_read_bytes: DEFAULT_MAX_READ_BYTES,
             max_kustomizations: DEFAULT_MAX_KUSTOMIZATIONS,
+            relocation: None,
         }
     }
 }
@@ -126,12 +135,22 @@ pub struct Build {
     pub resources: Vec<Value>,
     /// Warnings kustomize would print on stderr, one line each.
     pub warnings: Vec<String>,
+    /// The `images` field-spec table in effect at the root (built-in rows plus
+    /// those `configurations` added): what kustomize's images transformer reaches.
+    pub image_fields: Vec<fieldspec::FieldSpec>,
 }
 
 impl Build {
     /// The YAML that `kustomize build` prints.
     pub fn to_yaml(&self) -> String {
         rustomize_yaml::write_documents(&self.resources)
+    }
+
+    /// Every image reference in the output, in document order (see
+    /// [`inventory`]); `deep` adds those inside ConfigMap data, env values and
+    /// arguments.
+    pub fn images(&self, deep: bool) -> Vec<inventory::ImageUse> {
+        inventory::list(&self.resources, &self.image_fields, deep)
     }
 }
 
@@ -163,6 +182,10 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
     };
     let (k, acc) = accumulate::build_root(&loader, &mut cx)?;
     let mut resources = acc.resources.into_resources();
+    if let Some((relocation, scope)) = &options.relocation {
+        // Where the images transformer of an overlay on this root would run.
+        inventory::relocate(&mut resources, &acc.tables.images, relocation, *scope);
+    }
     generate::add_hash_suffixes(&mut resources)?;
     for r in &mut resources {
         normalize_annotations(r);
@@ -202,6 +225,7 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
     Ok(Build {
         resources,
         warnings: cx.warnings,
+        image_fields: acc.tables.images,
     })
 }
 

@@ -323,7 +323,7 @@ fn split(image: &str) -> (&str, String, String) {
 
 /// Types `text` as an untagged plain scalar would be (`123` is a number, `true`
 /// a boolean, an empty string null); anything else stays a string.
-fn plain(text: &str) -> Value {
+pub(crate) fn plain(text: &str) -> Value {
     let simple = text == "~"
         || text
             .chars()
