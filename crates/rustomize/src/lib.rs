@@ -196,7 +196,12 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
             message,
         }
     })?;
-    let var_warnings = vars::resolve(&mut resources, &acc.vars, &acc.tables)?;
+    let var_warnings = vars::resolve(
+        &mut resources,
+        &acc.vars,
+        &acc.tables,
+        options.limits.max_document_bytes,
+    )?;
     if !acc.vars.is_empty() {
         // A var may have turned an annotation into a number; kustomize's final
         // annotation cleanup (after vars) makes it text again.

@@ -305,10 +305,15 @@ fn index_suffix(part: &str) -> Option<(&str, &str)> {
 
 /// Substitutes `$(VAR)` references at the end of the build; returns the
 /// warning kustomize logs about vars that were never used.
+///
+/// Each resource may grow by at most `max_document_bytes` through expansion:
+/// a few bytes of `$(NAME)` repeated many times, with a long value, would
+/// otherwise multiply into gigabytes.
 pub fn resolve(
     resources: &mut [Resource],
     vars: &[Var],
     tables: &FieldSpecTables,
+    max_document_bytes: usize,
 ) -> Result<Vec<String>, Error> {
     if vars.is_empty() {
         return Ok(Vec::new());
@@ -369,9 +374,10 @@ pub fn resolve(
         .collect();
     for r in resources.iter_mut() {
         let gvk = r.gvk();
+        let mut budget = max_document_bytes;
         for spec in specs.iter().filter(|s| s.selects(&gvk)) {
             fieldspec::visit(&mut r.object, spec, Leaf::Scalar, &mut |node| {
-                substitute_node(node, &values, &mut used)
+                substitute_node(node, &values, &mut used, &mut budget)
             })
             .map_err(|message| Error::Transform {
                 path: r.origin().to_path_buf(),
@@ -424,16 +430,17 @@ fn substitute_node(
     node: &mut Value,
     values: &HashMap<String, VarValue>,
     used: &mut HashSet<String>,
+    budget: &mut usize,
 ) -> Result<(), String> {
     match node {
         Value::String(s) => {
-            *node = expand(s, values, used);
+            *node = expand(s, values, used, budget)?;
             Ok(())
         }
         Value::Map(m) => {
             for v in m.values_mut() {
                 if let Value::String(s) = v {
-                    *v = expand(s, values, used);
+                    *v = expand(s, values, used, budget)?;
                 }
             }
             Ok(())
@@ -446,7 +453,7 @@ fn substitute_node(
                         item.type_name()
                     ));
                 };
-                *item = expand(s, values, used);
+                *item = expand(s, values, used, budget)?;
             }
             Ok(())
         }
@@ -455,11 +462,25 @@ fn substitute_node(
 }
 
 /// Expands `$(NAME)` in `input` (kustomize's `DoReplacements`, byte by byte).
-fn expand(input: &str, values: &HashMap<String, VarValue>, used: &mut HashSet<String>) -> Value {
+/// Every value put in is taken from `budget` (bytes the resource may still
+/// grow by); running out is an error.
+fn expand(
+    input: &str,
+    values: &HashMap<String, VarValue>,
+    used: &mut HashSet<String>,
+    budget: &mut usize,
+) -> Result<Value, String> {
     let bytes = input.as_bytes();
     if !bytes.contains(&b'$') {
-        return Value::String(input.to_owned());
+        return Ok(Value::String(input.to_owned()));
     }
+    let limit = *budget;
+    let mut spend = |n: usize| -> Result<(), String> {
+        *budget = budget.checked_sub(n).ok_or_else(|| {
+            format!("expanding vars grows the object past max_document_bytes ({limit} bytes more)")
+        })?;
+        Ok(())
+    };
     let mut lookup = |name: &str| -> Option<VarValue> {
         match values.get(name) {
             Some(VarValue::Complex) | None => None,
@@ -488,12 +509,19 @@ fn expand(input: &str, values: &HashMap<String, VarValue>, used: &mut HashSet<St
                         if close + 2 == bytes.len() && cursor == 0 {
                             // The whole string is one reference: keep the value's type.
                             return match mapped {
-                                Some(v) => v.to_value(),
-                                None => Value::String(input.to_owned()),
+                                Some(v) => {
+                                    spend(v.text().len())?;
+                                    Ok(v.to_value())
+                                }
+                                None => Ok(Value::String(input.to_owned())),
                             };
                         }
                         match mapped {
-                            Some(v) => out.extend_from_slice(v.text().as_bytes()),
+                            Some(v) => {
+                                let text = v.text();
+                                spend(text.len())?;
+                                out.extend_from_slice(text.as_bytes());
+                            }
                             None => {
                                 out.extend_from_slice(b"$(");
                                 out.extend_from_slice(name.as_bytes());
@@ -522,11 +550,11 @@ fn expand(input: &str, values: &HashMap<String, VarValue>, used: &mut HashSet<St
         cursor += 1;
     }
     out.extend_from_slice(bytes.get(checkpoint..).unwrap_or_default());
-    match String::from_utf8(out) {
+    Ok(match String::from_utf8(out) {
         Ok(s) => Value::String(s),
         // Invalid UTF-8 reaches the output as binary: base64 text.
         Err(e) => Value::String(base64(e.as_bytes())),
-    }
+    })
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -553,7 +581,20 @@ mod tests {
         values.insert("A".to_owned(), VarValue::Str("svc".to_owned()));
         values.insert("P".to_owned(), VarValue::Int(8080));
         values.insert("M".to_owned(), VarValue::Complex);
-        expand(input, &values, &mut HashSet::new())
+        expand(input, &values, &mut HashSet::new(), &mut { usize::MAX }).unwrap()
+    }
+
+    #[test]
+    fn expansion_is_bounded() {
+        let mut values = HashMap::new();
+        values.insert("A".to_owned(), VarValue::Str("x".repeat(10)));
+        let mut budget = 25;
+        let err = expand("$(A)$(A)$(A)", &values, &mut HashSet::new(), &mut budget);
+        assert!(err.unwrap_err().contains("max_document_bytes"));
+        let mut budget = 25;
+        let ok = expand("$(A)-$(A)", &values, &mut HashSet::new(), &mut budget);
+        assert_eq!(ok.unwrap(), s(&format!("{0}-{0}", "x".repeat(10))));
+        assert_eq!(budget, 5);
     }
 
     fn s(text: &str) -> Value {

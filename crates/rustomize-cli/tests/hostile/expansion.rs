@@ -3,6 +3,7 @@
 //! inclusion re-reads and re-builds the base, so the work doubles per level;
 //! the build's budgets of bytes read and kustomizations read bound it.
 
+use crate::assert_fails;
 use crate::harness::*;
 
 /// `levels` levels over `root/l0` (which holds `leaf`): level i includes level
@@ -62,4 +63,68 @@ fn shallow_doubling_builds_like_kustomize() {
     doubling_tree(&tree, 6, &config_map(10));
     let out = assert_builds_like_kustomize(&tree, &[]);
     assert_eq!(out.matches("kind: ConfigMap").count(), 64);
+}
+
+/// A kustomization whose replacements copy a mapping into two new fields of
+/// its own resource, then that field into two more, `levels` times.
+fn replacement_doubling(tree: &Tree, levels: usize) {
+    let mut k = String::from("resources:\n- cm.yaml\nreplacements:\n");
+    for i in 0..levels {
+        let from = if i == 0 {
+            "data".to_owned()
+        } else {
+            format!("spec.l{i}")
+        };
+        let next = i + 1;
+        k.push_str(&format!(
+            "- source:\n    kind: ConfigMap\n    name: c\n    fieldPath: {from}\n  targets:\n  - select:\n      kind: ConfigMap\n    fieldPaths:\n    - spec.l{next}.a\n    - spec.l{next}.b\n    options:\n      create: true\n"
+        ));
+    }
+    // After the first copy, each level's source is the previous level's
+    // pair, so the resource doubles with every replacement.
+    tree.kustomization(&k).file(
+        "root/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: value\n",
+    );
+}
+
+/// 2^60 copies through replacements: stopped by the per-document growth bound.
+#[test]
+fn doubling_replacements_hit_the_document_bound() {
+    let tree = Tree::new();
+    replacement_doubling(&tree, 60);
+    assert_fails!(tree, tree.build(&[]));
+}
+
+/// The same chain, 8 levels deep, builds exactly as kustomize builds it.
+#[test]
+fn shallow_replacement_chain_builds_like_kustomize() {
+    let tree = Tree::new();
+    replacement_doubling(&tree, 8);
+    assert_builds_like_kustomize(&tree, &[]);
+}
+
+/// A 1 MB var referenced 300 times in one 1.5 KB argument: 300 MB of text,
+/// stopped by the per-object growth bound on var expansion.
+#[test]
+fn var_repeated_many_times_hits_the_document_bound() {
+    let tree = Tree::new();
+    let refs = "$(BIG)".repeat(300);
+    tree.kustomization(
+        "resources:\n- cm.yaml\n- pod.yaml\nvars:\n- name: BIG\n  objref:\n    kind: ConfigMap\n    name: big\n    apiVersion: v1\n  fieldref:\n    fieldpath: data.v\n",
+    )
+    .file(
+        "root/cm.yaml",
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  v: {}\n",
+            "x".repeat(1 << 20)
+        ),
+    )
+    .file(
+        "root/pod.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: busybox\n    args:\n    - \"{refs}\"\n"
+        ),
+    );
+    assert_fails!(tree, tree.build(&[]));
 }

@@ -102,7 +102,12 @@ pub fn run(env: &Env<'_>, resources: &mut ResMap) -> Result<(), Error> {
     }
     replicas::apply(resources.resources_mut(), &k.replicas, &tables.replicas).map_err(fail)?;
     images::apply(resources.resources_mut(), &k.images, &tables.images).map_err(fail)?;
-    replacements::apply(resources.resources_mut(), k, env.loader)?;
+    replacements::apply(
+        resources.resources_mut(),
+        k,
+        env.loader,
+        env.limits.max_document_bytes,
+    )?;
     Ok(())
 }
 

@@ -23,6 +23,8 @@
 
 pub(crate) mod path;
 
+use std::collections::HashMap;
+
 use rustomize_yaml::{Map, Value};
 
 use crate::error::Error;
@@ -32,6 +34,7 @@ use crate::load::kustomization::Kustomization;
 use crate::load::Loader;
 use crate::resource::{Gvk, ResId, Resource};
 use crate::selector::{Matcher, Selector};
+use crate::transform::patch_json6902::estimated_size;
 use path::CreateKind;
 
 const DEFAULT_FIELD_PATH: &str = "metadata.name";
@@ -151,14 +154,27 @@ struct Replacement {
     targets: Option<Vec<Target>>,
 }
 
-/// Applies the kustomization's `replacements`.
-pub fn apply(resources: &mut [Resource], k: &Kustomization, loader: &Loader) -> Result<(), Error> {
+/// Applies the kustomization's `replacements`. Each copy into a target adds the
+/// copied value's estimated size to that resource; a resource may grow to at
+/// most `max_document_bytes` (estimated in-memory size), because replacements
+/// that copy a field into several places of its own resource, level after
+/// level, double it each time.
+pub fn apply(
+    resources: &mut [Resource],
+    k: &Kustomization,
+    loader: &Loader,
+    max_document_bytes: usize,
+) -> Result<(), Error> {
     if k.replacements.is_null() {
         return Ok(());
     }
     let list = load(&k.replacements, k, loader)?;
+    let mut growth = Growth {
+        limit: max_document_bytes,
+        sizes: HashMap::new(),
+    };
     for r in &list {
-        run(resources, r).map_err(|message| Error::Transform {
+        run(resources, r, &mut growth).map_err(|message| Error::Transform {
             path: k.path.clone(),
             message: format!("replacements: {message}"),
         })?;
@@ -516,15 +532,44 @@ fn all_ids(r: &Resource) -> Vec<ResId> {
 struct Copied {
     node: Result<Value, String>,
     text: String,
+    /// What one copy adds to a target at most (estimated in-memory size).
+    size: usize,
 }
 
-fn run(resources: &mut [Resource], r: &Replacement) -> Result<(), String> {
+/// The estimated size of each resource replacements have grown, by index,
+/// against the per-document limit. A resource is measured when a copy first
+/// lands in it, so kustomizations without replacements pay nothing.
+struct Growth {
+    limit: usize,
+    sizes: HashMap<usize, usize>,
+}
+
+impl Growth {
+    fn add(&mut self, index: usize, r: &Resource, added: usize) -> Result<(), String> {
+        let size = self.sizes.entry(index).or_insert_with(|| {
+            r.object().iter().fold(0, |n, (k, v)| {
+                n.saturating_add(k.len()).saturating_add(estimated_size(v))
+            })
+        });
+        *size = size.saturating_add(added);
+        if *size > self.limit {
+            return Err(format!(
+                "copying into {} grows it past max_document_bytes ({} bytes; estimated in-memory size)",
+                r.id(),
+                self.limit
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn run(resources: &mut [Resource], r: &Replacement, growth: &mut Growth) -> Result<(), String> {
     let (Some(source), Some(targets)) = (&r.source, &r.targets) else {
         return Err("replacements must specify a source and at least one target".to_owned());
     };
     let value = source_value(resources, source)?;
     for target in targets {
-        apply_target(resources, &value, target)?;
+        apply_target(resources, &value, target, growth)?;
     }
     Ok(())
 }
@@ -567,9 +612,11 @@ fn source_value(resources: &[Resource], source: &Source) -> Result<Copied, Strin
     let text = path::scalar_text(node);
     let delimiter = &source.options.delimiter;
     if delimiter.is_empty() {
+        let size = estimated_size(node).max(text.len());
         return Ok(Copied {
             node: Ok(node.clone()),
             text,
+            size,
         });
     }
     if matches!(node, Value::Map(_) | Value::Seq(_)) {
@@ -583,10 +630,16 @@ fn source_value(resources: &[Resource], source: &Source) -> Result<Copied, Strin
     Ok(Copied {
         node: retype(node, piece),
         text: piece.to_owned(),
+        size: piece.len(),
     })
 }
 
-fn apply_target(resources: &mut [Resource], value: &Copied, target: &Target) -> Result<(), String> {
+fn apply_target(
+    resources: &mut [Resource],
+    value: &Copied,
+    target: &Target,
+    growth: &mut Growth,
+) -> Result<(), String> {
     let Some(select) = &target.select else {
         return Err("target must specify resources to select".to_owned());
     };
@@ -603,7 +656,7 @@ fn apply_target(resources: &mut [Resource], value: &Copied, target: &Target) -> 
     } else {
         &target.field_paths
     };
-    for r in resources.iter_mut() {
+    for (index, r) in resources.iter_mut().enumerate() {
         if !select_meta.selects(r) || reject_meta.iter().any(|m| m.selects(r)) {
             continue;
         }
@@ -616,18 +669,23 @@ fn apply_target(resources: &mut [Resource], value: &Copied, target: &Target) -> 
             continue;
         }
         for fp in field_paths {
-            copy_to(r, value, fp, &target.options)?;
+            let copies = copy_to(r, value, fp, &target.options)?;
+            // Checked after the copies of one path land: a single path may
+            // match many fields (`[name=*]`), but each copy is bounded by the
+            // source's size, which was already within limits.
+            growth.add(index, r, value.size.saturating_mul(copies))?;
         }
     }
     Ok(())
 }
 
+/// Copies `value` into every field `fp` matches in `r`; returns how many.
 fn copy_to(
     r: &mut Resource,
     value: &Copied,
     fp: &str,
     options: &FieldOptions,
-) -> Result<(), String> {
+) -> Result<usize, String> {
     let create = match (&value.node, options.create) {
         (Ok(node), true) => Some(CreateKind::of(node)),
         (Err(_), true) => Some(CreateKind::Scalar),
@@ -655,7 +713,7 @@ fn copy_to(
     }
     match visited {
         Ok(0) => Err(retrieval),
-        Ok(_) => Ok(()),
+        Ok(n) => Ok(n),
         Err(e) => Err(format!("{retrieval}: {e}")),
     }
 }
