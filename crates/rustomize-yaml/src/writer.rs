@@ -62,9 +62,29 @@ use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use crate::Value;
 
 /// Appends one document to `out`, exactly as kustomize prints a resource.
+///
+/// The emitter recurses once per level: a document nested deeper than a small
+/// stack allows is written on a deep stack ([`crate::stack`]).
 pub fn write_document(value: &Value, out: &mut String) {
-    let mut e = Emitter::new(out, Vec::new());
-    e.document(value);
+    emit(value, out, Vec::new());
+}
+
+/// Writes one document with the key buffer `keys` (reused across documents) and
+/// hands the buffer back.
+type KeyBuffer<'a> = Vec<(Cow<'a, str>, &'a Value)>;
+
+fn emit<'a>(doc: &'a Value, out: &mut String, keys: KeyBuffer<'a>) -> KeyBuffer<'a> {
+    let run = move |out: &mut String| {
+        let mut e = Emitter::new(out, keys);
+        e.document(doc);
+        e.keys
+    };
+    if !crate::stack::is_on_deep_stack()
+        && crate::stack::deeper_than(doc, crate::stack::SHALLOW_DEPTH).0
+    {
+        return crate::stack::on_deep_stack(|| run(out));
+    }
+    run(out)
 }
 
 /// Writes documents joined by `---` lines, exactly as `kustomize build` prints them.
@@ -75,9 +95,7 @@ pub fn write_documents<'a>(docs: impl IntoIterator<Item = &'a Value>) -> String 
         if i > 0 {
             out.push_str("---\n");
         }
-        let mut e = Emitter::new(&mut out, keys);
-        e.document(doc);
-        keys = e.keys;
+        keys = emit(doc, &mut out, keys);
     }
     out
 }

@@ -203,9 +203,10 @@ fn read_text(path: &Path) -> Result<String, Error> {
         path: path.to_path_buf(),
         source,
     })?;
-    String::from_utf8(bytes).map_err(|_| Error::Yaml {
+    // UTF-16 and byte-order marks are read as kustomize reads them.
+    rustomize_yaml::decode_text(bytes).map_err(|e| Error::Yaml {
         path: path.to_path_buf(),
-        message: "file is not valid UTF-8".to_owned(),
+        message: e.message,
     })
 }
 
