@@ -1,9 +1,13 @@
 //! The `rustomize` command: a thin layer over the library. Parses flags, runs one
 //! build, prints the YAML (or writes it to `-o FILE`) and the warnings. Any error
-//! goes to stderr with exit code 1 and nothing on stdout.
+//! goes to stderr as one `Error: ...` line with exit code 1 and nothing on stdout.
+//! A reader that closes stdout or stderr early ends the process the way it ends
+//! kustomize (see [`die_of_broken_pipe`]), and `-o FILE` never leaves a truncated
+//! or half-new file behind (see [`write_output`]).
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::fs::{self, Permissions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -49,8 +53,8 @@ enum Restrictor {
 
 /// Streams the documents to `out` one at a time (the whole output is never held
 /// in memory at once), byte-identical to `Build::to_yaml`.
-fn write_yaml(build: &rustomize::Build, out: impl Write) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+fn write_yaml(build: &rustomize::Build, out: impl Write) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
     let mut doc = String::new();
     for (i, resource) in build.resources.iter().enumerate() {
         doc.clear();
@@ -61,6 +65,229 @@ fn write_yaml(build: &rustomize::Build, out: impl Write) -> std::io::Result<()> 
         out.write_all(doc.as_bytes())?;
     }
     out.flush()
+}
+
+/// Ends the process after a write to stdout or stderr failed because the reader
+/// went away (`rustomize build | head -1`).
+///
+/// kustomize is a Go program: a write to a closed pipe on fd 1 or 2 kills it with
+/// SIGPIPE, silently, and a shell reports status 141 (128 + 13) under
+/// `set -o pipefail`. The Rust runtime ignores SIGPIPE, so the write fails with
+/// `EPIPE` instead. Resetting the handler ourselves needs `unsafe` (forbidden in
+/// this workspace), so signal-hook's safe `emulate_default_handler` does it: it
+/// restores the default action and raises the signal, and the process dies of
+/// SIGPIPE exactly as kustomize does (callers see a signal, not an exit code).
+/// Should that ever return, exiting with 141 is the closest a plain exit gets.
+fn die_of_broken_pipe() -> ! {
+    #[cfg(unix)]
+    {
+        let _ = signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGPIPE);
+    }
+    std::process::exit(141)
+}
+
+/// Writes `text` and a newline to stderr; a closed stderr pipe ends the process
+/// like kustomize ([`die_of_broken_pipe`]), any other failure is ignored (there is
+/// nowhere left to report it). `eprintln!` would panic instead.
+fn to_stderr(text: &str) {
+    let mut stderr = io::stderr().lock();
+    if let Err(e) = writeln!(stderr, "{text}") {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            die_of_broken_pipe();
+        }
+    }
+}
+
+/// Longest error line the CLI prints, `Error: ` included, in characters. Library
+/// errors are meant to be one short line already (echoed input is truncated where
+/// it is echoed); this is the safety net for a message that slipped through with
+/// a whole document in it.
+const MAX_ERROR_LINE: usize = 400;
+/// How much of the end of an over-long message is kept: the cause is often last.
+const ERROR_TAIL_CHARS: usize = 100;
+/// Room kept for the `[... N characters cut ...]` marker.
+const CUT_MARKER_CHARS: usize = 40;
+
+/// Makes `message` one printable line of at most `max` characters: line breaks
+/// and other control characters are escaped (`\n`, `\u{1b}`), so neither a
+/// multi-line message nor escape sequences from hostile input reach the terminal,
+/// and an over-long message keeps its head and tail around a count of what was cut.
+fn one_line(message: &str, max: usize) -> String {
+    let escaped: Vec<String> = message
+        .trim_end()
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    let length: usize = escaped.iter().map(|s| s.chars().count()).sum();
+    if length <= max {
+        return escaped.concat();
+    }
+    // Cut whole escapes only, so `\u{1b}` is never split; counted in characters.
+    let head_budget = max.saturating_sub(ERROR_TAIL_CHARS + CUT_MARKER_CHARS);
+    let (mut head, mut head_len) = (String::new(), 0);
+    let mut parts = escaped.iter();
+    for part in parts.by_ref() {
+        let n = part.chars().count();
+        if head_len + n > head_budget {
+            break;
+        }
+        head.push_str(part);
+        head_len += n;
+    }
+    let (mut tail, mut tail_len) = (Vec::new(), 0);
+    for part in escaped.iter().rev() {
+        let n = part.chars().count();
+        if tail_len + n > ERROR_TAIL_CHARS {
+            break;
+        }
+        tail.push(part.as_str());
+        tail_len += n;
+    }
+    tail.reverse();
+    format!(
+        "{head} [... {} characters cut ...] {}",
+        length - head_len - tail_len,
+        tail.concat()
+    )
+}
+
+/// Prints one `Error: ...` line and returns the failure exit code.
+fn fail(message: &str) -> ExitCode {
+    const PREFIX: &str = "Error: ";
+    to_stderr(&format!(
+        "{PREFIX}{}",
+        one_line(message, MAX_ERROR_LINE - PREFIX.len())
+    ));
+    ExitCode::FAILURE
+}
+
+/// What an I/O error says, without the temporary file's name that `tempfile`
+/// appends to its errors (`... at path "DIR/.rustomize-XXXX.tmp"`): the user
+/// named the output file, not our temporary one.
+fn cause(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.split_once(" at path \"") {
+        Some((cause, _)) => cause.to_owned(),
+        None => text,
+    }
+}
+
+/// Where `-o PATH` really writes.
+enum Output {
+    /// A regular file, existing (with the permissions to keep) or not yet: it is
+    /// replaced as a whole through a temporary file and a rename.
+    File(PathBuf, Option<Permissions>),
+    /// A device, FIFO, socket or `/dev/stdout`-like path: there is nothing to
+    /// replace, so it is opened and written in place, as kustomize does.
+    Stream(PathBuf),
+}
+
+/// Hops of symbolic links followed before giving up (Linux's own limit).
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// Finds what `-o PATH` designates. A symbolic link is written through, not
+/// replaced, because kustomize writes through it (a dangling link creates its
+/// target), so links are followed one hop at a time to the file whose directory
+/// gets the temporary file. Paths under `/dev` and `/proc` (`/dev/stdout`,
+/// `/proc/self/fd/1`) are streams: their links are not real paths to rename onto.
+fn resolve_output(path: &Path) -> Result<Output, String> {
+    let shown = path.display();
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_SYMLINK_HOPS {
+        if current.starts_with("/dev") || current.starts_with("/proc") {
+            return Ok(Output::Stream(path.to_path_buf()));
+        }
+        let meta = match fs::symlink_metadata(&current) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(Output::File(current, None));
+            }
+            Err(e) => return Err(format!("{shown}: {}", cause(&e))),
+        };
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            let link = fs::read_link(&current).map_err(|e| format!("{shown}: {}", cause(&e)))?;
+            current = match current.parent() {
+                Some(dir) => dir.join(link),
+                None => link,
+            };
+        } else if kind.is_dir() {
+            // kustomize writes one file per resource into a directory; we write
+            // one stream only, and must not replace the directory with it.
+            return Err(format!(
+                "{shown}: is a directory (writing one file per resource into a directory is not supported)"
+            ));
+        } else if kind.is_file() {
+            return Ok(Output::File(current, Some(meta.permissions())));
+        } else {
+            return Ok(Output::Stream(path.to_path_buf()));
+        }
+    }
+    Err(format!(
+        "{shown}: too many levels of symbolic links (more than {MAX_SYMLINK_HOPS})"
+    ))
+}
+
+/// Writes the build to `-o PATH`.
+///
+/// A regular file is written to a temporary file in the same directory, synced,
+/// and renamed over PATH: a write error, a full disk or a crash leaves either the
+/// old file or the new one, never a truncated or half-new one (a failed build
+/// never gets here, so it leaves the old file untouched too). The new file gets
+/// the old one's permissions, or 0666 less the umask for a new file, like
+/// kustomize's `os.WriteFile` (not `tempfile`'s private 0600). Unlike writing in
+/// place, the rename gives PATH a new inode: other hard links to the old file keep
+/// the old content, and the file belongs to whoever ran the build.
+fn write_output(build: &rustomize::Build, path: &Path) -> Result<(), String> {
+    let shown = path.display();
+    let (target, keep) = match resolve_output(path)? {
+        Output::Stream(stream) => {
+            return fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&stream)
+                .and_then(|file| write_yaml(build, file))
+                .map_err(|e| format!("{shown}: {}", cause(&e)));
+        }
+        Output::File(target, keep) => (target, keep),
+    };
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".rustomize-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(
+            keep.clone()
+                .unwrap_or_else(|| Permissions::from_mode(0o666)),
+        );
+    }
+    let mut temp = builder
+        .tempfile_in(dir)
+        .map_err(|e| format!("{shown}: {}", cause(&e)))?;
+    if let Some(keep) = keep {
+        // Creation applied the umask; the old file's mode is kept exactly.
+        temp.as_file()
+            .set_permissions(keep)
+            .map_err(|e| format!("{shown}: {}", cause(&e)))?;
+    }
+    write_yaml(build, temp.as_file_mut())
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| format!("{shown}: {}", cause(&e)))?;
+    // On failure the temporary file is dropped, which deletes it.
+    temp.persist(&target)
+        .map(drop)
+        .map_err(|e| format!("{shown}: {}", cause(&e.error)))
 }
 
 fn main() -> ExitCode {
@@ -89,35 +316,61 @@ fn main() -> ExitCode {
                 },
                 ..Default::default()
             };
-            match rustomize::build(&dir, &options) {
-                Ok(build) => {
-                    let mut stderr = std::io::stderr().lock();
-                    for w in &build.warnings {
-                        let _ = writeln!(stderr, "{w}");
-                    }
-                    let written = match &output {
-                        Some(path) => std::fs::File::create(path)
-                            .and_then(|f| write_yaml(&build, f))
-                            .map_err(|e| format!("{}: {e}", path.display())),
-                        None => write_yaml(&build, std::io::stdout().lock())
-                            .map_err(|e| format!("stdout: {e}")),
-                    };
-                    // The process ends here: leave the resource tree to the OS
-                    // instead of freeing it node by node.
-                    std::mem::forget(build);
-                    match written {
-                        Ok(()) => ExitCode::SUCCESS,
-                        Err(e) => {
-                            eprintln!("Error: {e}");
-                            ExitCode::FAILURE
-                        }
-                    }
-                }
-                Err(e) => {
-                    eprintln!("Error: {e}");
-                    ExitCode::FAILURE
-                }
+            let build = match rustomize::build(&dir, &options) {
+                Ok(build) => build,
+                Err(e) => return fail(&e.to_string()),
+            };
+            for w in &build.warnings {
+                to_stderr(w);
+            }
+            let written = match &output {
+                Some(path) => write_output(&build, path),
+                None => match write_yaml(&build, io::stdout().lock()) {
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => die_of_broken_pipe(),
+                    other => other.map_err(|e| format!("stdout: {e}")),
+                },
+            };
+            // The process ends here: leave the resource tree to the OS
+            // instead of freeing it node by node.
+            std::mem::forget(build);
+            match written {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn short_messages_are_unchanged() {
+        assert_eq!(one_line("dir: no such file", 50), "dir: no such file");
+    }
+
+    #[test]
+    fn line_breaks_and_escapes_are_escaped() {
+        assert_eq!(one_line("a\nb\r\u{1b}[31m\n", 50), "a\\nb\\r\\u{1b}[31m");
+    }
+
+    #[test]
+    fn long_messages_keep_head_and_tail_within_the_limit() {
+        let message = format!("file.yaml: {}: the cause", "é".repeat(2000));
+        let line = one_line(&message, 393);
+        assert!(line.chars().count() <= 393, "{}", line.chars().count());
+        assert!(line.starts_with("file.yaml: éé"), "{line}");
+        assert!(line.ends_with("éé: the cause"), "{line}");
+        assert!(line.contains("characters cut"), "{line}");
+    }
+
+    #[test]
+    fn escapes_are_never_split() {
+        let line = one_line(&"\u{1b}".repeat(500), 393);
+        assert!(line.chars().count() <= 393);
+        let (head, rest) = line.split_once(" [...").unwrap_or_default();
+        assert_eq!(head.len() % 6, 0, "{head}");
+        assert!(rest.ends_with("\\u{1b}"), "{rest}");
     }
 }

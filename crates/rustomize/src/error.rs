@@ -14,6 +14,26 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A file (or the root directory) cannot be read as the loader requires:
+    /// missing, a symlink loop, not a regular file, over the size limit, ...
+    #[error("{}: {cause}", .path.display())]
+    File {
+        /// The path as the loader reached it.
+        path: PathBuf,
+        /// Why it cannot be read.
+        cause: FileCause,
+    },
+    /// A `resources`/`components` entry exists but cannot be resolved (a
+    /// symlink loop, a dangling symlink, permission denied, ...).
+    #[error("{}: resource '{entry}': {cause}", .kustomization.display())]
+    BadEntry {
+        /// The kustomization naming the entry.
+        kustomization: PathBuf,
+        /// The entry as written.
+        entry: String,
+        /// Why it cannot be resolved.
+        cause: FileCause,
+    },
     /// A YAML file is malformed.
     #[error("{path}: invalid YAML: {message}")]
     Yaml {
@@ -45,8 +65,10 @@ pub enum Error {
         message: String,
     },
     /// A path escapes the kustomization root while the load restrictor forbids it.
-    #[error("security; file '{}' is not in or below '{}'", .path.display(), .root.display())]
+    #[error("security; file '{}'{} is not in or below '{}'", .requested.display(), resolves_to(.requested, .path), .root.display())]
     OutsideRoot {
+        /// The path as named (the root joined with the entry as written).
+        requested: PathBuf,
         /// The offending path (symlinks resolved).
         path: PathBuf,
         /// The root it had to stay in.
@@ -97,4 +119,57 @@ pub enum Error {
         /// The value (`+Inf`, `-Inf`, `NaN`).
         value: String,
     },
+}
+
+/// Why the loader cannot read a path, as a short phrase (the path itself is
+/// printed by the [`Error`] that carries the cause).
+#[derive(Debug, thiserror::Error)]
+pub enum FileCause {
+    /// Nothing exists at the path.
+    #[error("no such file or directory")]
+    NotFound,
+    /// The path is a symlink whose target does not exist.
+    #[error("dangling symlink (its target does not exist)")]
+    Dangling,
+    /// Resolving the path never ends (ELOOP).
+    #[error("symlink loop (too many levels of symbolic links)")]
+    Loop,
+    /// The process may not read it.
+    #[error("permission denied")]
+    PermissionDenied,
+    /// A directory was expected (the build root), or a component of the path is
+    /// a file.
+    #[error("not a directory")]
+    NotADirectory,
+    /// The path is a FIFO, a device, a socket or a directory where a regular
+    /// file is needed.
+    #[error("is a {0}, not a regular file")]
+    NotRegular(&'static str),
+    /// The file is bigger than the size limit.
+    #[error("file is {size} bytes, over the limit of {limit} bytes (raise it with ParseLimits::max_bytes in BuildOptions::limits)")]
+    TooLarge {
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The file grew past the size limit while it was being read.
+    #[error("file grew past the limit of {limit} bytes while being read (raise it with ParseLimits::max_bytes in BuildOptions::limits)")]
+    Grew {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Any other I/O failure, as the OS describes it.
+    #[error("{0}")]
+    Other(std::io::Error),
+}
+
+/// ` (resolves to 'P')` when symlinks or `..` made the path differ from the
+/// one named, so an escape through a link names both ends.
+fn resolves_to(requested: &std::path::Path, resolved: &std::path::Path) -> String {
+    if requested == resolved {
+        String::new()
+    } else {
+        format!(" (resolves to '{}')", resolved.display())
+    }
 }

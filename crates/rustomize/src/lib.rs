@@ -49,7 +49,7 @@ pub mod vars;
 
 use std::path::Path;
 
-pub use error::Error;
+pub use error::{Error, FileCause};
 pub use resource::{Gvk, ResId, Resource};
 pub use rustomize_yaml::stack::on_deep_stack;
 pub use rustomize_yaml::{
@@ -125,7 +125,7 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
 }
 
 fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
-    let loader = load::Loader::new(dir, options.load_restrictor)?;
+    let loader = load::Loader::new(dir, options.load_restrictor, options.limits.max_bytes)?;
     let mut cx = BuildContext {
         warnings: Vec::new(),
         limits: ParseLimits {

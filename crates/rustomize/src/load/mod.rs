@@ -1,17 +1,27 @@
-//! Loading: the file system as kustomize's loader sees it.
+//! Loading: the file system as kustomize's loader sees it, and the only place
+//! the build touches it.
 //!
-//! A [`Loader`] is rooted at one kustomization directory. Files it reads must lie
-//! inside that root (after resolving symlinks) unless the load restrictor is lifted;
-//! other kustomization directories may lie anywhere, but never at or above a
-//! directory already being built (that would be a cycle).
+//! A [`Loader`] is rooted at one kustomization directory. Files it reads —
+//! the kustomization file itself included — must lie inside that root (after
+//! resolving symlinks) unless the load restrictor is lifted; other kustomization
+//! directories may lie anywhere, but never at or above a directory already being
+//! built (that would be a cycle).
+//!
+//! Every file is read the same guarded way ([`Loader::read_regular`]): it must be
+//! a regular file (never a FIFO, device, socket or directory, whatever the
+//! restrictor), no larger than the size limit, and it is opened without
+//! following a final symlink and without blocking, then checked again on the
+//! open handle, so a path swapped between the check and the open cannot slip
+//! through.
 
 pub mod gojson;
 pub mod kustomization;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::error::Error;
+use crate::error::{Error, FileCause};
 use crate::LoadRestrictor;
 
 /// File names a kustomization may have, in kustomize's order of preference.
@@ -23,6 +33,8 @@ pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
 pub struct Loader {
     root: PathBuf,
     restrictor: LoadRestrictor,
+    /// Largest file, in bytes, the loader reads (`ParseLimits::max_bytes`).
+    max_bytes: usize,
     /// Roots of the kustomizations that (transitively) include this one.
     ancestors: Arc<Vec<PathBuf>>,
 }
@@ -36,18 +48,21 @@ pub enum Entry {
 }
 
 impl Loader {
-    /// A loader for the top-level kustomization directory.
-    pub fn new(dir: &Path, restrictor: LoadRestrictor) -> Result<Loader, Error> {
+    /// A loader for the top-level kustomization directory, reading files of at
+    /// most `max_bytes` bytes.
+    pub fn new(dir: &Path, restrictor: LoadRestrictor, max_bytes: usize) -> Result<Loader, Error> {
         let root = canonical(dir)?;
-        if !root.is_dir() {
-            return Err(Error::Io {
+        let meta = std::fs::metadata(&root).map_err(|e| file_error(dir, e))?;
+        if !meta.is_dir() {
+            return Err(Error::File {
                 path: dir.to_path_buf(),
-                source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
+                cause: FileCause::NotADirectory,
             });
         }
         Ok(Loader {
             root,
             restrictor,
+            max_bytes,
             ancestors: Arc::new(Vec::new()),
         })
     }
@@ -57,72 +72,90 @@ impl Loader {
         &self.root
     }
 
-    /// Reads the kustomization file of the root; errors if there is none or several.
+    /// Reads the kustomization file of the root; errors if there is none or
+    /// several. The file is held to the root like any other: a kustomization
+    /// file that is a symlink out of its directory is refused (kustomize reports
+    /// it as missing) unless the load restrictor is lifted.
     pub fn read_kustomization(&self) -> Result<(PathBuf, String), Error> {
         let mut found = None;
         for name in KUSTOMIZATION_FILE_NAMES {
             let path = self.root.join(name);
-            if path.is_file() {
-                if found.is_some() {
-                    return Err(Error::MultipleKustomizations(self.root.clone()));
-                }
-                found = Some(path);
+            match std::fs::metadata(&path) {
+                // kustomize passes over a directory of that name, and over a
+                // name that does not resolve (missing, or a dangling symlink).
+                Ok(meta) if meta.is_dir() => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                // Anything else (a file, a FIFO, a symlink loop, no permission)
+                // is this directory's kustomization; reading it says what is wrong.
+                _ => {}
             }
+            if found.is_some() {
+                return Err(Error::MultipleKustomizations(self.root.clone()));
+            }
+            found = Some(path);
         }
         let path = found.ok_or_else(|| Error::MissingKustomization(self.root.clone()))?;
-        let text = read_text(&path)?;
-        Ok((path, text))
+        let resolved = canonical(&path)?;
+        self.check_restriction(&path, &resolved)?;
+        let text = self.read_text(&resolved)?;
+        Ok((resolved, text))
     }
 
     /// Reads a file named relative to the root, honouring the load restrictor.
     pub fn read_file(&self, relative: &str) -> Result<(PathBuf, String), Error> {
-        let joined = self.root.join(relative);
-        let path = canonical(&joined)?;
-        self.check_restriction(&path)?;
-        let text = read_text(&path)?;
+        let path = self.resolve_file(relative)?;
+        let text = self.read_text(&path)?;
         Ok((path, text))
     }
 
     /// Reads a file named relative to the root as bytes (generator sources need
     /// not be UTF-8), honouring the load restrictor.
     pub fn read_bytes(&self, relative: &str) -> Result<(PathBuf, Vec<u8>), Error> {
-        let joined = self.root.join(relative);
-        let path = canonical(&joined)?;
-        self.check_restriction(&path)?;
-        let bytes = std::fs::read(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let path = self.resolve_file(relative)?;
+        let bytes = self.read_regular(&path)?;
         Ok((path, bytes))
     }
 
     /// Resolves a `resources`/`components` entry: a file, or a kustomization directory.
     pub fn entry(&self, kustomization: &Path, entry: &str) -> Result<Entry, Error> {
-        let Some((path, is_dir)) = self.resolve(entry) else {
-            if looks_remote(entry) {
-                return Err(Error::Remote {
+        let (path, is_dir) = match self.resolve(entry) {
+            Ok(found) => found,
+            Err(e) => {
+                let cause = file_cause(&self.root.join(entry), e);
+                if matches!(cause, FileCause::NotFound) {
+                    if looks_remote(entry) {
+                        return Err(Error::Remote {
+                            kustomization: kustomization.to_path_buf(),
+                            entry: entry.to_owned(),
+                        });
+                    }
+                    return Err(Error::MissingResource {
+                        kustomization: kustomization.to_path_buf(),
+                        entry: entry.to_owned(),
+                    });
+                }
+                return Err(Error::BadEntry {
                     kustomization: kustomization.to_path_buf(),
                     entry: entry.to_owned(),
+                    cause,
                 });
             }
-            return Err(Error::MissingResource {
-                kustomization: kustomization.to_path_buf(),
-                entry: entry.to_owned(),
-            });
         };
         if is_dir {
+            // A base may live anywhere (kustomize allows it); its own files are
+            // then held to its own root.
             return self.child(path).map(Entry::Dir);
         }
-        self.check_restriction(&path)?;
-        let text = read_text(&path)?;
+        self.check_restriction(&self.root.join(entry), &path)?;
+        let text = self.read_text(&path)?;
         Ok(Entry::File(path, text))
     }
 
-    /// The symlink-free absolute path of an entry and whether it is a directory
-    /// (None if it does not exist). A plain relative path (`a/b.yaml`, no `.`,
-    /// `..` or symlinks) is resolved with one `lstat` per component instead of a
-    /// full `canonicalize`, which would re-read every component of the root.
-    fn resolve(&self, entry: &str) -> Option<(PathBuf, bool)> {
+    /// The symlink-free absolute path of an entry and whether it is a directory.
+    /// A plain relative path (`a/b.yaml`, no `.`, `..` or symlinks) is resolved
+    /// with one `lstat` per component instead of a full `canonicalize`, which
+    /// would re-read every component of the root.
+    fn resolve(&self, entry: &str) -> std::io::Result<(PathBuf, bool)> {
         use std::path::Component;
         let relative = Path::new(entry);
         let plain = !entry.is_empty()
@@ -143,12 +176,21 @@ impl Loader {
                 }
             }
             if let Some(m) = meta {
-                return Some((path, m.is_dir()));
+                return Ok((path, m.is_dir()));
             }
         }
-        let path = self.root.join(entry).canonicalize().ok()?;
-        let is_dir = path.is_dir();
-        Some((path, is_dir))
+        let path = self.root.join(entry).canonicalize()?;
+        let is_dir = std::fs::metadata(&path)?.is_dir();
+        Ok((path, is_dir))
+    }
+
+    /// The symlink-free path of a file named relative to the root, checked
+    /// against the load restrictor.
+    fn resolve_file(&self, relative: &str) -> Result<PathBuf, Error> {
+        let requested = self.root.join(relative);
+        let path = canonical(&requested)?;
+        self.check_restriction(&requested, &path)?;
+        Ok(path)
     }
 
     /// A loader for a directory named by a `components` entry.
@@ -176,38 +218,174 @@ impl Loader {
         Ok(Loader {
             root: dir,
             restrictor: self.restrictor,
+            max_bytes: self.max_bytes,
             ancestors: Arc::new(ancestors),
         })
     }
 
-    fn check_restriction(&self, path: &Path) -> Result<(), Error> {
+    /// Refuses `path` (resolved from `requested`) if it lies outside the root
+    /// while the restrictor holds.
+    fn check_restriction(&self, requested: &Path, path: &Path) -> Result<(), Error> {
         if self.restrictor == LoadRestrictor::RootOnly && !path.starts_with(&self.root) {
             return Err(Error::OutsideRoot {
+                requested: requested.to_path_buf(),
                 path: path.to_path_buf(),
                 root: self.root.clone(),
             });
         }
         Ok(())
     }
+
+    /// Reads a (symlink-resolved) YAML file as text: UTF-8, or UTF-16 and
+    /// byte-order marks read as kustomize reads them.
+    fn read_text(&self, path: &Path) -> Result<String, Error> {
+        let bytes = self.read_regular(path)?;
+        rustomize_yaml::decode_text(bytes).map_err(|e| Error::Yaml {
+            path: path.to_path_buf(),
+            message: e.message,
+        })
+    }
+
+    /// Reads a symlink-resolved path that must be a regular file of at most
+    /// `max_bytes` bytes. The type and size are checked before opening (so a
+    /// device is never opened and a FIFO never blocks), the file is opened
+    /// non-blocking without following a final symlink, checked again on the
+    /// handle (the path may have been swapped meanwhile), and read through a
+    /// `take` so a growing file cannot exceed the limit either.
+    fn read_regular(&self, path: &Path) -> Result<Vec<u8>, Error> {
+        let fail = |cause| Error::File {
+            path: path.to_path_buf(),
+            cause,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| file_error(path, e))?;
+        let size = self.check_regular(&meta).map_err(fail)?;
+        let file = open_no_block(path).map_err(|e| file_error(path, e))?;
+        let meta = file.metadata().map_err(|e| file_error(path, e))?;
+        let size = size.max(self.check_regular(&meta).map_err(fail)?);
+        self.check_opened(path, &file)?;
+        let limit = self.max_bytes;
+        // The size checks above keep this allocation within the limit.
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(limit).min(limit));
+        file.take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| file_error(path, e))?;
+        if bytes.len() > limit {
+            return Err(fail(FileCause::Grew { limit }));
+        }
+        Ok(bytes)
+    }
+
+    /// The size of a regular file within the limit, or why it may not be read.
+    fn check_regular(&self, meta: &std::fs::Metadata) -> Result<u64, FileCause> {
+        if !meta.is_file() {
+            return Err(FileCause::NotRegular(kind_name(&meta.file_type())));
+        }
+        let size = meta.len();
+        if usize::try_from(size).map_or(true, |s| s > self.max_bytes) {
+            return Err(FileCause::TooLarge {
+                size,
+                limit: self.max_bytes,
+            });
+        }
+        Ok(size)
+    }
+
+    /// Under the restrictor, the file actually opened must still lie in the
+    /// root: a directory on the path may have been replaced by a symlink after
+    /// the path was resolved. Linux names an open file's real path under
+    /// `/proc/self/fd`; where that is unavailable the earlier checks stand.
+    fn check_opened(&self, path: &Path, file: &std::fs::File) -> Result<(), Error> {
+        #[cfg(target_os = "linux")]
+        if self.restrictor == LoadRestrictor::RootOnly {
+            use std::os::fd::AsRawFd;
+            let link = format!("/proc/self/fd/{}", file.as_raw_fd());
+            if let Ok(real) = std::fs::read_link(link) {
+                self.check_restriction(path, &real)?;
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (path, file);
+        Ok(())
+    }
+}
+
+/// Opens `path` for reading without blocking (a FIFO swapped in after the type
+/// check must not hang the build) and without following a final symlink (the
+/// path was resolved already; a symlink there now is a swap).
+#[cfg(unix)]
+fn open_no_block(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_no_block(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+/// What kind of non-regular file a file type is, for error messages.
+fn kind_name(kind: &std::fs::FileType) -> &'static str {
+    if kind.is_dir() {
+        return "directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "FIFO";
+        }
+        if kind.is_char_device() {
+            return "character device";
+        }
+        if kind.is_block_device() {
+            return "block device";
+        }
+        if kind.is_socket() {
+            return "socket";
+        }
+    }
+    if kind.is_symlink() {
+        return "symlink";
+    }
+    "special file"
 }
 
 fn canonical(path: &Path) -> Result<PathBuf, Error> {
-    path.canonicalize().map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    path.canonicalize().map_err(|e| file_error(path, e))
 }
 
-fn read_text(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+fn file_error(path: &Path, error: std::io::Error) -> Error {
+    Error::File {
         path: path.to_path_buf(),
-        source,
-    })?;
-    // UTF-16 and byte-order marks are read as kustomize reads them.
-    rustomize_yaml::decode_text(bytes).map_err(|e| Error::Yaml {
-        path: path.to_path_buf(),
-        message: e.message,
-    })
+        cause: file_cause(path, error),
+    }
+}
+
+/// Names the cause of an I/O error on `path`: a loop or a dangling symlink
+/// says so, rather than "no such file or directory".
+fn file_cause(path: &Path, error: std::io::Error) -> FileCause {
+    use std::io::ErrorKind;
+    #[cfg(unix)]
+    if error.raw_os_error() == Some(libc::ELOOP) {
+        return FileCause::Loop;
+    }
+    match error.kind() {
+        ErrorKind::NotFound => {
+            let dangling =
+                std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            if dangling {
+                FileCause::Dangling
+            } else {
+                FileCause::NotFound
+            }
+        }
+        ErrorKind::PermissionDenied => FileCause::PermissionDenied,
+        ErrorKind::NotADirectory => FileCause::NotADirectory,
+        _ => FileCause::Other(error),
+    }
 }
 
 /// Whether an entry names a remote base (a URL or a git repository).
@@ -218,4 +396,88 @@ fn looks_remote(entry: &str) -> bool {
         || entry.starts_with("github.com/")
         || entry.starts_with("gitlab.com/")
         || entry.starts_with("bitbucket.org/")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// A fresh scratch directory (removed when dropped).
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let dir =
+                std::env::temp_dir().join(format!("rustomize-load-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir.canonicalize().unwrap())
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn file_over_the_limit_is_refused_before_reading() {
+        let s = Scratch::new("limit");
+        std::fs::write(s.0.join("big.yaml"), "0123456789").unwrap();
+        let loader = Loader::new(&s.0, LoadRestrictor::RootOnly, 9).unwrap();
+        let err = loader.read_file("big.yaml").unwrap_err();
+        assert!(matches!(
+            err,
+            Error::File {
+                cause: FileCause::TooLarge { size: 10, limit: 9 },
+                ..
+            }
+        ));
+        let loader = Loader::new(&s.0, LoadRestrictor::RootOnly, 10).unwrap();
+        assert_eq!(loader.read_file("big.yaml").unwrap().1, "0123456789");
+    }
+
+    #[test]
+    fn directory_named_like_a_kustomization_is_passed_over() {
+        let s = Scratch::new("kdir");
+        std::fs::create_dir(s.0.join("kustomization.yaml")).unwrap();
+        std::fs::write(s.0.join("Kustomization"), "namePrefix: x-\n").unwrap();
+        let loader = Loader::new(&s.0, LoadRestrictor::RootOnly, 1 << 20).unwrap();
+        let (path, text) = loader.read_kustomization().unwrap();
+        assert_eq!(path, s.0.join("Kustomization"));
+        assert_eq!(text, "namePrefix: x-\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn causes_are_named() {
+        let s = Scratch::new("causes");
+        std::os::unix::fs::symlink("loop", s.0.join("loop")).unwrap();
+        std::os::unix::fs::symlink("gone", s.0.join("dangling")).unwrap();
+        std::fs::write(s.0.join("file"), "x").unwrap();
+        let loader = Loader::new(&s.0, LoadRestrictor::None, 1 << 20).unwrap();
+        let cause = |name: &str| match loader.read_bytes(name) {
+            Err(Error::File { cause, .. }) => cause.to_string(),
+            other => panic!("{name}: {:?}", other.map(|(p, _)| p)),
+        };
+        assert!(cause("loop").starts_with("symlink loop"));
+        assert!(cause("dangling").starts_with("dangling symlink"));
+        assert_eq!(cause("missing"), "no such file or directory");
+        assert_eq!(cause("file/below"), "not a directory");
+        assert_eq!(
+            cause("/dev/null"),
+            "is a character device, not a regular file"
+        );
+        assert_eq!(cause("."), "is a directory, not a regular file");
+    }
+
+    #[test]
+    fn root_must_be_a_directory() {
+        let s = Scratch::new("root");
+        std::fs::write(s.0.join("file"), "x").unwrap();
+        let err = Loader::new(&s.0.join("file"), LoadRestrictor::RootOnly, 1).unwrap_err();
+        assert!(err.to_string().ends_with(": not a directory"), "{err}");
+    }
 }

@@ -1,0 +1,417 @@
+//! Escapes from the kustomization root: symlinks, `..`, absolute paths, non-regular files.
+//!
+//! What kustomize v5.5.0 does was measured case by case: it refuses every escape
+//! below (a kustomization file that symlinks out of its directory is reported
+//! as missing; any other file as "security; file ... is not in or below ...").
+//! On FIFOs it hangs and on `/dev/zero` it runs out of memory; we refuse them.
+//! Successful builds are compared with `kubectl kustomize` when it is on PATH.
+
+use crate::assert_fails;
+use crate::harness::*;
+
+const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  k: v\n";
+
+const LIFTED: &[&str] = &["--load-restrictor", "LoadRestrictionsNone"];
+
+/// A tree whose root holds `cm.yaml` (so patches have a target).
+fn with_cm() -> Tree {
+    let tree = Tree::new();
+    tree.file("root/cm.yaml", CM);
+    tree
+}
+
+// --- kustomization files that symlink out -------------------------------
+
+#[test]
+fn kustomization_yaml_symlink_out() {
+    let tree = Tree::new();
+    tree.symlink("../outside/kustomization.yaml", "root/kustomization.yaml");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn kustomization_yml_symlink_out() {
+    let tree = Tree::new();
+    tree.symlink("../outside/kustomization.yaml", "root/kustomization.yml");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn capital_kustomization_symlink_out() {
+    let tree = Tree::new();
+    tree.symlink("../outside/kustomization.yaml", "root/Kustomization");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn base_kustomization_symlink_out() {
+    let tree = Tree::new();
+    tree.kustomization("resources:\n- base\n").symlink(
+        "../../outside/kustomization.yaml",
+        "root/base/kustomization.yaml",
+    );
+    assert_fails!(tree, tree.build(&[]));
+}
+
+/// The base's kustomization file points into the top root but out of the base's
+/// own directory: kustomize holds it to the base's root.
+#[test]
+fn base_kustomization_symlink_to_parent_dir() {
+    let tree = Tree::new();
+    tree.kustomization("resources:\n- base\n")
+        .file(
+            "root/k.yaml",
+            "configMapGenerator:\n- name: up\n  literals: [a=b]\n",
+        )
+        .symlink("../k.yaml", "root/base/kustomization.yaml");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn component_kustomization_symlink_out() {
+    let tree = Tree::new();
+    tree.kustomization("components:\n- comp\n")
+        .file(
+            "outside/comp/kustomization.yaml",
+            &format!(
+                "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n\
+                 configMapGenerator:\n- name: leaked\n  literals: [key={SECRET}]\n"
+            ),
+        )
+        .symlink(
+            "../../outside/comp/kustomization.yaml",
+            "root/comp/kustomization.yaml",
+        );
+    assert_fails!(tree, tree.build(&[]));
+}
+
+/// kustomize reads a kustomization file that symlinks out when the restrictor
+/// is lifted; so do we (the target here holds no secret).
+#[test]
+fn kustomization_symlink_out_read_with_restrictions_none() {
+    let tree = Tree::new();
+    tree.file(
+        "elsewhere/k.yaml",
+        "configMapGenerator:\n- name: shared\n  literals: [a=b]\n",
+    )
+    .symlink("../elsewhere/k.yaml", "root/kustomization.yaml");
+    let out = assert_builds_like_kustomize(&tree, LIFTED);
+    assert!(out.contains("name: shared-"));
+}
+
+#[test]
+fn kustomization_symlink_inside_root_builds() {
+    let tree = Tree::new();
+    tree.file(
+        "root/real/k.yaml",
+        "resources:\n- cm.yaml\nnamePrefix: in-\n",
+    )
+    .file("root/cm.yaml", CM)
+    .symlink("real/k.yaml", "root/kustomization.yaml");
+    let out = assert_builds_like_kustomize(&tree, &[]);
+    assert!(out.contains("name: in-app"));
+}
+
+// --- other files that symlink or path out ----------------------------------
+
+#[test]
+fn resource_file_symlink_out() {
+    let tree = Tree::new();
+    tree.kustomization("resources:\n- cm.yaml\n")
+        .symlink("../outside/secret.yaml", "root/cm.yaml");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn resource_through_dir_symlink_out() {
+    let tree = Tree::new();
+    tree.kustomization("resources:\n- d/secret.yaml\n")
+        .symlink("../outside", "root/d");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn resource_symlink_chain_out() {
+    let tree = Tree::new();
+    tree.kustomization("resources:\n- a.yaml\n")
+        .symlink("b.yaml", "root/a.yaml")
+        .symlink("sub/c.yaml", "root/b.yaml")
+        .symlink("../../outside/secret.yaml", "root/sub/c.yaml");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn resource_dotdot_in_the_middle() {
+    let tree = Tree::new();
+    tree.dir("root/sub")
+        .kustomization("resources:\n- sub/../../outside/secret.yaml\n");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn resource_absolute_path() {
+    let tree = Tree::new();
+    let secret = tree.path("outside/secret.yaml");
+    tree.kustomization(&format!("resources:\n- {}\n", secret.display()));
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn generator_file_symlink_out() {
+    let tree = Tree::new();
+    tree.kustomization("configMapGenerator:\n- name: x\n  files: [f.txt]\n")
+        .symlink("../outside/secret.env", "root/f.txt");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn generator_env_symlink_out() {
+    let tree = Tree::new();
+    tree.kustomization("secretGenerator:\n- name: x\n  envs: [e.env]\n")
+        .symlink("../outside/secret.env", "root/e.env");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn generator_file_dotdot_out() {
+    let tree = Tree::new();
+    tree.kustomization("configMapGenerator:\n- name: x\n  files: [k=../outside/secret.env]\n");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn patch_file_symlink_out() {
+    let tree = with_cm();
+    tree.kustomization("resources: [cm.yaml]\npatches:\n- path: p.yaml\n")
+        .symlink("../outside/secret.yaml", "root/p.yaml");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn strategic_merge_patch_symlink_out() {
+    let tree = with_cm();
+    tree.kustomization("resources: [cm.yaml]\npatchesStrategicMerge:\n- p.yaml\n")
+        .symlink("../outside/secret.yaml", "root/p.yaml");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn json6902_patch_absolute_path_out() {
+    let tree = with_cm();
+    tree.file(
+        "outside/ops.yaml",
+        &format!("- op: add\n  path: /data/x\n  value: {SECRET}\n"),
+    );
+    let ops = tree.path("outside/ops.yaml");
+    tree.kustomization(&format!(
+        "resources: [cm.yaml]\npatchesJson6902:\n- target:\n    version: v1\n    kind: ConfigMap\n    name: app\n  path: {}\n",
+        ops.display()
+    ));
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn configurations_symlink_out() {
+    let tree = with_cm();
+    tree.file("outside/conf.yaml", "namePrefix:\n- path: metadata/name\n")
+        .kustomization("resources: [cm.yaml]\nconfigurations: [conf.yaml]\n")
+        .symlink("../outside/conf.yaml", "root/conf.yaml");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn crds_symlink_out() {
+    let tree = with_cm();
+    tree.file("outside/crd.json", "{}\n")
+        .kustomization("resources: [cm.yaml]\ncrds: [crd.json]\n")
+        .symlink("../outside/crd.json", "root/crd.json");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn openapi_symlink_out() {
+    let tree = with_cm();
+    tree.file("outside/oa.json", "{\"definitions\": {}}\n")
+        .kustomization("resources: [cm.yaml]\nopenapi:\n  path: oa.json\n")
+        .symlink("../outside/oa.json", "root/oa.json");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn replacements_path_symlink_out() {
+    let tree = with_cm();
+    tree.file(
+        "outside/repl.yaml",
+        "- source:\n    kind: ConfigMap\n    fieldPath: data.k\n  targets:\n  - select:\n      kind: ConfigMap\n    fieldPaths: [data.z]\n",
+    )
+    .kustomization("resources: [cm.yaml]\nreplacements:\n- path: repl.yaml\n")
+    .symlink("../outside/repl.yaml", "root/repl.yaml");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+// --- what stays inside the root keeps working -------------------------------
+
+#[test]
+fn symlinked_dir_and_file_inside_root_build() {
+    let tree = Tree::new();
+    tree.file("root/real/cm.yaml", CM)
+        .file("root/real/data.txt", "payload\n")
+        .symlink("real", "root/linked")
+        .symlink("real/cm.yaml", "root/cm-link.yaml")
+        .kustomization(
+            "resources:\n- cm-link.yaml\nconfigMapGenerator:\n- name: gen\n  files:\n  - linked/data.txt\n",
+        );
+    let out = assert_builds_like_kustomize(&tree, &[]);
+    assert!(out.contains("payload"));
+}
+
+/// A base directory reached through a symlink may lie outside the root
+/// (kustomize allows bases anywhere); its own files stay within it.
+#[test]
+fn base_dir_symlink_out_builds() {
+    let tree = Tree::new();
+    tree.file("shared/base/cm.yaml", CM)
+        .file("shared/base/kustomization.yaml", "resources: [cm.yaml]\n")
+        .symlink("../shared/base", "root/base")
+        .kustomization("resources:\n- base\n");
+    let out = assert_builds_like_kustomize(&tree, &[]);
+    assert!(out.contains("name: app"));
+}
+
+// --- non-regular files --------------------------------------------------------
+
+#[test]
+fn fifo_resource_does_not_hang() {
+    let tree = Tree::new();
+    tree.fifo("root/cm.yaml")
+        .kustomization("resources:\n- cm.yaml\n");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn fifo_generator_file_does_not_hang() {
+    let tree = Tree::new();
+    tree.fifo("root/f")
+        .kustomization("configMapGenerator:\n- name: x\n  files: [f]\n");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn fifo_patch_does_not_hang() {
+    let tree = with_cm();
+    tree.fifo("root/p.yaml")
+        .kustomization("resources: [cm.yaml]\npatches:\n- path: p.yaml\n");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn fifo_kustomization_does_not_hang() {
+    let tree = Tree::new();
+    tree.fifo("root/kustomization.yaml");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn dev_zero_resource_with_restrictions_none() {
+    let tree = Tree::new();
+    tree.kustomization("resources:\n- /dev/zero\n");
+    assert_fails!(tree, tree.build(LIFTED));
+}
+
+#[test]
+fn dev_urandom_generator_file_with_restrictions_none() {
+    let tree = Tree::new();
+    tree.kustomization("configMapGenerator:\n- name: x\n  files: [/dev/urandom]\n");
+    assert_fails!(tree, tree.build(LIFTED));
+}
+
+#[test]
+fn dev_zero_generator_env_with_restrictions_none() {
+    let tree = Tree::new();
+    tree.kustomization("configMapGenerator:\n- name: x\n  envs: [/dev/zero]\n");
+    assert_fails!(tree, tree.build(LIFTED));
+}
+
+#[test]
+fn dev_zero_patch_with_restrictions_none() {
+    let tree = with_cm();
+    tree.kustomization("resources: [cm.yaml]\npatches:\n- path: /dev/zero\n");
+    assert_fails!(tree, tree.build(LIFTED));
+}
+
+#[test]
+fn socket_resource() {
+    let tree = Tree::new();
+    let _listener =
+        std::os::unix::net::UnixListener::bind(tree.path("root/cm.yaml")).expect("bind");
+    tree.kustomization("resources:\n- cm.yaml\n");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn directory_as_generator_file() {
+    let tree = Tree::new();
+    tree.dir("root/f")
+        .kustomization("configMapGenerator:\n- name: x\n  files: [f]\n");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn directory_as_patch() {
+    let tree = with_cm();
+    tree.dir("root/p")
+        .kustomization("resources: [cm.yaml]\npatches:\n- path: p\n");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+/// A sparse file over the default 64 MiB limit is refused before it is read.
+#[test]
+fn oversized_resource() {
+    let tree = Tree::new();
+    tree.kustomization("resources:\n- big.yaml\n");
+    let big = std::fs::File::create(tree.path("root/big.yaml")).expect("create");
+    big.set_len(65 * 1024 * 1024).expect("set_len");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+// --- symlink loops and dangling links ----------------------------------------
+
+#[test]
+fn symlink_loop_self() {
+    let tree = Tree::new();
+    tree.kustomization("resources:\n- cm.yaml\n")
+        .symlink("cm.yaml", "root/cm.yaml");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn symlink_loop_pair() {
+    let tree = Tree::new();
+    tree.kustomization("resources:\n- a.yaml\n")
+        .symlink("b.yaml", "root/a.yaml")
+        .symlink("a.yaml", "root/b.yaml");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn symlink_loop_generator_file() {
+    let tree = Tree::new();
+    tree.kustomization("configMapGenerator:\n- name: x\n  files: [f]\n")
+        .symlink("f", "root/f");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn symlink_loop_kustomization() {
+    let tree = Tree::new();
+    tree.symlink("kustomization.yaml", "root/kustomization.yaml");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+#[test]
+fn dangling_symlink_resource() {
+    let tree = Tree::new();
+    tree.kustomization("resources:\n- cm.yaml\n")
+        .symlink("nowhere.yaml", "root/cm.yaml");
+    assert_fails!(tree, tree.build(&[]));
+}
