@@ -901,6 +901,80 @@ mod tests {
         assert!(err.message.contains("alias expansion"), "{err}");
     }
 
+    fn limited(depth: usize) -> ParseLimits {
+        ParseLimits {
+            max_depth: depth,
+            ..ParseLimits::default()
+        }
+    }
+
+    #[test]
+    fn depth_limit_is_the_same_for_both_readers_in_every_style() {
+        for n in [3, 150] {
+            let limits = limited(n);
+            let styles = |k: usize| {
+                [
+                    format!("{}{}\n", "[".repeat(k), "]".repeat(k)),
+                    format!("{}1{}\n", "{a: ".repeat(k), "}".repeat(k)),
+                    format!("{}x\n", "- ".repeat(k)),
+                    (0..k).map(|i| format!("{}a:\n", " ".repeat(i))).collect(),
+                ]
+            };
+            for text in styles(n) {
+                assert!(parse_documents(&text, &limits).is_ok(), "{text}");
+                assert!(parse_documents_reference(&text, &limits).is_ok() || n > 255);
+            }
+            for text in styles(n + 1) {
+                let err = parse_documents(&text, &limits).unwrap_err();
+                assert!(
+                    err.message.contains(&format!(
+                        "document nests deeper than {n} levels (limit {n})"
+                    )),
+                    "{err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn default_depth_is_kustomizes() {
+        let ok = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let docs = parse_documents(&ok, &ParseLimits::default()).unwrap();
+        assert_eq!(crate::stack::depth(&docs[0]), 10_000);
+        docs.into_iter().for_each(crate::stack::drop_deep);
+        let over = format!("{}{}", "[".repeat(10_001), "]".repeat(10_001));
+        assert!(parse_documents(&over, &ParseLimits::default()).is_err());
+    }
+
+    #[test]
+    fn alias_budget_counts_bytes() {
+        let big = "x".repeat(1 << 20);
+        let text = format!("a: &b {big}\nl: [{}]\n", vec!["*b"; 100].join(", "));
+        let err = parse_documents(&text, &ParseLimits::default()).unwrap_err();
+        assert!(err.message.contains("alias expansion limit"), "{err}");
+        let small = ParseLimits {
+            max_alias_bytes: 10 << 20,
+            ..ParseLimits::default()
+        };
+        let text = format!("a: &b {big}\nl: [{}]\n", vec!["*b"; 8].join(", "));
+        assert!(parse_documents(&text, &small).is_ok());
+    }
+
+    #[test]
+    fn alias_messages_name_the_cause() {
+        let err = parse_documents("a: &x [1, *x]\n", &ParseLimits::default()).unwrap_err();
+        assert!(
+            err.message
+                .contains("*x refers to the node that contains it"),
+            "{err}"
+        );
+        let err = parse_documents("a: *nope\n", &ParseLimits::default()).unwrap_err();
+        assert!(
+            err.message.contains("*nope refers to an undefined anchor"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn deep_nesting_is_stopped() {
         let text = "[".repeat(10_000);
