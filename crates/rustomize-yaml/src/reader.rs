@@ -956,7 +956,7 @@ mod tests {
             max_alias_bytes: 10 << 20,
             ..ParseLimits::default()
         };
-        let text = format!("a: &b {big}\nl: [{}]\n", vec!["*b"; 8].join(", "));
+        let text = format!("a: &b {big}\nl: [{}]\n", ["*b"; 8].join(", "));
         assert!(parse_documents(&text, &small).is_ok());
     }
 
