@@ -51,7 +51,9 @@ pub fn decode_text(bytes: Vec<u8>) -> Result<String, ParseError> {
     if text.starts_with(BOM) {
         text.drain(..BOM.len_utf8());
     }
-    if text.contains("\n---\n\u{feff}") {
+    // 0xEF starts every encoded mark; a plain byte scan keeps mark-free text
+    // (the norm) from a substring search.
+    if text.as_bytes().contains(&0xef) && text.contains("\n---\n\u{feff}") {
         text = text.replace("\n---\n\u{feff}", "\n---\n");
     }
     Ok(text)

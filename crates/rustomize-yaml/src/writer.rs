@@ -73,18 +73,29 @@ pub fn write_document(value: &Value, out: &mut String) {
 /// hands the buffer back.
 type KeyBuffer<'a> = Vec<(Cow<'a, str>, &'a Value)>;
 
+///
+/// Off a deep stack, the emitter gives up past [`crate::stack::SHALLOW_DEPTH`]
+/// levels; what it wrote is then taken back and the document written again on
+/// a deep stack. Real documents never get there, so they pay nothing.
 fn emit<'a>(doc: &'a Value, out: &mut String, keys: KeyBuffer<'a>) -> KeyBuffer<'a> {
-    let run = move |out: &mut String| {
-        let mut e = Emitter::new(out, keys);
+    let start = out.len();
+    let max_depth = if crate::stack::is_on_deep_stack() {
+        usize::MAX
+    } else {
+        crate::stack::SHALLOW_DEPTH
+    };
+    let mut e = Emitter::new(out, keys, max_depth);
+    e.document(doc);
+    if !e.too_deep {
+        return e.keys;
+    }
+    let keys = e.keys;
+    out.truncate(start);
+    crate::stack::on_deep_stack(|| {
+        let mut e = Emitter::new(out, keys, usize::MAX);
         e.document(doc);
         e.keys
-    };
-    if !crate::stack::is_on_deep_stack()
-        && crate::stack::deeper_than(doc, crate::stack::SHALLOW_DEPTH).0
-    {
-        return crate::stack::on_deep_stack(|| run(out));
-    }
-    run(out)
+    })
 }
 
 /// Writes documents joined by `---` lines, exactly as `kustomize build` prints them.
@@ -184,10 +195,16 @@ struct Emitter<'o, 'a> {
     indention: bool,
     /// Scratch stack of (key, value) pairs being sorted, shared by nested maps.
     keys: Vec<(Cow<'a, str>, &'a Value)>,
+    /// Collections open around the node being written.
+    depth: usize,
+    /// The most collections that may be open (the stack's bound).
+    max_depth: usize,
+    /// Set when `max_depth` was reached: the output is incomplete.
+    too_deep: bool,
 }
 
 impl<'o, 'a> Emitter<'o, 'a> {
-    fn new(out: &'o mut String, keys: Vec<(Cow<'a, str>, &'a Value)>) -> Self {
+    fn new(out: &'o mut String, keys: Vec<(Cow<'a, str>, &'a Value)>, max_depth: usize) -> Self {
         Emitter {
             out,
             column: 0,
@@ -195,7 +212,20 @@ impl<'o, 'a> Emitter<'o, 'a> {
             whitespace: true,
             indention: true,
             keys,
+            depth: 0,
+            max_depth,
+            too_deep: false,
         }
+    }
+
+    /// Enters a collection; false (and `too_deep` set) past `max_depth`.
+    fn enter(&mut self) -> bool {
+        if self.depth >= self.max_depth {
+            self.too_deep = true;
+            return false;
+        }
+        self.depth += 1;
+        true
     }
 
     /// Emits a whole document.
@@ -330,6 +360,9 @@ impl<'o, 'a> Emitter<'o, 'a> {
             self.write_indicator("]", false, false, false);
             return;
         }
+        if !self.enter() {
+            return;
+        }
         let indentless = mapping_ctx && !self.indention;
         self.indented(false, indentless, |e| {
             for item in items {
@@ -338,12 +371,16 @@ impl<'o, 'a> Emitter<'o, 'a> {
                 e.node(item, false);
             }
         });
+        self.depth -= 1;
     }
 
     fn mapping(&mut self, map: &'a crate::Map) {
         if map.is_empty() {
             self.write_indicator("{", true, true, false);
             self.write_indicator("}", false, false, false);
+            return;
+        }
+        if !self.enter() {
             return;
         }
         let base = self.keys.len();
@@ -384,6 +421,7 @@ impl<'o, 'a> Emitter<'o, 'a> {
             }
         });
         self.keys.truncate(base);
+        self.depth -= 1;
     }
 
     /// Emits a string scalar: picks the style the encoder asks for, lets the
