@@ -27,30 +27,45 @@ struct Unsupported;
 
 type R<T> = Result<T, Unsupported>;
 
-/// Collections nested deeper than this are left to the full reader (whose
-/// builder is not recursive).
-const RECURSION_CAP: usize = 100;
+/// What [`parse`] found.
+pub(crate) enum Outcome {
+    /// The documents of the text.
+    Docs(Vec<Value>),
+    /// The text is outside the subset (or malformed): read it with the full reader.
+    Unsupported,
+    /// Collections nest deeper than `max_depth` at this byte offset (everything
+    /// before it being in the subset).
+    TooDeep(usize),
+}
 
 /// Keys longer than this are left to the full reader (a YAML implicit key is at
 /// most 1024 characters).
 const MAX_KEY_LEN: usize = 1000;
 
-/// Reads every document of `text`, or `None` when the text is outside the subset.
-pub(crate) fn parse(text: &str, limits: &ParseLimits) -> Option<Vec<Value>> {
+/// Reads every document of `text`, allowing collections `max_depth` deep (the
+/// reader recurses once per level: the caller picks a depth its stack allows).
+pub(crate) fn parse(text: &str, limits: &ParseLimits, max_depth: usize) -> Outcome {
     if !prescan(text) {
-        return None;
+        return Outcome::Unsupported;
     }
     let mut p = Fast {
         s: text,
         b: text.as_bytes(),
         pos: 0,
         reject: limits.reject_non_string_keys,
-        max_depth: limits.max_depth.min(RECURSION_CAP),
+        max_depth,
+        too_deep: None,
         entries: Vec::new(),
         items: Vec::new(),
         known: (usize::MAX, 0),
     };
-    p.stream().ok()
+    match p.stream() {
+        Ok(docs) => Outcome::Docs(docs),
+        Err(Unsupported) => match p.too_deep {
+            Some(at) => Outcome::TooDeep(at),
+            None => Outcome::Unsupported,
+        },
+    }
 }
 
 /// Rejects characters the scanner gives a meaning of its own: carriage returns,
@@ -144,6 +159,8 @@ struct Fast<'a> {
     pos: usize,
     reject: bool,
     max_depth: usize,
+    /// Where nesting first went past `max_depth`.
+    too_deep: Option<usize>,
     /// Entries of the mappings under construction, innermost last: a mapping is
     /// built in one allocation of the right size when it ends.
     entries: Vec<(String, Value)>,
@@ -188,6 +205,13 @@ impl<'a> Fast<'a> {
     #[inline]
     fn next_line(&self, i: usize) -> usize {
         (self.eol(i) + 1).min(self.b.len())
+    }
+
+    /// Notes that nesting went past the limit at `at`, and gives up.
+    #[cold]
+    fn nests_too_deep(&mut self, at: usize) -> Unsupported {
+        self.too_deep = Some(at);
+        Unsupported
     }
 
     /// Whether a `---` / `...` document marker starts at `ls` (a line start).
@@ -551,7 +575,7 @@ impl<'a> Fast<'a> {
     /// just past its `:`, on the line starting at `ls`).
     fn mapping(&mut self, ls: usize, col: usize, first_key: String, depth: usize) -> R<Value> {
         if depth > self.max_depth {
-            return Err(Unsupported);
+            return Err(self.nests_too_deep(ls + col));
         }
         let base = self.entries.len();
         let mut key = first_key;
@@ -623,7 +647,7 @@ impl<'a> Fast<'a> {
     /// A block sequence at column `col` whose first `-` is at `first`.
     fn sequence(&mut self, first: usize, col: usize, depth: usize) -> R<Value> {
         if depth > self.max_depth {
-            return Err(Unsupported);
+            return Err(self.nests_too_deep(first));
         }
         let base = self.items.len();
         let mut dash = first;
@@ -1085,7 +1109,7 @@ impl<'a> Fast<'a> {
 
     fn flow_seq(&mut self, i: &mut usize, parent: isize, depth: usize) -> R<Value> {
         if depth > self.max_depth {
-            return Err(Unsupported);
+            return Err(self.nests_too_deep(*i));
         }
         *i += 1;
         let base = self.items.len();
@@ -1119,7 +1143,7 @@ impl<'a> Fast<'a> {
 
     fn flow_map(&mut self, i: &mut usize, parent: isize, depth: usize) -> R<Value> {
         if depth > self.max_depth {
-            return Err(Unsupported);
+            return Err(self.nests_too_deep(*i));
         }
         *i += 1;
         let base = self.entries.len();

@@ -21,10 +21,15 @@ use crate::{Map, Value};
 /// Limits that keep hostile input from exhausting memory or the stack.
 #[derive(Clone, Debug)]
 pub struct ParseLimits {
-    /// Maximum nesting depth of collections.
+    /// Maximum nesting depth of collections (a document that is one mapping of
+    /// scalars is 1 deep). kustomize (go-yaml v3) refuses documents nested deeper
+    /// than 10,000 levels, and so does the default.
     pub max_depth: usize,
-    /// Maximum number of nodes that alias expansion may copy in one stream.
-    pub max_alias_nodes: usize,
+    /// Maximum number of bytes that anchors and alias expansion may add to one
+    /// text: every copy an alias makes, and the copy kept of each anchored node,
+    /// counted as the length of its strings and keys plus [`NODE_BYTES`] per node.
+    /// kustomize has no such bound (it expands aliases until memory runs out).
+    pub max_alias_bytes: usize,
     /// Maximum size of one input text in bytes.
     pub max_bytes: usize,
     /// Reject keys that are not strings (`80:`, `true:`) in nested mappings, as
@@ -39,11 +44,18 @@ pub struct ParseLimits {
     pub max_document_bytes: usize,
 }
 
+/// The bytes one node counts for in [`ParseLimits::max_alias_bytes`], besides
+/// its text: about what a node of the tree takes in memory.
+pub const NODE_BYTES: usize = 32;
+
+/// kustomize's nesting limit (go-yaml v3's): the default [`ParseLimits::max_depth`].
+pub const KUSTOMIZE_MAX_DEPTH: usize = 10_000;
+
 impl Default for ParseLimits {
     fn default() -> Self {
         ParseLimits {
-            max_depth: 200,
-            max_alias_nodes: 1_000_000,
+            max_depth: KUSTOMIZE_MAX_DEPTH,
+            max_alias_bytes: 64 * 1024 * 1024,
             max_bytes: 64 * 1024 * 1024,
             reject_non_string_keys: false,
             max_document_bytes: 128 * 1024 * 1024,
@@ -72,21 +84,42 @@ impl ParseError {
 /// Texts in the block-style subset that manifests use are read by a fast
 /// byte-level reader ([`crate::fast`]); anything else (and anything malformed) by
 /// the full saphyr-based reader, [`parse_documents_reference`]. Both give the
-/// same values.
+/// same values. Documents nested deeper than a small stack allows are read on a
+/// deep stack ([`crate::stack`]); the values that come back may be as deep as
+/// [`ParseLimits::max_depth`] (see [`crate::stack::drop_deep`]).
 pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, ParseError> {
     check_size(text, limits)?;
-    if let Some(docs) = crate::fast::parse(text, limits) {
-        return Ok(docs);
+    let deep = crate::stack::is_on_deep_stack();
+    let cap = if deep {
+        limits.max_depth
+    } else {
+        limits.max_depth.min(crate::stack::SHALLOW_DEPTH)
+    };
+    match crate::fast::parse(text, limits, cap) {
+        crate::fast::Outcome::Docs(docs) => Ok(docs),
+        crate::fast::Outcome::TooDeep(_) if cap < limits.max_depth => {
+            crate::stack::on_deep_stack(|| parse_documents(text, limits))
+        }
+        crate::fast::Outcome::TooDeep(at) => Err(too_deep(line_of_byte(text, at), limits)),
+        crate::fast::Outcome::Unsupported if deep => parse_documents_reference(text, limits),
+        // The full reader's builder is not recursive, but cloning anchored values
+        // and dropping a half-built deep tree are.
+        crate::fast::Outcome::Unsupported => {
+            crate::stack::on_deep_stack(|| parse_documents_reference(text, limits))
+        }
     }
-    parse_documents_reference(text, limits)
 }
 
-/// The fast reader alone: `None` when the text is outside its subset. For tests
-/// and benchmarks.
+/// The fast reader alone: `None` when the text is outside its subset (or nests
+/// deeper than the default stack allows). For tests and benchmarks.
 #[doc(hidden)]
 pub fn parse_documents_fast(text: &str, limits: &ParseLimits) -> Option<Vec<Value>> {
     check_size(text, limits).ok()?;
-    crate::fast::parse(text, limits)
+    let cap = limits.max_depth.min(crate::stack::SHALLOW_DEPTH);
+    match crate::fast::parse(text, limits, cap) {
+        crate::fast::Outcome::Docs(docs) => Some(docs),
+        _ => None,
+    }
 }
 
 fn check_size(text: &str, limits: &ParseLimits) -> Result<(), ParseError> {
@@ -98,6 +131,40 @@ fn check_size(text: &str, limits: &ParseLimits) -> Result<(), ParseError> {
         )));
     }
     Ok(())
+}
+
+fn too_deep(line: usize, limits: &ParseLimits) -> ParseError {
+    ParseError::new(format!(
+        "line {line}: document nests deeper than {0} levels (limit {0})",
+        limits.max_depth
+    ))
+}
+
+/// The 1-based line of byte offset `at`.
+fn line_of_byte(text: &str, at: usize) -> usize {
+    1 + text
+        .as_bytes()
+        .iter()
+        .take(at)
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
+/// The byte offset of character `index` (saphyr's markers count characters).
+fn byte_of_char(text: &str, index: usize) -> usize {
+    text.char_indices()
+        .nth(index)
+        .map_or(text.len(), |(i, _)| i)
+}
+
+/// The name of the alias (`*name`) at character `index`, for messages.
+fn alias_name_at(text: &str, index: usize) -> String {
+    let rest = text.get(byte_of_char(text, index)..).unwrap_or_default();
+    let rest = rest.strip_prefix('*').unwrap_or(rest);
+    let end = rest
+        .find(|c: char| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '{' | '}'))
+        .unwrap_or(rest.len());
+    crate::excerpt(rest.get(..end).unwrap_or_default(), 100).into_owned()
 }
 
 /// The full reader (saphyr-parser events → [`Value`]s), which
@@ -112,7 +179,7 @@ pub fn parse_documents_reference(
         limits,
         stack: Vec::new(),
         anchors: Vec::new(),
-        alias_budget: limits.max_alias_nodes,
+        alias_budget: limits.max_alias_bytes,
         docs: Vec::new(),
     };
     // A block scalar that runs to the end of a text without a final newline has no
@@ -120,7 +187,7 @@ pub fn parse_documents_reference(
     let unterminated_end =
         (!text.is_empty() && !text.ends_with('\n')).then(|| text.chars().count());
     for item in Parser::new_from_str(text) {
-        let (mut event, span) = item.map_err(|e| ParseError::new(e.to_string()))?;
+        let (mut event, span) = item.map_err(|e| scan_error(text, &e, &builder))?;
         if let (Some(end), Event::Scalar(value, ScalarStyle::Literal | ScalarStyle::Folded, _, _)) =
             (unterminated_end, &mut event)
         {
@@ -128,11 +195,68 @@ pub fn parse_documents_reference(
                 value.to_mut().pop();
             }
         }
-        builder
-            .event(event)
-            .map_err(|m| ParseError::new(format!("line {}: {m}", span.start.line())))?;
+        builder.event(event).map_err(|m| {
+            let message = match m {
+                BuildError::Message(m) => m,
+                BuildError::SelfAlias => format!(
+                    "alias *{} refers to the node that contains it (a self-referencing anchor)",
+                    alias_name_at(text, span.start.index())
+                ),
+                BuildError::UnknownAlias => format!(
+                    "alias *{} refers to an undefined anchor",
+                    alias_name_at(text, span.start.index())
+                ),
+            };
+            ParseError::new(format!("line {}: {message}", span.start.line()))
+        })?;
     }
     Ok(builder.docs)
+}
+
+/// A scanner error of saphyr-parser, in our words where we know better.
+fn scan_error(text: &str, e: &saphyr_parser::ScanError, builder: &Builder<'_>) -> ParseError {
+    let mark = e.marker();
+    let info = e.info();
+    if info.contains("unknown anchor") {
+        return ParseError::new(format!(
+            "line {}: alias *{} refers to an undefined anchor",
+            mark.line(),
+            alias_name_at(text, mark.index())
+        ));
+    }
+    if info.contains("recursion limit") {
+        // saphyr-parser nests flow collections at most 255 deep; the fast reader
+        // reads deeper ones, but not in texts outside its subset.
+        return ParseError::new(format!(
+            "line {}: flow collections nest deeper than 255 levels in a document that uses \
+             anchors, tags or other YAML the fast reader does not read (limit {} levels \
+             otherwise)",
+            mark.line(),
+            builder.limits.max_depth
+        ));
+    }
+    ParseError::new(crate::excerpt(&e.to_string(), 300).into_owned())
+}
+
+/// Why an event could not be added to the tree.
+enum BuildError {
+    Message(String),
+    /// An alias inside the node its anchor names.
+    SelfAlias,
+    /// An alias whose anchor is not (yet) defined.
+    UnknownAlias,
+}
+
+impl From<String> for BuildError {
+    fn from(m: String) -> Self {
+        BuildError::Message(m)
+    }
+}
+
+impl From<&str> for BuildError {
+    fn from(m: &str) -> Self {
+        BuildError::Message(m.to_owned())
+    }
 }
 
 /// A collection under construction.
@@ -150,6 +274,14 @@ enum Frame {
     },
 }
 
+impl Frame {
+    fn anchor(&self) -> usize {
+        match self {
+            Frame::Seq { anchor, .. } | Frame::Map { anchor, .. } => *anchor,
+        }
+    }
+}
+
 /// A mapping key: its text, and whether it is the merge key `<<`.
 struct Key {
     text: String,
@@ -161,14 +293,15 @@ struct Key {
 struct Builder<'l> {
     limits: &'l ParseLimits,
     stack: Vec<Frame>,
-    /// Anchored values by anchor id, with their node counts (for the alias budget).
+    /// Anchored values by anchor id, with their sizes in bytes (for the alias budget).
     anchors: Vec<Option<(Value, usize)>>,
+    /// The bytes anchors and aliases may still add.
     alias_budget: usize,
     docs: Vec<Value>,
 }
 
 impl Builder<'_> {
-    fn event(&mut self, event: Event<'_>) -> Result<(), String> {
+    fn event(&mut self, event: Event<'_>) -> Result<(), BuildError> {
         match event {
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
             Event::DocumentStart(_) => {
@@ -197,29 +330,29 @@ impl Builder<'_> {
                         non_string,
                     });
                     if anchor > 0 {
-                        self.remember(anchor, Value::String(String::new()));
+                        self.remember(anchor, &Value::String(String::new()))?;
                     }
                     return Ok(());
                 }
                 let value = scalar_value(text, style, tag.as_deref())?;
                 if anchor > 0 {
-                    self.remember(anchor, value.clone());
+                    self.remember(anchor, &value)?;
                 }
-                self.push(value)
+                Ok(self.push(value)?)
             }
             Event::Alias(id) => {
-                let (value, size) = match self.anchors.get(id) {
-                    Some(Some((v, size))) => (v, *size),
-                    _ => return Err(format!("unknown anchor {id}")),
+                let size = match self.anchors.get(id) {
+                    Some(Some((_, size))) => *size,
+                    _ if self.stack.iter().any(|f| f.anchor() == id) => {
+                        return Err(BuildError::SelfAlias)
+                    }
+                    _ => return Err(BuildError::UnknownAlias),
                 };
-                if size > self.alias_budget {
-                    return Err(format!(
-                        "alias expansion exceeds the limit of {} nodes",
-                        self.limits.max_alias_nodes
-                    ));
-                }
-                self.alias_budget -= size;
-                let value = value.clone();
+                self.spend(size)?;
+                let value = match self.anchors.get(id) {
+                    Some(Some((v, _))) => v.clone(),
+                    _ => return Err(BuildError::UnknownAlias),
+                };
                 if let Some(Frame::Map {
                     key: key @ None, ..
                 }) = self.stack.last_mut()
@@ -231,7 +364,7 @@ impl Builder<'_> {
                     });
                     return Ok(());
                 }
-                self.push(value)
+                Ok(self.push(value)?)
             }
             Event::SequenceStart(anchor, _) => {
                 self.enter()?;
@@ -266,9 +399,9 @@ impl Builder<'_> {
                     None => return Err("unbalanced collection end".into()),
                 };
                 if anchor > 0 {
-                    self.remember(anchor, value.clone());
+                    self.remember(anchor, &value)?;
                 }
-                self.push(value)
+                Ok(self.push(value)?)
             }
         }
     }
@@ -279,21 +412,38 @@ impl Builder<'_> {
         }
         if self.stack.len() >= self.limits.max_depth {
             return Err(format!(
-                "nesting deeper than the limit of {} levels",
+                "document nests deeper than {0} levels (limit {0})",
                 self.limits.max_depth
             ));
         }
         Ok(())
     }
 
-    fn remember(&mut self, anchor: usize, value: Value) {
+    /// Takes `size` bytes from the alias budget.
+    fn spend(&mut self, size: usize) -> Result<(), String> {
+        if size > self.alias_budget {
+            return Err(format!(
+                "anchors and aliases expand the text by more than {} bytes (the alias \
+                 expansion limit)",
+                self.limits.max_alias_bytes
+            ));
+        }
+        self.alias_budget -= size;
+        Ok(())
+    }
+
+    /// Keeps a copy of an anchored node for the aliases that follow; the copy
+    /// counts against the alias budget (nested anchors copy a subtree each).
+    fn remember(&mut self, anchor: usize, value: &Value) -> Result<(), String> {
+        let size = size_in_bytes(value, self.alias_budget);
+        self.spend(size)?;
         if self.anchors.len() <= anchor {
             self.anchors.resize(anchor + 1, None);
         }
-        let size = node_count(&value);
         if let Some(slot) = self.anchors.get_mut(anchor) {
-            *slot = Some((value, size));
+            *slot = Some((value.clone(), size));
         }
+        Ok(())
     }
 
     fn push(&mut self, value: Value) -> Result<(), String> {
@@ -321,11 +471,14 @@ impl Builder<'_> {
                 if key.non_string && nested && reject {
                     return Err(format!(
                         "mapping key {:?} is not a string (json: unsupported type)",
-                        key.text
+                        crate::excerpt(&key.text, 200)
                     ));
                 }
                 if map.contains_key(&key.text) {
-                    return Err(format!("mapping key {:?} already defined", key.text));
+                    return Err(format!(
+                        "mapping key {:?} already defined",
+                        crate::excerpt(&key.text, 200)
+                    ));
                 }
                 map.insert(key.text, value);
                 Ok(())
@@ -362,12 +515,30 @@ fn apply_merges(map: &mut Map, merges: Vec<Value>) -> Result<(), String> {
     Ok(())
 }
 
-fn node_count(value: &Value) -> usize {
-    match value {
-        Value::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
-        Value::Map(map) => 1 + map.values().map(node_count).sum::<usize>(),
-        _ => 1,
+/// The size of `value` as the alias budget counts it: [`NODE_BYTES`] per node
+/// plus the length of its strings and keys. Walks without recursion and stops
+/// counting once past `cap`.
+fn size_in_bytes(value: &Value, cap: usize) -> usize {
+    let mut total = 0usize;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        total = total.saturating_add(NODE_BYTES);
+        match v {
+            Value::String(s) => total = total.saturating_add(s.len()),
+            Value::Seq(items) => stack.extend(items),
+            Value::Map(map) => {
+                for (k, child) in map {
+                    total = total.saturating_add(k.len());
+                    stack.push(child);
+                }
+            }
+            _ => {}
+        }
+        if total > cap {
+            break;
+        }
     }
+    total
 }
 
 /// The text of a mapping key: keys are strings in kustomize's JSON view of a resource.
@@ -421,7 +592,12 @@ fn core_tagged(text: Cow<'_, str>, suffix: &str) -> Result<Value, String> {
         "binary" => decode_base64(&text)
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .map(Value::String)
-            .ok_or_else(|| format!("cannot decode !!binary value {text:?}")),
+            .ok_or_else(|| {
+                format!(
+                    "cannot decode !!binary value {:?}",
+                    crate::excerpt(&text, 200)
+                )
+            }),
         "null" => Ok(Value::Null),
         "bool" | "int" | "float" | "timestamp" => {
             let value = resolve_plain(text);
@@ -731,6 +907,80 @@ mod tests {
         }
         let err = parse_documents(&text, &ParseLimits::default()).unwrap_err();
         assert!(err.message.contains("alias expansion"), "{err}");
+    }
+
+    fn limited(depth: usize) -> ParseLimits {
+        ParseLimits {
+            max_depth: depth,
+            ..ParseLimits::default()
+        }
+    }
+
+    #[test]
+    fn depth_limit_is_the_same_for_both_readers_in_every_style() {
+        for n in [3, 150] {
+            let limits = limited(n);
+            let styles = |k: usize| {
+                [
+                    format!("{}{}\n", "[".repeat(k), "]".repeat(k)),
+                    format!("{}1{}\n", "{a: ".repeat(k), "}".repeat(k)),
+                    format!("{}x\n", "- ".repeat(k)),
+                    (0..k).map(|i| format!("{}a:\n", " ".repeat(i))).collect(),
+                ]
+            };
+            for text in styles(n) {
+                assert!(parse_documents(&text, &limits).is_ok(), "{text}");
+                assert!(parse_documents_reference(&text, &limits).is_ok() || n > 255);
+            }
+            for text in styles(n + 1) {
+                let err = parse_documents(&text, &limits).unwrap_err();
+                assert!(
+                    err.message.contains(&format!(
+                        "document nests deeper than {n} levels (limit {n})"
+                    )),
+                    "{err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn default_depth_is_kustomizes() {
+        let ok = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let docs = parse_documents(&ok, &ParseLimits::default()).unwrap();
+        assert_eq!(crate::stack::depth(&docs[0]), 10_000);
+        docs.into_iter().for_each(crate::stack::drop_deep);
+        let over = format!("{}{}", "[".repeat(10_001), "]".repeat(10_001));
+        assert!(parse_documents(&over, &ParseLimits::default()).is_err());
+    }
+
+    #[test]
+    fn alias_budget_counts_bytes() {
+        let big = "x".repeat(1 << 20);
+        let text = format!("a: &b {big}\nl: [{}]\n", vec!["*b"; 100].join(", "));
+        let err = parse_documents(&text, &ParseLimits::default()).unwrap_err();
+        assert!(err.message.contains("alias expansion limit"), "{err}");
+        let small = ParseLimits {
+            max_alias_bytes: 10 << 20,
+            ..ParseLimits::default()
+        };
+        let text = format!("a: &b {big}\nl: [{}]\n", ["*b"; 8].join(", "));
+        assert!(parse_documents(&text, &small).is_ok());
+    }
+
+    #[test]
+    fn alias_messages_name_the_cause() {
+        let err = parse_documents("a: &x [1, *x]\n", &ParseLimits::default()).unwrap_err();
+        assert!(
+            err.message
+                .contains("*x refers to the node that contains it"),
+            "{err}"
+        );
+        let err = parse_documents("a: *nope\n", &ParseLimits::default()).unwrap_err();
+        assert!(
+            err.message.contains("*nope refers to an undefined anchor"),
+            "{err}"
+        );
     }
 
     #[test]

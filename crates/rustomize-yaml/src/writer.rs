@@ -62,9 +62,40 @@ use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use crate::Value;
 
 /// Appends one document to `out`, exactly as kustomize prints a resource.
+///
+/// The emitter recurses once per level: a document nested deeper than a small
+/// stack allows is written on a deep stack ([`crate::stack`]).
 pub fn write_document(value: &Value, out: &mut String) {
-    let mut e = Emitter::new(out, Vec::new());
-    e.document(value);
+    emit(value, out, Vec::new());
+}
+
+/// Writes one document with the key buffer `keys` (reused across documents) and
+/// hands the buffer back.
+type KeyBuffer<'a> = Vec<(Cow<'a, str>, &'a Value)>;
+
+///
+/// Off a deep stack, the emitter gives up past [`crate::stack::SHALLOW_DEPTH`]
+/// levels; what it wrote is then taken back and the document written again on
+/// a deep stack. Real documents never get there, so they pay nothing.
+fn emit<'a>(doc: &'a Value, out: &mut String, keys: KeyBuffer<'a>) -> KeyBuffer<'a> {
+    let start = out.len();
+    let max_depth = if crate::stack::is_on_deep_stack() {
+        usize::MAX
+    } else {
+        crate::stack::SHALLOW_DEPTH
+    };
+    let mut e = Emitter::new(out, keys, max_depth);
+    e.document(doc);
+    if !e.too_deep {
+        return e.keys;
+    }
+    let keys = e.keys;
+    out.truncate(start);
+    crate::stack::on_deep_stack(|| {
+        let mut e = Emitter::new(out, keys, usize::MAX);
+        e.document(doc);
+        e.keys
+    })
 }
 
 /// Writes documents joined by `---` lines, exactly as `kustomize build` prints them.
@@ -75,9 +106,7 @@ pub fn write_documents<'a>(docs: impl IntoIterator<Item = &'a Value>) -> String 
         if i > 0 {
             out.push_str("---\n");
         }
-        let mut e = Emitter::new(&mut out, keys);
-        e.document(doc);
-        keys = e.keys;
+        keys = emit(doc, &mut out, keys);
     }
     out
 }
@@ -166,10 +195,16 @@ struct Emitter<'o, 'a> {
     indention: bool,
     /// Scratch stack of (key, value) pairs being sorted, shared by nested maps.
     keys: Vec<(Cow<'a, str>, &'a Value)>,
+    /// Collections open around the node being written.
+    depth: usize,
+    /// The most collections that may be open (the stack's bound).
+    max_depth: usize,
+    /// Set when `max_depth` was reached: the output is incomplete.
+    too_deep: bool,
 }
 
 impl<'o, 'a> Emitter<'o, 'a> {
-    fn new(out: &'o mut String, keys: Vec<(Cow<'a, str>, &'a Value)>) -> Self {
+    fn new(out: &'o mut String, keys: Vec<(Cow<'a, str>, &'a Value)>, max_depth: usize) -> Self {
         Emitter {
             out,
             column: 0,
@@ -177,7 +212,20 @@ impl<'o, 'a> Emitter<'o, 'a> {
             whitespace: true,
             indention: true,
             keys,
+            depth: 0,
+            max_depth,
+            too_deep: false,
         }
+    }
+
+    /// Enters a collection; false (and `too_deep` set) past `max_depth`.
+    fn enter(&mut self) -> bool {
+        if self.depth >= self.max_depth {
+            self.too_deep = true;
+            return false;
+        }
+        self.depth += 1;
+        true
     }
 
     /// Emits a whole document.
@@ -312,6 +360,9 @@ impl<'o, 'a> Emitter<'o, 'a> {
             self.write_indicator("]", false, false, false);
             return;
         }
+        if !self.enter() {
+            return;
+        }
         let indentless = mapping_ctx && !self.indention;
         self.indented(false, indentless, |e| {
             for item in items {
@@ -320,12 +371,16 @@ impl<'o, 'a> Emitter<'o, 'a> {
                 e.node(item, false);
             }
         });
+        self.depth -= 1;
     }
 
     fn mapping(&mut self, map: &'a crate::Map) {
         if map.is_empty() {
             self.write_indicator("{", true, true, false);
             self.write_indicator("}", false, false, false);
+            return;
+        }
+        if !self.enter() {
             return;
         }
         let base = self.keys.len();
@@ -366,6 +421,7 @@ impl<'o, 'a> Emitter<'o, 'a> {
             }
         });
         self.keys.truncate(base);
+        self.depth -= 1;
     }
 
     /// Emits a string scalar: picks the style the encoder asks for, lets the

@@ -58,6 +58,7 @@ use std::path::Path;
 
 pub use error::{Error, FileCause};
 pub use resource::{Gvk, ResId, Resource};
+pub use rustomize_yaml::stack::on_deep_stack;
 pub use rustomize_yaml::{
     parse_documents, write_document, write_documents, Map, ParseLimits, Value,
 };
@@ -140,6 +141,16 @@ pub struct Build {
     pub image_fields: Vec<fieldspec::FieldSpec>,
 }
 
+impl Drop for Build {
+    /// Takes the resources apart without recursion: they may nest 10,000 levels
+    /// deep, too deep for a recursive drop on a small stack.
+    fn drop(&mut self) {
+        for resource in self.resources.drain(..) {
+            rustomize_yaml::stack::drop_deep(resource);
+        }
+    }
+}
+
 impl Build {
     /// The YAML that `kustomize build` prints.
     pub fn to_yaml(&self) -> String {
@@ -158,7 +169,16 @@ impl Build {
 const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 
 /// Builds the kustomization in `dir`.
+///
+/// The build runs on a thread of its own with a deep stack
+/// ([`rustomize_yaml::stack`]): documents may nest as deep as kustomize allows
+/// (10,000 levels), and the reader, the merges, the transformers and the writer
+/// walk them recursively. Dropping the [`Build`] does not recurse.
 pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
+    rustomize_yaml::stack::on_deep_stack(|| build_here(dir, options))
+}
+
+fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
     let loader = load::Loader::new(
         dir,
         options.load_restrictor,

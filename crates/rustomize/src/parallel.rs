@@ -72,7 +72,10 @@ where
     };
     std::thread::scope(|s| {
         for _ in 0..helpers {
-            s.spawn(work);
+            // Deep stacks, as the build's own thread has (documents may nest
+            // 10,000 levels). A helper that cannot start leaves its share of the
+            // jobs to the others and this thread.
+            let _ = rustomize_yaml::stack::spawn_deep(s, work);
         }
         work();
     });

@@ -313,12 +313,13 @@ impl Loader {
         Ok(())
     }
 
-    /// Reads a (symlink-resolved) file as UTF-8 text.
+    /// Reads a (symlink-resolved) YAML file as text: UTF-8, or UTF-16 and
+    /// byte-order marks read as kustomize reads them.
     fn read_text(&self, path: &Path) -> Result<String, Error> {
         let bytes = self.read_regular(path)?;
-        String::from_utf8(bytes).map_err(|_| Error::Yaml {
+        rustomize_yaml::decode_text(bytes).map_err(|e| Error::Yaml {
             path: path.to_path_buf(),
-            message: "file is not valid UTF-8".to_owned(),
+            message: e.message,
         })
     }
 
