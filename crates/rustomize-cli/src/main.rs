@@ -70,6 +70,32 @@ struct LoadFlags {
         default_value = "LoadRestrictionsRootOnly"
     )]
     load_restrictor: Restrictor,
+    /// Largest file the build may read, in bytes.
+    #[arg(long = "max-file-bytes", value_name = "BYTES", help_heading = "Limits",
+          default_value_t = rustomize::ParseLimits::default().max_bytes)]
+    max_file_bytes: usize,
+    /// Most bytes the build may read in all, a file counted again each time a
+    /// kustomization includes it.
+    #[arg(long = "max-read-bytes", value_name = "BYTES", help_heading = "Limits",
+          default_value_t = rustomize::DEFAULT_MAX_READ_BYTES)]
+    max_read_bytes: usize,
+    /// Most kustomization files the build may read in all, repeats counted.
+    #[arg(long = "max-kustomizations", value_name = "N", help_heading = "Limits",
+          default_value_t = rustomize::DEFAULT_MAX_KUSTOMIZATIONS)]
+    max_kustomizations: usize,
+    /// Deepest nesting of collections in one document (kustomize's own limit).
+    #[arg(long = "max-depth", value_name = "LEVELS", help_heading = "Limits",
+          default_value_t = rustomize::ParseLimits::default().max_depth)]
+    max_depth: usize,
+    /// Most bytes that anchors and aliases may add to one file.
+    #[arg(long = "max-alias-bytes", value_name = "BYTES", help_heading = "Limits",
+          default_value_t = rustomize::ParseLimits::default().max_alias_bytes)]
+    max_alias_bytes: usize,
+    /// Largest size (estimated, in memory) that patches, replacements and vars
+    /// may grow one resource to, in bytes.
+    #[arg(long = "max-document-bytes", value_name = "BYTES", help_heading = "Limits",
+          default_value_t = rustomize::ParseLimits::default().max_document_bytes)]
+    max_document_bytes: usize,
 }
 
 #[derive(clap::Args)]
@@ -114,11 +140,23 @@ enum Scope {
 }
 
 impl LoadFlags {
-    fn restrictor(&self) -> rustomize::LoadRestrictor {
-        match self.load_restrictor {
+    /// Build options with the restrictor and the limits the flags give.
+    fn options(&self) -> rustomize::BuildOptions {
+        let load_restrictor = match self.load_restrictor {
             Restrictor::RootOnly => rustomize::LoadRestrictor::RootOnly,
             Restrictor::None => rustomize::LoadRestrictor::None,
-        }
+        };
+        let mut options = rustomize::BuildOptions {
+            load_restrictor,
+            max_read_bytes: self.max_read_bytes,
+            max_kustomizations: self.max_kustomizations,
+            ..Default::default()
+        };
+        options.limits.max_bytes = self.max_file_bytes;
+        options.limits.max_depth = self.max_depth;
+        options.limits.max_alias_bytes = self.max_alias_bytes;
+        options.limits.max_document_bytes = self.max_document_bytes;
+        options
     }
 }
 
@@ -419,9 +457,8 @@ fn main() -> ExitCode {
                 Err(e) => return fail(&e),
             };
             let options = rustomize::BuildOptions {
-                load_restrictor: load.restrictor(),
                 relocation,
-                ..Default::default()
+                ..load.options()
             };
             let build = match rustomize::build(&dir, &options) {
                 Ok(build) => build,
@@ -461,10 +498,7 @@ fn main() -> ExitCode {
                     "--format mapping needs --relocate-images, --digest-tag or --image-overrides",
                 );
             }
-            let options = rustomize::BuildOptions {
-                load_restrictor: load.restrictor(),
-                ..Default::default()
-            };
+            let options = load.options();
             let build = match rustomize::build(&dir, &options) {
                 Ok(build) => build,
                 Err(e) => return fail(&e.to_string()),

@@ -135,7 +135,7 @@ fn check_size(text: &str, limits: &ParseLimits) -> Result<(), ParseError> {
 
 fn too_deep(line: usize, limits: &ParseLimits) -> ParseError {
     ParseError::new(format!(
-        "line {line}: document nests deeper than {0} levels (limit {0})",
+        "line {line}: document nests deeper than {0} levels (limit: --max-depth, ParseLimits::max_depth)",
         limits.max_depth
     ))
 }
@@ -412,7 +412,7 @@ impl Builder<'_> {
         }
         if self.stack.len() >= self.limits.max_depth {
             return Err(format!(
-                "document nests deeper than {0} levels (limit {0})",
+                "document nests deeper than {0} levels (limit: --max-depth, ParseLimits::max_depth)",
                 self.limits.max_depth
             ));
         }
@@ -424,7 +424,7 @@ impl Builder<'_> {
         if size > self.alias_budget {
             return Err(format!(
                 "anchors and aliases expand the text by more than {} bytes (the alias \
-                 expansion limit)",
+                 expansion limit: --max-alias-bytes, ParseLimits::max_alias_bytes)",
                 self.limits.max_alias_bytes
             ));
         }
@@ -936,7 +936,7 @@ mod tests {
                 let err = parse_documents(&text, &limits).unwrap_err();
                 assert!(
                     err.message.contains(&format!(
-                        "document nests deeper than {n} levels (limit {n})"
+                        "document nests deeper than {n} levels (limit: --max-depth, ParseLimits::max_depth)"
                     )),
                     "{err}"
                 );

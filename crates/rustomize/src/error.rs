@@ -146,7 +146,7 @@ pub enum FileCause {
     #[error("is a {0}, not a regular file")]
     NotRegular(&'static str),
     /// The file is bigger than the size limit.
-    #[error("file is {size} bytes, over the limit of {limit} bytes (raise it with ParseLimits::max_bytes in BuildOptions::limits)")]
+    #[error("file is {size} bytes, over the limit of {limit} bytes (limit: --max-file-bytes, ParseLimits::max_bytes)")]
     TooLarge {
         /// Its size in bytes.
         size: u64,
@@ -154,21 +154,21 @@ pub enum FileCause {
         limit: usize,
     },
     /// The file grew past the size limit while it was being read.
-    #[error("file grew past the limit of {limit} bytes while being read (raise it with ParseLimits::max_bytes in BuildOptions::limits)")]
+    #[error("file grew past the limit of {limit} bytes while being read (limit: --max-file-bytes, ParseLimits::max_bytes)")]
     Grew {
         /// The limit in bytes.
         limit: usize,
     },
     /// Reading the file would take the build past its budget of bytes read
     /// in all (every inclusion of a base re-reads its files).
-    #[error("reading it takes the build past {limit} bytes read in all, counting files read again for each kustomization that includes them (raise BuildOptions::max_read_bytes)")]
+    #[error("reading it takes the build past {limit} bytes read in all, counting files read again for each kustomization that includes them (limit: --max-read-bytes, BuildOptions::max_read_bytes)")]
     ReadBudget {
         /// The budget in bytes.
         limit: usize,
     },
     /// Reading this kustomization would take the build past its budget of
     /// kustomization files read in all.
-    #[error("reading it takes the build past {limit} kustomizations read in all, counting each again for every kustomization that includes it (raise BuildOptions::max_kustomizations)")]
+    #[error("reading it takes the build past {limit} kustomizations read in all, counting each again for every kustomization that includes it (limit: --max-kustomizations, BuildOptions::max_kustomizations)")]
     KustomizationBudget {
         /// The budget.
         limit: usize,

@@ -477,7 +477,7 @@ fn expand(
     let limit = *budget;
     let mut spend = |n: usize| -> Result<(), String> {
         *budget = budget.checked_sub(n).ok_or_else(|| {
-            format!("expanding vars grows the object past max_document_bytes ({limit} bytes more)")
+            format!("expanding vars grows the object by more than {limit} bytes (limit: --max-document-bytes, ParseLimits::max_document_bytes)")
         })?;
         Ok(())
     };

@@ -81,7 +81,7 @@ fn one_level_deeper_fails_with_depth_and_limit() {
     };
     assert!(
         err.to_string()
-            .contains("document nests deeper than 10000 levels (limit 10000)"),
+            .contains("document nests deeper than 10000 levels (limit: --max-depth"),
         "{err}"
     );
 }

@@ -128,3 +128,29 @@ fn var_repeated_many_times_hits_the_document_bound() {
     );
     assert_fails!(tree, tree.build(&[]));
 }
+
+/// Each limit can be lowered from the command line, and the error names the
+/// flag that raises it again.
+#[test]
+fn limit_flags_lower_each_budget() {
+    let tree = Tree::new();
+    doubling_tree(&tree, 2, &config_map(100));
+    let cases: [(&str, &str, &str); 5] = [
+        ("--max-kustomizations", "3", "--max-kustomizations"),
+        ("--max-read-bytes", "200", "--max-read-bytes"),
+        ("--max-file-bytes", "50", "--max-file-bytes"),
+        ("--max-depth", "1", "--max-depth"),
+        ("--max-document-bytes", "1", "--max-document-bytes"),
+    ];
+    for (flag, value, named) in cases {
+        let out = tree.build(&[flag, value]);
+        if flag == "--max-document-bytes" {
+            // Nothing in this tree grows a document: the flag is accepted.
+            out.assert_ok();
+            continue;
+        }
+        let line = out.assert_failed();
+        assert!(line.contains(named), "{flag}: {line}");
+    }
+    tree.build(&[]).assert_ok();
+}

@@ -231,11 +231,14 @@ fn parse_failures(sm: &Error, json: &str) -> String {
         Error::Resource { message, .. } => message.clone(),
         other => other.to_string(),
     };
-    let sm = excerpt(&sm, 2 * ECHO_CHARS);
-    let json = excerpt(json, 2 * ECHO_CHARS);
-    if sm.strip_prefix("invalid YAML: ") == Some(json.as_str()) {
+    // Compared whole, before cutting: the same reader error cut at two
+    // different lengths would no longer look the same.
+    if sm.strip_prefix("invalid YAML: ") == Some(json) {
+        let sm = excerpt(&sm, 4 * ECHO_CHARS);
         return format!("{sm} (read as a strategic-merge patch and as a JSON 6902 patch)");
     }
+    let sm = excerpt(&sm, 2 * ECHO_CHARS);
+    let json = excerpt(json, 2 * ECHO_CHARS);
     format!("as a strategic-merge patch: {sm}; as a JSON 6902 patch: {json}")
 }
 

@@ -75,7 +75,7 @@ impl Growth {
         *size = size.saturating_add(added);
         if *size > self.limit {
             return Err(format!(
-                "the patch grows the document past max_document_bytes ({} bytes; estimated in-memory size)",
+                "the patch grows the document past {} bytes, estimated in memory (limit: --max-document-bytes, ParseLimits::max_document_bytes)",
                 self.limit
             ));
         }

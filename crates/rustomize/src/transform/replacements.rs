@@ -554,7 +554,7 @@ impl Growth {
         *size = size.saturating_add(added);
         if *size > self.limit {
             return Err(format!(
-                "copying into {} grows it past max_document_bytes ({} bytes; estimated in-memory size)",
+                "copying into {} grows it past {} bytes, estimated in memory (limit: --max-document-bytes, ParseLimits::max_document_bytes)",
                 r.id(),
                 self.limit
             ));
