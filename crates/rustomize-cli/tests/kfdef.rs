@@ -5,6 +5,8 @@
 //! directory builds with `kubectl kustomize` to exactly the bytes of the direct
 //! render. Corpus tests print a note and pass without the corpora or kubectl.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
