@@ -252,3 +252,31 @@ fn odh_kfdefs_render_offline_and_emitted_dirs_match_kubectl() {
     );
     assert!(checked >= 280, "{checked}");
 }
+
+#[test]
+fn the_openshift_example_renders_like_kubectl_of_its_emitted_dirs() {
+    let file = workspace().join("examples/kubeflow-openshift/kfdef.yaml");
+    let kfdef = rustomize::kfdef::parse(&file).expect("parse");
+    let repos = rustomize::kfdef::resolve_repos(&kfdef, &[]).expect("repos");
+    let rendered = rustomize::kfdef::render(&kfdef, &repos, &Default::default()).expect("render");
+    let text = rendered
+        .apps
+        .iter()
+        .map(|a| a.build.to_yaml())
+        .collect::<Vec<_>>()
+        .join("---\n");
+    assert!(text.contains("APP_SECURE_COOKIES") && !text.contains("fsGroup"));
+    assert!(text.contains("kind: NetworkPolicy") && text.contains("kind: ServiceMeshMemberRoll"));
+    if !kubectl_available() {
+        eprintln!("note: kubectl not found; example comparison skipped");
+        return;
+    }
+    let emitted = emit(&file, &[]);
+    for app in &rendered.apps {
+        let dir = emitted.path().join("kustomize").join(&app.name);
+        assert_eq!(
+            kubectl_kustomize(&dir).expect("kubectl"),
+            app.build.to_yaml()
+        );
+    }
+}
