@@ -59,6 +59,38 @@ enum Command {
         #[command(flatten)]
         relocation: RelocationFlags,
     },
+    /// Render a KfDef (kfdef.apps.kubeflow.org v1alpha1/v1beta1/v1) offline:
+    /// every application's package, base and overlays merged by kfctl's rules,
+    /// in order, as one stream.
+    Kfdef {
+        /// The KfDef file.
+        file: PathBuf,
+        /// Use the local directory PATH for the repo NAME (repeatable); repos
+        /// without one need a local `uri`.
+        #[arg(long = "repo", value_name = "NAME=PATH", value_parser = parse_repo)]
+        repos: Vec<(String, PathBuf)>,
+        /// Write the kustomization directories kfctl's build writes
+        /// (DIR/kustomize/<app>/) instead of rendering.
+        #[arg(long, value_name = "DIR", conflicts_with = "output")]
+        emit: Option<PathBuf>,
+        /// Write the output to this file instead of stdout.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        load: LoadFlags,
+        #[command(flatten)]
+        relocation: RelocationFlags,
+    },
+}
+
+/// Parses a `--repo NAME=PATH` value.
+fn parse_repo(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+            Ok((name.to_owned(), PathBuf::from(path)))
+        }
+        _ => Err(format!("'{text}': expected NAME=PATH")),
+    }
 }
 
 #[derive(clap::Args)]
@@ -432,6 +464,27 @@ fn write_output(build: &rustomize::Build, path: &Path) -> Result<(), String> {
         .map_err(|e| format!("{shown}: {}", cause(&e.error)))
 }
 
+/// Prints a build's warnings, then writes its YAML to `-o PATH` or stdout.
+fn print_build(build: rustomize::Build, output: Option<&Path>) -> ExitCode {
+    for w in &build.warnings {
+        to_stderr(w);
+    }
+    let written = match output {
+        Some(path) => write_output(&build, path),
+        None => match write_yaml(&build, io::stdout().lock()) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => die_of_broken_pipe(),
+            other => other.map_err(|e| format!("stdout: {e}")),
+        },
+    };
+    // The process ends here: leave the resource tree to the OS
+    // instead of freeing it node by node.
+    std::mem::forget(build);
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -464,22 +517,51 @@ fn main() -> ExitCode {
                 Ok(build) => build,
                 Err(e) => return fail(&e.to_string()),
             };
-            for w in &build.warnings {
-                to_stderr(w);
-            }
-            let written = match &output {
-                Some(path) => write_output(&build, path),
-                None => match write_yaml(&build, io::stdout().lock()) {
-                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => die_of_broken_pipe(),
-                    other => other.map_err(|e| format!("stdout: {e}")),
-                },
+            print_build(build, output.as_deref())
+        }
+        Command::Kfdef {
+            file,
+            repos,
+            emit,
+            output,
+            load,
+            relocation,
+        } => {
+            let relocation = match relocation.relocation() {
+                Ok(relocation) => relocation,
+                Err(e) => return fail(&e),
             };
-            // The process ends here: leave the resource tree to the OS
-            // instead of freeing it node by node.
-            std::mem::forget(build);
-            match written {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(&e),
+            let kfdef = match rustomize::kfdef::parse(&file)
+                .and_then(|k| rustomize::kfdef::resolve_repos(&k, &repos).map(|r| (k, r)))
+            {
+                Ok(parsed) => parsed,
+                Err(e) => return fail(&e.to_string()),
+            };
+            let (kfdef, repos) = kfdef;
+            if let Some(dir) = emit {
+                if relocation.is_some() {
+                    return fail(
+                        "--emit writes kustomizations, not builds: it takes no relocation flags",
+                    );
+                }
+                return match rustomize::kfdef::emit(&kfdef, &repos, &dir) {
+                    Ok(warnings) => {
+                        for w in &warnings {
+                            to_stderr(w);
+                        }
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(&e.to_string()),
+                };
+            }
+            let options = rustomize::BuildOptions {
+                load_restrictor: load.restrictor(),
+                relocation,
+                ..Default::default()
+            };
+            match rustomize::kfdef::render(&kfdef, &repos, &options) {
+                Ok(rendered) => print_build(rendered.into_build(), output.as_deref()),
+                Err(e) => fail(&e.to_string()),
             }
         }
         Command::Images {

@@ -50,6 +50,16 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A KfDef cannot be rendered: the file is invalid, a repo cannot be
+    /// resolved offline, a package or overlay is missing, or a kustomization
+    /// holds something kfctl's merge cannot carry (see [`crate::kfdef`]).
+    #[error("{}: {message}", .path.display())]
+    KfDef {
+        /// The KfDef file, or the file of the package at fault.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A directory has no kustomization file.
     #[error("unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{}'", .0.display())]
     MissingKustomization(PathBuf),

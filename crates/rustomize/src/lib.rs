@@ -38,6 +38,7 @@ pub mod fuzzing;
 pub mod generate;
 pub mod goregex;
 pub mod inventory;
+pub mod kfdef;
 mod kinds;
 pub mod load;
 pub mod nameref;

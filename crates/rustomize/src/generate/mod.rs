@@ -24,6 +24,7 @@
 
 mod args;
 mod hash;
+pub(crate) use hash::sha256_hex;
 mod kv;
 
 use std::collections::HashMap;
