@@ -555,9 +555,8 @@ fn main() -> ExitCode {
                 };
             }
             let options = rustomize::BuildOptions {
-                load_restrictor: load.restrictor(),
                 relocation,
-                ..Default::default()
+                ..load.options()
             };
             match rustomize::kfdef::render(&kfdef, &repos, &options) {
                 Ok(rendered) => print_build(rendered.into_build(), output.as_deref()),

@@ -97,14 +97,14 @@ impl Rendered {
     /// All applications' resources as one stream, in order (what kfctl
     /// concatenated into one manifests file).
     pub fn into_build(self) -> Build {
-        let mut all = Build {
-            warnings: self.warnings,
-            ..Default::default()
-        };
-        for app in self.apps {
-            all.resources.extend(app.build.resources);
-            all.warnings.extend(app.build.warnings);
-            all.image_fields.extend(app.build.image_fields);
+        let mut all = Build::default();
+        all.warnings = self.warnings;
+        for mut app in self.apps {
+            // `Build` takes deep trees apart on drop, so its parts are taken,
+            // not moved out.
+            all.resources.append(&mut app.build.resources);
+            all.warnings.append(&mut app.build.warnings);
+            all.image_fields.append(&mut app.build.image_fields);
         }
         all
     }
