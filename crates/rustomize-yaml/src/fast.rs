@@ -44,13 +44,24 @@ const MAX_KEY_LEN: usize = 1000;
 
 /// Reads every document of `text`, allowing collections `max_depth` deep (the
 /// reader recurses once per level: the caller picks a depth its stack allows).
-pub(crate) fn parse(text: &str, limits: &ParseLimits, max_depth: usize) -> Outcome {
+///
+/// `text` has had its NEL, LS and PS turned into `\n` ([`crate::breaks`]); `seps`
+/// says where an LS or PS stood, so that a scalar whose content takes that break
+/// keeps the character, as go-yaml does. Multi-line plain scalars folding such a
+/// break are left to the caller.
+pub(crate) fn parse(
+    text: &str,
+    limits: &ParseLimits,
+    max_depth: usize,
+    seps: &[(usize, char)],
+) -> Outcome {
     if !prescan(text) {
         return Outcome::Unsupported;
     }
     let mut p = Fast {
         s: text,
         b: text.as_bytes(),
+        seps,
         pos: 0,
         reject: limits.reject_non_string_keys,
         max_depth,
@@ -155,6 +166,8 @@ enum Chomp {
 struct Fast<'a> {
     s: &'a str,
     b: &'a [u8],
+    /// Where a `\n` stands for an LS or PS, and which (see [`parse`]).
+    seps: &'a [(usize, char)],
     /// The cursor. Between nodes it is at the start of a line (or the end).
     pos: usize,
     reject: bool,
@@ -205,6 +218,24 @@ impl<'a> Fast<'a> {
     #[inline]
     fn next_line(&self, i: usize) -> usize {
         (self.eol(i) + 1).min(self.b.len())
+    }
+
+    /// The character of the line break at `i`: `\n`, or the LS/PS it stands for.
+    #[inline]
+    fn brk(&self, i: usize) -> char {
+        if self.seps.is_empty() {
+            return '\n';
+        }
+        match self.seps.binary_search_by_key(&i, |&(at, _)| at) {
+            Ok(k) => self.seps.get(k).map_or('\n', |&(_, c)| c),
+            Err(_) => '\n',
+        }
+    }
+
+    /// Whether an LS/PS stood anywhere in `from..to`.
+    fn has_sep(&self, from: usize, to: usize) -> bool {
+        let k = self.seps.partition_point(|&(at, _)| at < from);
+        self.seps.get(k).is_some_and(|&(at, _)| at < to)
     }
 
     /// Notes that nesting went past the limit at `at`, and gives up.
@@ -497,6 +528,7 @@ impl<'a> Fast<'a> {
     /// Whether a plain scalar whose line ends at `e` continues on a later line:
     /// the number of line breaks before that line and where its text starts.
     fn continuation(&mut self, mut e: usize, parent: isize) -> R<Option<(usize, usize)>> {
+        let first = e;
         let mut breaks = 0;
         loop {
             if e >= self.b.len() {
@@ -516,6 +548,10 @@ impl<'a> Fast<'a> {
                     if (i - ls) as isize <= parent {
                         self.known = (ls, i - ls);
                         return Ok(None);
+                    }
+                    // go-yaml keeps an LS/PS where it folds: not done here.
+                    if self.has_sep(first, i) {
+                        return Err(Unsupported);
                     }
                     return Ok(Some((breaks, i)));
                 }
@@ -703,8 +739,9 @@ impl<'a> Fast<'a> {
         // every chunk is right of the opening quote, which is right of `parent`).
         let mut ls = 0;
         let mut multiline = false;
-        let mut leading_break = false;
-        let mut trailing_breaks = 0usize;
+        // The first line break of a run (go-yaml folds only a `\n`), and the rest.
+        let mut leading_break: Option<char> = None;
+        let mut trailing_breaks = String::new();
         loop {
             if i >= self.b.len() {
                 return Err(Unsupported);
@@ -713,7 +750,10 @@ impl<'a> Fast<'a> {
                 let col = i - ls;
                 // saphyr checks `col < indent`, where its indent is one past the
                 // collection's after a `key:`; being stricter only declines more.
-                if (col == 0 && self.is_marker(i)) || (col as isize) <= parent {
+                // go-yaml checks nothing: a text with an LS/PS has no saphyr
+                // reading to agree with, so it is read as go-yaml reads it.
+                let shallow = (col as isize) <= parent && self.seps.is_empty();
+                if (col == 0 && self.is_marker(i)) || shallow {
                     return Err(Unsupported);
                 }
             }
@@ -777,10 +817,10 @@ impl<'a> Fast<'a> {
                     b'\n' => {
                         multiline = true;
                         if leading_blanks {
-                            trailing_breaks += 1;
+                            trailing_breaks.push(self.brk(i));
                         } else {
                             ws = (i, i);
-                            leading_break = true;
+                            leading_break = Some(self.brk(i));
                             leading_blanks = true;
                         }
                         i += 1;
@@ -790,14 +830,14 @@ impl<'a> Fast<'a> {
                 }
             }
             if leading_blanks {
-                if leading_break && trailing_breaks == 0 {
-                    text.push(' ');
+                match leading_break {
+                    Some('\n') if trailing_breaks.is_empty() => text.push(' '),
+                    Some('\n') | None => {}
+                    Some(c) => text.push(c),
                 }
-                for _ in 0..trailing_breaks {
-                    text.push('\n');
-                }
-                trailing_breaks = 0;
-                leading_break = false;
+                text.push_str(&trailing_breaks);
+                trailing_breaks.clear();
+                leading_break = None;
             } else {
                 text.push_str(&self.s[ws.0..ws.1]);
             }
@@ -891,12 +931,16 @@ impl<'a> Fast<'a> {
             _ => return Err(Unsupported),
         }
         let header_ended_line = i > 0 && self.b[i - 1] == b'\n';
+        if header_ended_line && self.brk(i - 1) != '\n' {
+            return Err(Unsupported);
+        }
         if self.at(i) == b'\t' {
             return Err(Unsupported);
         }
         let len = self.b.len();
         let mut ls = i;
-        let mut trailing_breaks = 0usize;
+        // Line breaks as go-yaml keeps them: `\n`, or an LS/PS.
+        let mut trailing_breaks = String::new();
         let indent;
         if increment > 0 {
             indent = parent as usize + increment;
@@ -909,7 +953,7 @@ impl<'a> Fast<'a> {
                 }
                 max_indent = max_indent.max(i - ls);
                 if self.at(i) == b'\n' {
-                    trailing_breaks += 1;
+                    trailing_breaks.push(self.brk(i));
                     i += 1;
                     ls = i;
                 } else {
@@ -923,33 +967,34 @@ impl<'a> Fast<'a> {
         if i >= len {
             match chomp {
                 Chomp::Strip | Chomp::Clip => {}
-                Chomp::Keep if trailing_breaks == 0 && header_ended_line && i > ls => {
+                Chomp::Keep if trailing_breaks.is_empty() && header_ended_line && i > ls => {
                     text.push('\n');
                 }
-                Chomp::Keep => push_breaks(&mut text, trailing_breaks),
+                Chomp::Keep => text.push_str(&trailing_breaks),
             }
             return Ok(self.end_block_scalar(text, len, ls));
         }
         if i - ls < indent && (i - ls) as isize > parent {
             return Err(Unsupported);
         }
-        let mut leading_break = false;
+        // The break ending the last content line (go-yaml folds only a `\n`).
+        let mut leading_break: Option<char> = None;
         let mut leading_blank = false;
         while i - ls == indent && i < len && self.b[i] != b'\n' {
             let trailing_blank = matches!(self.b[i], b' ' | b'\t');
-            if !literal && leading_break && !leading_blank && !trailing_blank {
-                push_breaks(&mut text, trailing_breaks);
-                if trailing_breaks == 0 {
+            if !literal && leading_break == Some('\n') && !leading_blank && !trailing_blank {
+                text.push_str(&trailing_breaks);
+                if trailing_breaks.is_empty() {
                     text.push(' ');
                 }
             } else {
-                if leading_break {
-                    text.push('\n');
+                if let Some(c) = leading_break {
+                    text.push(c);
                 }
-                push_breaks(&mut text, trailing_breaks);
+                text.push_str(&trailing_breaks);
             }
-            leading_break = false;
-            trailing_breaks = 0;
+            leading_break = None;
+            trailing_breaks.clear();
             leading_blank = trailing_blank;
             let e = self.eol(i);
             text.push_str(&self.s[i..e]);
@@ -957,34 +1002,34 @@ impl<'a> Fast<'a> {
             if i >= len {
                 break;
             }
-            leading_break = true;
+            leading_break = Some(self.brk(i));
             i += 1;
             ls = i;
             self.block_indent(&mut i, &mut ls, indent, &mut trailing_breaks);
         }
         if chomp != Chomp::Strip {
-            if leading_break {
-                text.push('\n');
+            if let Some(c) = leading_break {
+                text.push(c);
             }
             if i >= len && i - ls >= indent.max(1) {
                 text.push('\n');
             }
         }
         if chomp == Chomp::Keep {
-            push_breaks(&mut text, trailing_breaks);
+            text.push_str(&trailing_breaks);
         }
         Ok(self.end_block_scalar(text, i, ls))
     }
 
     /// saphyr's `skip_block_scalar_indent`: eats indentation up to `indent` and
     /// empty lines.
-    fn block_indent(&self, i: &mut usize, ls: &mut usize, indent: usize, breaks: &mut usize) {
+    fn block_indent(&self, i: &mut usize, ls: &mut usize, indent: usize, breaks: &mut String) {
         loop {
             while *i - *ls < indent && self.at(*i) == b' ' {
                 *i += 1;
             }
             if self.at(*i) == b'\n' {
-                *breaks += 1;
+                breaks.push(self.brk(*i));
                 *i += 1;
                 *ls = *i;
             } else {
@@ -1100,7 +1145,9 @@ impl<'a> Fast<'a> {
         }
         if let Some(ls) = ls {
             let col = *i - ls;
-            if col as isize <= parent || (col == 0 && self.is_marker(ls)) {
+            // go-yaml checks no indentation in flow collections (see `quoted_slow`).
+            let shallow = col as isize <= parent && self.seps.is_empty();
+            if shallow || (col == 0 && self.is_marker(ls)) {
                 return Err(Unsupported);
             }
         }
@@ -1200,12 +1247,6 @@ impl<'a> Fast<'a> {
                 _ => return Err(Unsupported),
             }
         }
-    }
-}
-
-fn push_breaks(text: &mut String, n: usize) {
-    for _ in 0..n {
-        text.push('\n');
     }
 }
 

@@ -8,6 +8,7 @@
 //! keys, unindented sequences, 80-column folding, YAML 1.1-aware quoting).
 #![deny(missing_docs)]
 
+mod breaks;
 mod fast;
 mod reader;
 pub mod stack;

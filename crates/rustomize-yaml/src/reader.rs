@@ -72,7 +72,7 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         ParseError {
             message: message.into(),
         }
@@ -95,17 +95,24 @@ pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, P
     } else {
         limits.max_depth.min(crate::stack::SHALLOW_DEPTH)
     };
-    match crate::fast::parse(text, limits, cap) {
+    // go-yaml's other line breaks (NEL, LS, PS) become `\n` for both readers.
+    let lines = crate::breaks::lines(text);
+    match crate::fast::parse(&lines.text, limits, cap, &lines.seps) {
         crate::fast::Outcome::Docs(docs) => Ok(docs),
         crate::fast::Outcome::TooDeep(_) if cap < limits.max_depth => {
             crate::stack::on_deep_stack(|| parse_documents(text, limits))
         }
-        crate::fast::Outcome::TooDeep(at) => Err(too_deep(line_of_byte(text, at), limits)),
-        crate::fast::Outcome::Unsupported if deep => parse_documents_reference(text, limits),
+        crate::fast::Outcome::TooDeep(at) => Err(too_deep(line_of_byte(&lines.text, at), limits)),
+        // Only the fast reader puts an LS/PS back into scalar content.
+        crate::fast::Outcome::Unsupported if !lines.seps.is_empty() => {
+            let (line, c) = lines.first.unwrap_or((1, '\u{2028}'));
+            Err(crate::breaks::unsupported(line, c))
+        }
+        crate::fast::Outcome::Unsupported if deep => reference(&lines.text, limits),
         // The full reader's builder is not recursive, but cloning anchored values
         // and dropping a half-built deep tree are.
         crate::fast::Outcome::Unsupported => {
-            crate::stack::on_deep_stack(|| parse_documents_reference(text, limits))
+            crate::stack::on_deep_stack(|| reference(&lines.text, limits))
         }
     }
 }
@@ -116,7 +123,8 @@ pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, P
 pub fn parse_documents_fast(text: &str, limits: &ParseLimits) -> Option<Vec<Value>> {
     check_size(text, limits).ok()?;
     let cap = limits.max_depth.min(crate::stack::SHALLOW_DEPTH);
-    match crate::fast::parse(text, limits, cap) {
+    let lines = crate::breaks::lines(text);
+    match crate::fast::parse(&lines.text, limits, cap, &lines.seps) {
         crate::fast::Outcome::Docs(docs) => Some(docs),
         _ => None,
     }
@@ -175,6 +183,15 @@ pub fn parse_documents_reference(
     limits: &ParseLimits,
 ) -> Result<Vec<Value>, ParseError> {
     check_size(text, limits)?;
+    let lines = crate::breaks::lines(text);
+    if let Some((line, c)) = lines.first {
+        return Err(crate::breaks::unsupported(line, c));
+    }
+    reference(&lines.text, limits)
+}
+
+/// [`parse_documents_reference`] on a text without NEL, LS or PS.
+fn reference(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, ParseError> {
     let mut builder = Builder {
         limits,
         stack: Vec::new(),
@@ -987,5 +1004,56 @@ mod tests {
     fn deep_nesting_is_stopped() {
         let text = "[".repeat(10_000);
         assert!(parse_documents(&text, &ParseLimits::default()).is_err());
+    }
+
+    fn data_k(text: &str) -> Result<Value, ParseError> {
+        let docs = parse_documents(text, &ParseLimits::default())?;
+        let Some(Value::Map(m)) = docs.into_iter().next() else {
+            panic!("not a mapping");
+        };
+        Ok(m.get("k").cloned().unwrap_or(Value::Null))
+    }
+
+    fn s(v: &str) -> Result<Value, String> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    /// Values as kubectl kustomize (go-yaml) reads them: NEL is a line feed,
+    /// LS/PS are line breaks kept where a scalar takes the break.
+    #[test]
+    fn unicode_line_breaks_read_as_go_yaml_reads_them() {
+        let read = |t: &str| data_k(t).map_err(|e| e.message);
+        assert_eq!(read("k: \"a\u{2029}    b\""), s("a\u{2029}b"));
+        assert_eq!(
+            read("k: \"a \u{2028}  \u{2028}  b\""),
+            s("a\u{2028}\u{2028}b")
+        );
+        assert_eq!(read("k: 'a\u{2029}\u{85}  b'"), s("a\u{2029}\nb"));
+        assert_eq!(read("k: \"a\u{85}    b\""), s("a b"));
+        assert_eq!(read("k: \"\u{2029}\""), s("\u{2029}"));
+        assert_eq!(read("k: |\n  a\u{2029}  b\n  c\n"), s("a\u{2029}b\nc\n"));
+        assert_eq!(read("k: >\n  a\n  b\u{2028}  c\n"), s("a b\u{2028}c\n"));
+        assert_eq!(read("k: |+\n  a\u{2029}\u{2029}"), s("a\u{2029}\u{2029}"));
+        assert_eq!(read("k: v # c\u{2029}j: w"), s("v"));
+        assert_eq!(read("j: [a,\u{2029}b]\nk: x\u{2028}"), s("x"));
+        // NEL right after CR stays a break of its own.
+        assert_eq!(read("k: 'a\r\u{85}  b'"), s("a\nb"));
+    }
+
+    #[test]
+    fn unicode_line_breaks_the_fast_reader_cannot_keep_are_refused() {
+        for text in [
+            "k: a \u{2029}  b",
+            "k: &x 'a\u{2028}'\nj: *x",
+            "? 'k\u{2029}'\n: v",
+        ] {
+            let e = data_k(text).err().map(|e| e.message).unwrap_or_default();
+            assert!(
+                e.contains("separator at line 1: not supported yet"),
+                "{text:?}: {e}"
+            );
+        }
+        let e = parse_documents_reference("k: '\u{2028}'", &ParseLimits::default());
+        assert!(e.is_err());
     }
 }

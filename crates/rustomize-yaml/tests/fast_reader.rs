@@ -51,6 +51,14 @@ fn check(name: &str, text: &str) -> bool {
     for (i, limits) in limit_sets().iter().enumerate() {
         let fast = parse_documents_fast(text, limits);
         let reference = parse_documents_reference(text, limits);
+        // A raw LS/PS is a line break to go-yaml that saphyr cannot be told
+        // about: only the fast reader reads such texts (checked against kubectl
+        // in the hostile suite), the full reader refuses them.
+        if text.contains(['\u{2028}', '\u{2029}']) {
+            assert!(reference.is_err(), "{name}: the full reader read an LS/PS");
+            taken |= i == 0 && fast.is_some();
+            continue;
+        }
         if let Some(fast) = fast {
             let reference = match reference {
                 Ok(docs) => docs,

@@ -1,0 +1,95 @@
+//! The Unicode line breaks: NEL (U+0085), LS (U+2028) and PS (U+2029).
+//!
+//! go-yaml (the libyaml port kustomize reads with) takes all three for line
+//! breaks wherever it looks for one: they end comments and plain scalars, start a
+//! new line for indentation, and fold in quoted and block scalars. saphyr-parser
+//! and the fast reader know only `\n` and `\r`. This module rewrites a text so
+//! that both readers see go-yaml's lines:
+//!
+//! * A NEL is read by go-yaml exactly as a line feed (its line reader turns it into
+//!   `\n`, in scalar content too), so it becomes `\n` — or `\r` right after a
+//!   `\r`, where `\n` would merge with it into one CR LF break.
+//! * An LS or PS is a line break whose character go-yaml *keeps* where a scalar's
+//!   content takes a break (a quoted scalar folds `a<PS>  b` to `a<PS>b`, not to
+//!   `a b`). It becomes `\n` too, and its position is recorded, so that the fast
+//!   reader can put the character back where a break becomes content. Texts the
+//!   fast reader cannot read that way are refused (see [`unsupported`]): saphyr
+//!   would read them differently from kustomize.
+
+use std::borrow::Cow;
+
+use crate::reader::ParseError;
+
+const NEL: char = '\u{85}';
+const LS: char = '\u{2028}';
+const PS: char = '\u{2029}';
+
+/// A text with its Unicode line breaks turned into `\n` (or `\r`).
+pub(crate) struct Lines<'a> {
+    /// The rewritten text.
+    pub text: Cow<'a, str>,
+    /// Each LS/PS: its offset in [`Lines::text`] (where a `\n` now stands) and
+    /// the character, in order.
+    pub seps: Vec<(usize, char)>,
+    /// The first LS/PS of the original text: its 1-based line (counting `\n` only,
+    /// as an editor would) and the character.
+    pub first: Option<(usize, char)>,
+}
+
+/// Rewrites `text` as described in the module comment. Texts without the three
+/// characters (every real manifest) are borrowed, after one byte scan.
+pub(crate) fn lines(text: &str) -> Lines<'_> {
+    // NEL is C2 85 and LS/PS are E2 80 A8/A9 in UTF-8: look closer only when
+    // one of the lead bytes occurs.
+    let lead = text.bytes().any(|b| b == 0xc2 || b == 0xe2);
+    if !lead || !text.contains([NEL, LS, PS]) {
+        return Lines {
+            text: Cow::Borrowed(text),
+            seps: Vec::new(),
+            first: None,
+        };
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut seps = Vec::new();
+    let mut first = None;
+    let mut line = 1;
+    let mut prev = '\0';
+    for c in text.chars() {
+        match c {
+            NEL if prev == '\r' => out.push('\r'),
+            NEL => out.push('\n'),
+            LS | PS => {
+                first.get_or_insert((line, c));
+                seps.push((out.len(), c));
+                out.push('\n');
+            }
+            '\n' => {
+                line += 1;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+        prev = c;
+    }
+    Lines {
+        text: Cow::Owned(out),
+        seps,
+        first,
+    }
+}
+
+/// The error for a text holding LS/PS that only the full reader could read: it
+/// would not read them as go-yaml does, so the text is refused rather than read
+/// differently from kustomize.
+pub(crate) fn unsupported(line: usize, c: char) -> ParseError {
+    let (code, name, escape) = if c == LS {
+        ("U+2028", "line separator", "\\L")
+    } else {
+        ("U+2029", "paragraph separator", "\\P")
+    };
+    ParseError::new(format!(
+        "{code} {name} at line {line}: not supported yet here (kustomize reads it as a \
+         line break; rustomize only inside quoted and block scalars of block-style YAML); \
+         write it as {escape} in a double-quoted string"
+    ))
+}
