@@ -141,6 +141,13 @@ pub fn strategic_merge(data: &[u8]) {
             Ok(strategic_merge::Outcome::Merged) => {}
             Ok(strategic_merge::Outcome::Deleted) | Err(_) => return,
         }
+        // The build holds each merged resource to max_document_bytes (a list
+        // merge can double a list per patch); the fuzzer stops far earlier so
+        // each run stays fast.
+        let size = patch_json6902::estimated_size(&Value::Map(target.clone()));
+        if size > 1 << 20 {
+            return;
+        }
     }
     let _ = rustomize_yaml::write_documents([&Value::Map(target)]);
 }

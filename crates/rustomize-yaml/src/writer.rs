@@ -395,9 +395,11 @@ impl<'o, 'a> Emitter<'o, 'a> {
         }));
         if ascii {
             // ASCII keys (the norm) compare byte by byte, with the same result.
-            self.keys[base..].sort_by(|a, b| key_order_ascii(a.0.as_bytes(), b.0.as_bytes()));
+            go_sort(&mut self.keys[base..], |a, b| {
+                key_less_ascii(a.0.as_bytes(), b.0.as_bytes())
+            });
         } else {
-            self.keys[base..].sort_by(|a, b| key_order(&a.0, &b.0));
+            go_sort(&mut self.keys[base..], |a, b| key_less(&a.0, &b.0));
         }
         let end = self.keys.len();
         self.indented(false, false, |e| {
@@ -1720,7 +1722,73 @@ fn parse_timestamp(b: &[u8]) -> Option<()> {
 
 // ----- key order (go-yaml v2 keyList.Less) ------------------------------------------
 
-/// Total order of map keys as go-yaml v2 sorts them.
+/// Sorts `v` by `less` the way Go's `sort.Sort` does where that can be matched,
+/// without ever panicking. go-yaml's key order is not a total order (digit runs
+/// longer than 19 digits wrap around in its int64 arithmetic), and Rust's sorts
+/// may panic when they detect that. Go sorts up to 12 elements by insertion
+/// sort, reproduced here exactly, so small maps come out as kustomize writes
+/// them even then. Longer slices are merge sorted: wherever `less` is a total
+/// order (every real key set) the result is the one sorted order, the same as
+/// Go's; where it is not, the order may differ from kustomize's (listed in
+/// docs/compatibility.md).
+fn go_sort<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
+    const GO_INSERTION_SORT_MAX: usize = 12;
+    let n = v.len();
+    if n <= GO_INSERTION_SORT_MAX {
+        for i in 1..n {
+            let mut j = i;
+            while j > 0 && less(&v[j], &v[j - 1]) {
+                v.swap(j, j - 1);
+                j -= 1;
+            }
+        }
+        return;
+    }
+    // Stable bottom-up merge sort of positions, then the permutation applied
+    // in place (no element is cloned).
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut merged: Vec<usize> = Vec::with_capacity(n);
+    let mut width = 1;
+    while width < n {
+        merged.clear();
+        for start in (0..n).step_by(2 * width) {
+            let mid = (start + width).min(n);
+            let end = (start + 2 * width).min(n);
+            let (mut l, mut r) = (start, mid);
+            while l < mid && r < end {
+                // Take from the right only when strictly less: stable.
+                if less(&v[order[r]], &v[order[l]]) {
+                    merged.push(order[r]);
+                    r += 1;
+                } else {
+                    merged.push(order[l]);
+                    l += 1;
+                }
+            }
+            merged.extend_from_slice(&order[l..mid]);
+            merged.extend_from_slice(&order[r..end]);
+        }
+        std::mem::swap(&mut order, &mut merged);
+        width *= 2;
+    }
+    // Position i takes the element at order[i]: follow each cycle once.
+    let mut placed = vec![false; n];
+    for start in 0..n {
+        let mut j = start;
+        while !placed[j] {
+            placed[j] = true;
+            let from = order[j];
+            if from == start {
+                break;
+            }
+            v.swap(j, from);
+            j = from;
+        }
+    }
+}
+
+/// go-yaml v2's key order as an `Ordering` (for tests: it is not a total order).
+#[cfg(test)]
 fn key_order(a: &str, b: &str) -> Ordering {
     if a == b {
         Ordering::Equal
@@ -1775,18 +1843,7 @@ fn key_less(a: &str, b: &str) -> bool {
     char_count(a) < char_count(b)
 }
 
-/// [`key_order`] for two ASCII keys: the same comparison on bytes.
-fn key_order_ascii(a: &[u8], b: &[u8]) -> Ordering {
-    if a == b {
-        Ordering::Equal
-    } else if key_less_ascii(a, b) {
-        Ordering::Less
-    } else {
-        Ordering::Greater
-    }
-}
-
-/// [`key_less`] for two ASCII keys.
+/// [`key_less`] for two ASCII keys: the same comparison on bytes.
 fn key_less_ascii(a: &[u8], b: &[u8]) -> bool {
     let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let (Some(&ac), Some(&bc)) = (a.get(common), b.get(common)) else {
@@ -2168,5 +2225,70 @@ mod tests {
         }
         assert!(is_base60_float("1:20"));
         assert!(!is_base60_float("1:60"));
+    }
+}
+
+#[cfg(test)]
+mod key_order_tests {
+    use super::*;
+    use crate::Map;
+
+    /// Keys drawn at random from digits, letters, `:`, `-` and NEL, 40 to a map.
+    fn random_key_sets(rounds: usize) -> Vec<Vec<String>> {
+        let mut state: u64 = 88_172_645_463_325_252;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = ['0', '9', '1', 'A', 'a', ':', '\u{85}', '-'];
+        (0..rounds)
+            .map(|_| {
+                (0..40)
+                    .map(|_| {
+                        let len = (next() % 45) as usize;
+                        (0..len)
+                            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// go-yaml's key order is not a total order (digit runs past 19 digits wrap
+    /// around in its int64 arithmetic, and runs compare before their length):
+    /// such maps must still be written, never panic.
+    #[test]
+    fn maps_whose_key_order_is_inconsistent_are_written() {
+        for keys in random_key_sets(300) {
+            let mut map = Map::new();
+            for (i, k) in keys.iter().enumerate() {
+                map.insert(k.clone(), Value::Int(i as i64));
+            }
+            let mut out = String::new();
+            write_document(&Value::Map(map), &mut out);
+            assert!(!out.is_empty());
+        }
+    }
+
+    /// Up to 12 keys, the order is exactly what Go's insertion sort gives, even
+    /// where the comparison is inconsistent.
+    #[test]
+    fn small_maps_sort_as_go_insertion_sort_does() {
+        for keys in random_key_sets(300) {
+            let mut ours: Vec<&str> = keys.iter().take(12).map(String::as_str).collect();
+            let mut go = ours.clone();
+            for i in 1..go.len() {
+                let mut j = i;
+                while j > 0 && key_less(go[j], go[j - 1]) {
+                    go.swap(j, j - 1);
+                    j -= 1;
+                }
+            }
+            go_sort(&mut ours, |a, b| key_less(a, b));
+            assert_eq!(ours, go);
+        }
     }
 }

@@ -154,3 +154,40 @@ fn limit_flags_lower_each_budget() {
     }
     tree.build(&[]).assert_ok();
 }
+
+/// A Service whose port list has an element without the `port` merge key, and
+/// `patches` strategic-merge patches that each add a port: kustomize's list
+/// merge re-appends the keyless element once per merge key, so every patch
+/// doubles it (found by fuzzing the strategic merge).
+fn keyless_port_doubling(tree: &Tree, patches: usize) {
+    let mut k = String::from("resources:\n- svc.yaml\npatches:\n");
+    for i in 0..patches {
+        k.push_str(&format!("- path: p{i}.yaml\n"));
+        tree.file(
+            &format!("root/p{i}.yaml"),
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  ports:\n  - {port: 50, protocol: TCP}\n",
+        );
+    }
+    tree.kustomization(&k).file(
+        "root/svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  ports:\n  - {port: 24, protocol: TCP}\n  - {name: x, protocol: UDP}\n",
+    );
+}
+
+/// Five patches: 63 copies of the keyless element, exactly as kustomize.
+#[test]
+fn strategic_merge_list_doubling_builds_like_kustomize() {
+    let tree = Tree::new();
+    keyless_port_doubling(&tree, 5);
+    let out = assert_builds_like_kustomize(&tree, &[]);
+    assert_eq!(out.matches("name: x").count(), 63);
+}
+
+/// Forty patches would make 2^41 copies, and each merge is quadratic in the
+/// list's length: stopped by the bound on one list merge's comparisons.
+#[test]
+fn strategic_merge_list_doubling_hits_the_merge_bound() {
+    let tree = Tree::new();
+    keyless_port_doubling(&tree, 40);
+    assert_fails!(tree, tree.build(&[]));
+}

@@ -315,6 +315,21 @@ fn apply_strategic(
             deleted.push(i);
             continue;
         }
+        // kustomize's list merge re-appends target elements that lack a merge
+        // key once per key, so patch after patch can double a list: hold the
+        // merged resource to the document growth bound.
+        let size = resource.object().iter().fold(0usize, |n, (k, v)| {
+            n.saturating_add(k.len())
+                .saturating_add(patch_json6902::estimated_size(v))
+        });
+        if size > env.limits.max_document_bytes {
+            return Err(env.fail(format!(
+                "{}: the patch grows {} past {} bytes, estimated in memory (limit: --max-document-bytes, ParseLimits::max_document_bytes)",
+                patch_label(patch),
+                resource.id(),
+                env.limits.max_document_bytes
+            )));
+        }
         restore_identity(resource, &before, allow_name_change, allow_kind_change);
     }
     if !deleted.is_empty() {

@@ -577,12 +577,37 @@ fn element_set(
     Ok(())
 }
 
+/// Most element comparisons one list merge may take. kustomize's list merge
+/// (reproduced here for identical output) compares every element with every
+/// other, and a target element without a merge key is re-appended once per key,
+/// so patch after patch can double a list and square the work. 20 million
+/// comparisons is a fraction of a second: lists of about 4,000 elements.
+const MAX_LIST_MERGE_STEPS: usize = 20_000_000;
+
 fn set_elements(
     mut values_list: Vec<Vec<String>>,
     keys: &[String],
     lists: &mut Lists<'_>,
     elem_sch: SchemaRef<'_>,
 ) -> Res<()> {
+    let dest = lists.dest.len();
+    let patch = lists.patch.map_or(0, <[Value]>::len);
+    // Each of the merged values and target elements scans the result list,
+    // which holds at most all of them (and each keyless target element once
+    // per key).
+    let result = values_list
+        .len()
+        .saturating_add(dest.saturating_mul(keys.len().max(1)));
+    let steps = values_list
+        .len()
+        .saturating_add(dest)
+        .saturating_mul(result);
+    if steps > MAX_LIST_MERGE_STEPS {
+        return Err(format!(
+            "merging a list of {dest} elements with {patch} patch elements takes more than \
+             {MAX_LIST_MERGE_STEPS} element comparisons (kustomize's list merge is quadratic)"
+        ));
+    }
     if keys.len() > 1 {
         merge_values(&mut values_list);
     }
