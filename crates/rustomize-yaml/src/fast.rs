@@ -23,7 +23,9 @@
 //! multi-line plain scalar in it) may be indented as little as you like, down to
 //! column 0; only a document marker there ends the text. saphyr rejects such
 //! lines ("invalid indentation"), so those texts are read here or not at all;
-//! [`Dialect::Saphyr`] keeps saphyr's rule, for the differential tests.
+//! [`Dialect::Saphyr`] keeps saphyr's rule, for the differential tests. The
+//! same goes for a quirk of go-yaml's folded (`>`) scalars: a more-indented line
+//! after a normal one is preceded by one line break more than YAML says.
 
 use std::borrow::Cow;
 
@@ -980,6 +982,15 @@ impl<'a> Fast<'a> {
             } else {
                 if leading_break {
                     text.push('\n');
+                    // go-yaml keeps one line break more before a more-indented
+                    // line that follows a normal one in a folded scalar.
+                    if self.dialect == Dialect::GoYaml
+                        && !literal
+                        && !leading_blank
+                        && trailing_blank
+                    {
+                        text.push('\n');
+                    }
                 }
                 push_breaks(&mut text, trailing_breaks);
             }

@@ -1,11 +1,13 @@
-//! go-yaml v3's leniency about indentation inside quoted scalars and flow
-//! collections, as kustomize shows it.
+//! Where go-yaml v3 (kustomize's reader) reads differently from saphyr: its
+//! leniency about indentation inside quoted scalars and flow collections, and
+//! its folded scalars' extra line break before a more-indented line.
 //!
 //! Each case is a document measured with `kubectl kustomize` (kustomize v5.5.0)
 //! as the `spec` of a resource: the text kustomize printed for it is read back
 //! (it is ordinarily indented) and must give the values our reader gives for the
 //! input; where kustomize failed, our reader must fail too. The accepted inputs
-//! must be read by the fast reader (saphyr, the fallback, rejects them).
+//! must be read by the fast reader (saphyr, the fallback, rejects or reads them
+//! otherwise).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use rustomize_yaml::{parse_documents, parse_documents_fast, ParseLimits, Value};
@@ -191,6 +193,49 @@ const MEASURED: &[(&str, &str, Option<&str>)] = &[
     ),
 ];
 
+const FOLDED: &[(&str, &str, Option<&str>)] = &[
+    (
+        "folded_more_indented_line",
+        "spec:\n  a: >\n    x\n      y\n    z\n",
+        Some("spec:\n  a: |\n    x\n\n      y\n    z\n"),
+    ),
+    (
+        "folded_more_indented_after_blank_line",
+        "spec:\n  a: >\n    p\n\n      q\n    r\n",
+        Some("spec:\n  a: |\n    p\n\n\n      q\n    r\n"),
+    ),
+    (
+        "folded_two_more_indented_lines",
+        "spec:\n  a: >\n    x\n      y\n      w\n    z\n",
+        Some("spec:\n  a: |\n    x\n\n      y\n      w\n    z\n"),
+    ),
+    (
+        "folded_strip_more_indented_last",
+        "spec:\n  a: >-\n    m\n      n\n",
+        Some("spec:\n  a: |-\n    m\n\n      n\n"),
+    ),
+    (
+        "folded_first_line_more_indented",
+        "spec:\n  a: >2\n      first\n    r\n",
+        Some("spec:\n  a: |2\n      first\n    r\n"),
+    ),
+    (
+        "folded_blank_line_after_more_indented",
+        "spec:\n  a: >\n    x\n      y\n\n    z\n  b: 1\n",
+        Some("spec:\n  a: |\n    x\n\n      y\n\n    z\n  b: 1\n"),
+    ),
+    (
+        "literal_more_indented_line",
+        "spec:\n  a: |\n    x\n      y\n    z\n",
+        Some("spec:\n  a: |\n    x\n      y\n    z\n"),
+    ),
+    (
+        "folded_in_sequence",
+        "spec:\n  l:\n  - >\n      kubectl get secret | while read -r e; do\n        ns=$e;\n      done\n",
+        Some("spec:\n  l:\n  - |\n    kubectl get secret | while read -r e; do\n\n      ns=$e;\n    done\n"),
+    ),
+];
+
 /// Measured, not yet matched: go-yaml ends a plain scalar in a flow collection
 /// at `?` and then fails (also on one line, `[c?d]`), while saphyr reads `?` as
 /// part of the scalar; the fast reader declines and the full reader accepts.
@@ -202,8 +247,17 @@ const NOT_YET_REJECTED: &[(&str, &str)] = &[(
 
 #[test]
 fn lines_inside_quoted_scalars_and_flows_may_sit_at_any_column() {
+    check(MEASURED);
+}
+
+#[test]
+fn folded_scalars_keep_a_line_break_more_before_more_indented_lines() {
+    check(FOLDED);
+}
+
+fn check(cases: &[(&str, &str, Option<&str>)]) {
     let limits = ParseLimits::default();
-    for (name, input, printed) in MEASURED {
+    for (name, input, printed) in cases {
         let ours = parse_documents(input, &limits);
         match printed {
             Some(printed) => {
