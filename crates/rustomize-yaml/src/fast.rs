@@ -16,6 +16,16 @@
 //! scalar indentation and chomping, the final line break of a block scalar that
 //! ends the text) are those of `saphyr-parser`, and scalars are typed by the same
 //! [`resolve_plain`]. `tests/fast_reader.rs` checks this on every corpus file.
+//!
+//! One deliberate difference ([`Dialect::GoYaml`], the default): like go-yaml v3,
+//! which kustomize reads with, the continuation lines of a quoted scalar and the
+//! lines of a flow collection (its items, its closing bracket, the lines of a
+//! multi-line plain scalar in it) may be indented as little as you like, down to
+//! column 0; only a document marker there ends the text. saphyr rejects such
+//! lines ("invalid indentation"), so those texts are read here or not at all;
+//! [`Dialect::Saphyr`] keeps saphyr's rule, for the differential tests. The
+//! same goes for a quirk of go-yaml's folded (`>`) scalars: a more-indented line
+//! after a normal one is preceded by one line break more than YAML says.
 
 use std::borrow::Cow;
 
@@ -38,6 +48,16 @@ pub(crate) enum Outcome {
     TooDeep(usize),
 }
 
+/// Whose reading the fast reader follows where go-yaml v3 and saphyr differ.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Dialect {
+    /// go-yaml v3's (kustomize's): lines inside quoted scalars and flow
+    /// collections at any column (a document marker at column 0 is an error).
+    GoYaml,
+    /// saphyr's: such lines deeper than the enclosing block collection.
+    Saphyr,
+}
+
 /// Keys longer than this are left to the full reader (a YAML implicit key is at
 /// most 1024 characters).
 const MAX_KEY_LEN: usize = 1000;
@@ -54,6 +74,7 @@ pub(crate) fn parse(
     limits: &ParseLimits,
     max_depth: usize,
     seps: &[(usize, char)],
+    dialect: Dialect,
 ) -> Outcome {
     if !prescan(text) {
         return Outcome::Unsupported;
@@ -69,6 +90,7 @@ pub(crate) fn parse(
         entries: Vec::new(),
         items: Vec::new(),
         known: (usize::MAX, 0),
+        dialect,
     };
     match p.stream() {
         Ok(docs) => Outcome::Docs(docs),
@@ -182,6 +204,8 @@ struct Fast<'a> {
     /// A line start known to begin a content line (not a marker), and its
     /// indentation: saves scanning a line twice.
     known: (usize, usize),
+    /// Whose reading to follow where go-yaml and saphyr differ.
+    dialect: Dialect,
 }
 
 #[inline]
@@ -236,6 +260,15 @@ impl<'a> Fast<'a> {
     fn has_sep(&self, from: usize, to: usize) -> bool {
         let k = self.seps.partition_point(|&(at, _)| at < from);
         self.seps.get(k).is_some_and(|&(at, _)| at < to)
+    }
+
+    /// Whether a line inside a quoted scalar or flow collection, with its text at
+    /// column `col`, is indented too little for the block collection indented by
+    /// `parent`. go-yaml allows any column; the saphyr dialect checks, except in
+    /// texts with an LS/PS, which have no saphyr reading to agree with.
+    #[inline]
+    fn under_indented(&self, col: usize, parent: isize) -> bool {
+        self.dialect == Dialect::Saphyr && (col as isize) <= parent && self.seps.is_empty()
     }
 
     /// Notes that nesting went past the limit at `at`, and gives up.
@@ -750,10 +783,8 @@ impl<'a> Fast<'a> {
                 let col = i - ls;
                 // saphyr checks `col < indent`, where its indent is one past the
                 // collection's after a `key:`; being stricter only declines more.
-                // go-yaml checks nothing: a text with an LS/PS has no saphyr
-                // reading to agree with, so it is read as go-yaml reads it.
-                let shallow = (col as isize) <= parent && self.seps.is_empty();
-                if (col == 0 && self.is_marker(i)) || shallow {
+                // go-yaml checks only for a document marker.
+                if (col == 0 && self.is_marker(i)) || self.under_indented(col, parent) {
                     return Err(Unsupported);
                 }
             }
@@ -990,6 +1021,15 @@ impl<'a> Fast<'a> {
             } else {
                 if let Some(c) = leading_break {
                     text.push(c);
+                    // go-yaml keeps one line break more before a more-indented
+                    // line that follows a normal one in a folded scalar.
+                    if self.dialect == Dialect::GoYaml
+                        && !literal
+                        && !leading_blank
+                        && trailing_blank
+                    {
+                        text.push('\n');
+                    }
                 }
                 text.push_str(&trailing_breaks);
             }
@@ -1069,14 +1109,84 @@ impl<'a> Fast<'a> {
                 Ok(Value::String(text))
             }
             _ => {
-                let (p, end) = self.flow_plain(i)?;
-                Ok(resolve_plain(Cow::Borrowed(&self.s[p..end])))
+                let (text, _) = self.flow_plain(i, parent)?;
+                Ok(resolve_plain(text))
             }
         }
     }
 
-    /// A one-line plain scalar in a flow collection: its text's bounds.
-    fn flow_plain(&self, i: &mut usize) -> R<(usize, usize)> {
+    /// A plain scalar in a flow collection inside a block collection indented by
+    /// `parent`: its text (lines folded) and whether it spans lines.
+    fn flow_plain(&self, i: &mut usize, parent: isize) -> R<(Cow<'a, str>, bool)> {
+        let p = *i;
+        let end = self.flow_plain_first(i)?;
+        if self.at(*i) != b'\n' {
+            // Stopped at an indicator or a comment: the common case.
+            *i = end;
+            return Ok((Cow::Borrowed(&self.s[p..end]), false));
+        }
+        let mut text: Option<String> = None;
+        let mut end = end;
+        // `*i` is at the line break after a line of the scalar ending at `end`.
+        while let Some((breaks, q)) = self.flow_plain_continues(*i, parent)? {
+            // go-yaml keeps an LS/PS where it folds: not done here.
+            if self.has_sep(end, q) {
+                return Err(Unsupported);
+            }
+            let folded = text.get_or_insert_with(|| self.s[p..end].to_owned());
+            if breaks == 1 {
+                folded.push(' ');
+            } else {
+                for _ in 1..breaks {
+                    folded.push('\n');
+                }
+            }
+            *i = q;
+            let line_end = self.flow_plain_line(i, q)?;
+            folded.push_str(&self.s[q..line_end]);
+            end = line_end;
+            if self.at(*i) != b'\n' {
+                break;
+            }
+        }
+        *i = end;
+        Ok(match text {
+            Some(text) => (Cow::Owned(text), true),
+            None => (Cow::Borrowed(&self.s[p..end]), false),
+        })
+    }
+
+    /// Whether a plain scalar in a flow collection goes on after the line break
+    /// at `e`: the number of line breaks before its next line and where that
+    /// line's text starts. It does unless that text is a comment, a flow
+    /// indicator, a `:` ending a key, a document marker or the end of the text.
+    fn flow_plain_continues(&self, mut e: usize, parent: isize) -> R<Option<(usize, usize)>> {
+        let mut breaks = 0;
+        loop {
+            breaks += 1;
+            let ls = e + 1;
+            let q = self.skip_spaces(ls);
+            let c = self.at(q);
+            let n = self.at(q + 1);
+            match c {
+                b'\n' => e = q,
+                b'\t' => return Err(Unsupported),
+                0 | b'#' | b',' | b'[' | b']' | b'{' | b'}' => return Ok(None),
+                // go-yaml ends a flow plain scalar at `?`, then fails.
+                b'?' => return Err(Unsupported),
+                b':' if blankz(n) || is_flow(n) => return Ok(None),
+                // A word `-` then a flow indicator: both readers fail.
+                b'-' if is_flow(n) => return Err(Unsupported),
+                _ if q == ls && self.is_marker(ls) => return Ok(None),
+                _ if self.under_indented(q - ls, parent) => return Err(Unsupported),
+                _ => return Ok(Some((breaks, q))),
+            }
+        }
+    }
+
+    /// The first line of a plain scalar in a flow collection: checks its first
+    /// character and returns the end of its text; `*i` is left where it stopped.
+    fn flow_plain_first(&self, i: &mut usize) -> R<usize> {
         let p = *i;
         let c = self.at(p);
         let n = self.at(p + 1);
@@ -1102,6 +1212,13 @@ impl<'a> Fast<'a> {
         {
             return Err(Unsupported);
         }
+        self.flow_plain_line(i, p)
+    }
+
+    /// Scans one line of a plain scalar in a flow collection from `p`: returns
+    /// the end of its text (trailing spaces trimmed) and leaves `*i` where it
+    /// stopped (a line break, an indicator, a comment or the end of the text).
+    fn flow_plain_line(&self, i: &mut usize, p: usize) -> R<usize> {
         let mut j = p;
         loop {
             match self.at(j) {
@@ -1110,15 +1227,18 @@ impl<'a> Fast<'a> {
                 b' ' if self.at(j + 1) == b'#' => break,
                 b'\t' => return Err(Unsupported),
                 // saphyr rejects a word starting with `-` then a flow indicator.
-                b'-' if self.b[j - 1] == b' ' && is_flow(self.at(j + 1)) => {
+                b'-' if j > p && self.b[j - 1] == b' ' && is_flow(self.at(j + 1)) => {
                     return Err(Unsupported)
                 }
                 _ => j += 1,
             }
         }
-        let end = self.trim_end(p, j);
-        *i = end;
-        Ok((p, end))
+        *i = if self.at(j) == b'\n' {
+            j
+        } else {
+            self.trim_end(p, j)
+        };
+        Ok(self.trim_end(p, j))
     }
 
     /// Skips spaces, line breaks and comments inside a flow collection. Lines
@@ -1145,9 +1265,7 @@ impl<'a> Fast<'a> {
         }
         if let Some(ls) = ls {
             let col = *i - ls;
-            // go-yaml checks no indentation in flow collections (see `quoted_slow`).
-            let shallow = col as isize <= parent && self.seps.is_empty();
-            if shallow || (col == 0 && self.is_marker(ls)) {
+            if self.under_indented(col, parent) || (col == 0 && self.is_marker(ls)) {
                 return Err(Unsupported);
             }
         }
@@ -1210,8 +1328,12 @@ impl<'a> Fast<'a> {
                     (text, true)
                 }
                 _ => {
-                    let (p, end) = self.flow_plain(i)?;
-                    (self.plain_key(&self.s[p..end], depth)?, false)
+                    let (text, multiline) = self.flow_plain(i, parent)?;
+                    // go-yaml fails on a key spanning lines.
+                    if multiline {
+                        return Err(Unsupported);
+                    }
+                    (self.plain_key(&text, depth)?, false)
                 }
             };
             while self.at(*i) == b' ' {

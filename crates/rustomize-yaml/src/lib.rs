@@ -18,7 +18,7 @@ mod writer;
 
 pub use reader::{parse_documents, ParseError, ParseLimits, KUSTOMIZE_MAX_DEPTH, NODE_BYTES};
 #[doc(hidden)]
-pub use reader::{parse_documents_fast, parse_documents_reference};
+pub use reader::{parse_documents_fast, parse_documents_fast_saphyr, parse_documents_reference};
 pub use text::{decode_text, excerpt};
 pub use value::{Map, Value};
 pub use writer::{format_go_float, write_document, write_documents, write_documents_parallel};

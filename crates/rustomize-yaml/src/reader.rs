@@ -97,7 +97,13 @@ pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, P
     };
     // go-yaml's other line breaks (NEL, LS, PS) become `\n` for both readers.
     let lines = crate::breaks::lines(text);
-    match crate::fast::parse(&lines.text, limits, cap, &lines.seps) {
+    match crate::fast::parse(
+        &lines.text,
+        limits,
+        cap,
+        &lines.seps,
+        crate::fast::Dialect::GoYaml,
+    ) {
         crate::fast::Outcome::Docs(docs) => Ok(docs),
         crate::fast::Outcome::TooDeep(_) if cap < limits.max_depth => {
             crate::stack::on_deep_stack(|| parse_documents(text, limits))
@@ -121,10 +127,26 @@ pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, P
 /// deeper than the default stack allows). For tests and benchmarks.
 #[doc(hidden)]
 pub fn parse_documents_fast(text: &str, limits: &ParseLimits) -> Option<Vec<Value>> {
+    fast_only(text, limits, crate::fast::Dialect::GoYaml)
+}
+
+/// [`parse_documents_fast`] following saphyr where it and go-yaml differ (the
+/// indentation inside quoted scalars and flow collections) instead of go-yaml:
+/// what the differential tests hold against the full reader.
+#[doc(hidden)]
+pub fn parse_documents_fast_saphyr(text: &str, limits: &ParseLimits) -> Option<Vec<Value>> {
+    fast_only(text, limits, crate::fast::Dialect::Saphyr)
+}
+
+fn fast_only(
+    text: &str,
+    limits: &ParseLimits,
+    dialect: crate::fast::Dialect,
+) -> Option<Vec<Value>> {
     check_size(text, limits).ok()?;
     let cap = limits.max_depth.min(crate::stack::SHALLOW_DEPTH);
     let lines = crate::breaks::lines(text);
-    match crate::fast::parse(&lines.text, limits, cap, &lines.seps) {
+    match crate::fast::parse(&lines.text, limits, cap, &lines.seps, dialect) {
         crate::fast::Outcome::Docs(docs) => Some(docs),
         _ => None,
     }
