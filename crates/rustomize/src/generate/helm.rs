@@ -24,8 +24,9 @@
 //!   sorted. `additionalValuesFiles` follow as more `-f` files.
 //! * Helm runs with `HELM_CONFIG_HOME`, `HELM_CACHE_HOME` and `HELM_DATA_HOME` in
 //!   a temporary directory of the build (or under `configHome`), never the
-//!   user's own Helm configuration; `--helm-kube-version`, `--helm-api-versions`
-//!   and `--helm-debug` override the charts' own fields.
+//!   user's own Helm configuration. `--helm-kube-version`, `--helm-api-versions`
+//!   and `--helm-debug` apply to charts that do not set `kubeVersion`,
+//!   `apiVersions` or `debug` themselves (a chart's own value wins).
 //! * The output is read like a resource file and absorbed after the
 //!   ConfigMap/Secret generators, so every transformer applies to it.
 //!
@@ -56,9 +57,9 @@ pub struct HelmOptions {
     pub enabled: bool,
     /// The `helm` executable: a path, or a name looked up on `PATH`.
     pub command: PathBuf,
-    /// Overrides every chart's `apiVersions` when not empty.
+    /// `apiVersions` of every chart that sets none itself.
     pub api_versions: Vec<String>,
-    /// Overrides every chart's `kubeVersion` when not empty.
+    /// `kubeVersion` of every chart that sets none itself.
     pub kube_version: String,
     /// Turns every chart's `debug` on.
     pub debug: bool,
@@ -437,11 +438,13 @@ pub fn inflate(
     if options.command.as_os_str().is_empty() {
         return Err(fail("must specify --helm-command".to_owned()));
     }
+    // The command line gives defaults: kustomize sets them and then decodes
+    // the chart's configuration over them, so a chart's own value wins.
     let mut chart = chart.clone();
-    if !options.kube_version.is_empty() {
+    if chart.kube_version.is_empty() {
         chart.kube_version = options.kube_version.clone();
     }
-    if !options.api_versions.is_empty() {
+    if chart.api_versions.is_empty() {
         chart.api_versions = options.api_versions.clone();
     }
     chart.debug |= options.debug;
