@@ -30,16 +30,25 @@
 //! * The output is read like a resource file and absorbed after the
 //!   ConfigMap/Secret generators, so every transformer applies to it.
 //!
-//! One deliberate departure: kustomize holds only the values files to the
-//! kustomization root, so a chart directory outside it (through `chartHome:
-//! ../charts` or a symlink) is inflated when `valuesFile` lies inside. Helm
-//! reads the whole chart, so here the chart directory is held to the root
-//! like any other file (lifted by `--load-restrictor LoadRestrictionsNone`).
+//! Departures from kustomize:
+//!
+//! * kustomize holds only the values files to the kustomization root, so a
+//!   chart directory outside it (through `chartHome: ../charts` or a symlink)
+//!   is inflated when `valuesFile` lies inside. Helm reads the whole chart, so
+//!   here the chart directory (and the directory a pull writes to) is held to
+//!   the root like any other file (lifted by `--load-restrictor
+//!   LoadRestrictionsNone`).
+//! * kustomize decodes the kustomization with YAML 1.1 rules, so in
+//!   `valuesInline` a plain `yes`/`no`/`on`/`off`/`y`/`n` (as a value or a key)
+//!   is a boolean; our reader keeps YAML 1.2 typing, where they are strings.
+//!   Quote such values (or write `true`/`false`) to get the same output from both.
+//! * Errors are one line: the chart's name and Helm's own `Error:` line,
+//!   where kustomize echoes the whole configuration and Helm's stderr.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rustomize_yaml::{Map, ParseLimits, Value};
@@ -808,66 +817,81 @@ fn run(
             ),
         })?;
     let limit = session.max_output;
-    let stdout = child.stdout.take().map(|pipe| {
+    // Readers report through channels, so a pipe held open by something Helm
+    // started cannot hold the build past its deadline.
+    let (out_tx, out_rx) = mpsc::channel();
+    if let Some(pipe) = child.stdout.take() {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
-            let taken = pipe
+            // Reading stops one byte past the limit; closing the pipe then makes
+            // Helm stop writing.
+            let read = pipe
                 .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
                 .read_to_end(&mut buf);
-            // Closing the pipe early makes Helm stop writing once over the limit.
-            taken.map(|_| buf)
-        })
-    });
-    let stderr = child.stderr.take().map(|mut pipe| {
+            let _ = out_tx.send(read.map(|_| buf));
+        });
+    }
+    let (err_tx, err_rx) = mpsc::channel();
+    if let Some(mut pipe) = child.stderr.take() {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
             let _ = (&mut pipe)
                 .take(u64::try_from(MAX_STDERR).unwrap_or(u64::MAX))
                 .read_to_end(&mut buf);
+            let _ = err_tx.send(buf);
             // Keep draining so Helm never blocks on a full pipe.
             let _ = std::io::copy(&mut pipe, &mut std::io::sink());
-            buf
-        })
-    });
-    let deadline = Instant::now() + session.options.timeout;
+        });
+    }
+    let timeout = session.options.timeout;
+    let timed_out = || {
+        format!(
+            "{what} did not finish within {}s (HelmOptions::timeout, --helm-timeout)",
+            timeout.as_secs()
+        )
+    };
+    let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(2);
     let status = loop {
         match child.try_wait() {
-            Ok(Some(status)) => break Ok(status),
+            Ok(Some(status)) => break status,
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                break Err(format!(
-                    "{what} did not finish within {}s (HelmOptions::timeout, --helm-timeout)",
-                    session.options.timeout.as_secs()
-                ));
+                return Err(timed_out());
             }
             Ok(None) => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
-            Err(e) => break Err(format!("{what}: cannot wait for helm: {e}")),
+            Err(e) => return Err(format!("{what}: cannot wait for helm: {e}")),
         }
     };
-    let out = stdout.map(|t| t.join());
-    let err = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
-    let status = status?;
-    if !status.success() {
-        let code = status.code().map_or_else(
-            || "killed by a signal".to_owned(),
-            |c| format!("exit status {c}"),
-        );
-        return Err(format!("{what} failed ({code}): {}", helm_message(&err)));
-    }
-    let out = match out {
-        Some(Ok(Ok(buf))) => buf,
-        Some(Ok(Err(e))) => return Err(format!("{what}: cannot read its output: {e}")),
-        Some(Err(_)) | None => return Err(format!("{what}: cannot read its output")),
+    let remaining = deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(100));
+    let out = match out_rx.recv_timeout(remaining) {
+        Ok(Ok(buf)) => buf,
+        Ok(Err(e)) => return Err(format!("{what}: cannot read its output: {e}")),
+        Err(mpsc::RecvTimeoutError::Timeout) => return Err(timed_out()),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            return Err(format!("{what}: cannot read its output"))
+        }
     };
     if out.len() > limit {
         return Err(format!(
             "{what} printed more than {limit} bytes (BuildOptions::limits.max_bytes, --max-file-bytes)"
         ));
+    }
+    if !status.success() {
+        let err = err_rx
+            .recv_timeout(Duration::from_millis(500))
+            .unwrap_or_default();
+        let code = status.code().map_or_else(
+            || "killed by a signal".to_owned(),
+            |c| format!("exit status {c}"),
+        );
+        return Err(format!("{what} failed ({code}): {}", helm_message(&err)));
     }
     Ok(out)
 }
