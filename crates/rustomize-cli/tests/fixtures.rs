@@ -19,7 +19,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
@@ -418,7 +418,9 @@ fn fixtures() {
         }
     }
     if skipped > 0 {
-        eprintln!(
+        // Written past the test harness's capture, so the skip is always seen.
+        let _ = writeln!(
+            std::io::stderr(),
             "fixtures: SKIPPED {skipped} Helm case(s): no helm binary (set RUSTOMIZE_HELM or put helm on PATH)"
         );
     }
