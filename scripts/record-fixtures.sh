@@ -6,7 +6,9 @@
 # For each case directory fixtures/<case>/ (all of them, or only those named
 # as arguments — a bare name or a path both work):
 #   * the build target is fixtures/<case>/input, or input/<contents of RUN>;
-#   * extra flags are read from fixtures/<case>/args (one line);
+#   * extra flags are read from fixtures/<case>/args (one line); the token
+#     $HELM in them stands for the helm binary ($HELM, else `helm` on PATH),
+#     which Helm cases (fixtures/helm-*) need;
 #   * success: stdout -> expected.yaml, non-empty stderr -> expected.stderr,
 #     and any old expected.err is removed;
 #   * failure: stderr -> expected.err, and expected.yaml / expected.stderr
@@ -20,6 +22,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
 KUBECTL="${KUBECTL:-kubectl}"
+HELM_BIN="${HELM:-$(command -v helm || true)}"
 
 cases=()
 if [ "$#" -gt 0 ]; then
@@ -69,6 +72,15 @@ for name in "${cases[@]}"; do
   if [ -f "$case_dir/args" ]; then
     read -r -a args <"$case_dir/args" || true
   fi
+  for i in "${!args[@]}"; do
+    if [[ "${args[$i]}" == *'$HELM'* ]]; then
+      if [ -z "$HELM_BIN" ]; then
+        echo "$name: needs helm (set HELM or put helm on PATH)" >&2
+        exit 2
+      fi
+      args[$i]="${args[$i]//\$HELM/$HELM_BIN}"
+    fi
+  done
 
   out="$(mktemp)"
   err="$(mktemp)"

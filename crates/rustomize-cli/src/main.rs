@@ -135,6 +135,43 @@ struct LoadFlags {
     #[arg(long = "max-document-bytes", value_name = "BYTES", help_heading = "Limits",
           default_value_t = rustomize::ParseLimits::default().max_document_bytes)]
     max_document_bytes: usize,
+    /// Enable use of the Helm chart inflator generator (`helmCharts`).
+    #[arg(long = "enable-helm", help_heading = "Helm", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false")]
+    enable_helm: bool,
+    /// helm command (path to executable).
+    #[arg(
+        long = "helm-command",
+        value_name = "PATH",
+        help_heading = "Helm",
+        default_value = "helm"
+    )]
+    helm_command: PathBuf,
+    /// Kubernetes api versions used by Helm for Capabilities.APIVersions
+    /// (comma-separated, repeatable).
+    #[arg(
+        long = "helm-api-versions",
+        value_name = "VERSIONS",
+        help_heading = "Helm",
+        value_delimiter = ','
+    )]
+    helm_api_versions: Vec<String>,
+    /// Kubernetes version used by Helm for Capabilities.KubeVersion.
+    #[arg(
+        long = "helm-kube-version",
+        value_name = "VERSION",
+        help_heading = "Helm",
+        default_value = ""
+    )]
+    helm_kube_version: String,
+    /// Enable debug output from the Helm chart inflator generator.
+    #[arg(long = "helm-debug", help_heading = "Helm", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false")]
+    helm_debug: bool,
+    /// Longest one helm run may take, in seconds.
+    #[arg(long = "helm-timeout", value_name = "SECONDS", help_heading = "Helm",
+          default_value_t = rustomize::DEFAULT_HELM_TIMEOUT.as_secs())]
+    helm_timeout: u64,
 }
 
 #[derive(clap::Args)]
@@ -195,6 +232,14 @@ impl LoadFlags {
         options.limits.max_depth = self.max_depth;
         options.limits.max_alias_bytes = self.max_alias_bytes;
         options.limits.max_document_bytes = self.max_document_bytes;
+        options.helm = rustomize::HelmOptions {
+            enabled: self.enable_helm,
+            command: self.helm_command.clone(),
+            api_versions: self.helm_api_versions.clone(),
+            kube_version: self.helm_kube_version.clone(),
+            debug: self.helm_debug,
+            timeout: std::time::Duration::from_secs(self.helm_timeout),
+        };
         options
     }
 }

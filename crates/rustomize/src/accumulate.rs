@@ -58,6 +58,8 @@ pub struct BuildContext {
     pub schema_chosen: bool,
     /// Threads this build may still use.
     pub threads: Arc<ThreadBudget>,
+    /// Helm, for the charts of this build.
+    pub helm: Arc<crate::generate::helm::HelmSession>,
 }
 
 impl BuildContext {
@@ -70,6 +72,7 @@ impl BuildContext {
             schema: self.schema.clone(),
             schema_chosen: self.schema_chosen,
             threads: self.threads.clone(),
+            helm: self.helm.clone(),
         }
     }
 }

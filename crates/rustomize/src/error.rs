@@ -60,6 +60,17 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A Helm chart could not be inflated: Helm is not enabled or not found,
+    /// its configuration is invalid, or `helm` failed (its own message follows).
+    #[error("{}: helm chart '{chart}': {message}", .path.display())]
+    Helm {
+        /// The kustomization (or generator configuration) naming the chart.
+        path: PathBuf,
+        /// The chart's name.
+        chart: String,
+        /// What went wrong, on one line.
+        message: String,
+    },
     /// A directory has no kustomization file.
     #[error("unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{}'", .0.display())]
     MissingKustomization(PathBuf),

@@ -58,6 +58,7 @@ pub mod vars;
 use std::path::Path;
 
 pub use error::{Error, FileCause};
+pub use generate::helm::{HelmOptions, DEFAULT_HELM_TIMEOUT};
 pub use resource::{Gvk, ResId, Resource};
 pub use rustomize_yaml::stack::on_deep_stack;
 pub use rustomize_yaml::{
@@ -106,6 +107,8 @@ pub struct BuildOptions {
     /// apply (before content hashes, name references and vars), and which
     /// references it rewrites.
     pub relocation: Option<(relocate::Relocation, inventory::Scope)>,
+    /// Helm, for `helmCharts` (off unless enabled, as in kustomize).
+    pub helm: HelmOptions,
 }
 
 /// Default of [`BuildOptions::max_kustomizations`]: 20,000, about 180 times
@@ -126,6 +129,7 @@ impl Default for BuildOptions {
             max_read_bytes: DEFAULT_MAX_READ_BYTES,
             max_kustomizations: DEFAULT_MAX_KUSTOMIZATIONS,
             relocation: None,
+            helm: HelmOptions::default(),
         }
     }
 }
@@ -200,6 +204,7 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
                 .threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         )),
+        helm: generate::helm::HelmSession::new(options.helm.clone(), options.limits.max_bytes),
     };
     let (k, acc) = accumulate::build_root(&loader, &mut cx)?;
     let mut resources = acc.resources.into_resources();

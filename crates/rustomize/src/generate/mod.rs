@@ -24,6 +24,7 @@
 
 mod args;
 mod hash;
+pub mod helm;
 pub(crate) use hash::sha256_hex;
 mod kv;
 
@@ -42,12 +43,14 @@ use crate::resource::{Gvk, ResId, Resource};
 
 use args::{Args, Kind};
 
-/// Runs the kustomization's generators, adding (or merging) their output into `acc`.
+/// Runs the kustomization's generators, adding (or merging) their output into
+/// `acc`: ConfigMaps, Secrets, then Helm charts (`helmCharts`, then the
+/// configurations under `generators`), in kustomize's order.
 pub fn run(
     loader: &Loader,
     k: &Kustomization,
     acc: &mut Accumulation,
-    _cx: &mut BuildContext,
+    cx: &mut BuildContext,
 ) -> Result<(), Error> {
     let fail = |message: String| Error::Kustomization {
         path: k.path.clone(),
@@ -59,7 +62,8 @@ pub fn run(
         &k.generator_options,
     )
     .map_err(fail)?;
-    if entries.is_empty() {
+    let charts = helm_charts(loader, k, cx)?;
+    if entries.is_empty() && charts.is_empty() {
         return Ok(());
     }
     let origin: Arc<Path> = Arc::from(k.path.as_path());
@@ -71,12 +75,78 @@ pub fn run(
             message: format!("{}: {m}", entry.kind.field()),
         })?;
     }
+    for (config, globals, chart) in &charts {
+        let resources = helm::inflate(loader, &cx.helm, config, globals, chart, &cx.limits)?;
+        for resource in resources {
+            absorber.absorb(resource).map_err(|m| Error::Helm {
+                path: config.clone(),
+                chart: chart.name.clone(),
+                message: m,
+            })?;
+        }
+    }
     let mut resources = ResMap::new();
     for resource in absorber.list {
         resources.append(resource, &k.path)?;
     }
     acc.resources = resources;
     Ok(())
+}
+
+/// Every chart the kustomization inflates, with the file configuring it:
+/// `helmCharts` (with `helmGlobals`), then each builtin
+/// `HelmChartInflationGenerator` document of the `generators` files.
+fn helm_charts(
+    loader: &Loader,
+    k: &Kustomization,
+    cx: &BuildContext,
+) -> Result<Vec<(std::path::PathBuf, helm::HelmGlobals, helm::HelmChart)>, Error> {
+    let mut out: Vec<_> = k
+        .helm_charts
+        .iter()
+        .map(|c| (k.path.clone(), k.helm_globals.clone(), c.clone()))
+        .collect();
+    for file in &k.generators {
+        let (path, text) = loader.read_file(file)?;
+        let docs = rustomize_yaml::parse_documents(&text, &cx.limits).map_err(|e| Error::Yaml {
+            path: path.clone(),
+            message: e.message,
+        })?;
+        for doc in docs {
+            let m = match doc {
+                Value::Null | Value::Empty => continue,
+                Value::Map(m) if m.is_empty() => continue,
+                Value::Map(m) => m,
+                other => {
+                    return Err(Error::Resource {
+                        path,
+                        message: format!(
+                            "expected a mapping (a generator configuration), found a {}",
+                            other.type_name()
+                        ),
+                    })
+                }
+            };
+            let text = |key: &str| m.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+            let (api_version, kind) = (text("apiVersion"), text("kind"));
+            if api_version != "builtin" || kind != "HelmChartInflationGenerator" {
+                return Err(Error::Kustomization {
+                    path: k.path.clone(),
+                    message: format!(
+                        "generators: '{file}': only builtin HelmChartInflationGenerator \
+                         configurations are supported by rustomize yet, found {api_version}/{kind}"
+                    ),
+                });
+            }
+            let (globals, chart) =
+                helm::parse_plugin_config(&m).map_err(|message| Error::Kustomization {
+                    path: path.clone(),
+                    message,
+                })?;
+            out.push((path.clone(), globals, chart));
+        }
+    }
+    Ok(out)
 }
 
 /// Builds the object one entry describes.

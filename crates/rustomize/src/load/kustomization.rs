@@ -12,6 +12,7 @@ use rustomize_yaml::{Map, Value};
 
 use crate::error::Error;
 use crate::fieldspec::FieldSpec;
+use crate::generate::helm::{self, HelmChart, HelmGlobals};
 use crate::load::gojson::field as canonical_field;
 use crate::selector::Selector;
 
@@ -54,14 +55,7 @@ const KNOWN_FIELDS: &[&str] = &[
 ];
 
 /// Fields kustomize knows that rustomize does not implement yet.
-const NOT_YET: &[&str] = &[
-    "helmGlobals",
-    "helmCharts",
-    "helmChartInflationGenerator",
-    "generators",
-    "transformers",
-    "validators",
-];
+const NOT_YET: &[&str] = &["transformers", "validators"];
 
 /// One entry of `labels:`.
 #[derive(Clone, Debug, Default)]
@@ -157,6 +151,13 @@ pub struct Kustomization {
     /// `crds`: files of OpenAPI definitions whose `x-kubernetes-*` extensions add
     /// field specs.
     pub crds: Vec<String>,
+    /// `helmGlobals`, or the legacy entries' chart and config homes when absent.
+    pub helm_globals: HelmGlobals,
+    /// `helmCharts` followed by the converted legacy `helmChartInflationGenerator`.
+    pub helm_charts: Vec<HelmChart>,
+    /// `generators`: files of generator configurations (only Helm's builtin
+    /// one is supported, see [`crate::generate::helm`]).
+    pub generators: Vec<String>,
     /// Deprecation warnings kustomize prints for this file.
     pub warnings: Vec<String>,
 }
@@ -203,6 +204,8 @@ impl Kustomization {
         let mut bases = Vec::new();
         let mut deprecated: Vec<&'static str> = Vec::new();
         let mut image_tags = Value::Null;
+        let mut helm_globals = None;
+        let mut legacy_helm = Vec::new();
         // kustomize decodes via JSON with sorted keys, so when two spellings of a
         // field appear (`namePrefix`, `nameprefix`), the one sorting last wins.
         let mut entries: Vec<(String, Value)> = root.into_iter().collect();
@@ -253,10 +256,21 @@ impl Kustomization {
                 }
                 "labels" => k.labels = label_entries(&value).map_err(err)?,
                 "sortOptions" => k.sort_order = sort_options(&value).map_err(err)?,
+                "helmGlobals" => helm_globals = helm::parse_globals(&value).map_err(err)?,
+                "helmCharts" => k.helm_charts = helm::parse_charts(&value).map_err(err)?,
+                "helmChartInflationGenerator" => {
+                    legacy_helm = helm::parse_legacy(&value).map_err(err)?
+                }
+                "generators" => k.generators = strings(&value, field).map_err(err)?,
                 _ => {}
             }
         }
         k.resources.extend(bases);
+        // Legacy entries are converted after the others, as kustomize's fix-up does:
+        // their charts go last, their homes count only without `helmGlobals`.
+        let (legacy_charts, legacy_globals) = helm::split_legacy(legacy_helm);
+        k.helm_charts.extend(legacy_charts);
+        k.helm_globals = helm_globals.unwrap_or(legacy_globals);
         k.images = append_list(std::mem::take(&mut k.images), image_tags);
         for (field, instead) in DEPRECATED {
             if deprecated.contains(field) {

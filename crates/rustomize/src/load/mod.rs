@@ -142,6 +142,49 @@ impl Loader {
         &self.root
     }
 
+    /// The load restrictor in force.
+    pub fn restrictor(&self) -> LoadRestrictor {
+        self.restrictor
+    }
+
+    /// Resolves a path (absolute, or relative to the root) that must lie
+    /// inside the root while the restrictor holds, for paths handed to another
+    /// program rather than read here (a Helm chart directory). A path that does
+    /// not exist yet is judged by its nearest existing ancestor, and may not
+    /// climb out of it with `..`.
+    pub fn confine(&self, path: &Path) -> Result<PathBuf, Error> {
+        let requested = self.root.join(path);
+        let mut existing = requested.as_path();
+        let mut rest = Vec::new();
+        let base = loop {
+            match std::fs::canonicalize(existing) {
+                Ok(real) => break real,
+                Err(_) => {
+                    let (Some(parent), Some(name)) = (existing.parent(), existing.file_name())
+                    else {
+                        return Err(file_error(&requested, std::io::ErrorKind::NotFound.into()));
+                    };
+                    rest.push(name.to_owned());
+                    existing = parent;
+                }
+            }
+        };
+        let mut resolved = base;
+        for name in rest.iter().rev() {
+            if name == ".." || name == "." {
+                // `..` after a missing directory cannot be resolved without it.
+                return Err(Error::OutsideRoot {
+                    requested: requested.clone(),
+                    path: requested.clone(),
+                    root: self.root.clone(),
+                });
+            }
+            resolved.push(name);
+        }
+        self.check_restriction(&requested, &resolved)?;
+        Ok(resolved)
+    }
+
     /// Reads the kustomization file of the root; errors if there is none or
     /// several. The file is held to the root like any other: a kustomization
     /// file that is a symlink out of its directory is refused (kustomize reports
