@@ -210,17 +210,9 @@ fn resolves_to(requested: &std::path::Path, resolved: &std::path::Path) -> Strin
 }
 
 /// At most `max_chars` characters of `text`, marked when cut, so an error line
-/// that echoes input (a patch, a value, a path) stays a few hundred characters.
-// The YAML reader's helper is meant to supersede this one once both are merged.
+/// that echoes input (a patch, a value, a name) stays a few hundred characters.
 pub(crate) fn excerpt(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        None => text.to_owned(),
-        Some((cut, _)) => {
-            // `cut` comes from `char_indices`, so it is a character boundary.
-            let (head, tail) = text.split_at(cut);
-            format!("{head}... ({} more characters)", tail.chars().count())
-        }
-    }
+    rustomize_yaml::excerpt(text, max_chars).into_owned()
 }
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ impl ResMap {
         if index.contains_key(&key) {
             return Err(Error::DuplicateId {
                 path: origin.to_path_buf(),
-                id: resource.id().to_string(),
+                id: crate::error::excerpt(&resource.id().to_string(), 200),
             });
         }
         index.insert(key, at);

@@ -61,7 +61,8 @@ pub fn load(
     for literal in &sources.literals {
         let (key, value) = parse_literal(literal).ok_or_else(|| {
             fail(format!(
-                "{generator}: invalid literal source {literal}, expected key=value"
+                "{generator}: invalid literal source {}, expected key=value",
+                crate::error::excerpt(literal, 100)
             ))
         })?;
         pairs.push(Pair {
