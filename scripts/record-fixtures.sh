@@ -16,6 +16,8 @@
 # The case's absolute directory is replaced by $CASE in expected.err and
 # expected.stderr, so recordings do not depend on where the repository lives.
 # Running it twice gives the same files. One line is printed per case.
+# The recordings are checked by crates/rustomize-cli/tests/fixtures.rs, one
+# test per case: cargo test -p rustomize-cli --test fixtures -- <case>
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

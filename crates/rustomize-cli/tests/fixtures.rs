@@ -1,4 +1,6 @@
-//! Golden tests against recordings of `kubectl kustomize` (kustomize v5.5.0).
+//! Golden tests against recordings of `kubectl kustomize` (kustomize v5.5.0):
+//! one libtest-mimic trial per fixture directory, named after the directory
+//! (`harness = false` in Cargo.toml; this file owns `main`).
 //!
 //! Every directory `fixtures/<case>/` with an `input/` subdirectory is a case:
 //!
@@ -6,31 +8,41 @@
 //!   path relative to `input/` (e.g. `overlays/prod`);
 //! * an optional `args` file holds extra CLI flags on one line; `$HELM` in it
 //!   stands for the helm binary (`$RUSTOMIZE_HELM`, else `helm` on `PATH`):
-//!   Helm cases (`fixtures/helm-*`) are skipped, with the reason printed, only
-//!   when neither exists;
+//!   Helm cases (`fixtures/helm-*`) are reported *ignored*, with the reason,
+//!   only when neither exists;
 //! * `expected.yaml` — the build must exit 0 and print exactly these bytes;
 //! * `expected.err` — the build must exit 1, print nothing on stdout and a
 //!   non-empty stderr with one non-blank line per cause (no panics);
 //! * `expected.stderr` — warnings kustomize printed on a successful build
 //!   (informational, not compared).
 //!
-//! Recordings are (re)made with `scripts/record-fixtures.sh`.
-//! Set `FIXTURE=<substring>[,<substring>...]` to run only matching cases.
+//! Recordings are (re)made with `scripts/record-fixtures.sh`. The usual libtest
+//! flags select cases: `cargo test -p rustomize-cli --test fixtures -- <substring>`
+//! (add `--exact` for one case, `--skip <substring>` to leave some out,
+//! `--test-threads N` to bound the parallel builds).
 
-use std::fmt::Write as _;
 use std::fs;
 use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use similar::TextDiff;
+
 /// A single build taking longer than this is reported as a failure.
 const TIMEOUT: Duration = Duration::from_secs(60);
-/// Lines of context shown before the first difference.
+/// Lines of unchanged context around each differing region of stdout.
 const DIFF_CONTEXT: usize = 3;
-/// Lines shown per side of a differing region.
-const DIFF_MAX_LINES: usize = 12;
+/// Lines of unified diff shown at most; the rest is counted, not printed.
+const DIFF_MAX_LINES: usize = 60;
+/// Time spent looking for a minimal diff before settling for a coarser one
+/// (two unrelated multi-megabyte outputs must not stall the report).
+const DIFF_TIMEOUT: Duration = Duration::from_secs(2);
+/// Exit status of a Rust program that panicked.
+const PANIC_EXIT: i32 = 101;
 
 struct Case {
     name: String,
@@ -54,11 +66,10 @@ fn fixtures_root() -> PathBuf {
     fs::canonicalize(&root).unwrap_or(root)
 }
 
-fn discover(root: &Path, filters: &[String]) -> Vec<Case> {
-    let entries = match fs::read_dir(root) {
-        Ok(entries) => entries,
-        Err(e) => panic!("cannot read fixtures directory {}: {e}", root.display()),
-    };
+/// Every case directory, sorted by name.
+fn discover(root: &Path) -> Result<Vec<Case>, String> {
+    let entries = fs::read_dir(root)
+        .map_err(|e| format!("cannot read fixtures directory {}: {e}", root.display()))?;
     let mut cases: Vec<Case> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -67,20 +78,9 @@ fn discover(root: &Path, filters: &[String]) -> Vec<Case> {
             let name = dir.file_name()?.to_string_lossy().into_owned();
             Some(Case { name, dir })
         })
-        .filter(|case| filters.is_empty() || filters.iter().any(|f| case.name.contains(f.as_str())))
         .collect();
     cases.sort_by(|a, b| a.name.cmp(&b.name));
-    cases
-}
-
-fn filters_from_env() -> Vec<String> {
-    std::env::var("FIXTURE")
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+    Ok(cases)
 }
 
 fn first_line(path: &Path) -> Option<String> {
@@ -196,137 +196,42 @@ fn excerpt(bytes: &[u8], max_lines: usize) -> String {
     let mut out = String::new();
     for (i, line) in text.lines().enumerate() {
         if i == max_lines {
-            let _ = writeln!(out, "      ... ({} lines in all)", text.lines().count());
+            out.push_str(&format!(
+                "      ... ({} lines in all)\n",
+                text.lines().count()
+            ));
             break;
         }
-        let _ = writeln!(out, "      | {line}");
+        out.push_str(&format!("      | {line}\n"));
     }
     out
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Op {
-    Same,
-    Del,
-    Ins,
-}
-
-/// Line-level edit script of `a` into `b` (longest common subsequence).
-/// Falls back to "delete all, insert all" when the inputs are huge.
-fn edit_script(a: &[&str], b: &[&str]) -> Vec<Op> {
-    let (n, m) = (a.len(), b.len());
-    if n.saturating_mul(m) > 4_000_000 {
-        let mut ops = vec![Op::Del; n];
-        ops.extend(vec![Op::Ins; m]);
-        return ops;
+/// A unified diff of expected and actual stdout, cut to `DIFF_MAX_LINES`.
+fn diff(expected: &[u8], actual: &[u8]) -> String {
+    let expected = String::from_utf8_lossy(expected);
+    let actual = String::from_utf8_lossy(actual);
+    let diff = TextDiff::configure()
+        .timeout(DIFF_TIMEOUT)
+        .diff_lines(expected.as_ref(), actual.as_ref());
+    let full = diff
+        .unified_diff()
+        .context_radius(DIFF_CONTEXT)
+        .header("expected.yaml", "stdout")
+        .to_string();
+    let total = full.lines().count();
+    let mut out: String = full
+        .lines()
+        .take(DIFF_MAX_LINES)
+        .map(|line| format!("    {line}\n"))
+        .collect();
+    if total > DIFF_MAX_LINES {
+        out.push_str(&format!(
+            "    ... ({} more diff lines)\n",
+            total - DIFF_MAX_LINES
+        ));
     }
-    // lcs[i][j] = LCS length of a[i..] and b[j..]
-    let width = m + 1;
-    let mut lcs = vec![0u32; (n + 1) * width];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i * width + j] = if a[i] == b[j] {
-                lcs[(i + 1) * width + j + 1] + 1
-            } else {
-                lcs[(i + 1) * width + j].max(lcs[i * width + j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut ops = Vec::with_capacity(n + m);
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            ops.push(Op::Same);
-            i += 1;
-            j += 1;
-        } else if j < m && (i == n || lcs[i * width + j + 1] >= lcs[(i + 1) * width + j]) {
-            ops.push(Op::Ins);
-            j += 1;
-        } else {
-            ops.push(Op::Del);
-            i += 1;
-        }
-    }
-    ops
-}
-
-fn diff_line(out: &mut String, sign: char, line: &str) {
-    let (body, eol) = match line.strip_suffix('\n') {
-        Some(body) => (body, ""),
-        None => (line, "  \\ no newline at end"),
-    };
-    let _ = writeln!(out, "    {sign}{body}{eol}");
-}
-
-/// A compact unified-style diff: the first differing hunk with a little
-/// context, and a count of the further differing regions.
-/// Returns the 1-based first differing line of `expected` and the text.
-fn diff(expected: &[u8], actual: &[u8]) -> (usize, String) {
-    let exp_text = String::from_utf8_lossy(expected);
-    let act_text = String::from_utf8_lossy(actual);
-    let exp: Vec<&str> = exp_text.split_inclusive('\n').collect();
-    let act: Vec<&str> = act_text.split_inclusive('\n').collect();
-    let ops = edit_script(&exp, &act);
-
-    // Walk to the first change, remembering line numbers on both sides.
-    let (mut ei, mut ai, mut k) = (0usize, 0usize, 0usize);
-    while k < ops.len() && ops[k] == Op::Same {
-        ei += 1;
-        ai += 1;
-        k += 1;
-    }
-    let (hunk_e, hunk_a) = (ei, ai);
-    let mut dels = Vec::new();
-    let mut inss = Vec::new();
-    while k < ops.len() && ops[k] != Op::Same {
-        match ops[k] {
-            Op::Del => {
-                dels.push(exp[ei]);
-                ei += 1;
-            }
-            _ => {
-                inss.push(act[ai]);
-                ai += 1;
-            }
-        }
-        k += 1;
-    }
-    let trailing: Vec<&str> = exp[ei..].iter().take(DIFF_CONTEXT).copied().collect();
-    let more = ops[k..]
-        .windows(2)
-        .filter(|w| w[0] == Op::Same && w[1] != Op::Same)
-        .count();
-
-    let ctx_start = hunk_e.saturating_sub(DIFF_CONTEXT);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "    @@ -{},{} +{},{} @@ (expected {} lines, got {})",
-        hunk_e + 1,
-        dels.len(),
-        hunk_a + 1,
-        inss.len(),
-        exp.len(),
-        act.len()
-    );
-    for line in &exp[ctx_start..hunk_e] {
-        diff_line(&mut out, ' ', line);
-    }
-    for (sign, lines) in [('-', &dels), ('+', &inss)] {
-        for line in lines.iter().take(DIFF_MAX_LINES) {
-            diff_line(&mut out, sign, line);
-        }
-        if lines.len() > DIFF_MAX_LINES {
-            let _ = writeln!(out, "    {sign}... ({} more)", lines.len() - DIFF_MAX_LINES);
-        }
-    }
-    for line in trailing {
-        diff_line(&mut out, ' ', line);
-    }
-    if more > 0 {
-        let _ = writeln!(out, "    ... and {more} more differing region(s)");
-    }
-    (hunk_e + 1, out)
+    out
 }
 
 fn check(bin: &Path, case: &Case, helm: Option<&Path>) -> Result<(), String> {
@@ -336,8 +241,12 @@ fn check(bin: &Path, case: &Case, helm: Option<&Path>) -> Result<(), String> {
         return Err(format!("timed out after {}s", TIMEOUT.as_secs()));
     }
     let stderr = String::from_utf8_lossy(&outcome.stderr);
-    if stderr.contains("panicked at") {
-        return Err(format!("panicked:\n{}", excerpt(&outcome.stderr, 6)));
+    if outcome.code == Some(PANIC_EXIT) || stderr.contains("panicked at") {
+        return Err(format!(
+            "panicked (exit {}):\n{}",
+            show_code(outcome.code),
+            excerpt(&outcome.stderr, 6)
+        ));
     }
     match expected {
         Expected::Output(want) => {
@@ -351,8 +260,12 @@ fn check(bin: &Path, case: &Case, helm: Option<&Path>) -> Result<(), String> {
                 ));
             }
             if outcome.stdout != want {
-                let (line, text) = diff(&want, &outcome.stdout);
-                return Err(format!("stdout differs from line {line}:\n{text}"));
+                return Err(format!(
+                    "stdout differs from expected.yaml ({} vs {} bytes):\n{}",
+                    want.len(),
+                    outcome.stdout.len(),
+                    diff(&want, &outcome.stdout)
+                ));
             }
             Ok(())
         }
@@ -364,7 +277,7 @@ fn check(bin: &Path, case: &Case, helm: Option<&Path>) -> Result<(), String> {
             }
             if !outcome.stdout.is_empty() {
                 headlines.push(format!("stdout not empty ({} bytes)", outcome.stdout.len()));
-                let _ = write!(details, "    stdout:\n{}", excerpt(&outcome.stdout, 4));
+                details.push_str(&format!("    stdout:\n{}", excerpt(&outcome.stdout, 4)));
             }
             if stderr.trim().is_empty() {
                 headlines.push("stderr is empty (an error message is required)".to_owned());
@@ -374,7 +287,7 @@ fn check(bin: &Path, case: &Case, helm: Option<&Path>) -> Result<(), String> {
                 .any(|l| l.trim().is_empty())
             {
                 headlines.push("stderr has blank lines (want one line per cause)".to_owned());
-                let _ = write!(details, "    stderr:\n{}", excerpt(&outcome.stderr, 8));
+                details.push_str(&format!("    stderr:\n{}", excerpt(&outcome.stderr, 8)));
             }
             if headlines.is_empty() {
                 Ok(())
@@ -392,57 +305,57 @@ fn truncate(s: &str, max_chars: usize) -> String {
     }
 }
 
-#[test]
-fn fixtures() {
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_rustomize"));
-    let root = fixtures_root();
-    let filters = filters_from_env();
-    let cases = discover(&root, &filters);
-    assert!(
-        !cases.is_empty(),
-        "no fixture cases found under {} (FIXTURE filter: {:?})",
-        root.display(),
-        filters
-    );
+const NO_HELM: &str = "no helm binary (set RUSTOMIZE_HELM or put helm on PATH)";
 
-    let helm = helm_binary();
-    let mut failures: Vec<(String, String)> = Vec::new();
-    let mut skipped = 0;
-    for case in &cases {
-        if helm.is_none() && needs_helm(case) {
-            skipped += 1;
-            continue;
+fn trial(bin: &Arc<PathBuf>, helm: &Arc<Option<PathBuf>>, case: Case) -> Trial {
+    let (bin, helm) = (Arc::clone(bin), Arc::clone(helm));
+    let name = case.name.clone();
+    Trial::ignorable_test(name, move || {
+        // Ignored at run time rather than flagged up front, so the reason is
+        // printed next to the case and `--include-ignored` cannot turn a
+        // missing helm into a failure.
+        if helm.is_none() && needs_helm(&case) {
+            return Ok(Completion::ignored_with(NO_HELM));
         }
-        if let Err(reason) = check(&bin, case, helm.as_deref()) {
-            failures.push((case.name.clone(), reason));
+        check(&bin, &case, helm.as_deref())
+            .map(|()| Completion::Completed)
+            .map_err(Failed::from)
+    })
+}
+
+fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    let root = fixtures_root();
+    let cases = match discover(&root) {
+        Ok(cases) if !cases.is_empty() => cases,
+        Ok(_) => {
+            eprintln!("no fixture cases found under {}", root.display());
+            return ExitCode::FAILURE;
         }
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let bin = Arc::new(PathBuf::from(env!("CARGO_BIN_EXE_rustomize")));
+    let helm = Arc::new(helm_binary());
+    let mut unrunnable = 0;
+    let mut trials = Vec::with_capacity(cases.len());
+    for case in cases {
+        let skip = helm.is_none() && needs_helm(&case);
+        let trial = trial(&bin, &helm, case);
+        if skip && !args.is_filtered_out(&trial) {
+            unrunnable += 1;
+        }
+        trials.push(trial);
     }
-    if skipped > 0 {
-        // Written past the test harness's capture, so the skip is always seen.
+    if unrunnable > 0 && !args.list {
+        // Past the harness's capture and before the per-case lines, so a run
+        // without helm cannot be mistaken for full coverage.
         let _ = writeln!(
             std::io::stderr(),
-            "fixtures: SKIPPED {skipped} Helm case(s): no helm binary (set RUSTOMIZE_HELM or put helm on PATH)"
+            "fixtures: {unrunnable} Helm case(s) will be IGNORED: {NO_HELM}"
         );
     }
-
-    let passed = cases.len() - failures.len() - skipped;
-    eprintln!("fixtures: {passed}/{} passed", cases.len() - skipped);
-    if failures.is_empty() {
-        return;
-    }
-    let mut report = String::new();
-    for (name, reason) in &failures {
-        let _ = writeln!(report, "FAIL {name}: {reason}");
-    }
-    let _ = writeln!(report, "\nfailing cases:");
-    for (name, reason) in &failures {
-        let short = reason.lines().next().unwrap_or_default();
-        let _ = writeln!(report, "  {name:<42} {short}");
-    }
-    eprintln!("{report}");
-    panic!(
-        "{} of {} fixture cases failed (FIXTURE=<substring> runs a subset)",
-        failures.len(),
-        cases.len()
-    );
+    libtest_mimic::run(&args, trials).exit_code()
 }
