@@ -252,6 +252,27 @@ pub fn set_origin(r: &mut Resource, origin: &Origin) {
     }
 }
 
+/// A resource's origin annotation, read (None when it has none).
+pub fn origin_of(r: &Resource) -> Result<Option<Origin>, String> {
+    let Some(value) = annotation(r, ORIGIN_ANNOTATION) else {
+        return Ok(None);
+    };
+    let Value::String(text) = value else {
+        return Err(format!(
+            "annotation '{ORIGIN_ANNOTATION}': expected text, found a {}",
+            value.type_name()
+        ));
+    };
+    let docs = rustomize_yaml::parse_documents(text, &Default::default())
+        .map_err(|e| format!("annotation '{ORIGIN_ANNOTATION}': {}", e.message))?;
+    match docs.into_iter().next() {
+        None | Some(Value::Null) | Some(Value::Empty) => Ok(Some(Origin::default())),
+        Some(doc) => Origin::from_value(&doc)
+            .map(Some)
+            .map_err(|cause| format!("annotation '{ORIGIN_ANNOTATION}': {cause}")),
+    }
+}
+
 /// Sets the origin of a generated resource unless it already has one.
 pub fn set_generator_origin(r: &mut Resource, origin: &Origin) {
     if annotation(r, ORIGIN_ANNOTATION).is_none() {

@@ -448,9 +448,14 @@ impl Absorber {
                 match behavior {
                     Behavior::Replace => copy_merge_metadata(&mut new, old),
                     Behavior::Merge => {
+                        // The merged object keeps the origin of the one it merges into.
+                        let origin = crate::buildmeta::origin_of(old)?;
                         copy_merge_metadata(&mut new, old);
                         merge_string_map_field(&mut new.object, &old.object, "data");
                         merge_string_map_field(&mut new.object, &old.object, "binaryData");
+                        if let Some(origin) = origin {
+                            crate::buildmeta::set_origin(&mut new, &origin);
+                        }
                     }
                     Behavior::Create | Behavior::Unspecified => {
                         return Err(format!("id {id} exists; behavior must be merge or replace"))
