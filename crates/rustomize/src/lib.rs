@@ -15,6 +15,8 @@
 //! 4. **resolve references** ([`nameref`]): objects renamed by transformers are
 //!    followed by the fields that point at them;
 //! 5. **sort** ([`sort`]): kustomize's legacy kind order or FIFO;
+//!    then `buildMetadata`'s managed-by label and the removal of the origin and
+//!    transformer annotations it does not ask for ([`buildmeta`]);
 //! 6. **write**: `rustomize_yaml::write_documents`, byte-identical to kustomize.
 //!
 //! ```no_run
