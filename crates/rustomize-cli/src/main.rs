@@ -135,6 +135,11 @@ struct LoadFlags {
     #[arg(long = "max-document-bytes", value_name = "BYTES", help_heading = "Limits",
           default_value_t = rustomize::ParseLimits::default().max_document_bytes)]
     max_document_bytes: usize,
+    /// Add the label `app.kubernetes.io/managed-by` to every resource
+    /// (deprecated in kustomize: list `managedByLabel` under `buildMetadata`).
+    #[arg(long = "enable-managedby-label", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true")]
+    enable_managedby_label: Option<bool>,
     /// Enable use of the Helm chart inflator generator (`helmCharts`).
     #[arg(long = "enable-helm", help_heading = "Helm", num_args = 0..=1,
           require_equals = true, default_missing_value = "true", default_value = "false")]
@@ -232,6 +237,7 @@ impl LoadFlags {
         options.limits.max_depth = self.max_depth;
         options.limits.max_alias_bytes = self.max_alias_bytes;
         options.limits.max_document_bytes = self.max_document_bytes;
+        options.managed_by_label = self.enable_managedby_label.unwrap_or(false);
         options.helm = rustomize::HelmOptions {
             enabled: self.enable_helm,
             command: self.helm_command.clone(),
@@ -516,6 +522,11 @@ fn write_output(build: &rustomize::Build, path: &Path) -> Result<(), String> {
         .map_err(|e| format!("{shown}: {}", cause(&e.error)))
 }
 
+/// What kubectl prints when `--enable-managedby-label` is given at all.
+const MANAGEDBY_FLAG_DEPRECATED: &str = "Flag --enable-managedby-label has been deprecated, \
+    The flag `enable-managedby-label` has been deprecated. \
+    Use the `managedByLabel` option in the `buildMetadata` field instead.";
+
 /// Prints a build's warnings, then writes its YAML to `-o PATH` or stdout.
 fn print_build(build: rustomize::Build, output: Option<&Path>) -> ExitCode {
     for w in &build.warnings {
@@ -550,6 +561,15 @@ fn main() -> ExitCode {
             };
         }
     };
+    let load = match &cli.command {
+        Command::Build { load, .. }
+        | Command::Kfdef { load, .. }
+        | Command::Images { load, .. } => load,
+    };
+    if load.enable_managedby_label.is_some() {
+        // kubectl's flag parser says so whenever the flag is given, first.
+        to_stderr(MANAGEDBY_FLAG_DEPRECATED);
+    }
     match cli.command {
         Command::Build {
             dir,

@@ -60,6 +60,9 @@ pub struct BuildContext {
     pub threads: Arc<ThreadBudget>,
     /// Helm, for the charts of this build.
     pub helm: Arc<crate::generate::helm::HelmSession>,
+    /// With `buildMetadata` tracking on (see [`crate::buildmeta`]), the path of
+    /// the directory being built relative to the top kustomization's.
+    pub origin: Option<String>,
 }
 
 impl BuildContext {
@@ -73,6 +76,7 @@ impl BuildContext {
             schema_chosen: self.schema_chosen,
             threads: self.threads.clone(),
             helm: self.helm.clone(),
+            origin: self.origin.clone(),
         }
     }
 }
@@ -180,6 +184,9 @@ pub fn build_root(
     cx: &mut BuildContext,
 ) -> Result<(Kustomization, Accumulation), Error> {
     let k = load_kustomization(loader, cx)?;
+    if !k.build_metadata.is_empty() {
+        cx.origin = Some(String::new());
+    }
     choose_schema(loader, &k, cx, true)?;
     let acc = accumulate(loader, &k, Accumulation::new(), cx)?;
     Ok((k, acc))
@@ -266,7 +273,13 @@ fn accumulate(
                 ),
             });
         }
-        acc = accumulate(&child, &ck, acc, cx)?;
+        let parent_origin = cx.origin.clone();
+        cx.origin = parent_origin
+            .as_deref()
+            .map(|o| crate::buildmeta::join(o, entry));
+        let built = accumulate(&child, &ck, acc, cx);
+        cx.origin = parent_origin;
+        acc = built?;
     }
     let schema = cx.schema.clone();
     let env = transform::Env {
@@ -275,10 +288,22 @@ fn accumulate(
         tables: &acc.tables,
         schema: schema.get(),
         limits: &cx.limits,
+        configured_in: cx.origin.as_deref().map(|o| configured_in(o, k)),
     };
     transform::run(&env, &mut acc.resources)?;
     crate::vars::merge(k, &mut acc)?;
     Ok(acc)
+}
+
+/// The kustomization file of `k` as `configuredIn` names it: its name under
+/// the directory's origin path.
+pub(crate) fn configured_in(dir: &str, k: &Kustomization) -> String {
+    let name = k
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    crate::buildmeta::join(dir, &name)
 }
 
 /// Loads one `resources` entry: a file's resources, or a directory's build.
@@ -290,10 +315,17 @@ fn resource_piece(
 ) -> Result<Piece, Error> {
     match loader.entry(&k.path, entry)? {
         Entry::File(path, text) => {
-            let resources = resources_from_text(&path, &text, &cx.limits)?;
+            let mut resources = resources_from_text(&path, &text, &cx.limits)?;
+            if let Some(dir) = &cx.origin {
+                let origin = crate::buildmeta::Origin::file(crate::buildmeta::join(dir, entry));
+                for r in &mut resources {
+                    crate::buildmeta::set_origin(r, &origin);
+                }
+            }
             Ok(Piece::File(path, resources))
         }
         Entry::Dir(child) => {
+            cx.origin = cx.origin.take().map(|o| crate::buildmeta::join(&o, entry));
             let was_chosen = cx.schema_chosen;
             let sub = build_dir(&child, cx)?;
             let chose = cx.schema_chosen && !was_chosen;

@@ -15,6 +15,8 @@
 //! 4. **resolve references** ([`nameref`]): objects renamed by transformers are
 //!    followed by the fields that point at them;
 //! 5. **sort** ([`sort`]): kustomize's legacy kind order or FIFO;
+//!    then `buildMetadata`'s managed-by label and the removal of the origin and
+//!    transformer annotations it does not ask for ([`buildmeta`]);
 //! 6. **write**: `rustomize_yaml::write_documents`, byte-identical to kustomize.
 //!
 //! ```no_run
@@ -28,6 +30,7 @@
 #![deny(missing_docs)]
 
 pub mod accumulate;
+pub mod buildmeta;
 mod configurations;
 mod crds;
 mod error;
@@ -57,6 +60,7 @@ pub mod vars;
 
 use std::path::Path;
 
+pub use buildmeta::DEFAULT_MANAGED_BY;
 pub use error::{Error, FileCause};
 pub use generate::helm::{HelmOptions, DEFAULT_HELM_TIMEOUT};
 pub use resource::{Gvk, ResId, Resource};
@@ -109,6 +113,13 @@ pub struct BuildOptions {
     pub relocation: Option<(relocate::Relocation, inventory::Scope)>,
     /// Helm, for `helmCharts` (off unless enabled, as in kustomize).
     pub helm: HelmOptions,
+    /// Add the `app.kubernetes.io/managed-by` label to every resource even
+    /// when the kustomization's `buildMetadata` does not list `managedByLabel`
+    /// (kubectl's deprecated `--enable-managedby-label`).
+    pub managed_by_label: bool,
+    /// The value of that label (default [`DEFAULT_MANAGED_BY`], what
+    /// `kubectl kustomize` prints: `kustomize-` and its version).
+    pub managed_by: String,
 }
 
 /// Default of [`BuildOptions::max_kustomizations`]: 20,000, about 180 times
@@ -130,6 +141,8 @@ impl Default for BuildOptions {
             max_kustomizations: DEFAULT_MAX_KUSTOMIZATIONS,
             relocation: None,
             helm: HelmOptions::default(),
+            managed_by_label: false,
+            managed_by: DEFAULT_MANAGED_BY.to_owned(),
         }
     }
 }
@@ -205,6 +218,7 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         )),
         helm: generate::helm::HelmSession::new(options.helm.clone(), options.limits.max_bytes),
+        origin: None,
     };
     let (k, acc) = accumulate::build_root(&loader, &mut cx)?;
     let mut resources = acc.resources.into_resources();
@@ -242,6 +256,17 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
         .clone()
         .unwrap_or_else(SortOrder::default_legacy);
     sort::sort(&mut resources, &order);
+    let managed_by = (options.managed_by_label
+        || k.build_metadata
+            .iter()
+            .any(|o| o == buildmeta::OPTION_MANAGED_BY))
+    .then_some(options.managed_by.as_str());
+    buildmeta::finish(&mut resources, &k.build_metadata, managed_by).map_err(|message| {
+        Error::Transform {
+            path: k.path.clone(),
+            message,
+        }
+    })?;
     for r in &resources {
         r.object()
             .values()

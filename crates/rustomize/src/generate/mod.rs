@@ -68,16 +68,33 @@ pub fn run(
     }
     let origin: Arc<Path> = Arc::from(k.path.as_path());
     let mut absorber = Absorber::new(std::mem::take(&mut acc.resources).into_resources());
+    let configured_in = cx
+        .origin
+        .as_deref()
+        .map(|dir| crate::accumulate::configured_in(dir, k));
     for entry in &entries {
-        let resource = generate(loader, entry, &origin, &fail)?;
+        let mut resource = generate(loader, entry, &origin, &fail)?;
+        if let Some(file) = &configured_in {
+            let kind = match entry.kind {
+                Kind::ConfigMap => "ConfigMapGenerator",
+                Kind::Secret => "SecretGenerator",
+            };
+            crate::buildmeta::set_generator_origin(
+                &mut resource,
+                &crate::buildmeta::Origin::builtin(file, kind),
+            );
+        }
         absorber.absorb(resource).map_err(|m| Error::Transform {
             path: k.path.clone(),
             message: format!("{}: {m}", entry.kind.field()),
         })?;
     }
-    for (config, globals, chart) in &charts {
+    for (config, globals, chart, by) in &charts {
         let resources = helm::inflate(loader, &cx.helm, config, globals, chart, &cx.limits)?;
-        for resource in resources {
+        for mut resource in resources {
+            if let Some(by) = by {
+                crate::buildmeta::set_generator_origin(&mut resource, by);
+            }
             absorber.absorb(resource).map_err(|m| Error::Helm {
                 path: config.clone(),
                 chart: chart.name.clone(),
@@ -93,6 +110,15 @@ pub fn run(
     Ok(())
 }
 
+/// One chart to inflate: the file configuring it, its settings, and with
+/// `buildMetadata` tracking on the origin its output gets.
+type ChartJob = (
+    std::path::PathBuf,
+    helm::HelmGlobals,
+    helm::HelmChart,
+    Option<crate::buildmeta::Origin>,
+);
+
 /// Every chart the kustomization inflates, with the file configuring it:
 /// `helmCharts` (with `helmGlobals`), then each builtin
 /// `HelmChartInflationGenerator` document of the `generators` files.
@@ -100,11 +126,24 @@ fn helm_charts(
     loader: &Loader,
     k: &Kustomization,
     cx: &BuildContext,
-) -> Result<Vec<(std::path::PathBuf, helm::HelmGlobals, helm::HelmChart)>, Error> {
+) -> Result<Vec<ChartJob>, Error> {
+    let builtin = cx.origin.as_deref().map(|dir| {
+        crate::buildmeta::Origin::builtin(
+            &crate::accumulate::configured_in(dir, k),
+            "HelmChartInflationGenerator",
+        )
+    });
     let mut out: Vec<_> = k
         .helm_charts
         .iter()
-        .map(|c| (k.path.clone(), k.helm_globals.clone(), c.clone()))
+        .map(|c| {
+            (
+                k.path.clone(),
+                k.helm_globals.clone(),
+                c.clone(),
+                builtin.clone(),
+            )
+        })
         .collect();
     for file in &k.generators {
         let (path, text) = loader.read_file(file)?;
@@ -143,7 +182,28 @@ fn helm_charts(
                     path: path.clone(),
                     message,
                 })?;
-            out.push((path.clone(), globals, chart));
+            // A configuration read from a file: its origin is that file's, and
+            // it names itself as the generator.
+            let by = cx.origin.as_deref().map(|dir| {
+                let meta = |key: &str| {
+                    m.get("metadata")
+                        .and_then(|md| md.get(key))
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                crate::buildmeta::Origin {
+                    configured_in: crate::buildmeta::join(dir, file),
+                    configured_by: [
+                        api_version.clone(),
+                        kind.clone(),
+                        meta("name"),
+                        meta("namespace"),
+                    ],
+                    ..Default::default()
+                }
+            });
+            out.push((path.clone(), globals, chart, by));
         }
     }
     Ok(out)
@@ -388,9 +448,14 @@ impl Absorber {
                 match behavior {
                     Behavior::Replace => copy_merge_metadata(&mut new, old),
                     Behavior::Merge => {
+                        // The merged object keeps the origin of the one it merges into.
+                        let origin = crate::buildmeta::origin_of(old)?;
                         copy_merge_metadata(&mut new, old);
                         merge_string_map_field(&mut new.object, &old.object, "data");
                         merge_string_map_field(&mut new.object, &old.object, "binaryData");
+                        if let Some(origin) = origin {
+                            crate::buildmeta::set_origin(&mut new, &origin);
+                        }
                     }
                     Behavior::Create | Behavior::Unspecified => {
                         return Err(format!("id {id} exists; behavior must be merge or replace"))

@@ -158,6 +158,9 @@ pub struct Kustomization {
     /// `generators`: files of generator configurations (only Helm's builtin
     /// one is supported, see [`crate::generate::helm`]).
     pub generators: Vec<String>,
+    /// `buildMetadata`: options of [`crate::buildmeta`] (only the top
+    /// kustomization's list counts; unknown names are accepted, as in kustomize).
+    pub build_metadata: Vec<String>,
     /// Deprecation warnings kustomize prints for this file.
     pub warnings: Vec<String>,
 }
@@ -223,7 +226,8 @@ impl Kustomization {
                 deprecated.push(field);
             }
             match field {
-                "apiVersion" | "metadata" | "buildMetadata" => {}
+                "apiVersion" | "metadata" => {}
+                "buildMetadata" => k.build_metadata = strings(&value, field).map_err(err)?,
                 "kind" => k.kind = string(&value, field).map_err(err)?,
                 "resources" => k.resources = strings(&value, field).map_err(err)?,
                 "bases" => bases = strings(&value, field).map_err(err)?,

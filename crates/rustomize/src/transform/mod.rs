@@ -38,6 +38,9 @@ pub struct Env<'a> {
     pub schema: &'a MergeSchema,
     /// Parser limits.
     pub limits: &'a rustomize_yaml::ParseLimits,
+    /// With `buildMetadata` tracking on, the kustomization file as the
+    /// transformers' origin names it (see [`crate::buildmeta`]).
+    pub configured_in: Option<String>,
 }
 
 /// Runs the transformers a kustomization configures, in kustomize's order:
@@ -50,6 +53,17 @@ pub fn run(env: &Env<'_>, resources: &mut ResMap) -> Result<(), Error> {
         path: k.path.clone(),
         message,
     };
+    // kustomize records each builtin transformer instance on every resource
+    // right after it runs (one instance per patch, image, replica entry...).
+    let record = |resources: &mut ResMap, kind: &str, count: usize| match &env.configured_in {
+        Some(file) if count > 0 => crate::buildmeta::record_transformer(
+            resources.resources_mut(),
+            &crate::buildmeta::Origin::builtin(file, kind),
+            count,
+        )
+        .map_err(fail),
+        _ => Ok(()),
+    };
     let patches = patch::PatchEnv {
         loader: env.loader,
         kustomization: k,
@@ -59,15 +73,18 @@ pub fn run(env: &Env<'_>, resources: &mut ResMap) -> Result<(), Error> {
     if !k.patches_strategic_merge.is_empty() {
         patch::strategic_merge_field(&patches, resources.resources_mut())?;
         resources.check_unique(&k.path, "patchesStrategicMerge")?;
+        record(resources, "PatchStrategicMergeTransformer", 1)?;
     }
     if !k.patches.is_empty() {
         patch::patches_field(&patches, resources.resources_mut())?;
         resources.check_unique(&k.path, "patches")?;
+        record(resources, "PatchTransformer", k.patches.len())?;
     }
     if !k.namespace.is_empty() {
         namespace::apply(resources.resources_mut(), &k.namespace, &tables.namespace)
             .map_err(fail)?;
         resources.check_unique(&k.path, "namespace transformation")?;
+        record(resources, "NamespaceTransformer", 1)?;
     }
     if !k.name_prefix.is_empty() {
         name_affix::apply(
@@ -77,6 +94,7 @@ pub fn run(env: &Env<'_>, resources: &mut ResMap) -> Result<(), Error> {
             &tables.name_prefix,
         )
         .map_err(fail)?;
+        record(resources, "PrefixTransformer", 1)?;
     }
     if !k.name_suffix.is_empty() {
         name_affix::apply(
@@ -86,8 +104,13 @@ pub fn run(env: &Env<'_>, resources: &mut ResMap) -> Result<(), Error> {
             &tables.name_suffix,
         )
         .map_err(fail)?;
+        record(resources, "SuffixTransformer", 1)?;
     }
     labels::apply(resources.resources_mut(), k, tables).map_err(fail)?;
+    if !k.labels.is_empty() || !k.common_labels.is_empty() {
+        // One instance per `labels` entry, and one for `commonLabels` (even empty).
+        record(resources, "LabelTransformer", k.labels.len() + 1)?;
+    }
     if !k.common_annotations.is_empty() {
         annotations::apply(
             resources.resources_mut(),
@@ -95,20 +118,41 @@ pub fn run(env: &Env<'_>, resources: &mut ResMap) -> Result<(), Error> {
             &tables.common_annotations,
         )
         .map_err(fail)?;
+        record(resources, "AnnotationsTransformer", 1)?;
     }
     if !k.patches_json6902.is_empty() {
         patch::json6902_field(&patches, resources.resources_mut())?;
         resources.check_unique(&k.path, "patchesJson6902")?;
+        record(
+            resources,
+            "PatchJson6902Transformer",
+            k.patches_json6902.len(),
+        )?;
     }
     replicas::apply(resources.resources_mut(), &k.replicas, &tables.replicas).map_err(fail)?;
+    record(resources, "ReplicaCountTransformer", list_len(&k.replicas))?;
     images::apply(resources.resources_mut(), &k.images, &tables.images).map_err(fail)?;
+    record(resources, "ImageTagTransformer", list_len(&k.images))?;
     replacements::apply(
         resources.resources_mut(),
         k,
         env.loader,
         env.limits.max_document_bytes,
     )?;
+    record(
+        resources,
+        "ReplacementTransformer",
+        usize::from(list_len(&k.replacements) > 0),
+    )?;
     Ok(())
+}
+
+/// Entries of a list field kept as written (anything else counts as none).
+fn list_len(value: &Value) -> usize {
+    match value {
+        Value::Seq(items) => items.len(),
+        _ => 0,
+    }
 }
 
 /// Sets `pairs` into every string map that `specs` reach in each resource (the
