@@ -56,20 +56,36 @@ fn same_docs(a: &[Value], b: &[Value]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
 }
 
-/// `yaml_read`: the reader on any text; where the fast reader accepts a text, the
-/// full reader must accept it too and give the same values.
+/// `yaml_read`: the reader on any text. The fast reader's saphyr dialect must
+/// agree with the full (saphyr-based) reader wherever it accepts a text, and
+/// its go-yaml dialect (what builds use) must read at least those texts, to
+/// the same values but for folded scalars (go-yaml's extra line break).
 pub fn yaml_read(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     for limits in [ParseLimits::default(), build_limits()] {
         let _ = rustomize_yaml::parse_documents(&text, &limits);
-        if let Some(fast) = rustomize_yaml::parse_documents_fast(&text, &limits) {
-            match rustomize_yaml::parse_documents_reference(&text, &limits) {
-                Ok(reference) => assert!(
-                    same_docs(&fast, &reference),
-                    "fast and reference readers differ:\nfast: {fast:?}\nreference: {reference:?}"
-                ),
-                Err(e) => panic!("fast reader accepted, reference rejected: {e}\nfast: {fast:?}"),
-            }
+        let Some(strict) = rustomize_yaml::parse_documents_fast_saphyr(&text, &limits) else {
+            continue;
+        };
+        let lenient = rustomize_yaml::parse_documents_fast(&text, &limits);
+        match &lenient {
+            Some(lenient) => assert!(
+                same_docs(lenient, &strict) || text.contains('>'),
+                "the dialects read different values:\ngo-yaml: {lenient:?}\nsaphyr: {strict:?}"
+            ),
+            None => panic!("the go-yaml dialect declines what the saphyr dialect reads"),
+        }
+        // A raw LS/PS is a line break the full reader cannot be told about:
+        // it refuses such texts (the fast reader reads them as go-yaml does).
+        if text.contains(['\u{2028}', '\u{2029}']) {
+            continue;
+        }
+        match rustomize_yaml::parse_documents_reference(&text, &limits) {
+            Ok(reference) => assert!(
+                same_docs(&strict, &reference),
+                "fast and reference readers differ:\nfast: {strict:?}\nreference: {reference:?}"
+            ),
+            Err(e) => panic!("fast reader accepted, reference rejected: {e}\nfast: {strict:?}"),
         }
     }
 }
@@ -88,6 +104,12 @@ pub fn yaml_roundtrip(data: &[u8]) {
         .into_iter()
         .filter(|d| matches!(d, Value::Map(_)))
         .collect();
+    // go-yaml's key order wraps digit runs past 18 digits around in int64
+    // arithmetic, so it is not a total order there: the order written then
+    // depends on the order read, as in kustomize. Such keys are left out.
+    if docs.iter().any(has_wrapping_key) {
+        return;
+    }
     let written = rustomize_yaml::write_documents(&docs);
     let reread = match rustomize_yaml::parse_documents(&written, &build_limits()) {
         Ok(d) => d,
@@ -103,6 +125,22 @@ pub fn yaml_roundtrip(data: &[u8]) {
     };
     let rewritten = rustomize_yaml::write_documents(&reread);
     assert_eq!(written, rewritten, "writing is not stable over a read");
+}
+
+/// Whether any mapping key in `v` holds a run of more than 18 digits.
+fn has_wrapping_key(v: &Value) -> bool {
+    let long_run = |k: &str| {
+        let mut run = 0;
+        k.chars().any(|c| {
+            run = if c.is_ascii_digit() { run + 1 } else { 0 };
+            run > 18
+        })
+    };
+    match v {
+        Value::Seq(items) => items.iter().any(has_wrapping_key),
+        Value::Map(m) => m.iter().any(|(k, v)| long_run(k) || has_wrapping_key(v)),
+        _ => false,
+    }
 }
 
 /// `kustomization`: the kustomization file parser on any text.
