@@ -82,7 +82,7 @@ impl ParseError {
 /// Parses every document of a YAML stream. Empty documents come back as `Value::Empty`.
 ///
 /// Texts in the block-style subset that manifests use are read by a fast
-/// byte-level reader ([`crate::fast`]); anything else (and anything malformed) by
+/// byte-level reader (`fast`); anything else (and anything malformed) by
 /// the full saphyr-based reader, [`parse_documents_reference`]. Both give the
 /// same values. Documents nested deeper than a small stack allows are read on a
 /// deep stack ([`crate::stack`]); the values that come back may be as deep as

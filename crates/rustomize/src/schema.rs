@@ -10,7 +10,7 @@
 //! `x-kubernetes-list-map-keys` if present, else `x-kubernetes-patch-merge-key`.
 //! Kinds without a schema (CRDs) have no associative lists at all.
 //!
-//! The built-in data is the generated table in [`crate::schema_table`] (pruned to
+//! The built-in data is the generated table in `schema_table` (pruned to
 //! the definitions that reach a patch strategy), parsed once. A [`MergeSchema`]
 //! can take more definitions later ([`MergeSchema::add_definitions`]), e.g. from a
 //! kustomization's `openapi:` or `crds:`.

@@ -9,7 +9,7 @@
 //!   `v1` object) is looked up among the resources accumulated so far by their
 //!   current *or any previous* id, so a base's var still finds its object after
 //!   an overlay renamed it. The one match is tagged with the var's name
-//!   ([`Resource::ref_var_names`]); two matches are an error; none is only an
+//!   (`Resource::ref_var_names`); two matches are an error; none is only an
 //!   error later. A var name declared twice anywhere in the tree is an error.
 //! * [`resolve`] runs after hash suffixes and name references: each var's value
 //!   is its `fieldref.fieldpath` (default `metadata.name`) read from the *final*
@@ -20,7 +20,7 @@
 //!   left alone; non-string values are skipped, except in lists, where they are
 //!   an error (as in kustomize).
 //!
-//! Field paths are the dotted paths of [`crate::transform::replacements::path`],
+//! Field paths are the dotted paths of `transform::replacements::path`,
 //! with `name[0]` accepted for `name.0`.
 
 use std::collections::{HashMap, HashSet};

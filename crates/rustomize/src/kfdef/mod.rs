@@ -2,7 +2,7 @@
 //! offline the way `kfctl build` prepared them. This module owns reading a
 //! KfDef, resolving its repos to local directories, and laying out one
 //! kustomization directory per application (`DIR/kustomize/<app>/`, a copy of
-//! the package with a generated `kustomization.yaml`); [`merge`] owns kfctl's
+//! the package with a generated `kustomization.yaml`); `merge` owns kfctl's
 //! rules for folding a package's `base` and its listed `overlays` into that one
 //! kustomization. Rendering then runs the ordinary [`crate::build`] on each
 //! directory, so the kustomize pipeline knows nothing of KfDefs.

@@ -7,7 +7,7 @@
 //! directories may lie anywhere, but never at or above a directory already being
 //! built (that would be a cycle).
 //!
-//! Every file is read the same guarded way ([`Loader::read_regular`]): it must be
+//! Every file is read the same guarded way (`Loader::read_regular`): it must be
 //! a regular file (never a FIFO, device, socket or directory, whatever the
 //! restrictor), no larger than the size limit, and it is opened without
 //! following a final symlink and without blocking, then checked again on the
