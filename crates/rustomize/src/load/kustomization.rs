@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rustomize_yaml::{Map, Value};
+use rustomize_yaml::{Map, ParseLimits, Value};
 
 use crate::error::Error;
 use crate::fieldspec::FieldSpec;
@@ -181,11 +181,14 @@ impl Kustomization {
             path: path.to_path_buf(),
             message,
         };
-        let docs = rustomize_yaml::parse_documents(text, &Default::default()).map_err(|e| {
-            Error::Yaml {
-                path: path.to_path_buf(),
-                message: e.message,
-            }
+        // kustomize decodes its kustomization files with YAML 1.1 typing.
+        let limits = ParseLimits {
+            yaml11: true,
+            ..ParseLimits::default()
+        };
+        let docs = rustomize_yaml::parse_documents(text, &limits).map_err(|e| Error::Yaml {
+            path: path.to_path_buf(),
+            message: e.message,
         })?;
         let root = match docs.into_iter().find(|d| !d.is_null()) {
             Some(Value::Map(m)) => m,
