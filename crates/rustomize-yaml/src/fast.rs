@@ -29,7 +29,7 @@
 
 use std::borrow::Cow;
 
-use crate::reader::{resolve_plain, ParseLimits};
+use crate::reader::{resolve_plain, resolve_plain_yaml11, yaml11_key, ParseLimits};
 use crate::{Map, Value};
 
 /// The input is outside the subset, or malformed: the caller falls back.
@@ -91,6 +91,9 @@ pub(crate) fn parse(
         items: Vec::new(),
         known: (usize::MAX, 0),
         dialect,
+        yaml11: limits.yaml11,
+        annotation_text: limits.annotation_text,
+        ann: 0,
     };
     match p.stream() {
         Ok(docs) => Outcome::Docs(docs),
@@ -206,6 +209,13 @@ struct Fast<'a> {
     known: (usize, usize),
     /// Whose reading to follow where go-yaml and saphyr differ.
     dialect: Dialect,
+    /// YAML 1.1 typing ([`ParseLimits::yaml11`]).
+    yaml11: bool,
+    /// [`ParseLimits::annotation_text`].
+    annotation_text: bool,
+    /// How far the value being read lies on the path `metadata` → `annotations`
+    /// → a value (0 to 3) of a document's root mapping.
+    ann: usize,
 }
 
 #[inline]
@@ -542,17 +552,17 @@ impl<'a> Fast<'a> {
             }
             Stop::Comment => {
                 self.pos = self.next_line(next);
-                Ok(resolve_plain(Cow::Borrowed(&self.s[p..end])))
+                Ok(self.typed(Cow::Borrowed(&self.s[p..end])))
             }
             Stop::Eol => match self.continuation(next, parent)? {
                 None => {
                     self.pos = (next + 1).min(self.b.len());
-                    Ok(resolve_plain(Cow::Borrowed(&self.s[p..end])))
+                    Ok(self.typed(Cow::Borrowed(&self.s[p..end])))
                 }
                 Some(first) => {
                     let mut text = String::from(&self.s[p..end]);
                     self.plain_more(&mut text, first, parent)?;
-                    Ok(resolve_plain(Cow::Owned(text)))
+                    Ok(self.typed(Cow::Owned(text)))
                 }
             },
         }
@@ -622,10 +632,38 @@ impl<'a> Fast<'a> {
         }
     }
 
+    /// Where the value of `key` in a mapping `depth` deep lies on the path to an
+    /// annotation value (see `ann`).
+    fn ann_step(&self, depth: usize, key: &str) -> usize {
+        match (self.ann, depth, key) {
+            (_, 1, "metadata") if self.annotation_text => 1,
+            (1, 2, "annotations") => 2,
+            (2, 3, _) => 3,
+            _ => 0,
+        }
+    }
+
+    /// A plain scalar value, typed for the reader's YAML version.
+    fn typed(&self, text: Cow<'_, str>) -> Value {
+        if self.ann == 3 {
+            // An annotation value keeps its text (see ParseLimits::annotation_text).
+            return Value::String(text.into_owned());
+        }
+        if self.yaml11 {
+            resolve_plain_yaml11(text)
+        } else {
+            resolve_plain(text)
+        }
+    }
+
     /// The text of a plain mapping key, in a mapping nested `depth` deep.
     fn plain_key(&self, s: &str, depth: usize) -> R<String> {
         if s == "<<" {
             return Err(Unsupported);
+        }
+        if self.yaml11 {
+            // A null key is an error the full reader reports.
+            return yaml11_key(s).map_err(|_| Unsupported);
         }
         let nested_reject = self.reject && depth > 1;
         if matches!(s, "~" | "null" | "Null" | "NULL") {
@@ -650,8 +688,11 @@ impl<'a> Fast<'a> {
         let mut key = first_key;
         let mut ls = ls;
         loop {
-            let value = self.value_after(ls, col as isize, true, depth)?;
-            self.entries.push((key, value));
+            let outer = self.ann;
+            self.ann = self.ann_step(depth, &key);
+            let value = self.value_after(ls, col as isize, true, depth);
+            self.ann = outer;
+            self.entries.push((key, value?));
             match self.next_content()? {
                 Next::Line(n) if n == col => {}
                 Next::Line(n) if n > col => return Err(Unsupported),
@@ -664,11 +705,12 @@ impl<'a> Fast<'a> {
     }
 
     /// The mapping made of the entries from `base` on; a duplicate key is left to
-    /// the full reader (which reports it).
+    /// the full reader (which reports it), except in YAML 1.1 mode where the last
+    /// value wins.
     fn finish_map(&mut self, base: usize) -> R<Value> {
         let mut map = Map::with_capacity(self.entries.len() - base);
         for (key, value) in self.entries.drain(base..) {
-            if map.insert(key, value).is_some() {
+            if map.insert(key, value).is_some() && !self.yaml11 {
                 return Err(Unsupported);
             }
         }
@@ -1110,7 +1152,7 @@ impl<'a> Fast<'a> {
             }
             _ => {
                 let (text, _) = self.flow_plain(i, parent)?;
-                Ok(resolve_plain(text))
+                Ok(self.typed(text))
             }
         }
     }
@@ -1349,8 +1391,11 @@ impl<'a> Fast<'a> {
             if matches!(self.at(*i), b',' | b'}') {
                 return Err(Unsupported);
             }
-            let value = self.flow_node(i, parent, depth)?;
-            self.entries.push((key, value));
+            let outer = self.ann;
+            self.ann = self.ann_step(depth, &key);
+            let value = self.flow_node(i, parent, depth);
+            self.ann = outer;
+            self.entries.push((key, value?));
             self.flow_ws(i, parent)?;
             match self.at(*i) {
                 b',' => {
@@ -1378,9 +1423,7 @@ fn key_is_non_string(s: &str) -> bool {
         Some(b't' | b'T' | b'f' | b'F') => {
             matches!(s, "true" | "True" | "TRUE" | "false" | "False" | "FALSE")
         }
-        Some(b'.' | b'+' | b'-' | b'0'..=b'9') => {
-            !matches!(resolve_plain(Cow::Borrowed(s)), Value::String(_))
-        }
+        Some(b'.' | b'+' | b'-' | b'0'..=b'9') => crate::reader::key_is_non_string(s),
         _ => false,
     }
 }

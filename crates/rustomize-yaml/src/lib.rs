@@ -13,6 +13,7 @@ mod fast;
 mod reader;
 pub mod stack;
 mod text;
+mod timestamp;
 mod value;
 mod writer;
 

@@ -42,6 +42,18 @@ pub struct ParseLimits {
     /// the build with an error naming the patch, the resource and the limit.
     /// The default (128 MiB) is tens of times the largest real resources.
     pub max_document_bytes: usize,
+    /// Type plain scalars the way kustomize reads its kustomization files and
+    /// JSON 6902 patches (sigs.k8s.io/yaml over go-yaml v2, YAML 1.1) instead of
+    /// the way it reads resources (go-yaml v3): `y`, `yes`, `on`, `n`, `no`,
+    /// `off` (any of their three spellings) are booleans, timestamps stay text,
+    /// keys that read as booleans or numbers become their JSON text (`on:` is
+    /// `"true"`, `0x1F:` is `"31"`), a null key is an error, and a duplicate key
+    /// takes the last value instead of failing.
+    pub yaml11: bool,
+    /// Keep the text of plain scalars that are values of `metadata.annotations`
+    /// in a document's root mapping (`1.50` stays `"1.50"`, `~` stays `"~"`):
+    /// kustomize rewrites annotations from its node texts as a string map.
+    pub annotation_text: bool,
 }
 
 /// The bytes one node counts for in [`ParseLimits::max_alias_bytes`], besides
@@ -59,6 +71,8 @@ impl Default for ParseLimits {
             max_bytes: 64 * 1024 * 1024,
             reject_non_string_keys: false,
             max_document_bytes: 128 * 1024 * 1024,
+            yaml11: false,
+            annotation_text: false,
         }
     }
 }
@@ -340,6 +354,19 @@ struct Builder<'l> {
 }
 
 impl Builder<'_> {
+    /// Whether the value being read is one of `metadata.annotations` in the
+    /// document's root mapping (see [`ParseLimits::annotation_text`]).
+    fn in_annotation_value(&self) -> bool {
+        if !self.limits.annotation_text {
+            return false;
+        }
+        let key_is = |frame: Option<&Frame>, want: &str| matches!(frame, Some(Frame::Map { key: Some(k), .. }) if k.text == want && !k.merge);
+        self.stack.len() == 3
+            && key_is(self.stack.first(), "metadata")
+            && key_is(self.stack.get(1), "annotations")
+            && matches!(self.stack.get(2), Some(Frame::Map { key: Some(_), .. }))
+    }
+
     fn event(&mut self, event: Event<'_>) -> Result<(), BuildError> {
         match event {
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
@@ -359,9 +386,18 @@ impl Builder<'_> {
                         .is_some_and(|t| t.is_yaml_core_schema() && t.suffix == "merge");
                     let merge =
                         style == ScalarStyle::Plain && (tag.is_none() || merge_tag) && text == "<<";
-                    let non_string = plain
-                        && !merge
-                        && !matches!(resolve_plain(Cow::Borrowed(&text)), Value::String(_));
+                    if self.limits.yaml11 && plain && !merge {
+                        *key = Some(Key {
+                            text: yaml11_key(&text)?,
+                            merge,
+                            non_string: false,
+                        });
+                        if anchor > 0 {
+                            self.remember(anchor, &Value::String(String::new()))?;
+                        }
+                        return Ok(());
+                    }
+                    let non_string = plain && !merge && key_is_non_string(&text);
                     let text = key_text(text, style, tag.as_deref())?;
                     *key = Some(Key {
                         text,
@@ -373,7 +409,14 @@ impl Builder<'_> {
                     }
                     return Ok(());
                 }
-                let value = scalar_value(text, style, tag.as_deref())?;
+                let value =
+                    if self.in_annotation_value() && style == ScalarStyle::Plain && tag.is_none() {
+                        Value::String(text.into_owned())
+                    } else if self.limits.yaml11 && style == ScalarStyle::Plain && tag.is_none() {
+                        resolve_plain_yaml11(text)
+                    } else {
+                        scalar_value(text, style, tag.as_deref())?
+                    };
                 if anchor > 0 {
                     self.remember(anchor, &value)?;
                 }
@@ -513,7 +556,7 @@ impl Builder<'_> {
                         crate::excerpt(&key.text, 200)
                     ));
                 }
-                if map.contains_key(&key.text) {
+                if map.contains_key(&key.text) && !self.limits.yaml11 {
                     return Err(format!(
                         "mapping key {:?} already defined",
                         crate::excerpt(&key.text, 200)
@@ -657,6 +700,45 @@ fn core_tagged(text: Cow<'_, str>, suffix: &str) -> Result<Value, String> {
     }
 }
 
+/// Whether a plain mapping key reads as something other than a string for
+/// go-yaml v3 (a number, boolean, null or timestamp), which kustomize's JSON
+/// conversion of a resource cannot hold.
+pub(crate) fn key_is_non_string(text: &str) -> bool {
+    !matches!(resolve_plain(Cow::Borrowed(text)), Value::String(_))
+        || crate::timestamp::parse(text.as_bytes()).is_some()
+}
+
+/// A plain scalar typed with YAML 1.1 rules (go-yaml v2 behind sigs.k8s.io/yaml,
+/// see [`ParseLimits::yaml11`]).
+pub(crate) fn resolve_plain_yaml11(text: Cow<'_, str>) -> Value {
+    match &*text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => return Value::Bool(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => return Value::Bool(false),
+        _ => {}
+    }
+    // go-yaml v2 hands a timestamp to an `interface{}` as its text.
+    if crate::timestamp::parse(text.as_bytes()).is_some() {
+        return Value::String(text.into_owned());
+    }
+    resolve_plain(text)
+}
+
+/// A plain mapping key in YAML 1.1 mode: sigs.k8s.io/yaml turns the typed key
+/// into JSON text, and refuses a null one.
+pub(crate) fn yaml11_key(text: &str) -> Result<String, String> {
+    match resolve_plain_yaml11(Cow::Borrowed(text)) {
+        Value::String(s) => Ok(s),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Int(i) => Ok(i.to_string()),
+        Value::Uint(u) => Ok(u.to_string()),
+        Value::Float(f) => Ok(crate::format_go_float(f)),
+        Value::Null | Value::Empty | Value::Seq(_) | Value::Map(_) => Err(format!(
+            "unsupported map key {:?}: a null key",
+            crate::excerpt(text, 200)
+        )),
+    }
+}
+
 /// Resolves an untagged plain scalar.
 pub(crate) fn resolve_plain(text: Cow<'_, str>) -> Value {
     let s: &str = &text;
@@ -795,63 +877,10 @@ fn parse_go_float(s: &str) -> Option<f64> {
 }
 
 /// An unquoted timestamp, as the RFC 3339 string Go's JSON encoder gives for it.
-/// Only the date-only and `T`/space-separated UTC forms are handled.
+/// An offset Go cannot marshal (24 hours or more) keeps its text: kustomize
+/// fails there (docs/compatibility.md).
 fn timestamp(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    if b.len() < 8 || !b.iter().take(4).all(u8::is_ascii_digit) || b.get(4) != Some(&b'-') {
-        return None;
-    }
-    let (date, time) = match s.find(['T', 't', ' ']) {
-        Some(i) => (s.get(..i)?, Some(s.get(i + 1..)?)),
-        None => (s, None),
-    };
-    let mut parts = date.split('-');
-    let year: u32 = parts.next()?.parse().ok()?;
-    let month: u32 = short_num(parts.next()?)?;
-    let day: u32 = short_num(parts.next()?)?;
-    if parts.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let Some(time) = time else {
-        return Some(format!("{year:04}-{month:02}-{day:02}T00:00:00Z"));
-    };
-    let time = time
-        .strip_suffix('Z')
-        .or_else(|| time.strip_suffix('z'))
-        .unwrap_or(time);
-    let (hms, frac) = match time.split_once('.') {
-        Some((h, f)) => (h, Some(f)),
-        None => (time, None),
-    };
-    let mut t = hms.split(':');
-    let h: u32 = short_num(t.next()?)?;
-    let m: u32 = short_num(t.next()?)?;
-    let sec: u32 = short_num(t.next()?)?;
-    if t.next().is_some() || h > 23 || m > 59 || sec > 59 {
-        return None;
-    }
-    let frac = match frac {
-        Some(f) if !f.is_empty() && f.len() <= 9 && f.bytes().all(|c| c.is_ascii_digit()) => {
-            let trimmed = f.trim_end_matches('0');
-            if trimmed.is_empty() {
-                String::new()
-            } else {
-                format!(".{trimmed}")
-            }
-        }
-        Some(_) => return None,
-        None => String::new(),
-    };
-    Some(format!(
-        "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{sec:02}{frac}Z"
-    ))
-}
-
-fn short_num(s: &str) -> Option<u32> {
-    if s.is_empty() || s.len() > 2 || !s.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
+    crate::timestamp::parse(s.as_bytes()).and_then(|t| t.rfc3339())
 }
 
 fn decode_base64(text: &str) -> Option<Vec<u8>> {

@@ -379,9 +379,18 @@ pub fn resources_from_text(
         message,
     };
     let origin: Arc<Path> = Arc::from(path);
-    let mut queue: VecDeque<Value> = docs.into();
+    let mut plain = plain_annotations(text, &docs, limits);
+    let mut queue: VecDeque<(Value, PlainAnnotations)> = docs
+        .into_iter()
+        .map(|d| {
+            (
+                d,
+                std::mem::take(plain.next().as_mut().unwrap_or(&mut Vec::new())),
+            )
+        })
+        .collect();
     let mut out = Vec::new();
-    while let Some(doc) = queue.pop_front() {
+    while let Some((doc, plain)) = queue.pop_front() {
         let map = match doc {
             Value::Null | Value::Empty => continue,
             Value::Map(m) if m.is_empty() => continue,
@@ -402,7 +411,7 @@ pub fn resources_from_text(
                 None => {}
                 Some(Value::Null) => continue,
                 Some(Value::Seq(items)) => {
-                    queue.extend(items.iter().cloned());
+                    queue.extend(items.iter().map(|i| (i.clone(), Vec::new())));
                     continue;
                 }
                 Some(other) => {
@@ -424,7 +433,63 @@ pub fn resources_from_text(
                 )));
             }
         }
-        out.push(Resource::new(map, origin.clone()));
+        let mut resource = Resource::new(map, origin.clone());
+        resource.plain_annotations = plain;
+        out.push(resource);
     }
     Ok(out)
+}
+
+/// A resource's annotation values kept as plain text: `(key, text, typed)`.
+type PlainAnnotations = Vec<(String, String, Value)>;
+
+/// For each document of `docs` (read with [`ParseLimits::annotation_text`]),
+/// its annotation values that were plain scalars YAML types as something else
+/// than their text, with that typed value. Quoted and plain values look the
+/// same in `docs`, so the rare text holding a candidate is read a second time,
+/// typed.
+fn plain_annotations(
+    text: &str,
+    docs: &[Value],
+    limits: &ParseLimits,
+) -> std::vec::IntoIter<PlainAnnotations> {
+    fn annotations(doc: &Value) -> Option<&rustomize_yaml::Map> {
+        doc.get("metadata")?.get("annotations")?.as_map()
+    }
+    let candidate = |v: &Value| {
+        v.as_str()
+            .is_some_and(|s| rustomize_yaml::resolve_plain(s).as_str() != Some(s))
+    };
+    let any = limits.annotation_text
+        && docs
+            .iter()
+            .filter_map(annotations)
+            .any(|a| a.values().any(candidate));
+    if !any {
+        return Vec::new().into_iter();
+    }
+    let typed_limits = ParseLimits {
+        annotation_text: false,
+        ..limits.clone()
+    };
+    let Ok(typed) = rustomize_yaml::parse_documents(text, &typed_limits) else {
+        return Vec::new().into_iter();
+    };
+    docs.iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            let (Some(raw), Some(typed)) = (annotations(doc), typed.get(i).and_then(annotations))
+            else {
+                return Vec::new();
+            };
+            raw.iter()
+                .filter_map(|(k, v)| {
+                    let text = v.as_str()?;
+                    let t = typed.get(k)?;
+                    (t.as_str() != Some(text)).then(|| (k.clone(), text.to_owned(), t.clone()))
+                })
+                .collect()
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
 }

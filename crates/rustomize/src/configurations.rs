@@ -21,7 +21,12 @@ pub fn parse(path: &Path, text: &str, limits: &ParseLimits) -> Result<FieldSpecT
         path: path.to_path_buf(),
         message,
     };
-    let docs = rustomize_yaml::parse_documents(text, limits).map_err(|e| Error::Yaml {
+    // Read like a kustomization file: YAML 1.1 typing (`create: yes`).
+    let limits = ParseLimits {
+        yaml11: true,
+        ..limits.clone()
+    };
+    let docs = rustomize_yaml::parse_documents(text, &limits).map_err(|e| Error::Yaml {
         path: path.to_path_buf(),
         message: e.message,
     })?;

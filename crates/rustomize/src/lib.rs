@@ -208,6 +208,7 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
         warnings: Vec::new(),
         limits: ParseLimits {
             reject_non_string_keys: true,
+            annotation_text: true,
             ..options.limits.clone()
         },
         schema: accumulate::SchemaChoice::Builtin,
@@ -299,13 +300,15 @@ fn normalize_annotations(r: &mut Resource) {
         Value::Map(m) if !m.is_empty() => {
             for v in m.values_mut() {
                 let text = match v {
-                    Value::String(_) | Value::Seq(_) | Value::Map(_) => continue,
+                    Value::String(_) => continue,
+                    // kyaml's string map holds no collections: they read as "".
+                    Value::Seq(_) | Value::Map(_) => String::new(),
                     Value::Empty => String::new(),
                     Value::Null => "null".to_owned(),
                     Value::Bool(b) => b.to_string(),
                     Value::Int(i) => i.to_string(),
                     Value::Uint(u) => u.to_string(),
-                    Value::Float(f) => f.to_string(),
+                    Value::Float(f) => rustomize_yaml::format_go_float(*f),
                 };
                 *v = Value::String(text);
             }

@@ -135,6 +135,11 @@ pub struct Resource {
     /// Names of the vars whose source is this resource.
     #[allow(dead_code)] // read by generators and vars (being written)
     pub(crate) ref_var_names: Vec<String>,
+    /// Annotation values read as their plain text (`1.50`, `~`, `2001-12-14`)
+    /// that YAML types otherwise: `(key, text, typed value)`. kustomize prints an
+    /// annotation from its node text unless a patch sent the resource through
+    /// JSON, which types it; [`Resource::type_annotations`] does that step.
+    pub(crate) plain_annotations: Vec<(String, String, Value)>,
 }
 
 impl Resource {
@@ -149,6 +154,31 @@ impl Resource {
             previous: Vec::new(),
             prefixes: Vec::new(),
             suffixes: Vec::new(),
+            plain_annotations: Vec::new(),
+        }
+    }
+
+    /// Types the annotation values kept as plain text, as kustomize's JSON
+    /// round trip of a patched resource does (a value changed since it was read
+    /// is left alone).
+    pub(crate) fn type_annotations(&mut self) {
+        if self.plain_annotations.is_empty() {
+            return;
+        }
+        let plain = std::mem::take(&mut self.plain_annotations);
+        let Some(Value::Map(annotations)) = self
+            .object
+            .get_mut("metadata")
+            .and_then(|m| m.get_mut("annotations"))
+        else {
+            return;
+        };
+        for (key, text, typed) in plain {
+            if let Some(v) = annotations.get_mut(&key) {
+                if v.as_str() == Some(text.as_str()) {
+                    *v = typed;
+                }
+            }
         }
     }
 

@@ -30,6 +30,10 @@
 //! * The output is read like a resource file and absorbed after the
 //!   ConfigMap/Secret generators, so every transformer applies to it.
 //!
+//! The kustomization is read with YAML 1.1 typing as kustomize reads it, so in
+//! `valuesInline` a plain `yes`/`no`/`on`/`off`/`y`/`n` (value or key) is a
+//! boolean there too.
+//!
 //! Departures from kustomize:
 //!
 //! * kustomize holds only the values files to the kustomization root, so a
@@ -38,10 +42,6 @@
 //!   here the chart directory (and the directory a pull writes to) is held to
 //!   the root like any other file (lifted by `--load-restrictor
 //!   LoadRestrictionsNone`).
-//! * kustomize decodes the kustomization with YAML 1.1 rules, so in
-//!   `valuesInline` a plain `yes`/`no`/`on`/`off`/`y`/`n` (as a value or a key)
-//!   is a boolean; our reader keeps YAML 1.2 typing, where they are strings.
-//!   Quote such values (or write `true`/`false`) to get the same output from both.
 //! * Errors are one line: the chart's name and Helm's own `Error:` line,
 //!   where kustomize echoes the whole configuration and Helm's stderr.
 

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rustomize_yaml::{Map, Value};
+use rustomize_yaml::{Map, ParseLimits, Value};
 
 use crate::error::Error;
 use crate::fieldspec::FieldSpec;
@@ -184,11 +184,14 @@ impl Kustomization {
             path: path.to_path_buf(),
             message,
         };
-        let docs = rustomize_yaml::parse_documents(text, &Default::default()).map_err(|e| {
-            Error::Yaml {
-                path: path.to_path_buf(),
-                message: e.message,
-            }
+        // kustomize decodes its kustomization files with YAML 1.1 typing.
+        let limits = ParseLimits {
+            yaml11: true,
+            ..ParseLimits::default()
+        };
+        let docs = rustomize_yaml::parse_documents(text, &limits).map_err(|e| Error::Yaml {
+            path: path.to_path_buf(),
+            message: e.message,
         })?;
         let root = match docs.into_iter().find(|d| !d.is_null()) {
             Some(Value::Map(m)) => m,
@@ -209,6 +212,7 @@ impl Kustomization {
         let mut image_tags = Value::Null;
         let mut helm_globals = None;
         let mut legacy_helm = Vec::new();
+        let mut api_version = String::new();
         // kustomize decodes via JSON with sorted keys, so when two spellings of a
         // field appear (`namePrefix`, `nameprefix`), the one sorting last wins.
         let mut entries: Vec<(String, Value)> = root.into_iter().collect();
@@ -226,7 +230,8 @@ impl Kustomization {
                 deprecated.push(field);
             }
             match field {
-                "apiVersion" | "metadata" => {}
+                "apiVersion" => api_version = string(&value, field).map_err(err)?,
+                "metadata" => object_meta(&value).map_err(err)?,
                 "buildMetadata" => k.build_metadata = strings(&value, field).map_err(err)?,
                 "kind" => k.kind = string(&value, field).map_err(err)?,
                 "resources" => k.resources = strings(&value, field).map_err(err)?,
@@ -294,8 +299,59 @@ impl Kustomization {
         if k.kind != "Kustomization" && k.kind != "Component" {
             return Err(err("kind should be Kustomization or Component".to_owned()));
         }
+        let required = if k.kind == "Component" {
+            "kustomize.config.k8s.io/v1alpha1"
+        } else {
+            "kustomize.config.k8s.io/v1beta1"
+        };
+        if !api_version.is_empty() && api_version != required {
+            return Err(err(format!(
+                "apiVersion for {} should be {required}",
+                k.kind
+            )));
+        }
         Ok(k)
     }
+}
+
+/// `metadata`, decoded by kustomize into its `ObjectMeta` (name, namespace,
+/// labels, annotations; nothing else).
+fn object_meta(value: &Value) -> Result<(), String> {
+    const FIELDS: &[&str] = &["name", "namespace", "labels", "annotations"];
+    let m = match value {
+        Value::Null | Value::Empty => return Ok(()),
+        Value::Map(m) => m,
+        other => {
+            return Err(format!(
+                "json: cannot unmarshal {} into Go struct field Kustomization.metadata of type types.ObjectMeta",
+                crate::load::gojson::type_name(other)
+            ))
+        }
+    };
+    for (key, v) in m {
+        let Some(field) = canonical_field(key, FIELDS) else {
+            return Err(format!("json: unknown field \"{key}\""));
+        };
+        let path = format!("metadata.{field}");
+        match (field, v) {
+            ("labels" | "annotations", Value::Map(pairs)) => {
+                for v in pairs.values() {
+                    crate::load::gojson::string(v, "ObjectMeta.", &path)?;
+                }
+            }
+            ("labels" | "annotations", Value::Null | Value::Empty) => {}
+            ("labels" | "annotations", other) => {
+                return Err(format!(
+                    "json: cannot unmarshal {} into Go struct field ObjectMeta.{path} of type map[string]string",
+                    crate::load::gojson::type_name(other)
+                ))
+            }
+            _ => {
+                crate::load::gojson::string(v, "ObjectMeta.", &path)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn is_empty(value: &Value) -> bool {
@@ -611,5 +667,116 @@ fn list<'v>(value: &'v Value, field: &str) -> Result<&'v [Value], String> {
             "field '{field}': expected a list, found a {}",
             other.type_name()
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What rustomize does with a field of kustomize's `types.Kustomization`.
+    #[derive(Debug, PartialEq)]
+    enum Class {
+        Implemented,
+        NotSupportedYet,
+    }
+
+    /// Every field of kustomize v5.5.0's `types.Kustomization` (api v0.18.0,
+    /// api/types/kustomization.go, with the inlined TypeMeta), a sample value
+    /// and what rustomize does with it. `buildMetadata` is read by the build
+    /// (section 3 of issue 7), not by the parser.
+    const FIELDS: &[(&str, &str, Class)] = &[
+        (
+            "apiVersion",
+            "kustomize.config.k8s.io/v1beta1",
+            Class::Implemented,
+        ),
+        ("kind", "Kustomization", Class::Implemented),
+        ("metadata", "{name: x}", Class::Implemented),
+        ("openapi", "{version: v1.21.2}", Class::Implemented),
+        ("namePrefix", "p-", Class::Implemented),
+        ("nameSuffix", "-s", Class::Implemented),
+        ("namespace", "ns", Class::Implemented),
+        ("commonLabels", "{a: b}", Class::Implemented),
+        ("labels", "[{pairs: {a: b}}]", Class::Implemented),
+        ("commonAnnotations", "{a: b}", Class::Implemented),
+        ("patchesStrategicMerge", "[p.yaml]", Class::Implemented),
+        (
+            "patchesJson6902",
+            "[{path: p.yaml, target: {kind: K}}]",
+            Class::Implemented,
+        ),
+        ("patches", "[{path: p.yaml}]", Class::Implemented),
+        ("images", "[{name: a, newTag: b}]", Class::Implemented),
+        ("imageTags", "[{name: a, newTag: b}]", Class::Implemented),
+        ("replacements", "[{path: r.yaml}]", Class::Implemented),
+        ("replicas", "[{name: a, count: 1}]", Class::Implemented),
+        (
+            "vars",
+            "[{name: V, objref: {kind: K, name: n, apiVersion: v1}}]",
+            Class::Implemented,
+        ),
+        ("sortOptions", "{order: legacy}", Class::Implemented),
+        ("resources", "[r.yaml]", Class::Implemented),
+        ("components", "[c]", Class::Implemented),
+        ("crds", "[crd.yaml]", Class::Implemented),
+        ("bases", "[b]", Class::Implemented),
+        (
+            "configMapGenerator",
+            "[{name: c, literals: [a=b]}]",
+            Class::Implemented,
+        ),
+        (
+            "secretGenerator",
+            "[{name: s, literals: [a=b]}]",
+            Class::Implemented,
+        ),
+        ("helmGlobals", "{chartHome: charts}", Class::Implemented),
+        ("helmCharts", "[{name: c}]", Class::Implemented),
+        (
+            "helmChartInflationGenerator",
+            "[{chartName: c}]",
+            Class::Implemented,
+        ),
+        (
+            "generatorOptions",
+            "{disableNameSuffixHash: true}",
+            Class::Implemented,
+        ),
+        ("configurations", "[c.yaml]", Class::Implemented),
+        ("generators", "[g.yaml]", Class::Implemented),
+        ("transformers", "[t.yaml]", Class::NotSupportedYet),
+        ("validators", "[v.yaml]", Class::NotSupportedYet),
+        ("buildMetadata", "[originAnnotations]", Class::Implemented),
+    ];
+
+    #[test]
+    fn every_kustomize_field_is_implemented_or_refused() {
+        let listed: Vec<&str> = FIELDS.iter().map(|(f, _, _)| *f).collect();
+        assert_eq!(
+            listed, KNOWN_FIELDS,
+            "the field list must match kustomize's"
+        );
+        for (field, sample, class) in FIELDS {
+            let text = format!("{field}: {sample}\n");
+            let got = Kustomization::parse(Path::new("kustomization.yaml"), &text);
+            match (class, got) {
+                (Class::Implemented, Ok(_)) => {}
+                (Class::NotSupportedYet, Err(e))
+                    if e.to_string().contains("is not supported by rustomize yet") => {}
+                (class, got) => panic!("{field}: expected {class:?}, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_errors() {
+        let got = Kustomization::parse(Path::new("k.yaml"), "nameprefixx: a\n");
+        match got {
+            Err(e) => assert!(e
+                .to_string()
+                .contains("json: unknown field \"nameprefixx\"")),
+            Ok(_) => panic!("an unknown field was accepted"),
+        }
     }
 }

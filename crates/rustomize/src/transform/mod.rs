@@ -165,8 +165,14 @@ pub(crate) fn set_pairs(
     if pairs.is_empty() {
         return Ok(());
     }
+    let empty_key = pairs.iter().any(|(k, _)| k.is_empty());
     for resource in resources {
         let gvk = resource.gvk();
+        let id = if empty_key {
+            resource.id().to_string()
+        } else {
+            String::new()
+        };
         for spec in specs.iter().filter(|s| s.selects(&gvk)) {
             fieldspec::visit(&mut resource.object, spec, Leaf::Map, &mut |node| {
                 let Value::Map(map) = node else {
@@ -177,6 +183,14 @@ pub(crate) fn set_pairs(
                         node.type_name()
                     ));
                 };
+                // kustomize's field setter takes an empty key for the map
+                // itself and fails on it.
+                if empty_key {
+                    return Err(format!(
+                        "considering field '{}' of object {}: wrong node kind: expected ScalarNode but got MappingNode (an empty key in the labels or annotations to set)",
+                        spec.path, id
+                    ));
+                }
                 for (k, v) in pairs {
                     map.insert(k.clone(), Value::String(v.clone()));
                 }

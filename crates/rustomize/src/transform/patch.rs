@@ -57,11 +57,11 @@ pub fn strategic_merge_field(
     let k = env.kustomization;
     let mut patches = Vec::new();
     for entry in &k.patches_strategic_merge {
-        match resources_from_text(&k.path, entry, env.limits) {
+        match resources_from_text(&k.path, entry, &smp_limits(env.limits)) {
             Ok(found) => patches.extend(found),
             Err(_) => {
                 let (path, text) = env.loader.read_file(entry)?;
-                patches.extend(resources_from_text(&path, &text, env.limits)?);
+                patches.extend(resources_from_text(&path, &text, &smp_limits(env.limits))?);
             }
         }
     }
@@ -85,7 +85,7 @@ pub fn patches_field(env: &PatchEnv<'_>, resources: &mut Vec<Resource>) -> Resul
         } else {
             text.as_str()
         };
-        let sm = resources_from_text(&origin, text, env.limits);
+        let sm = resources_from_text(&origin, text, &smp_limits(env.limits));
         let json = json_ops(text, env.limits);
         let (sm, json) = match (sm, json) {
             (Ok(_), Ok(_)) => {
@@ -242,12 +242,29 @@ fn parse_failures(sm: &Error, json: &str) -> String {
     format!("as a strategic-merge patch: {sm}; as a JSON 6902 patch: {json}")
 }
 
+/// How strategic-merge patches are read: as resources, except that their
+/// annotation values are typed (kustomize merges them as JSON, so a patch's
+/// `1.50` lands as `"1.5"`, unlike a resource's own annotations).
+fn smp_limits(limits: &ParseLimits) -> ParseLimits {
+    ParseLimits {
+        annotation_text: false,
+        ..limits.clone()
+    }
+}
+
 /// Decodes JSON 6902 operations from JSON or YAML text.
 fn json_ops(text: &str, limits: &ParseLimits) -> Result<Vec<Operation>, String> {
     if text.is_empty() {
         return Err("empty json patch operations".to_owned());
     }
-    let docs = rustomize_yaml::parse_documents(text, limits).map_err(|e| e.message)?;
+    // kustomize converts the ops to JSON with sigs.k8s.io/yaml: YAML 1.1 typing
+    // (`value: yes` is true), unlike strategic-merge patches.
+    let limits = ParseLimits {
+        yaml11: true,
+        annotation_text: false,
+        ..limits.clone()
+    };
+    let docs = rustomize_yaml::parse_documents(text, &limits).map_err(|e| e.message)?;
     let mut docs = docs.into_iter().filter(|d| !d.is_null());
     let doc = docs.next().unwrap_or(Value::Null);
     patch_json6902::decode(&doc)
@@ -298,6 +315,8 @@ fn apply_strategic(
         let Some(resource) = resources.get_mut(i) else {
             continue;
         };
+        // kustomize merges through JSON, which types plain annotation texts.
+        resource.type_annotations();
         let mut body = patch.object().clone();
         if adopt_api_version {
             if let Some(api_version) = resource.object().get("apiVersion").cloned() {
@@ -391,6 +410,8 @@ fn apply_json(
         if store_previous_id {
             resource.store_previous_id();
         }
+        // kustomize patches through JSON, which types plain annotation texts.
+        resource.type_annotations();
         let id = resource.id();
         patch_json6902::apply_to_object(&mut resource.object, ops, env.limits.max_document_bytes)
             .map_err(|e| {

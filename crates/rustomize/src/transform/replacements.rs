@@ -231,11 +231,14 @@ fn load(value: &Value, k: &Kustomization, loader: &Loader) -> Result<Vec<Replace
             ));
         }
         let (path, text) = loader.read_file(&file)?;
-        let docs = rustomize_yaml::parse_documents(&text, &Default::default()).map_err(|e| {
-            Error::Yaml {
-                path: path.clone(),
-                message: e.message,
-            }
+        // Read like a kustomization file: YAML 1.1 typing (`create: yes`).
+        let limits = rustomize_yaml::ParseLimits {
+            yaml11: true,
+            ..Default::default()
+        };
+        let docs = rustomize_yaml::parse_documents(&text, &limits).map_err(|e| Error::Yaml {
+            path: path.clone(),
+            message: e.message,
         })?;
         let lenient = Decoder { strict: false };
         let file_err = |message: String| Error::Kustomization {
