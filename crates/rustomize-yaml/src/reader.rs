@@ -103,6 +103,7 @@ impl ParseError {
 /// [`ParseLimits::max_depth`] (see [`crate::stack::drop_deep`]).
 pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, ParseError> {
     check_size(text, limits)?;
+    check_characters(text)?;
     let deep = crate::stack::is_on_deep_stack();
     let cap = if deep {
         limits.max_depth
@@ -142,6 +143,39 @@ pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, P
 #[doc(hidden)]
 pub fn parse_documents_fast(text: &str, limits: &ParseLimits) -> Option<Vec<Value>> {
     fast_only(text, limits, crate::fast::Dialect::GoYaml)
+}
+
+/// Refuses the characters go-yaml's reader refuses ("control characters are
+/// not allowed"): C0 controls other than tab, line feed and carriage return,
+/// DEL, C1 controls other than NEL, and U+FFFE/U+FFFF. One vectorizable pass
+/// over the bytes finds whether any candidate lead byte occurs at all; only
+/// then are the characters looked at.
+fn check_characters(text: &str) -> Result<(), ParseError> {
+    let suspect = text.as_bytes().iter().fold(false, |found, &b| {
+        found
+            | ((b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r')
+                | (b == 0x7f)
+                | (b == 0xc2)
+                | (b == 0xef))
+    });
+    if !suspect {
+        return Ok(());
+    }
+    let bad = |c: char| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}')
+            || matches!(c, '\u{7f}'..='\u{84}' | '\u{86}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}')
+    };
+    let Some((at, c)) = text.char_indices().find(|&(_, c)| bad(c)) else {
+        return Ok(());
+    };
+    let line = line_of_byte(text, at);
+    let column = text.get(..at).map_or(0, |before| {
+        before.rsplit('\n').next().map_or(0, |l| l.chars().count())
+    }) + 1;
+    Err(ParseError::new(format!(
+        "control characters are not allowed (U+{:04X} at line {line} column {column})",
+        u32::from(c)
+    )))
 }
 
 /// [`parse_documents_fast`] following saphyr where it and go-yaml differ (the

@@ -313,10 +313,11 @@ fn normalize_annotations(r: &mut Resource) {
                 *v = Value::String(text);
             }
         }
-        Value::Map(_) | Value::Null | Value::Empty => {
+        // Empty, null, and anything that is not a mapping (kustomize's cleanup
+        // reads annotations as a string map and drops what is not one).
+        _ => {
             meta.shift_remove("annotations");
         }
-        _ => {}
     }
 }
 

@@ -306,9 +306,9 @@ fn index_suffix(part: &str) -> Option<(&str, &str)> {
 /// Substitutes `$(VAR)` references at the end of the build; returns the
 /// warning kustomize logs about vars that were never used.
 ///
-/// Each resource may grow by at most `max_document_bytes` through expansion:
-/// a few bytes of `$(NAME)` repeated many times, with a long value, would
-/// otherwise multiply into gigabytes.
+/// Expansion may add at most `max_document_bytes` to all resources together: a
+/// few bytes of `$(NAME)` repeated many times, in one object or many, with a
+/// long value, would otherwise multiply into gigabytes.
 pub fn resolve(
     resources: &mut [Resource],
     vars: &[Var],
@@ -372,9 +372,11 @@ pub fn resolve(
             ..s.clone()
         })
         .collect();
+    // One budget for the whole pass: a long var referenced in many objects
+    // multiplies as surely as one referenced many times in one object.
+    let mut budget = max_document_bytes;
     for r in resources.iter_mut() {
         let gvk = r.gvk();
-        let mut budget = max_document_bytes;
         for spec in specs.iter().filter(|s| s.selects(&gvk)) {
             fieldspec::visit(&mut r.object, spec, Leaf::Scalar, &mut |node| {
                 substitute_node(node, &values, &mut used, &mut budget)
@@ -474,10 +476,11 @@ fn expand(
     if !bytes.contains(&b'$') {
         return Ok(Value::String(input.to_owned()));
     }
-    let limit = *budget;
     let mut spend = |n: usize| -> Result<(), String> {
         *budget = budget.checked_sub(n).ok_or_else(|| {
-            format!("expanding vars grows the object by more than {limit} bytes (limit: --max-document-bytes, ParseLimits::max_document_bytes)")
+            "expanding vars adds more to the build's objects than the document growth limit \
+             allows (limit: --max-document-bytes, ParseLimits::max_document_bytes)"
+                .to_owned()
         })?;
         Ok(())
     };

@@ -114,3 +114,52 @@ fn malformed_generator_literal_is_cut() {
     kustomize_rejects(&tree);
     assert_fails!(tree, tree.build(&[]));
 }
+
+/// Characters go-yaml's reader refuses ("control characters are not allowed"),
+/// in a resource value, a comment, or the kustomization file itself.
+fn control_character(name: &str, in_kustomization: bool, bytes: &[u8]) {
+    let tree = Tree::new();
+    if in_kustomization {
+        let mut k = b"resources:\n- cm.yaml\ncommonAnnotations:\n  a: \"x".to_vec();
+        k.extend_from_slice(bytes);
+        k.extend_from_slice(b"\"\n");
+        tree.bytes("root/kustomization.yaml", &k)
+            .file("root/cm.yaml", &config_map("c"));
+    } else {
+        let mut r = config_map("c").into_bytes();
+        r.extend_from_slice(b"data:\n  k: \"v");
+        r.extend_from_slice(bytes);
+        r.extend_from_slice(b"\"\n# done\n");
+        tree.kustomization("resources:\n- cm.yaml\n")
+            .bytes("root/cm.yaml", &r);
+    }
+    kustomize_rejects(&tree);
+    let out = tree.build(&[]);
+    let line = out.assert_failed();
+    insta::assert_snapshot!(format!("control_character_{name}"), tree.normalise(line));
+}
+
+#[test]
+fn control_character_soh_in_a_value() {
+    control_character("soh", false, b"\x01");
+}
+
+#[test]
+fn control_character_escape_in_the_kustomization() {
+    control_character("escape_in_kustomization", true, b"\x1b[31m");
+}
+
+#[test]
+fn control_character_del() {
+    control_character("del", false, b"\x7f");
+}
+
+#[test]
+fn control_character_c1() {
+    control_character("c1", false, "\u{80}".as_bytes());
+}
+
+#[test]
+fn control_character_noncharacter_fffe() {
+    control_character("fffe", false, "\u{fffe}".as_bytes());
+}

@@ -415,3 +415,36 @@ fn dangling_symlink_resource() {
         .symlink("nowhere.yaml", "root/cm.yaml");
     assert_fails!(tree, tree.build(&[]));
 }
+
+// --- kustomization directories named by absolute paths --------------------
+
+/// `resources`, `bases` and `components` entries naming a directory by an
+/// absolute path: kustomize refuses them ("new root ... cannot be absolute")
+/// whatever the restrictor, so a tree cannot pull in any directory of the host.
+fn absolute_dir_entry(field: &str, extra: &[&str]) {
+    let tree = Tree::new();
+    let outside = tree.path("outside");
+    let outside = outside.to_str().expect("utf-8");
+    tree.kustomization(&format!("{field}:\n- {outside}\n"));
+    if let Some(theirs) = tree.kubectl(extra) {
+        assert!(!theirs.status.success(), "kubectl accepted it");
+    }
+    let out = tree.build(extra);
+    let line = out.assert_failed();
+    insta::assert_snapshot!(format!("absolute_{field}_dir"), tree.normalise(line));
+}
+
+#[test]
+fn absolute_resources_dir() {
+    absolute_dir_entry("resources", &[]);
+}
+
+#[test]
+fn absolute_bases_dir_with_restrictions_none() {
+    absolute_dir_entry("bases", &["--load-restrictor", "LoadRestrictionsNone"]);
+}
+
+#[test]
+fn absolute_components_dir() {
+    absolute_dir_entry("components", &[]);
+}

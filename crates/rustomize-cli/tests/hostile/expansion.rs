@@ -191,3 +191,46 @@ fn strategic_merge_list_doubling_hits_the_merge_bound() {
     keyless_port_doubling(&tree, 40);
     assert_fails!(tree, tree.build(&[]));
 }
+
+/// `count` Pods, each with one argument `text`, in `root/pods.yaml`.
+fn pods(tree: &Tree, count: usize, text: &str) {
+    let docs: Vec<String> = (0..count)
+        .map(|i| format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n  - name: c\n    image: busybox\n    args:\n    - \"{text}\"\n"
+        ))
+        .collect();
+    tree.file("root/pods.yaml", &docs.join("---\n"));
+}
+
+fn big_config_map() -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  v: {}\n",
+        "x".repeat(1 << 20)
+    )
+}
+
+/// A 1 MB var referenced once in each of 200 Pods: 200 MB in all, stopped by
+/// the build-wide budget of var expansion (no single object is over it).
+#[test]
+fn var_in_many_objects_hits_the_build_budget() {
+    let tree = Tree::new();
+    tree.kustomization(
+        "resources:\n- cm.yaml\n- pods.yaml\nvars:\n- name: BIG\n  objref:\n    kind: ConfigMap\n    name: big\n    apiVersion: v1\n  fieldref:\n    fieldpath: data.v\n",
+    )
+    .file("root/cm.yaml", &big_config_map());
+    pods(&tree, 200, "$(BIG)");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+/// A replacement copying a 1 MB value into every one of 200 Pods: stopped by
+/// the budget of what one kustomization's replacements may add.
+#[test]
+fn replacement_into_many_targets_hits_the_budget() {
+    let tree = Tree::new();
+    tree.kustomization(
+        "resources:\n- cm.yaml\n- pods.yaml\nreplacements:\n- source:\n    kind: ConfigMap\n    name: big\n    fieldPath: data.v\n  targets:\n  - select:\n      kind: Pod\n    fieldPaths:\n    - spec.containers.0.args.0\n",
+    )
+    .file("root/cm.yaml", &big_config_map());
+    pods(&tree, 200, "x");
+    assert_fails!(tree, tree.build(&[]));
+}

@@ -261,8 +261,20 @@ impl Loader {
             }
         };
         if is_dir {
-            // A base may live anywhere (kustomize allows it); its own files are
-            // then held to its own root.
+            // kustomize refuses a kustomization directory named by an absolute
+            // path, whatever the restrictor (it would let a tree pull in any
+            // directory of the host).
+            if Path::new(entry).is_absolute() {
+                return Err(Error::Kustomization {
+                    path: kustomization.to_path_buf(),
+                    message: format!(
+                        "new root '{}' cannot be absolute",
+                        crate::error::excerpt(entry, 200)
+                    ),
+                });
+            }
+            // A base may live anywhere else (kustomize allows it); its own
+            // files are then held to its own root.
             return self.child(path).map(Entry::Dir);
         }
         self.check_restriction(&self.root.join(entry), &path)?;

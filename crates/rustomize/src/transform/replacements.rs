@@ -172,6 +172,7 @@ pub fn apply(
     let mut growth = Growth {
         limit: max_document_bytes,
         sizes: HashMap::new(),
+        added: 0,
     };
     for r in &list {
         run(resources, r, &mut growth).map_err(|message| Error::Transform {
@@ -545,6 +546,9 @@ struct Copied {
 struct Growth {
     limit: usize,
     sizes: HashMap<usize, usize>,
+    /// What all copies of this kustomization's replacements added together:
+    /// a wildcard target multiplies one copy by every resource it selects.
+    added: usize,
 }
 
 impl Growth {
@@ -555,6 +559,13 @@ impl Growth {
             })
         });
         *size = size.saturating_add(added);
+        self.added = self.added.saturating_add(added);
+        if self.added > self.limit {
+            return Err(format!(
+                "copying adds more than {} bytes to the resources, estimated in memory (limit: --max-document-bytes, ParseLimits::max_document_bytes)",
+                self.limit
+            ));
+        }
         if *size > self.limit {
             return Err(format!(
                 "copying into {} grows it past {} bytes, estimated in memory (limit: --max-document-bytes, ParseLimits::max_document_bytes)",
