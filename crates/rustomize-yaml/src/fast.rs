@@ -482,7 +482,8 @@ impl<'a> Fast<'a> {
                     q += 1;
                 }
                 if self.at(q) == b':' && blankz(self.at(q + 1)) {
-                    if kind == Kind::AfterKey || multiline || q - p > MAX_KEY_LEN {
+                    // A quoted `<<` key is dropped or refused by the full reader.
+                    if kind == Kind::AfterKey || multiline || q - p > MAX_KEY_LEN || text == "<<" {
                         return Err(Unsupported);
                     }
                     self.pos = q + 1;
@@ -728,6 +729,10 @@ impl<'a> Fast<'a> {
         match self.at(p) {
             b'"' | b'\'' => {
                 let (text, end, multiline) = self.quoted(p, -1)?;
+                // A quoted `<<` key is dropped or refused by the full reader.
+                if text == "<<" {
+                    return Err(Unsupported);
+                }
                 let mut q = end;
                 while self.at(q) == b' ' {
                     q += 1;
@@ -1363,7 +1368,7 @@ impl<'a> Fast<'a> {
             let (key, quoted) = match self.at(*i) {
                 b'"' | b'\'' => {
                     let (text, end, multiline) = self.quoted(*i, parent)?;
-                    if multiline {
+                    if multiline || text == "<<" {
                         return Err(Unsupported);
                     }
                     *i = end;

@@ -584,6 +584,15 @@ impl Builder<'_> {
                     merges.push(value);
                     return Ok(());
                 }
+                // A `<<` key that is not the merge key (quoted or tagged as a
+                // string): kustomize drops it from resources and patches, and
+                // its kustomization decoding refuses it.
+                if key.text == "<<" {
+                    if self.limits.yaml11 {
+                        return Err("'<<' is not allowed as a key here".to_owned());
+                    }
+                    return Ok(());
+                }
                 if key.non_string && nested && reject {
                     return Err(format!(
                         "mapping key {:?} is not a string (json: unsupported type)",
@@ -1140,5 +1149,36 @@ mod tests {
         }
         let e = parse_documents_reference("k: '\u{2028}'", &ParseLimits::default());
         assert!(e.is_err());
+    }
+}
+
+#[cfg(test)]
+mod string_merge_key_tests {
+    use super::*;
+
+    /// A `<<` key that is not the merge key (quoted): kustomize drops it from
+    /// resources and patches; where it reads YAML 1.1 (kustomization files) it
+    /// is refused.
+    #[test]
+    fn quoted_merge_key_is_dropped() {
+        for text in [
+            "a:\n  \"<<\": x\n  k: v\n",
+            "a:\n  '<<': {m: 1}\n  k: v\n",
+            "a: {\"<<\": x, k: v}\n",
+            "a:\n  !!str <<: x\n  k: v\n",
+        ] {
+            let docs = parse_documents(text, &ParseLimits::default()).unwrap_or_default();
+            let a = docs.first().and_then(|d| d.get("a"));
+            assert_eq!(a.and_then(|a| a.get("<<")), None, "{text:?} gave {docs:?}");
+            assert_eq!(
+                a.and_then(|a| a.get("k")).and_then(Value::as_str),
+                Some("v")
+            );
+            let yaml11 = ParseLimits {
+                yaml11: true,
+                ..ParseLimits::default()
+            };
+            assert!(parse_documents(text, &yaml11).is_err(), "{text:?}");
+        }
     }
 }
