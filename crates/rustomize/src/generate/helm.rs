@@ -44,6 +44,15 @@
 //!   LoadRestrictionsNone`).
 //! * Errors are one line: the chart's name and Helm's own `Error:` line,
 //!   where kustomize echoes the whole configuration and Helm's stderr.
+//! * Hostile trees (docs/security.md): a chart field starting with `-` is
+//!   refused (kustomize hands `releaseName: --post-renderer=prog` to Helm as an
+//!   option), the release name and chart go after `--`, and the release name is
+//!   checked as Helm checks it. The chart directory is walked before Helm runs:
+//!   symlinks out of the root (root-only restrictor), FIFOs, devices, sockets,
+//!   directory loops and oversized charts are refused. Under the root-only
+//!   restrictor Helm sees no plugins (an empty `HELM_PLUGINS`) unless the user's
+//!   environment names some, so a downloader plugin under `configHome` cannot
+//!   run. On a timeout Helm's whole process group is killed.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -731,6 +740,7 @@ fn check_chart_tree(loader: &Loader, dir: &Path, max_bytes: usize) -> Result<(),
             }
             let link = std::fs::symlink_metadata(&path)
                 .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+            let mut loops = false;
             let meta = if link.file_type().is_symlink() {
                 let target = std::fs::canonicalize(&path).map_err(|e| {
                     format!(
@@ -747,11 +757,19 @@ fn check_chart_tree(loader: &Loader, dir: &Path, max_bytes: usize) -> Result<(),
                         loader.root().display()
                     ));
                 }
+                // A link to a directory holding it makes Helm walk in circles.
+                loops = std::fs::canonicalize(&current).is_ok_and(|here| here.starts_with(&target));
                 std::fs::metadata(&target)
                     .map_err(|e| format!("cannot read '{}': {e}", target.display()))?
             } else {
                 link
             };
+            if meta.is_dir() && loops {
+                return Err(format!(
+                    "chart file '{}' is a symlink to a directory that holds it (a loop)",
+                    path.display()
+                ));
+            }
             if meta.is_dir() {
                 if depth + 1 > MAX_CHART_DEPTH {
                     return Err(format!(
