@@ -328,7 +328,7 @@ fn oci_references_go_to_helm_pull() {
     assert_eq!(
         args.trim(),
         format!(
-            "pull --untar --untardir {}/charts/web-0.1.0 oci://127.0.0.1:1/charts/web --version 0.1.0",
+            "pull --untar --untardir {}/charts/web-0.1.0 --version 0.1.0 -- oci://127.0.0.1:1/charts/web",
             root.display()
         )
     );

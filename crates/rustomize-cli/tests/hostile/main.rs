@@ -16,6 +16,7 @@ mod divergence;
 mod errors;
 mod escapes;
 mod expansion;
+mod helm;
 mod memory;
 mod patches;
 

@@ -44,6 +44,15 @@
 //!   LoadRestrictionsNone`).
 //! * Errors are one line: the chart's name and Helm's own `Error:` line,
 //!   where kustomize echoes the whole configuration and Helm's stderr.
+//! * Hostile trees (docs/security.md): a chart field starting with `-` is
+//!   refused (kustomize hands `releaseName: --post-renderer=prog` to Helm as an
+//!   option), the release name and chart go after `--`, and the release name is
+//!   checked as Helm checks it. The chart directory is walked before Helm runs:
+//!   symlinks out of the root (root-only restrictor), FIFOs, devices, sockets,
+//!   directory loops and oversized charts are refused. Under the root-only
+//!   restrictor Helm sees no plugins (an empty `HELM_PLUGINS`) unless the user's
+//!   environment names some, so a downloader plugin under `configHome` cannot
+//!   run. On a timeout Helm's whole process group is killed.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -460,6 +469,7 @@ pub fn inflate(
     if chart.name.is_empty() {
         return Err(fail("chart name cannot be empty".to_owned()));
     }
+    check_fields(globals, &chart).map_err(&fail)?;
     let merge = match chart.values_merge.as_str() {
         "" | "override" => ValuesMerge::Override,
         "merge" => ValuesMerge::Merge,
@@ -489,7 +499,20 @@ pub fn inflate(
     } else {
         PathBuf::from(&globals.config_home)
     };
-    let env = helm_env(&config_home);
+    let mut env = helm_env(&config_home);
+    // Helm runs plugins from `$HELM_DATA_HOME/plugins` by itself: a downloader
+    // plugin for the `repo` URL's scheme runs on `helm pull`. With `configHome`
+    // in the tree, those plugins would be the tree's own programs, so under the
+    // root-only restrictor Helm gets an empty plugin directory instead (unless
+    // the user's own environment names one). kustomize runs them.
+    if loader.restrictor() == crate::LoadRestrictor::RootOnly
+        && std::env::var_os("HELM_PLUGINS").is_none()
+    {
+        let none = work.join("no-plugins");
+        std::fs::create_dir_all(&none)
+            .map_err(|e| fail(format!("cannot create an empty plugin directory: {e}")))?;
+        env.push(("HELM_PLUGINS".to_owned(), none));
+    }
     check_version(session, &env).map_err(&fail)?;
 
     let chart_dir = {
@@ -521,6 +544,7 @@ pub fn inflate(
                 resolved.display()
             )));
         }
+        check_chart_tree(loader, &resolved, session.max_output).map_err(&fail)?;
         resolved
     };
 
@@ -609,6 +633,171 @@ pub fn inflate(
     }
 }
 
+/// Longest release name Helm accepts.
+const MAX_RELEASE_NAME: usize = 53;
+
+/// Refuses configuration values Helm would read as something else: a value
+/// starting with `-` handed to `helm` could become an option of its own
+/// (`releaseName: --post-renderer=/bin/prog` runs a program, `--set-file`
+/// reads any file), so every field that reaches Helm's command line, or names
+/// a path or home for it, is refused when it starts with `-`. kustomize passes
+/// them through. The release name is also held to Helm's own rule up front.
+fn check_fields(globals: &HelmGlobals, chart: &HelmChart) -> Result<(), String> {
+    let single = [
+        ("name", &chart.name),
+        ("version", &chart.version),
+        ("repo", &chart.repo),
+        ("releaseName", &chart.release_name),
+        ("namespace", &chart.namespace),
+        ("nameTemplate", &chart.name_template),
+        ("kubeVersion", &chart.kube_version),
+        ("valuesFile", &chart.values_file),
+        ("chartHome", &globals.chart_home),
+        ("configHome", &globals.config_home),
+    ];
+    let lists = [
+        ("apiVersions", &chart.api_versions),
+        ("additionalValuesFiles", &chart.additional_values_files),
+    ];
+    let fields = single.into_iter().chain(
+        lists
+            .into_iter()
+            .flat_map(|(field, values)| values.iter().map(move |v| (field, v))),
+    );
+    for (field, value) in fields {
+        if value.starts_with('-') {
+            return Err(format!(
+                "{field} '{}' starts with '-', which helm would read as an option; refused",
+                short(value)
+            ));
+        }
+    }
+    let name = &chart.release_name;
+    if !name.is_empty() && !valid_release_name(name) {
+        return Err(format!(
+            "releaseName '{}' is not a valid release name: lower-case letters, digits, '-' and \
+             '.' (DNS-1123 labels), at most {MAX_RELEASE_NAME} characters",
+            short(name)
+        ));
+    }
+    Ok(())
+}
+
+/// Helm's release name rule: DNS-1123 labels joined by dots
+/// (`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`),
+/// at most 53 characters.
+fn valid_release_name(name: &str) -> bool {
+    let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    name.len() <= MAX_RELEASE_NAME
+        && name.split('.').all(|label| {
+            let bytes = label.as_bytes();
+            matches!((bytes.first(), bytes.last()), (Some(&a), Some(&z)) if alnum(a) && alnum(z))
+                && bytes.iter().all(|&c| alnum(c) || c == b'-')
+        })
+}
+
+/// A configuration value quoted in a message: its first 60 characters.
+fn short(value: &str) -> String {
+    let mut out: String = value.chars().take(60).collect();
+    if out.len() < value.len() {
+        out.push_str("...");
+    }
+    one_line(&out)
+}
+
+/// Most entries (files, directories, links) a chart directory may hold.
+const MAX_CHART_ENTRIES: usize = 20_000;
+
+/// Deepest nesting of directories in a chart.
+const MAX_CHART_DEPTH: usize = 64;
+
+/// Walks a chart directory before Helm reads it. Helm follows symlinks inside
+/// a chart (`{{ .Files.Get "f.txt" }}` prints whatever `f.txt` points at, and
+/// `templates/` may itself be a link), so under the root-only restrictor every
+/// link must resolve inside the kustomization root, as any file the loader
+/// reads must; kustomize checks none of this. Whatever the restrictor, only
+/// regular files and directories may be there (a FIFO would hang Helm, a device
+/// feed it without end), and the walk is bounded in entries, depth and total
+/// size (`max_bytes`, the build's file size limit).
+fn check_chart_tree(loader: &Loader, dir: &Path, max_bytes: usize) -> Result<(), String> {
+    let root_only = loader.restrictor() == crate::LoadRestrictor::RootOnly;
+    let mut pending = vec![(dir.to_path_buf(), 0usize)];
+    let mut entries = 0usize;
+    let mut total = 0u64;
+    while let Some((current, depth)) = pending.pop() {
+        let listing = std::fs::read_dir(&current)
+            .map_err(|e| format!("cannot list chart directory '{}': {e}", current.display()))?;
+        for entry in listing {
+            let path = entry
+                .map_err(|e| format!("cannot list chart directory '{}': {e}", current.display()))?
+                .path();
+            entries += 1;
+            if entries > MAX_CHART_ENTRIES {
+                return Err(format!(
+                    "chart directory '{}' holds more than {MAX_CHART_ENTRIES} entries",
+                    dir.display()
+                ));
+            }
+            let link = std::fs::symlink_metadata(&path)
+                .map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+            let mut loops = false;
+            let meta = if link.file_type().is_symlink() {
+                let target = std::fs::canonicalize(&path).map_err(|e| {
+                    format!(
+                        "chart file '{}' is a symlink that cannot be resolved: {e}",
+                        path.display()
+                    )
+                })?;
+                if root_only && !target.starts_with(loader.root()) {
+                    return Err(format!(
+                        "chart file '{}' is a symlink to '{}', outside the kustomization root '{}' \
+                         (LoadRestrictionsRootOnly)",
+                        path.display(),
+                        target.display(),
+                        loader.root().display()
+                    ));
+                }
+                // A link to a directory holding it makes Helm walk in circles.
+                loops = std::fs::canonicalize(&current).is_ok_and(|here| here.starts_with(&target));
+                std::fs::metadata(&target)
+                    .map_err(|e| format!("cannot read '{}': {e}", target.display()))?
+            } else {
+                link
+            };
+            if meta.is_dir() && loops {
+                return Err(format!(
+                    "chart file '{}' is a symlink to a directory that holds it (a loop)",
+                    path.display()
+                ));
+            }
+            if meta.is_dir() {
+                if depth + 1 > MAX_CHART_DEPTH {
+                    return Err(format!(
+                        "chart directory '{}' nests deeper than {MAX_CHART_DEPTH} directories",
+                        dir.display()
+                    ));
+                }
+                pending.push((path, depth + 1));
+            } else if meta.is_file() {
+                total = total.saturating_add(meta.len());
+                if total > u64::try_from(max_bytes).unwrap_or(u64::MAX) {
+                    return Err(format!(
+                        "chart directory '{}' holds more than {max_bytes} bytes \
+                         (BuildOptions::limits.max_bytes, --max-file-bytes)",
+                        dir.display()
+                    ));
+                }
+            } else {
+                return Err(format!(
+                    "chart file '{}' is not a regular file or directory (a FIFO, device or socket)",
+                    path.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// How inline values combine with the values file.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ValuesMerge {
@@ -653,7 +842,9 @@ fn helm_env(config_home: &Path) -> Vec<(String, PathBuf)> {
     ]
 }
 
-/// `helm pull` into the chart home.
+/// `helm pull` into the chart home. The chart reference comes after `--`, so
+/// it can only ever be a positional argument (the option values themselves
+/// were already refused if they start with `-`).
 fn pull_args(chart: &HelmChart, untar_dir: &Path) -> Vec<String> {
     let mut args = vec![
         "pull".to_owned(),
@@ -661,25 +852,29 @@ fn pull_args(chart: &HelmChart, untar_dir: &Path) -> Vec<String> {
         "--untardir".to_owned(),
         untar_dir.to_string_lossy().into_owned(),
     ];
-    if chart.repo.starts_with("oci://") {
-        args.push(format!(
+    let reference = if chart.repo.starts_with("oci://") {
+        format!(
             "{}/{}",
             chart.repo.strip_suffix('/').unwrap_or(&chart.repo),
             chart.name
-        ));
+        )
     } else {
         args.push("--repo".to_owned());
         args.push(chart.repo.clone());
-        args.push(chart.name.clone());
-    }
+        chart.name.clone()
+    };
     if !chart.version.is_empty() {
         args.push("--version".to_owned());
         args.push(chart.version.clone());
     }
+    args.push("--".to_owned());
+    args.push(reference);
     args
 }
 
-/// `helm template`, with the arguments in kustomize's order.
+/// `helm template`, with the options in kustomize's order, and the release
+/// name and chart after `--` (kustomize puts them first, where a release name
+/// like `--set-file=...` is read as an option; Helm's output is the same).
 fn template_args(
     chart: &HelmChart,
     chart_dir: &Path,
@@ -688,12 +883,13 @@ fn template_args(
 ) -> Vec<String> {
     let path = |p: &Path| p.to_string_lossy().into_owned();
     let mut args = vec!["template".to_owned()];
+    let mut positional = Vec::with_capacity(2);
     if chart.release_name.is_empty() {
         args.push("--generate-name".to_owned());
     } else {
-        args.push(chart.release_name.clone());
+        positional.push(chart.release_name.clone());
     }
-    args.push(path(chart_dir));
+    positional.push(path(chart_dir));
     let mut pair = |flag: &str, value: String| {
         args.push(flag.to_owned());
         args.push(value);
@@ -724,6 +920,8 @@ fn template_args(
             args.push(flag.to_owned());
         }
     }
+    args.push("--".to_owned());
+    args.extend(positional);
     args
 }
 
@@ -799,23 +997,26 @@ fn run(
 ) -> Result<Vec<u8>, String> {
     let command = &session.options.command;
     let what = format!("helm {}", args.first().map_or("", String::as_str));
-    let mut child = Command::new(command)
-        .args(args)
+    let mut cmd = Command::new(command);
+    cmd.args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!(
-                "helm command '{}' not found: install Helm v3 or name it with --helm-command",
-                command.display()
-            ),
-            _ => format!(
-                "cannot run helm command '{}' ({e}): check --helm-command",
-                command.display()
-            ),
-        })?;
+        .stderr(Stdio::piped());
+    // Helm in a process group of its own, so a timeout ends whatever it
+    // started too (a plugin, a post-renderer), not just Helm.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd.spawn().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!(
+            "helm command '{}' not found: install Helm v3 or name it with --helm-command",
+            command.display()
+        ),
+        _ => format!(
+            "cannot run helm command '{}' ({e}): check --helm-command",
+            command.display()
+        ),
+    })?;
     let limit = session.max_output;
     // Readers report through channels, so a pipe held open by something Helm
     // started cannot hold the build past its deadline.
@@ -856,8 +1057,7 @@ fn run(
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
+                kill_group(&mut child);
                 return Err(timed_out());
             }
             Ok(None) => {
@@ -873,7 +1073,11 @@ fn run(
     let out = match out_rx.recv_timeout(remaining) {
         Ok(Ok(buf)) => buf,
         Ok(Err(e)) => return Err(format!("{what}: cannot read its output: {e}")),
-        Err(mpsc::RecvTimeoutError::Timeout) => return Err(timed_out()),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            // Helm has exited but something it started still holds its output.
+            kill_group(&mut child);
+            return Err(timed_out());
+        }
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             return Err(format!("{what}: cannot read its output"))
         }
@@ -894,6 +1098,18 @@ fn run(
         return Err(format!("{what} failed ({code}): {}", helm_message(&err)));
     }
     Ok(out)
+}
+
+/// Kills Helm's process group (Helm and everything it started that stayed in
+/// the group), then Helm itself should the group be gone, and reaps Helm.
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        let group = rustix::process::Pid::from_child(child);
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Helm's own message: its first `Error:` line, else its first line.
@@ -968,9 +1184,9 @@ mod tests {
         );
         assert_eq!(
             args.join(" "),
-            "template rel /r/charts/demo --namespace ns -f /t/v.yaml -f /r/extra.yaml \
+            "template --namespace ns -f /t/v.yaml -f /r/extra.yaml \
              --api-versions a/v1 --api-versions b/v2 --kube-version 1.29.0 --include-crds \
-             --skip-tests --no-hooks"
+             --skip-tests --no-hooks -- rel /r/charts/demo"
         );
     }
 
@@ -984,12 +1200,12 @@ mod tests {
         };
         assert_eq!(
             pull_args(&chart, Path::new("/r/charts/demo-0.2.0")).join(" "),
-            "pull --untar --untardir /r/charts/demo-0.2.0 --repo http://127.0.0.1:1 demo --version 0.2.0"
+            "pull --untar --untardir /r/charts/demo-0.2.0 --repo http://127.0.0.1:1 --version 0.2.0 -- demo"
         );
         chart.repo = "oci://registry.example/charts/".into();
         assert_eq!(
             pull_args(&chart, Path::new("/c")).join(" "),
-            "pull --untar --untardir /c oci://registry.example/charts/demo --version 0.2.0"
+            "pull --untar --untardir /c --version 0.2.0 -- oci://registry.example/charts/demo"
         );
         assert_eq!(
             chart_home(&HelmGlobals::default(), &chart),
