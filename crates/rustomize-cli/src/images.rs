@@ -2,7 +2,7 @@
 //! a line), JSON (each with where it is used and whether kustomize's images
 //! transformer reaches it) or a `SOURCE DESTINATION` mapping for copy loops.
 
-use rustomize::inventory::{unique_references, Found, ImageUse, Scope};
+use rustomize::inventory::{unique_references, ImageUse, Scope};
 use rustomize::relocate::{ImageName, Relocation};
 use serde_json::{json, Value};
 
@@ -42,20 +42,29 @@ pub fn report(
         Format::Mapping => {
             let mut pairs = Vec::new();
             let mut invalid = 0usize;
+            let mut unchanged = 0usize;
             for reference in &references {
                 let Some(image) = ImageName::parse(reference) else {
                     invalid += 1;
                     continue;
                 };
-                let destination = relocation
-                    .and_then(|(r, _)| r.relocate(reference))
-                    .unwrap_or_else(|| reference.clone());
+                let Some(destination) = destination(relocation.map(|(r, _)| r), reference) else {
+                    // A copy onto itself would push the image back to its
+                    // source: only references that move are listed.
+                    unchanged += 1;
+                    continue;
+                };
                 // Sources fully qualified: copy tools then never resolve a short
                 // name themselves (podman's enforcing short-name mode refuses to).
                 pairs.push(format!("{} {destination}", image.qualified()));
             }
             pairs.sort();
             pairs.dedup();
+            if unchanged > 0 {
+                notes.push(format!(
+                    "note: {unchanged} references stay where they are (no relocation rule moves them) and are left out of the mapping"
+                ));
+            }
             if invalid > 0 {
                 notes.push(format!(
                     "note: {invalid} references that are not valid image references are left out of the mapping (--format json lists them)"
@@ -74,6 +83,17 @@ pub fn report(
         }
     };
     Report { text, notes }
+}
+
+/// Where `relocation` moves `reference`: `None` when it stays (no rule
+/// applies, or the destination is the same image, fully qualified).
+fn destination(relocation: Option<&Relocation>, reference: &str) -> Option<String> {
+    let new = relocation?.relocate(reference)?;
+    let same = match (ImageName::parse(reference), ImageName::parse(&new)) {
+        (Some(from), Some(to)) => from.qualified() == to.qualified(),
+        _ => false,
+    };
+    (!same).then_some(new)
 }
 
 fn lines<'a>(items: impl Iterator<Item = &'a str>) -> String {
@@ -112,14 +132,14 @@ fn json_entry(reference: &str, uses: &[ImageUse], relocation: Option<&Relocation
     let mut entry = json!({
         "reference": reference,
         "valid": ImageName::parse(reference).is_some(),
-        "reachable": used.iter().any(|u| u.found == Found::Field),
+        "reachable": used.iter().any(|u| u.found.reachable()),
     });
     if let (Some(relocation), Value::Object(map)) = (relocation, &mut entry) {
+        // `null` when the reference stays where it is, as the mapping leaves
+        // it out.
         map.insert(
             "relocated".to_owned(),
-            json!(relocation
-                .relocate(reference)
-                .unwrap_or_else(|| reference.to_owned())),
+            json!(destination(Some(relocation), reference)),
         );
     }
     if let Value::Object(map) = &mut entry {

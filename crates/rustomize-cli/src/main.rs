@@ -254,14 +254,19 @@ impl RelocationFlags {
     /// The relocation the flags ask for, `None` if they ask for none.
     fn relocation(
         &self,
+        max_file_bytes: usize,
     ) -> Result<Option<(rustomize::relocate::Relocation, rustomize::inventory::Scope)>, String>
     {
         use rustomize::relocate::{Overrides, Relocation};
         let overrides = match &self.image_overrides {
             None => Overrides::default(),
             Some(path) => {
-                let text = fs::read_to_string(path)
-                    .map_err(|e| format!("{}: {}", path.display(), cause(&e)))?;
+                // Read as the loader reads files: a regular file within the
+                // size limit (a FIFO would hang, /dev/zero never ends).
+                let bytes = rustomize::load::read_regular_file(path, max_file_bytes)
+                    .map_err(|e| e.to_string())?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
                 Overrides::parse(&text)
                     .map_err(|(line, message)| format!("{}:{line}: {message}", path.display()))?
             }
@@ -577,7 +582,7 @@ fn main() -> ExitCode {
             load,
             relocation,
         } => {
-            let relocation = match relocation.relocation() {
+            let relocation = match relocation.relocation(load.max_file_bytes) {
                 Ok(relocation) => relocation,
                 Err(e) => return fail(&e),
             };
@@ -599,11 +604,11 @@ fn main() -> ExitCode {
             load,
             relocation,
         } => {
-            let relocation = match relocation.relocation() {
+            let relocation = match relocation.relocation(load.max_file_bytes) {
                 Ok(relocation) => relocation,
                 Err(e) => return fail(&e),
             };
-            let kfdef = match rustomize::kfdef::parse(&file)
+            let kfdef = match rustomize::kfdef::parse_limited(&file, load.max_file_bytes)
                 .and_then(|k| rustomize::kfdef::resolve_repos(&k, &repos).map(|r| (k, r)))
             {
                 Ok(parsed) => parsed,
@@ -642,7 +647,7 @@ fn main() -> ExitCode {
             load,
             relocation,
         } => {
-            let relocation = match relocation.relocation() {
+            let relocation = match relocation.relocation(load.max_file_bytes) {
                 Ok(relocation) => relocation,
                 Err(e) => return fail(&e),
             };

@@ -214,8 +214,15 @@ fn equivalent_overlay(root: &Path, relocation: &[&str]) -> (tempfile::TempDir, u
             unreachable += 1;
         }
         let reference = entry["reference"].as_str().expect("reference");
-        let relocated = entry["relocated"].as_str().expect("relocated");
-        if entry["valid"].as_bool() != Some(true) || relocated == reference {
+        // `null`: the relocation leaves the reference where it is.
+        let Some(relocated) = entry["relocated"].as_str() else {
+            continue;
+        };
+        // Only what the transformer reaches gets an entry: an unreachable
+        // reference may still be matched where it is reachable by a name
+        // written as the whole reference (a sha512 digest), which the default
+        // scope does not relocate.
+        if entry["valid"].as_bool() != Some(true) || entry["reachable"].as_bool() != Some(true) {
             continue;
         }
         let source = ImageName::parse(reference).expect("valid");
@@ -387,4 +394,145 @@ fn kubeflow_inventory_covers_the_grep_pipeline() {
         (60, 56, 97),
         "(grep pipeline, images, images --deep)"
     );
+}
+
+const SHA512: &str = "sha512:abababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababab";
+
+/// A kustomization with one Pod using an IPv6-hosted image, a sha512-pinned
+/// image and two ordinary ones; also an overrides file naming two of them
+/// (one onto itself).
+fn edge_tree() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let t = tmp.path();
+    std::fs::create_dir(t.join("app")).expect("mkdir");
+    std::fs::write(
+        t.join("app/pod.yaml"),
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: '[::1]:5000/x:1'\n  - name: b\n    image: quay.io/y@{SHA512}\n  - name: c\n    image: nginx:1.25\n  - name: d\n    image: quay.io/org/app:2\n  - name: e\n    image: org/tool:3\n"
+        ),
+    )
+    .expect("write");
+    std::fs::write(t.join("app/kustomization.yaml"), "resources:\n- pod.yaml\n").expect("write");
+    std::fs::write(
+        t.join("overrides.txt"),
+        "nginx mirror.example/web\nquay.io/org/app quay.io/org/app\n",
+    )
+    .expect("write");
+    tmp
+}
+
+/// Only references that move are mapped: an overrides file alone leaves the
+/// others where they are, and `skopeo copy` of `SOURCE SOURCE` would push an
+/// image back to its source. JSON says `relocated: null` for the same ones.
+#[test]
+fn mapping_leaves_out_references_that_stay() {
+    let tmp = edge_tree();
+    let dir = tmp.path().join("app");
+    let overrides = tmp.path().join("overrides.txt");
+    let (mapping, stderr) = rustomize(&[
+        "images",
+        "--format",
+        "mapping",
+        "--image-overrides",
+        path_str(&overrides),
+        path_str(&dir),
+    ]);
+    assert_eq!(
+        mapping,
+        "docker.io/library/nginx:1.25 mirror.example/web:1.25\n"
+    );
+    insta::assert_snapshot!("mapping_overrides_only_notes", notes(&stderr));
+    let (json, _) = rustomize(&[
+        "images",
+        "--format",
+        "json",
+        "--image-overrides",
+        path_str(&overrides),
+        path_str(&dir),
+    ]);
+    let listed: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let moved: Vec<(&str, &str)> = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| Some((e["reference"].as_str()?, e["relocated"].as_str()?)))
+        .collect();
+    assert_eq!(moved, [("nginx:1.25", "mirror.example/web:1.25")]);
+}
+
+/// IPv6 registry hosts and sha512 digests: kustomize's `images:` names cannot
+/// match them (measured: `name: '[::1]:5000/x'` and `name: quay.io/y` leave
+/// them as they are), so they are listed as beyond the transformer's reach,
+/// left in place by the default scope (the relocated build equals kubectl on
+/// the overlay of the others) and relocated by `--relocate-scope image-keys`.
+#[test]
+fn ipv6_hosts_and_sha512_digests_are_beyond_the_transformer() {
+    let tmp = edge_tree();
+    let dir = tmp.path().join("app");
+    let (json, stderr) = rustomize(&[
+        "images",
+        "--format",
+        "json",
+        "--relocate-images",
+        "mirror.example/m",
+        path_str(&dir),
+    ]);
+    insta::assert_snapshot!("edge_json", json);
+    insta::assert_snapshot!("edge_notes", notes(&stderr));
+    let (keys, _) = rustomize(&[
+        "build",
+        "--relocate-images",
+        "mirror.example/m",
+        "--relocate-scope",
+        "image-keys",
+        path_str(&dir),
+    ]);
+    insta::assert_snapshot!("edge_image_keys_build", keys);
+    if !kubectl_available() {
+        eprintln!("note: kubectl not found; edge references not compared with kustomize");
+        return;
+    }
+    let counts =
+        assert_relocation_matches_kustomize(&dir, &["--relocate-images", "mirror.example/m"]);
+    assert_eq!(counts, (3, 2));
+    // Plain names for the two leave kustomize's output unchanged.
+    let overlay = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(&dir, overlay.path().join("root")).expect("symlink");
+    std::fs::write(
+        overlay.path().join("kustomization.yaml"),
+        "resources:\n- root\nimages:\n- name: '[::1]:5000/x'\n  newName: mirror.example/x\n- name: quay.io/y\n  newName: mirror.example/y\n",
+    )
+    .expect("write");
+    let (plain, _) = rustomize(&["build", path_str(&dir)]);
+    assert_eq!(kubectl_kustomize(overlay.path()), plain);
+}
+
+/// The overrides file is read as the loader reads files: a device or a FIFO
+/// is refused before it is opened, a file over the size limit too.
+#[test]
+fn an_overrides_file_that_is_not_a_regular_file_is_refused() {
+    let tmp = edge_tree();
+    let dir = tmp.path().join("app");
+    let fifo = tmp.path().join("fifo");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(made, "mkfifo");
+    let big = tmp.path().join("big.txt");
+    std::fs::write(&big, "#".repeat(2048)).expect("write");
+    let mut messages = String::new();
+    for file in [Path::new("/dev/zero"), &fifo, &big] {
+        let out = Command::new(env!("CARGO_BIN_EXE_rustomize"))
+            .args(["images", "--max-file-bytes", "1024", "--image-overrides"])
+            .arg(file)
+            .arg(&dir)
+            .output()
+            .expect("run rustomize");
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        messages.push_str(&stderr.replace(path_str(tmp.path()), "[TMP]"));
+    }
+    insta::assert_snapshot!("overrides_not_regular", messages);
 }

@@ -256,3 +256,209 @@ fn the_openshift_example_renders_like_kubectl_of_its_emitted_dirs() {
         );
     }
 }
+
+/// A KfDef selecting `repo/<package>` (repo `manifests`, uri `repo`).
+fn write_kfdef(dir: &Path, package: &str) -> PathBuf {
+    let file = dir.join(format!("kfdef-{package}.yaml"));
+    let text = format!(
+        "apiVersion: kfdef.apps.kubeflow.org/v1\nkind: KfDef\nmetadata:\n  name: t\nspec:\n  repos:\n  - name: manifests\n    uri: repo\n  applications:\n  - name: app\n    kustomizeConfig:\n      repoRef:\n        name: manifests\n        path: {package}\n"
+    );
+    fs::write(&file, text).expect("write kfdef");
+    file
+}
+
+/// stderr with the temporary directory's path replaced by `[TMP]`.
+fn stderr_of(out: &std::process::Output, tmp: &Path) -> String {
+    let text = String::from_utf8_lossy(&out.stderr);
+    let real = tmp.canonicalize().expect("canonical tmp");
+    text.replace(&real.display().to_string(), "[TMP]")
+        .replace(&tmp.display().to_string(), "[TMP]")
+}
+
+const OUTSIDE_CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: outside-secret\n";
+
+/// A tree with `outside/` (a ConfigMap package and a ConfigMap file) beside
+/// `repo/`, which holds `inside/` (a package whose `base/` includes a link to
+/// a file elsewhere in the repo and a linked directory inside the repo),
+/// `escape/` (a link to the outside package) and `leaky/` (a package whose
+/// `base/leak.yaml` links to the outside file).
+fn symlink_tree() -> tempfile::TempDir {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let t = tmp.path();
+    for d in [
+        "outside/pkg/base",
+        "repo/inside/base",
+        "repo/common/extra",
+        "repo/leaky/base",
+    ] {
+        fs::create_dir_all(t.join(d)).expect("mkdir");
+    }
+    fs::write(t.join("outside/cm.yaml"), OUTSIDE_CM).expect("write");
+    fs::write(t.join("outside/pkg/base/cm.yaml"), OUTSIDE_CM).expect("write");
+    fs::write(
+        t.join("outside/pkg/base/kustomization.yaml"),
+        "resources:\n- cm.yaml\n",
+    )
+    .expect("write");
+    fs::write(
+        t.join("repo/common/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n",
+    )
+    .expect("write");
+    fs::write(
+        t.join("repo/common/extra/svc.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: extra\n",
+    )
+    .expect("write");
+    fs::write(
+        t.join("repo/common/extra/kustomization.yaml"),
+        "resources:\n- svc.yaml\n",
+    )
+    .expect("write");
+    fs::write(
+        t.join("repo/inside/base/kustomization.yaml"),
+        "resources:\n- shared.yaml\n- extra\n",
+    )
+    .expect("write");
+    symlink(
+        "../../common/cm.yaml",
+        t.join("repo/inside/base/shared.yaml"),
+    )
+    .expect("link");
+    symlink(
+        t.join("repo/common/extra"),
+        t.join("repo/inside/base/extra"),
+    )
+    .expect("link");
+    symlink(t.join("outside/pkg"), t.join("repo/escape")).expect("link");
+    fs::write(
+        t.join("repo/leaky/base/kustomization.yaml"),
+        "resources:\n- leak.yaml\n",
+    )
+    .expect("write");
+    symlink(
+        t.join("outside/cm.yaml"),
+        t.join("repo/leaky/base/leak.yaml"),
+    )
+    .expect("link");
+    tmp
+}
+
+#[test]
+fn a_package_linked_out_of_its_repo_is_refused() {
+    let tmp = symlink_tree();
+    let kfdef = write_kfdef(tmp.path(), "escape");
+    let out_dir = tmp.path().join("out");
+    for emit in [false, true] {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["kfdef".as_ref(), kfdef.as_os_str()];
+        if emit {
+            args.push("--emit".as_ref());
+            args.push(out_dir.as_os_str());
+        }
+        let res = rustomize(&args);
+        assert_eq!(res.status.code(), Some(1));
+        assert!(!String::from_utf8_lossy(&res.stdout).contains("outside-secret"));
+        assert!(!out_dir.join("kustomize").exists());
+        insta::assert_snapshot!("package_linked_out_of_repo", stderr_of(&res, tmp.path()));
+    }
+}
+
+#[test]
+fn emit_refuses_links_out_of_the_repo_and_leaves_nothing() {
+    let tmp = symlink_tree();
+    let kfdef = write_kfdef(tmp.path(), "leaky");
+    let out_dir = tmp.path().join("out");
+    fs::create_dir_all(out_dir.join("kustomize")).expect("mkdir");
+    let res = rustomize(&[
+        kfdef_arg(),
+        kfdef.as_os_str(),
+        "--emit".as_ref(),
+        out_dir.as_os_str(),
+    ]);
+    assert_eq!(res.status.code(), Some(1));
+    // The empty directory given is left empty, not half written.
+    let left: Vec<_> = fs::read_dir(out_dir.join("kustomize"))
+        .expect("read out")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    insta::assert_snapshot!("emit_link_out_of_repo", stderr_of(&res, tmp.path()));
+    let res = rustomize(&[kfdef_arg(), kfdef.as_os_str()]);
+    assert_eq!(res.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&res.stdout).contains("outside-secret"));
+}
+
+fn kfdef_arg() -> &'static std::ffi::OsStr {
+    "kfdef".as_ref()
+}
+
+/// Links inside the repo are copied as what they resolve to: the emitted tree
+/// holds only files and directories, and builds with kubectl to the bytes of
+/// the direct render.
+#[test]
+fn emit_copies_links_inside_the_repo_as_files() {
+    let tmp = symlink_tree();
+    let kfdef = write_kfdef(tmp.path(), "inside");
+    let out = emit(&kfdef, &[]);
+    let app = out.path().join("kustomize/app");
+    for entry in walk(&app) {
+        let kind = fs::symlink_metadata(&entry).expect("stat").file_type();
+        assert!(!kind.is_symlink(), "{} is a link", entry.display());
+    }
+    let res = rustomize(&[kfdef_arg(), kfdef.as_os_str()]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let direct = String::from_utf8(res.stdout).expect("utf-8");
+    assert!(direct.contains("name: shared") && direct.contains("name: extra"));
+    if kubectl_available() {
+        assert_eq!(kubectl_kustomize(&app).expect("kubectl"), direct);
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if fs::symlink_metadata(&path).expect("stat").is_dir() {
+            out.extend(walk(&path));
+        }
+        out.push(path);
+    }
+    out
+}
+
+/// The KfDef file is read as the loader reads files: a FIFO or a device is
+/// refused before it is opened (it would hang, or never end).
+#[test]
+fn a_kfdef_that_is_not_a_regular_file_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let fifo = tmp.path().join("kfdef.yaml");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    let mut messages = String::new();
+    let mut files: Vec<PathBuf> = vec!["/dev/zero".into()];
+    if made {
+        files.push(fifo);
+    }
+    for file in &files {
+        let res = rustomize(&[kfdef_arg(), file.as_os_str()]);
+        assert_eq!(res.status.code(), Some(1));
+        messages.push_str(&stderr_of(&res, tmp.path()));
+    }
+    let big = tmp.path().join("big.yaml");
+    fs::write(&big, "#".repeat(2048)).expect("write");
+    let res = rustomize(&[
+        kfdef_arg(),
+        big.as_os_str(),
+        "--max-file-bytes".as_ref(),
+        "1024".as_ref(),
+    ]);
+    assert_eq!(res.status.code(), Some(1));
+    messages.push_str(&stderr_of(&res, tmp.path()));
+    insta::assert_snapshot!("kfdef_not_regular", messages);
+}

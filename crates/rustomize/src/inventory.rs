@@ -38,6 +38,10 @@ const LEGACY_LISTS: &[&str] = &["containers", "initContainers"];
 pub enum Found {
     /// A field kustomize's images transformer reaches.
     Field,
+    /// A field the transformer reaches, holding a reference no `images:`
+    /// name matches as a name (an IPv6 registry host, a digest other than
+    /// sha256: see [`ImageName::transformer_nameable`]).
+    Unnameable,
     /// Another `image` key, which the transformer does not reach.
     ImageKey,
     /// Inside a string (ConfigMap data, env value, argument); deep scan only.
@@ -49,6 +53,7 @@ impl Found {
     pub fn as_str(self) -> &'static str {
         match self {
             Found::Field => "field",
+            Found::Unnameable => "field-unnameable",
             Found::ImageKey => "image-key",
             Found::Text => "text",
         }
@@ -67,7 +72,8 @@ pub enum Scope {
     /// kustomize prints for an overlay with the equivalent `images:` list.
     #[default]
     Transformer,
-    /// Also every other `image` key.
+    /// Also fields holding references no `images:` name matches, and every
+    /// other `image` key.
     ImageKeys,
     /// Also image-like strings in ConfigMap data, env values and arguments.
     Deep,
@@ -312,7 +318,12 @@ fn leaf(value: &Value, hint: Option<&str>, walk: &Walk<'_>, out: &mut Vec<ImageU
         return;
     };
     let found = if reachable(walk) {
-        Some(Found::Field)
+        let nameable = ImageName::parse(&text).is_none_or(|i| i.transformer_nameable());
+        Some(if nameable {
+            Found::Field
+        } else {
+            Found::Unnameable
+        })
     } else if matches!(walk.steps.last(), Some(Step::Key(k)) if k == "image") {
         Some(Found::ImageKey)
     } else {

@@ -15,7 +15,8 @@
 //! * Relocated to `REGISTRY[/PREFIX]`, the reference becomes
 //!   `REGISTRY/PREFIX/HOST/PATH`, its tag and digest kept. HOST is written as a
 //!   path component can hold it: lower case, a port's `:` as `_`
-//!   (`localhost:5000` → `localhost_5000`).
+//!   (`localhost:5000` → `localhost_5000`); an IPv6 host as `ipv6-` and its
+//!   eight groups (`[::1]:5000` → `ipv6-0-0-0-0-0-0-0-1_5000`).
 //! * With a digest tag, a reference pinned by digest (`name@sha256:…`, with or
 //!   without a tag) becomes `name:DIGEST_TAG`: mirrors that cannot keep digests
 //!   store the image under that tag.
@@ -45,8 +46,11 @@ fn reference_grammar() -> Option<&'static Regex> {
         .get_or_init(|| {
             let component = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
             let label = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+            // A host is a domain, or an IPv6 address in brackets; either may
+            // have a port.
+            let host = format!(r"(?:{label}(?:\.{label})*|\[[0-9A-Fa-f:.]+\])");
             let source = format!(
-                r"^(?:({label}(?:\.{label})*(?::[0-9]+)?)/)?({component}(?:/{component})*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{{32,}}))?$"
+                r"^(?:({host}(?::[0-9]+)?)/)?({component}(?:/{component})*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{{32,}}))?$"
             );
             Regex::new(&source).ok()
         })
@@ -60,6 +64,27 @@ fn is_host(first: &str) -> bool {
         || first.contains(':')
         || first == "localhost"
         || first.chars().any(|c| c.is_ascii_uppercase())
+}
+
+/// An IPv6 host (`[::1]:5000`) as a path component can hold it: `ipv6-`, the
+/// address's eight groups in hexadecimal joined by `-`, and `_PORT`
+/// (`ipv6-0-0-0-0-0-0-0-1_5000`). `None` when the brackets hold no IPv6
+/// address.
+fn ipv6_component(host: &str) -> Option<String> {
+    let inner = host.strip_prefix('[')?;
+    let (address, rest) = inner.split_once(']')?;
+    let address: std::net::Ipv6Addr = address.parse().ok()?;
+    let groups: Vec<String> = address
+        .segments()
+        .iter()
+        .map(|g| format!("{g:x}"))
+        .collect();
+    let mut out = format!("ipv6-{}", groups.join("-"));
+    if let Some(port) = rest.strip_prefix(':') {
+        out.push('_');
+        out.push_str(port);
+    }
+    Some(out)
 }
 
 impl ImageName {
@@ -76,12 +101,30 @@ impl ImageName {
             path = format!("{host}/{path}");
             host.clear();
         }
+        if host.starts_with('[') && ipv6_component(&host).is_none() {
+            return None;
+        }
         Some(ImageName {
             host,
             path,
             tag: text(3),
             digest: text(4),
         })
+    }
+
+    /// Whether an `images:` entry of kustomize's can name this reference by
+    /// its name. kustomize matches `^NAME(:tag)?(@sha256:digest)?$` with NAME
+    /// read as a regular expression: an IPv6 host's brackets are a character
+    /// class there (only a regex-escaped name matches), and a digest other
+    /// than `sha256` matches no name (only the whole reference, digest
+    /// included, written as the name). References of either kind are listed as
+    /// beyond the transformer's reach, not relocated as if it reached them.
+    pub fn transformer_nameable(&self) -> bool {
+        !self.host.starts_with('[')
+            && self
+                .digest
+                .as_deref()
+                .is_none_or(|d| d.starts_with("sha256:"))
     }
 
     /// The name as written: host and path, without tag or digest.
@@ -291,6 +334,9 @@ impl Relocation {
             // A path component cannot hold `:` or upper case: `localhost:5000`
             // becomes `localhost_5000` (no host name contains `_`).
             let qualified = match qualified.split_once('/') {
+                Some((host, path)) if host.starts_with('[') => {
+                    format!("{}/{path}", ipv6_component(host)?)
+                }
                 Some((host, path)) => {
                     format!("{}/{path}", host.to_ascii_lowercase().replace(':', "_"))
                 }
@@ -351,6 +397,14 @@ mod tests {
             ),
             ("My.Registry:443/a", "reg.example/mirror/my.registry_443/a"),
             (
+                "[::1]:5000/x:1",
+                "reg.example/mirror/ipv6-0-0-0-0-0-0-0-1_5000/x:1",
+            ),
+            (
+                "[FE80::a]/y",
+                "reg.example/mirror/ipv6-fe80-0-0-0-0-0-0-a/y",
+            ),
+            (
                 "quay.io/a/b:1@sha256:0123456789abcdef0123456789abcdef",
                 "reg.example/mirror/quay.io/a/b:1@sha256:0123456789abcdef0123456789abcdef",
             ),
@@ -387,9 +441,24 @@ mod tests {
             "",
             "a b",
             "a:",
+            "[not:v6]/x",
+            "[::1/x",
         ] {
             assert_eq!(r.relocate(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn what_an_images_name_can_match() {
+        let nameable = |r: &str| ImageName::parse(r).unwrap().transformer_nameable();
+        assert!(nameable(
+            "quay.io/a:1@sha256:0123456789abcdef0123456789abcdef"
+        ));
+        assert!(nameable("localhost:5000/a"));
+        assert!(!nameable("[::1]:5000/a:1"));
+        assert!(!nameable(
+            "quay.io/a@sha512:0123456789abcdef0123456789abcdef"
+        ));
     }
 
     #[test]

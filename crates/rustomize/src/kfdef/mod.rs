@@ -181,9 +181,20 @@ fn stays_inside(path: &str) -> bool {
     true
 }
 
-/// Reads and checks a KfDef file.
+/// Reads and checks a KfDef file (at most the default file size limit).
 pub fn parse(path: &Path) -> Result<KfDef, Error> {
-    let text = fs::read_to_string(path).map_err(|e| io_error(path, &e))?;
+    parse_limited(path, rustomize_yaml::ParseLimits::default().max_bytes)
+}
+
+/// Reads and checks a KfDef file of at most `max_bytes` bytes. It is read as
+/// the loader reads files: a regular file only (a FIFO or device is refused
+/// before it is opened), within the size limit.
+pub fn parse_limited(path: &Path, max_bytes: usize) -> Result<KfDef, Error> {
+    let bytes = crate::load::read_regular_file(path, max_bytes)?;
+    let text = rustomize_yaml::decode_text(bytes).map_err(|e| Error::Yaml {
+        path: path.to_path_buf(),
+        message: e.message,
+    })?;
     let docs = crate::parse_documents(&text, &Default::default()).map_err(|e| Error::Yaml {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -400,6 +411,8 @@ pub fn resolve_repos(
                 format!("repo '{}': {} is not a directory", app.repo, dir.display()),
             ));
         }
+        // Resolved through symlinks: packages are checked to stay inside it.
+        let dir = dir.canonicalize().map_err(|e| io_error(&dir, &e))?;
         resolved.insert(app.repo.clone(), dir);
     }
     Ok(resolved)
@@ -436,7 +449,24 @@ pub fn emit(
             ));
         }
     }
+    let existed = root.is_dir();
     fs::create_dir_all(&root).map_err(|e| io_error(&root, &e))?;
+    let result = emit_apps(kfdef, repos, &root);
+    if result.is_err() {
+        // No partial tree: `root` was empty or absent before.
+        let _ = fs::remove_dir_all(&root);
+        if existed {
+            let _ = fs::create_dir(&root);
+        }
+    }
+    result
+}
+
+fn emit_apps(
+    kfdef: &KfDef,
+    repos: &BTreeMap<String, PathBuf>,
+    root: &Path,
+) -> Result<Vec<String>, Error> {
     let mut warnings = Vec::new();
     for app in &kfdef.applications {
         let Some(repo) = repos.get(&app.repo) else {
@@ -445,9 +475,23 @@ pub fn emit(
                 format!("repo '{}' is not resolved", app.repo),
             ));
         };
-        let package = repo.join(&app.path);
+        let Some(package) = package_dir(kfdef, app, repo)? else {
+            return Err(kf_error(
+                &kfdef.path,
+                format!(
+                    "application {}: package {}/{} is missing",
+                    app.name, app.repo, app.path
+                ),
+            ));
+        };
         let dir = root.join(&app.name);
-        copy_tree(&package, &dir)?;
+        let mut copy = Copy {
+            repo,
+            files: 0,
+            bytes: 0,
+            open: Vec::new(),
+        };
+        copy.tree(&package, &dir)?;
         merge::generate(kfdef, app, &dir, &mut warnings)?;
     }
     Ok(warnings)
@@ -492,8 +536,11 @@ fn check_packages(kfdef: &KfDef, repos: &BTreeMap<String, PathBuf>) -> Result<()
     let mut missing = Vec::new();
     for app in &kfdef.applications {
         match repos.get(&app.repo) {
-            Some(repo) if repo.join(&app.path).is_dir() => {}
-            Some(_) => missing.push(format!("{} ({}/{})", app.name, app.repo, app.path)),
+            Some(repo) => {
+                if package_dir(kfdef, app, repo)?.is_none() {
+                    missing.push(format!("{} ({}/{})", app.name, app.repo, app.path));
+                }
+            }
             None => {
                 return Err(kf_error(
                     &kfdef.path,
@@ -516,37 +563,124 @@ fn check_packages(kfdef: &KfDef, repos: &BTreeMap<String, PathBuf>) -> Result<()
     }
 }
 
-/// Copies a package directory as kfctl does (files and directories; symbolic
-/// links are recreated, not followed). Copies are written with default
-/// permissions, so a read-only checkout still gives writable `params.env` files.
-fn copy_tree(from: &Path, to: &Path) -> Result<(), Error> {
-    fs::create_dir_all(to).map_err(|e| io_error(to, &e))?;
-    let mut entries: Vec<_> = fs::read_dir(from)
-        .map_err(|e| io_error(from, &e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| io_error(from, &e))?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let src = entry.path();
-        let dst = to.join(entry.file_name());
-        let kind = entry.file_type().map_err(|e| io_error(&src, &e))?;
-        if kind.is_dir() {
-            copy_tree(&src, &dst)?;
-        } else if kind.is_symlink() {
-            let target = fs::read_link(&src).map_err(|e| io_error(&src, &e))?;
-            #[cfg(unix)]
-            std::os::unix::fs::symlink(&target, &dst).map_err(|e| io_error(&dst, &e))?;
-            #[cfg(not(unix))]
-            {
-                let _ = target;
-                return Err(kf_error(&src, "symbolic links are only copied on unix"));
-            }
-        } else if kind.is_file() {
-            let mut input = fs::File::open(&src).map_err(|e| io_error(&src, &e))?;
-            let mut output = fs::File::create(&dst).map_err(|e| io_error(&dst, &e))?;
-            io::copy(&mut input, &mut output).map_err(|e| io_error(&dst, &e))?;
-        }
-        // Sockets, FIFOs and devices are not package content: skipped.
+/// The package directory of `app` in its (symlink-resolved) `repo`, resolved
+/// through symlinks; `None` when it is not a directory. A package that
+/// resolves outside the repo is an error: `repoRef.path` must stay in its repo
+/// whatever symlinks lie on the way.
+fn package_dir(kfdef: &KfDef, app: &Application, repo: &Path) -> Result<Option<PathBuf>, Error> {
+    let joined = repo.join(&app.path);
+    if !joined.is_dir() {
+        return Ok(None);
     }
-    Ok(())
+    let real = joined.canonicalize().map_err(|e| io_error(&joined, &e))?;
+    if !real.starts_with(repo) {
+        return Err(kf_error(
+            &kfdef.path,
+            format!(
+                "application {}: repoRef.path '{}' resolves through a symlink to {}, outside its repo {}",
+                app.name,
+                app.path,
+                real.display(),
+                repo.display()
+            ),
+        ));
+    }
+    Ok(Some(real))
+}
+
+/// Most files one application's package copy may hold.
+const MAX_COPY_FILES: usize = 100_000;
+/// Most bytes one application's package copy may hold.
+const MAX_COPY_BYTES: u64 = 1 << 30;
+
+/// Copies a package directory for `kfctl build`'s layout. Only directories
+/// and regular files are written: a symbolic link is replaced by a copy of
+/// what it resolves to, which must lie inside the repo (a link out of it would
+/// let the emitted tree read outside files once built without the load
+/// restrictor). The copy is bounded like the loader's reads: each file at most
+/// the default file size limit, at most [`MAX_COPY_FILES`] files and
+/// [`MAX_COPY_BYTES`] bytes. Copies are written with default permissions, so a
+/// read-only checkout still gives writable `params.env` files.
+struct Copy<'a> {
+    /// The symlink-resolved repo root.
+    repo: &'a Path,
+    files: usize,
+    bytes: u64,
+    /// Resolved directories being copied (a link to one of them is a loop).
+    open: Vec<PathBuf>,
+}
+
+impl Copy<'_> {
+    fn tree(&mut self, from: &Path, to: &Path) -> Result<(), Error> {
+        let real = from.canonicalize().map_err(|e| io_error(from, &e))?;
+        if self.open.contains(&real) {
+            return Err(kf_error(
+                from,
+                "symbolic link loop: it leads back to a directory being copied",
+            ));
+        }
+        self.open.push(real);
+        fs::create_dir_all(to).map_err(|e| io_error(to, &e))?;
+        let mut entries: Vec<_> = fs::read_dir(from)
+            .map_err(|e| io_error(from, &e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| io_error(from, &e))?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            self.entry(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        self.open.pop();
+        Ok(())
+    }
+
+    fn entry(&mut self, src: &Path, dst: &Path) -> Result<(), Error> {
+        let link = fs::symlink_metadata(src).map_err(|e| io_error(src, &e))?;
+        let meta = if link.file_type().is_symlink() {
+            let target = src.canonicalize().map_err(|e| {
+                kf_error(
+                    src,
+                    format!(
+                        "symbolic link cannot be resolved ({e}); packages are copied without links"
+                    ),
+                )
+            })?;
+            if !target.starts_with(self.repo) {
+                return Err(kf_error(
+                    src,
+                    format!(
+                        "symbolic link resolves to {}, outside the repo {}",
+                        target.display(),
+                        self.repo.display()
+                    ),
+                ));
+            }
+            fs::metadata(&target).map_err(|e| io_error(src, &e))?
+        } else {
+            link
+        };
+        if meta.is_dir() {
+            return self.tree(src, dst);
+        }
+        if !meta.is_file() {
+            // Sockets, FIFOs and devices are not package content: skipped.
+            return Ok(());
+        }
+        self.files += 1;
+        if self.files > MAX_COPY_FILES {
+            return Err(kf_error(
+                src,
+                format!("package holds more than {MAX_COPY_FILES} files"),
+            ));
+        }
+        let max_bytes = rustomize_yaml::ParseLimits::default().max_bytes;
+        let bytes = crate::load::read_regular_file(src, max_bytes)?;
+        self.bytes = self.bytes.saturating_add(bytes.len() as u64);
+        if self.bytes > MAX_COPY_BYTES {
+            return Err(kf_error(
+                src,
+                format!("package holds more than {MAX_COPY_BYTES} bytes"),
+            ));
+        }
+        fs::write(dst, bytes).map_err(|e| io_error(dst, &e))
+    }
 }

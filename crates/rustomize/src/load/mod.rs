@@ -378,49 +378,18 @@ impl Loader {
         })
     }
 
-    /// Reads a symlink-resolved path that must be a regular file of at most
-    /// `max_bytes` bytes. The type and size are checked before opening (so a
-    /// device is never opened and a FIFO never blocks), the file is opened
-    /// non-blocking without following a final symlink, checked again on the
-    /// handle (the path may have been swapped meanwhile), and read through a
-    /// `take` so a growing file cannot exceed the limit either.
+    /// Reads a symlink-resolved path the guarded way ([`read_guarded`]), the
+    /// opened file checked against the restrictor, and counts it against the
+    /// build's read budget.
     fn read_regular(&self, path: &Path) -> Result<Vec<u8>, Error> {
-        let fail = |cause| Error::File {
-            path: path.to_path_buf(),
-            cause,
-        };
-        let meta = std::fs::metadata(path).map_err(|e| file_error(path, e))?;
-        let size = self.check_regular(&meta).map_err(fail)?;
-        let file = open_no_block(path).map_err(|e| file_error(path, e))?;
-        let meta = file.metadata().map_err(|e| file_error(path, e))?;
-        let size = size.max(self.check_regular(&meta).map_err(fail)?);
-        self.check_opened(path, &file)?;
-        let limit = self.max_bytes;
-        // The size checks above keep this allocation within the limit.
-        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(limit).min(limit));
-        file.take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
-            .read_to_end(&mut bytes)
-            .map_err(|e| file_error(path, e))?;
-        if bytes.len() > limit {
-            return Err(fail(FileCause::Grew { limit }));
-        }
-        self.budget.spend(bytes.len()).map_err(fail)?;
+        let bytes = read_guarded(path, self.max_bytes, |file| self.check_opened(path, file))?;
+        self.budget
+            .spend(bytes.len())
+            .map_err(|cause| Error::File {
+                path: path.to_path_buf(),
+                cause,
+            })?;
         Ok(bytes)
-    }
-
-    /// The size of a regular file within the limit, or why it may not be read.
-    fn check_regular(&self, meta: &std::fs::Metadata) -> Result<u64, FileCause> {
-        if !meta.is_file() {
-            return Err(FileCause::NotRegular(kind_name(&meta.file_type())));
-        }
-        let size = meta.len();
-        if usize::try_from(size).map_or(true, |s| s > self.max_bytes) {
-            return Err(FileCause::TooLarge {
-                size,
-                limit: self.max_bytes,
-            });
-        }
-        Ok(size)
     }
 
     /// Under the restrictor, the file actually opened must still lie in the
@@ -440,6 +409,72 @@ impl Loader {
         let _ = (path, file);
         Ok(())
     }
+}
+
+/// Reads one file given outside any kustomization (a KfDef, an overrides
+/// file) the loader's guarded way: symlinks resolved, then it must be a regular
+/// file of at most `max_bytes` bytes (never a FIFO, device or directory), opened
+/// without blocking. Errors name `path` as given.
+pub fn read_regular_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, Error> {
+    let real = path.canonicalize().map_err(|e| file_error(path, e))?;
+    read_guarded(&real, max_bytes, |_| Ok(())).map_err(|e| match e {
+        Error::File { cause, .. } => Error::File {
+            path: path.to_path_buf(),
+            cause,
+        },
+        other => other,
+    })
+}
+
+/// Reads a symlink-resolved path that must be a regular file of at most
+/// `max_bytes` bytes. The type and size are checked before opening (so a
+/// device is never opened and a FIFO never blocks), the file is opened
+/// non-blocking without following a final symlink, checked again on the
+/// handle (the path may have been swapped meanwhile) and by `check_opened`,
+/// and read through a `take` so a growing file cannot exceed the limit either.
+fn read_guarded(
+    path: &Path,
+    max_bytes: usize,
+    check_opened: impl FnOnce(&std::fs::File) -> Result<(), Error>,
+) -> Result<Vec<u8>, Error> {
+    let fail = |cause| Error::File {
+        path: path.to_path_buf(),
+        cause,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| file_error(path, e))?;
+    let size = check_regular(&meta, max_bytes).map_err(fail)?;
+    let file = open_no_block(path).map_err(|e| file_error(path, e))?;
+    let meta = file.metadata().map_err(|e| file_error(path, e))?;
+    let size = size.max(check_regular(&meta, max_bytes).map_err(fail)?);
+    check_opened(&file)?;
+    // The size checks above keep this allocation within the limit.
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(max_bytes).min(max_bytes));
+    file.take(
+        u64::try_from(max_bytes)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1),
+    )
+    .read_to_end(&mut bytes)
+    .map_err(|e| file_error(path, e))?;
+    if bytes.len() > max_bytes {
+        return Err(fail(FileCause::Grew { limit: max_bytes }));
+    }
+    Ok(bytes)
+}
+
+/// The size of a regular file within `max_bytes`, or why it may not be read.
+fn check_regular(meta: &std::fs::Metadata, max_bytes: usize) -> Result<u64, FileCause> {
+    if !meta.is_file() {
+        return Err(FileCause::NotRegular(kind_name(&meta.file_type())));
+    }
+    let size = meta.len();
+    if usize::try_from(size).map_or(true, |s| s > max_bytes) {
+        return Err(FileCause::TooLarge {
+            size,
+            limit: max_bytes,
+        });
+    }
+    Ok(size)
 }
 
 /// Opens `path` for reading without blocking (a FIFO swapped in after the type
