@@ -140,6 +140,18 @@ pub enum Error {
         /// The value (`+Inf`, `-Inf`, `NaN`).
         value: String,
     },
+    /// A mapping key holds U+0085 (NEL): kustomize prints each resource through
+    /// `json.Marshal`, which leaves a NEL raw, and its YAML reader then takes the
+    /// key for a multi-line one and fails.
+    #[error("{path}: {id}: key {key:?} holds U+0085 (NEL), which kustomize reads back as a line break and cannot print (yaml: did not find expected ',' or '}}')")]
+    NelInKey {
+        /// The file the resource came from.
+        path: PathBuf,
+        /// The resource.
+        id: String,
+        /// The key, as written.
+        key: String,
+    },
 }
 
 /// Why the loader cannot read a path, as a short phrase (the path itself is

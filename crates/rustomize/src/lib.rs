@@ -277,6 +277,13 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
                 id: r.id().to_string(),
                 value,
             })?;
+        if let Some(key) = r.object().iter().find_map(|(k, v)| nel_key(k, v)) {
+            return Err(Error::NelInKey {
+                path: r.origin().to_path_buf(),
+                id: r.id().to_string(),
+                key: key.to_owned(),
+            });
+        }
     }
     let resources: Vec<Value> = resources.into_iter().map(Resource::into_value).collect();
     Ok(Build {
@@ -327,6 +334,25 @@ fn is_local_config(r: &Resource) -> bool {
         .and_then(|m| m.get("annotations"))
         .and_then(|a| a.get(LOCAL_CONFIG))
         .is_some_and(|v| v.as_str() != Some("false"))
+}
+
+/// The first mapping key at or under `key: v` that holds a NEL. kustomize prints a
+/// resource by `json.Marshal`ing it and reading the JSON back as YAML; JSON leaves
+/// U+0085 raw, YAML reads it as a line break, and a key cannot span lines in the
+/// flow mapping JSON is, so kustomize fails. (In values the break only folds.)
+fn nel_key<'a>(key: &'a str, v: &'a Value) -> Option<&'a str> {
+    if key.contains('\u{85}') {
+        return Some(key);
+    }
+    match v {
+        Value::Map(m) => m.iter().find_map(|(k, v)| nel_key(k, v)),
+        Value::Seq(items) => items.iter().find_map(|item| match item {
+            Value::Map(m) => m.iter().find_map(|(k, v)| nel_key(k, v)),
+            Value::Seq(_) => nel_key("", item),
+            _ => None,
+        }),
+        _ => None,
+    }
 }
 
 /// kustomize converts every resource to JSON, which cannot hold NaN or infinities.

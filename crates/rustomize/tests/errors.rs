@@ -56,6 +56,7 @@ error_snapshot!(
 );
 error_snapshot!(non_string_key, "error-resource-non-string-key");
 error_snapshot!(infinity, "error-resource-infinity");
+error_snapshot!(nel_in_key, "error-resource-nel-key");
 error_snapshot!(
     multiple_kustomizations,
     "error-multiple-kustomization-files"
