@@ -269,20 +269,26 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
         }
     })?;
     for r in &resources {
-        r.object()
-            .values()
-            .try_for_each(check_json_safe)
-            .map_err(|value| Error::UnsupportedValue {
-                path: r.origin().to_path_buf(),
-                id: r.id().to_string(),
-                value,
-            })?;
-        if let Some(key) = r.object().iter().find_map(|(k, v)| nel_key(k, v)) {
-            return Err(Error::NelInKey {
-                path: r.origin().to_path_buf(),
-                id: r.id().to_string(),
-                key: key.to_owned(),
-            });
+        let found = r
+            .object()
+            .iter()
+            .try_for_each(|(k, v)| check_printable(k, v));
+        match found {
+            Ok(()) => {}
+            Err(Unprintable::Value(value)) => {
+                return Err(Error::UnsupportedValue {
+                    path: r.origin().to_path_buf(),
+                    id: r.id().to_string(),
+                    value,
+                })
+            }
+            Err(Unprintable::NelKey(key)) => {
+                return Err(Error::NelInKey {
+                    path: r.origin().to_path_buf(),
+                    id: r.id().to_string(),
+                    key,
+                })
+            }
         }
     }
     let resources: Vec<Value> = resources.into_iter().map(Resource::into_value).collect();
@@ -336,34 +342,31 @@ fn is_local_config(r: &Resource) -> bool {
         .is_some_and(|v| v.as_str() != Some("false"))
 }
 
-/// The first mapping key at or under `key: v` that holds a NEL. kustomize prints a
-/// resource by `json.Marshal`ing it and reading the JSON back as YAML; JSON leaves
-/// U+0085 raw, YAML reads it as a line break, and a key cannot span lines in the
-/// flow mapping JSON is, so kustomize fails. (In values the break only folds.)
-fn nel_key<'a>(key: &'a str, v: &'a Value) -> Option<&'a str> {
-    if key.contains('\u{85}') {
-        return Some(key);
-    }
-    match v {
-        Value::Map(m) => m.iter().find_map(|(k, v)| nel_key(k, v)),
-        Value::Seq(items) => items.iter().find_map(|item| match item {
-            Value::Map(m) => m.iter().find_map(|(k, v)| nel_key(k, v)),
-            Value::Seq(_) => nel_key("", item),
-            _ => None,
-        }),
-        _ => None,
-    }
+/// What kustomize cannot print, found in one walk over a resource.
+enum Unprintable {
+    /// NaN or an infinity (`+Inf`, `-Inf`, `NaN`): kustomize converts every
+    /// resource to JSON, which cannot hold them.
+    Value(String),
+    /// A mapping key holding a NEL. kustomize prints a resource by
+    /// `json.Marshal`ing it and reading the JSON back as YAML; JSON leaves
+    /// U+0085 raw, YAML reads it as a line break, and a key cannot span lines
+    /// in the flow mapping JSON is, so kustomize fails. (In values the break
+    /// only folds.)
+    NelKey(String),
 }
 
-/// kustomize converts every resource to JSON, which cannot hold NaN or infinities.
-fn check_json_safe(v: &Value) -> Result<(), String> {
+/// Checks `key: v` and everything under it for what kustomize cannot print.
+fn check_printable(key: &str, v: &Value) -> Result<(), Unprintable> {
+    if key.contains('\u{85}') {
+        return Err(Unprintable::NelKey(key.to_owned()));
+    }
     match v {
-        Value::Float(f) if f.is_nan() => Err("NaN".to_owned()),
-        Value::Float(f) if f.is_infinite() => {
-            Err(if *f > 0.0 { "+Inf" } else { "-Inf" }.to_owned())
-        }
-        Value::Seq(items) => items.iter().try_for_each(check_json_safe),
-        Value::Map(m) => m.values().try_for_each(check_json_safe),
+        Value::Float(f) if f.is_nan() => Err(Unprintable::Value("NaN".to_owned())),
+        Value::Float(f) if f.is_infinite() => Err(Unprintable::Value(
+            if *f > 0.0 { "+Inf" } else { "-Inf" }.to_owned(),
+        )),
+        Value::Seq(items) => items.iter().try_for_each(|item| check_printable("", item)),
+        Value::Map(m) => m.iter().try_for_each(|(k, v)| check_printable(k, v)),
         _ => Ok(()),
     }
 }
