@@ -40,13 +40,16 @@ enum Command {
         /// Directory containing a kustomization file.
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// Write the output to this file instead of stdout.
+        /// Write the output to this file instead of stdout, or to an existing
+        /// directory as one file per resource (named as kustomize names them).
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
         #[command(flatten)]
         load: LoadFlags,
         #[command(flatten)]
         relocation: RelocationFlags,
+        #[command(flatten)]
+        kustomize: KustomizeFlags,
     },
     /// List every image reference a build produces (sorted, unique).
     Images {
@@ -177,6 +180,79 @@ struct LoadFlags {
     #[arg(long = "helm-timeout", value_name = "SECONDS", help_heading = "Helm",
           default_value_t = rustomize::DEFAULT_HELM_TIMEOUT.as_secs())]
     helm_timeout: u64,
+}
+
+/// `kubectl kustomize` flags that no other group holds: `--reorder`, and those
+/// for KRM functions and plugins, which rustomize does not run. Those are
+/// accepted so scripts get a clear error instead of a usage error, and given as
+/// `false` (or empty) they change nothing, in kustomize too.
+#[derive(clap::Args)]
+struct KustomizeFlags {
+    /// Output order when the kustomization has no `sortOptions`: `legacy` or
+    /// `none` (input order). Deprecated in kustomize.
+    #[arg(
+        long = "reorder",
+        value_name = "legacy|none",
+        help_heading = "Kustomize"
+    )]
+    reorder: Option<String>,
+    /// Enable kustomize plugins (not supported yet).
+    #[arg(long = "enable-alpha-plugins", help_heading = "Kustomize", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false")]
+    enable_alpha_plugins: bool,
+    /// Run functions in their container as the current user (not supported yet).
+    #[arg(long = "as-current-user", help_heading = "Kustomize", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false")]
+    as_current_user: bool,
+    /// Environment variables for functions (not supported yet).
+    #[arg(
+        short = 'e',
+        long = "env",
+        value_name = "VAR",
+        help_heading = "Kustomize"
+    )]
+    env: Vec<String>,
+    /// Storage options for functions (not supported yet).
+    #[arg(long = "mount", value_name = "OPTIONS", help_heading = "Kustomize")]
+    mount: Vec<String>,
+    /// Network access for functions that declare it (not supported yet).
+    #[arg(long = "network", help_heading = "Kustomize", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false")]
+    network: bool,
+    /// Docker network to run functions in (not supported yet).
+    #[arg(long = "network-name", value_name = "NAME", help_heading = "Kustomize")]
+    network_name: Option<String>,
+}
+
+/// What kubectl prints when `--reorder` is given at all.
+const REORDER_FLAG_DEPRECATED: &str = "Flag --reorder has been deprecated, \
+    use the new 'sortOptions' field in kustomization.yaml instead.";
+
+impl KustomizeFlags {
+    /// The `--reorder` order, or the one line saying which flag is given that
+    /// rustomize cannot honour (or which value is wrong).
+    fn check(&self) -> Result<Option<rustomize::load::kustomization::SortOrder>, String> {
+        let unsupported = [
+            ("--enable-alpha-plugins", self.enable_alpha_plugins),
+            ("--as-current-user", self.as_current_user),
+            ("--env", !self.env.is_empty()),
+            ("--mount", !self.mount.is_empty()),
+            ("--network", self.network),
+            ("--network-name", self.network_name.is_some()),
+        ];
+        if let Some((flag, _)) = unsupported.iter().find(|(_, given)| *given) {
+            return Err(format!("{flag} is not supported yet"));
+        }
+        use rustomize::load::kustomization::SortOrder;
+        match self.reorder.as_deref() {
+            None => Ok(None),
+            Some("legacy") => Ok(Some(SortOrder::default_legacy())),
+            Some("none") => Ok(Some(SortOrder::Fifo)),
+            Some(other) => Err(format!(
+                "illegal flag value --reorder {other}; legal values: [legacy none]"
+            )),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -423,6 +499,9 @@ enum Output {
     /// A device, FIFO, socket or `/dev/stdout`-like path: there is nothing to
     /// replace, so it is opened and written in place, as kustomize does.
     Stream(PathBuf),
+    /// An existing directory: one file per resource, named as kustomize names
+    /// them (see [`file_names`]).
+    Dir(PathBuf),
 }
 
 /// Hops of symbolic links followed before giving up (Linux's own limit).
@@ -455,11 +534,7 @@ fn resolve_output(path: &Path) -> Result<Output, String> {
                 None => link,
             };
         } else if kind.is_dir() {
-            // kustomize writes one file per resource into a directory; we write
-            // one stream only, and must not replace the directory with it.
-            return Err(format!(
-                "{shown}: is a directory (writing one file per resource into a directory is not supported)"
-            ));
+            return Ok(Output::Dir(current));
         } else if kind.is_file() {
             return Ok(Output::File(current, Some(meta.permissions())));
         } else {
@@ -482,19 +557,61 @@ fn resolve_output(path: &Path) -> Result<Output, String> {
 /// place, the rename gives PATH a new inode: other hard links to the old file keep
 /// the old content, and the file belongs to whoever ran the build.
 fn write_output(build: &rustomize::Build, path: &Path) -> Result<(), String> {
-    let shown = path.display();
-    let (target, keep) = match resolve_output(path)? {
-        Output::Stream(stream) => {
-            return fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&stream)
-                .and_then(|file| write_yaml(build, file))
-                .map_err(|e| format!("{shown}: {}", cause(&e)));
+    match resolve_output(path)? {
+        Output::Stream(stream) => write_stream(&stream, path, |file| write_yaml(build, file)),
+        Output::File(target, keep) => {
+            write_atomic(&target, keep, path, |file| write_yaml(build, file))
         }
-        Output::File(target, keep) => (target, keep),
-    };
+        Output::Dir(dir) => {
+            for (name, resource) in file_names(&build.resources) {
+                if name.contains('/') {
+                    // kustomize would write outside DIR (or fail): refused.
+                    return Err(format!(
+                        "{}: {name}: a resource's file name may not contain '/'",
+                        path.display()
+                    ));
+                }
+                let file = dir.join(&name);
+                let mut doc = String::new();
+                rustomize::write_document(resource, &mut doc);
+                let write = |out: &mut fs::File| out.write_all(doc.as_bytes());
+                match resolve_output(&file)? {
+                    Output::Stream(stream) => write_stream(&stream, &file, write)?,
+                    Output::File(target, keep) => write_atomic(&target, keep, &file, write)?,
+                    Output::Dir(_) => {
+                        return Err(format!("{}: is a directory", file.display()));
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Opens a stream (a device, FIFO, `/dev/stdout`) and writes to it in place.
+fn write_stream(
+    stream: &Path,
+    shown: &Path,
+    write: impl FnOnce(&mut fs::File) -> io::Result<()>,
+) -> Result<(), String> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(stream)
+        .and_then(|mut file| write(&mut file))
+        .map_err(|e| format!("{}: {}", shown.display(), cause(&e)))
+}
+
+/// Replaces the regular file `target` (named `shown` by the user) as a whole:
+/// a temporary file next to it, written, synced and renamed over it.
+fn write_atomic(
+    target: &Path,
+    keep: Option<Permissions>,
+    shown: &Path,
+    write: impl FnOnce(&mut fs::File) -> io::Result<()>,
+) -> Result<(), String> {
+    let shown = shown.display();
     let dir = match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -518,13 +635,79 @@ fn write_output(build: &rustomize::Build, path: &Path) -> Result<(), String> {
             .set_permissions(keep)
             .map_err(|e| format!("{shown}: {}", cause(&e)))?;
     }
-    write_yaml(build, temp.as_file_mut())
+    write(temp.as_file_mut())
         .and_then(|()| temp.as_file().sync_all())
         .map_err(|e| format!("{shown}: {}", cause(&e)))?;
     // On failure the temporary file is dropped, which deletes it.
-    temp.persist(&target)
+    temp.persist(target)
         .map(drop)
         .map_err(|e| format!("{shown}: {}", cause(&e.error)))
+}
+
+/// The file each resource goes to under `-o DIR`, in the order kustomize writes
+/// them (a later file of the same name replaces an earlier one, as there).
+///
+/// kustomize names a file `GROUP_VERSION_KIND_NAME.yaml` (empty parts left out,
+/// all lowercase). Namespaced resources come first, grouped by namespace (none
+/// counts as `default`); when there is more than one namespace each of their
+/// names starts with `NAMESPACE_`. Cluster-scoped resources come last, never
+/// prefixed.
+fn file_names(resources: &[rustomize::Value]) -> Vec<(String, &rustomize::Value)> {
+    let text = |v: &rustomize::Value, path: &[&str]| -> String {
+        let mut at = Some(v);
+        for key in path {
+            at = at.and_then(|v| v.get(key));
+        }
+        at.and_then(rustomize::Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let mut namespaced: Vec<(String, String, &rustomize::Value)> = Vec::new();
+    let mut cluster = Vec::new();
+    for r in resources {
+        let gvk = rustomize::Gvk::from_api_version(&text(r, &["apiVersion"]), &text(r, &["kind"]));
+        let name = text(r, &["metadata", "name"]);
+        let parts = [
+            gvk.group.as_str(),
+            gvk.version.as_str(),
+            gvk.kind.as_str(),
+            &name,
+        ];
+        let base = parts
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| *i == 3 || !p.is_empty())
+            .map(|(_, p)| *p)
+            .collect::<Vec<_>>()
+            .join("_")
+            .to_lowercase();
+        if gvk.is_cluster_scoped() {
+            cluster.push((format!("{base}.yaml"), r));
+        } else {
+            let ns = match text(r, &["metadata", "namespace"]) {
+                ns if ns.is_empty() => "default".to_owned(),
+                ns => ns,
+            };
+            namespaced.push((ns, base, r));
+        }
+    }
+    let mut namespaces: Vec<&str> = namespaced.iter().map(|(ns, _, _)| ns.as_str()).collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    let prefix = namespaces.len() > 1;
+    let mut files: Vec<(String, &rustomize::Value)> = namespaced
+        .iter()
+        .map(|(ns, base, r)| {
+            let name = if prefix {
+                format!("{}_{base}.yaml", ns.to_lowercase())
+            } else {
+                format!("{base}.yaml")
+            };
+            (name, *r)
+        })
+        .collect();
+    files.extend(cluster);
+    files
 }
 
 /// What kubectl prints when `--enable-managedby-label` is given at all.
@@ -581,13 +764,22 @@ fn main() -> ExitCode {
             output,
             load,
             relocation,
+            kustomize,
         } => {
+            if kustomize.reorder.is_some() {
+                to_stderr(REORDER_FLAG_DEPRECATED);
+            }
+            let reorder = match kustomize.check() {
+                Ok(reorder) => reorder,
+                Err(e) => return fail(&e),
+            };
             let relocation = match relocation.relocation(load.max_file_bytes) {
                 Ok(relocation) => relocation,
                 Err(e) => return fail(&e),
             };
             let options = rustomize::BuildOptions {
                 relocation,
+                reorder,
                 ..load.options()
             };
             let build = match rustomize::build(&dir, &options) {

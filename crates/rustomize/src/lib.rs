@@ -120,7 +120,15 @@ pub struct BuildOptions {
     /// The value of that label (default [`DEFAULT_MANAGED_BY`], what
     /// `kubectl kustomize` prints: `kustomize-` and its version).
     pub managed_by: String,
+    /// Output order asked for outside the kustomization (kustomize's deprecated
+    /// `--reorder` flag: `legacy` or `none`, FIFO). The top kustomization's
+    /// `sortOptions` wins over it, with a warning, as in kustomize.
+    pub reorder: Option<SortOrder>,
 }
+
+/// What kustomize logs when both `sortOptions` and `--reorder` set the order.
+const REORDER_IGNORED: &str = "Warning: Sorting order is set both in 'kustomization.yaml' \
+    ('sortOptions') and in a CLI flag ('--reorder'). Using the kustomization file over the CLI flag.";
 
 /// Default of [`BuildOptions::max_kustomizations`]: 20,000, about 180 times
 /// the kustomizations the largest Kubeflow example reads (111 for
@@ -143,6 +151,7 @@ impl Default for BuildOptions {
             helm: HelmOptions::default(),
             managed_by_label: false,
             managed_by: DEFAULT_MANAGED_BY.to_owned(),
+            reorder: None,
         }
     }
 }
@@ -252,10 +261,16 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
     }
     cx.warnings.extend(var_warnings);
     resources.retain(|r| !is_local_config(r));
-    let order = k
-        .sort_order
-        .clone()
-        .unwrap_or_else(SortOrder::default_legacy);
+    let order = match (&k.sort_order, &options.reorder) {
+        (Some(order), reorder) => {
+            if reorder.is_some() {
+                cx.warnings.push(REORDER_IGNORED.to_owned());
+            }
+            order.clone()
+        }
+        (None, Some(reorder)) => reorder.clone(),
+        (None, None) => SortOrder::default_legacy(),
+    };
     sort::sort(&mut resources, &order);
     let managed_by = (options.managed_by_label
         || k.build_metadata

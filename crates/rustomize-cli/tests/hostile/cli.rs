@@ -244,15 +244,20 @@ fn output_into_a_missing_directory_fails_cleanly() {
     assert!(!tree.path("no").exists());
 }
 
-/// `-o DIR`: kustomize writes one file per resource into the directory. We do
-/// not implement that; we must say so and leave the directory alone.
+/// `-o DIR`: kustomize writes one file per resource into an existing
+/// directory; a resource whose file name would hold a `/` (and so reach
+/// outside DIR) is refused instead.
 #[test]
-fn output_to_a_directory_is_refused_and_left_alone() {
-    let tree = small_tree();
+fn output_to_a_directory_never_leaves_it() {
+    let tree = Tree::new();
+    tree.kustomization("resources:\n- r.yaml\n");
+    tree.file(
+        "root/r.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ../../escaped\n",
+    );
     tree.dir("outdir");
     let out = tree.path("outdir");
     assert_fails!(tree, tree.build(&["-o", out.to_str().expect("utf-8")]));
-    assert!(out.is_dir());
     assert_eq!(std::fs::read_dir(&out).expect("read_dir").count(), 0);
 }
 
