@@ -19,32 +19,15 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
+mod support;
+use support::helm;
+
 fn rustomize() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rustomize"))
 }
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
-
-/// The real helm, or None (with the reason printed) when there is none.
-fn helm() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("RUSTOMIZE_HELM").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
-    }
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("helm"))
-            .find(|candidate| candidate.is_file())
-    });
-    if found.is_none() {
-        // Written past the test harness's capture, so the skip is always seen.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: no helm binary (set RUSTOMIZE_HELM or put helm on PATH)"
-        );
-    }
-    found
 }
 
 fn build(dir: &Path, helm: &Path, extra: &[&str]) -> Output {

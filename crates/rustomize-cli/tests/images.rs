@@ -22,9 +22,8 @@ use std::process::Command;
 use rustomize::relocate::ImageName;
 use rustomize::{Map, Value};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod support;
+use support::{corpora, kubectl_available, workspace};
 
 fn fixture() -> PathBuf {
     workspace().join("fixtures/images-inventory/input")
@@ -32,28 +31,6 @@ fn fixture() -> PathBuf {
 
 fn overrides_file() -> PathBuf {
     workspace().join("fixtures/images-inventory/overrides.txt")
-}
-
-/// `../shared/corpora` beside the workspace (or beside the directory holding
-/// worktrees), or `$RUSTOMIZE_CORPORA`.
-fn corpora() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("RUSTOMIZE_CORPORA") {
-        return Some(PathBuf::from(dir));
-    }
-    let ws = workspace();
-    [
-        ws.join("../shared/corpora"),
-        ws.join("../../shared/corpora"),
-    ]
-    .into_iter()
-    .find(|d| d.is_dir())
-}
-
-fn kubectl_available() -> bool {
-    Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// Runs `rustomize ARGS`, which must succeed; returns stdout and stderr.

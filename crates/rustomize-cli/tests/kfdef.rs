@@ -11,29 +11,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn corpora() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("RUSTOMIZE_CORPORA") {
-        return Some(PathBuf::from(dir));
-    }
-    let ws = workspace();
-    [
-        ws.join("../shared/corpora"),
-        ws.join("../../shared/corpora"),
-    ]
-    .into_iter()
-    .find(|d| d.is_dir())
-}
-
-fn kubectl_available() -> bool {
-    Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+mod support;
+use support::{corpora, kubectl_available, workspace};
 
 fn rustomize(args: &[&std::ffi::OsStr]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_rustomize"))

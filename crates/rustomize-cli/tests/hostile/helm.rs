@@ -9,33 +9,14 @@
 //! default load restrictor. Cases needing the real Helm skip with a printed
 //! note when there is none (`RUSTOMIZE_HELM` or `helm` on `PATH`).
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::assert_fails;
 use crate::harness::*;
+use crate::support::helm;
 
 const LIFTED: &[&str] = &["--load-restrictor", "LoadRestrictionsNone"];
-
-/// The real helm, or None (with the skip printed) when there is none.
-fn helm() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("RUSTOMIZE_HELM").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
-    }
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("helm"))
-            .find(|candidate| candidate.is_file())
-    });
-    if found.is_none() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: no helm binary (set RUSTOMIZE_HELM or put helm on PATH)"
-        );
-    }
-    found
-}
 
 /// A tree with chart `c` under `root/charts/c`: its template prints the file
 /// `f.txt` of the chart (when there is one) and the value `leak`.

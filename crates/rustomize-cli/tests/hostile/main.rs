@@ -10,6 +10,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod harness;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod cli;
 mod divergence;
