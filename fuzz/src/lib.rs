@@ -26,34 +26,8 @@ fn build_limits() -> ParseLimits {
     }
 }
 
-/// Structural equality that is stricter than `Value`'s `PartialEq`: `Null` and
-/// `Empty` differ (strategic merge tells them apart), map order counts, and NaN
-/// equals NaN.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Null, Value::Null) | (Value::Empty, Value::Empty) => true,
-        (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Int(x), Value::Int(y)) => x == y,
-        (Value::Uint(x), Value::Uint(y)) => x == y,
-        (Value::Float(x), Value::Float(y)) => {
-            x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
-        }
-        (Value::String(x), Value::String(y)) => x == y,
-        (Value::Seq(x), Value::Seq(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
-        }
-        (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((kx, vx), (ky, vy))| kx == ky && same(vx, vy))
-        }
-        _ => false,
-    }
-}
-
 fn same_docs(a: &[Value], b: &[Value]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.identical(y))
 }
 
 /// `yaml_read`: the reader on any text. The fast reader's saphyr dialect must

@@ -40,6 +40,34 @@ pub enum Value {
 }
 
 impl Value {
+    /// Structural identity, stricter than `==`: `Empty` and `Null` differ (the
+    /// writer and strategic merge tell them apart), mapping order counts, and
+    /// floats compare by bits (any NaN equals any NaN). What the reader's
+    /// differential tests and fuzz targets compare two readings with.
+    /// Recursive: meant for documents within the default stack's depth.
+    pub fn identical(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) | (Value::Empty, Value::Empty) => true,
+            (Value::Bool(x), Value::Bool(y)) => x == y,
+            (Value::Int(x), Value::Int(y)) => x == y,
+            (Value::Uint(x), Value::Uint(y)) => x == y,
+            (Value::Float(x), Value::Float(y)) => {
+                x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+            }
+            (Value::String(x), Value::String(y)) => x == y,
+            (Value::Seq(x), Value::Seq(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a.identical(b))
+            }
+            (Value::Map(x), Value::Map(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|((ka, va), (kb, vb))| ka == kb && va.identical(vb))
+            }
+            _ => false,
+        }
+    }
+
     /// The string inside, if this is a string.
     pub fn as_str(&self) -> Option<&str> {
         match self {

@@ -11,31 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rustomize_yaml::{
     parse_documents_fast, parse_documents_fast_saphyr, parse_documents_reference, ParseLimits,
-    Value,
 };
-
-/// Structural equality that tells `Empty` from `Null`, keeps map order and
-/// compares floats by bits.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Null, Value::Null) | (Value::Empty, Value::Empty) => true,
-        (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Int(x), Value::Int(y)) => x == y,
-        (Value::Uint(x), Value::Uint(y)) => x == y,
-        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
-        (Value::String(x), Value::String(y)) => x == y,
-        (Value::Seq(x), Value::Seq(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
-        }
-        _ => false,
-    }
-}
 
 fn limit_sets() -> [ParseLimits; 2] {
     [
@@ -65,7 +41,7 @@ fn check(name: &str, text: &str) -> bool {
             // Folded scalars differ on purpose (go-yaml's extra line break
             // before a more-indented line); elsewhere the values must agree.
             let ok = lenient.len() == strict.len()
-                && lenient.iter().zip(strict).all(|(a, b)| same(a, b));
+                && lenient.iter().zip(strict).all(|(a, b)| a.identical(b));
             assert!(
                 ok || text.contains('>'),
                 "{name}: the dialects read different values"
@@ -89,7 +65,7 @@ fn check(name: &str, text: &str) -> bool {
                 ),
             };
             let ok = fast.len() == reference.len()
-                && fast.iter().zip(&reference).all(|(a, b)| same(a, b));
+                && fast.iter().zip(&reference).all(|(a, b)| a.identical(b));
             assert!(
                 ok,
                 "{name}: readers differ\n--- text ---\n{text:?}\n--- fast ---\n{fast:#?}\n\
