@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Generates crates/rustomize/src/schema_table.rs, the built-in merge schema.
+"""Generates crates/rustomize/src/tables/merge_keys.rs, the built-in merge schema.
 
-Usage: scripts/gen-merge-schema.py SWAGGER > crates/rustomize/src/schema_table.rs
+Usage: scripts/gen-merge-schema.py SWAGGER > crates/rustomize/src/tables/merge_keys.rs
 
 SWAGGER is the Kubernetes OpenAPI v2 document kustomize embeds (v1.21.2): either
 `swagger.json` (kubernetes `api/openapi-spec/swagger.json`) or the protobuf form

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use rustomize_yaml::{ParseLimits, Value};
 
 use crate::error::Error;
-use crate::fieldspecs::FieldSpecTables;
+use crate::tables::field_specs::FieldSpecTables;
 use crate::load::kustomization::Kustomization;
 use crate::load::{Entry, Loader};
 use crate::parallel::ThreadBudget;

@@ -12,7 +12,7 @@ use std::path::Path;
 use rustomize_yaml::{ParseLimits, Value};
 
 use crate::error::Error;
-use crate::fieldspecs::{FieldSpecTables, NameReference};
+use crate::tables::field_specs::{FieldSpecTables, NameReference};
 use crate::load::kustomization::field_specs;
 
 /// Parses one configuration file into the specs it adds.

@@ -10,7 +10,7 @@
 use rustomize_yaml::{Map, Value};
 
 use crate::fieldspec::FieldSpec;
-use crate::fieldspecs::{FieldSpecTables, NameReference};
+use crate::tables::field_specs::{FieldSpecTables, NameReference};
 
 /// The field specs the definitions in `file` add.
 pub fn config_from_definitions(file: &Value) -> Result<FieldSpecTables, String> {

@@ -9,7 +9,7 @@
 //! 2. **accumulate** ([`accumulate`]): resources, nested kustomizations and
 //!    components, recursively;
 //! 3. **transform** ([`transform`]): namespace, prefixes/suffixes, labels,
-//!    annotations — each one module, fields chosen by the tables in [`fieldspecs`];
+//!    annotations — each one module, fields chosen by the tables in [`tables`];
 //!    Optionally, images are relocated here ([`relocate`], [`inventory`]), where
 //!    an overlay's `images:` would run;
 //! 4. **resolve references** ([`nameref`]): objects renamed by transformers are
@@ -35,27 +35,23 @@ mod configurations;
 mod crds;
 mod error;
 pub mod fieldspec;
-pub mod fieldspecs;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod generate;
 pub mod goregex;
 pub mod inventory;
 pub mod kfdef;
-mod kinds;
 pub mod load;
 pub mod nameref;
-mod namerefs;
 mod parallel;
 pub mod relocate;
 pub mod resmap;
 pub mod resource;
 pub mod schema;
-mod schema_table;
 pub mod selector;
 pub mod sort;
+pub mod tables;
 pub mod transform;
-mod varrefs;
 pub mod vars;
 
 use std::path::Path;

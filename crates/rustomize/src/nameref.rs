@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use rustomize_yaml::{Map, Value};
 
 use crate::fieldspec::{self, Leaf};
-use crate::fieldspecs::NameReference;
+use crate::tables::field_specs::NameReference;
 use crate::resource::{Gvk, Resource, NOT_NAMESPACED};
 
 /// A target kind selector (empty parts match anything).

@@ -46,7 +46,7 @@ impl Gvk {
 
     /// Whether this kind is cluster-scoped (never carries a namespace).
     pub fn is_cluster_scoped(&self) -> bool {
-        crate::kinds::is_cluster_scoped(&self.group, &self.version, &self.kind)
+        crate::tables::cluster_scoped::is_cluster_scoped(&self.group, &self.version, &self.kind)
     }
 }
 

@@ -10,7 +10,7 @@
 //! `x-kubernetes-list-map-keys` if present, else `x-kubernetes-patch-merge-key`.
 //! Kinds without a schema (CRDs) have no associative lists at all.
 //!
-//! The built-in data is the generated table in `schema_table` (pruned to
+//! The built-in data is the generated table in `tables::merge_keys` (pruned to
 //! the definitions that reach a patch strategy), parsed once. A [`MergeSchema`]
 //! can take more definitions later ([`MergeSchema::add_definitions`]), e.g. from a
 //! kustomization's `openapi:` or `crds:`.
@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use rustomize_yaml::{Map, Value};
 
 use crate::resource::Gvk;
-use crate::schema_table::{FIELDS, GVKS};
+use crate::tables::merge_keys::{FIELDS, GVKS};
 
 /// What a field's schema is, as far as merging cares.
 #[derive(Clone, Debug, PartialEq, Eq)]

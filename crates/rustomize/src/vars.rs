@@ -31,7 +31,7 @@ use rustomize_yaml::{Map, Value};
 use crate::accumulate::Accumulation;
 use crate::error::Error;
 use crate::fieldspec::{self, FieldSpec, Leaf};
-use crate::fieldspecs::FieldSpecTables;
+use crate::tables::field_specs::FieldSpecTables;
 use crate::load::gojson;
 use crate::load::gojson::type_name as go_type;
 use crate::load::kustomization::Kustomization;

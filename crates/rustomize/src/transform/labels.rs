@@ -8,7 +8,7 @@
 //! `commonLabels`, as in kustomize.
 
 use crate::fieldspec::{merge_into, FieldSpec};
-use crate::fieldspecs::FieldSpecTables;
+use crate::tables::field_specs::FieldSpecTables;
 use crate::load::kustomization::Kustomization;
 use crate::resource::Resource;
 

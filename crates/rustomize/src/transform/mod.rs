@@ -1,6 +1,6 @@
 //! Transformers: each module is one of kustomize's built-in transformers, a pure
 //! function over the resources of one kustomization. Which fields they touch comes
-//! from [`crate::fieldspecs`]; walking those fields is [`crate::fieldspec`]'s job.
+//! from [`crate::tables::field_specs`]; walking those fields is [`crate::fieldspec`]'s job.
 //!
 //! They run in kustomize's fixed order (see [`run`]).
 
@@ -19,7 +19,7 @@ use rustomize_yaml::Value;
 
 use crate::error::Error;
 use crate::fieldspec::{self, FieldSpec, Leaf};
-use crate::fieldspecs::FieldSpecTables;
+use crate::tables::field_specs::FieldSpecTables;
 use crate::load::kustomization::Kustomization;
 use crate::load::Loader;
 use crate::resmap::ResMap;

@@ -5,8 +5,8 @@
 //! `builtinpluginconsts` tables), written out here as our own table.
 
 use crate::fieldspec::{merge_into, FieldSpec};
-use crate::namerefs::NAME_REFERENCES;
-use crate::varrefs::VAR_REFERENCES;
+use crate::tables::name_references::NAME_REFERENCES;
+use crate::tables::var_references::VAR_REFERENCES;
 
 type Row = (&'static str, &'static str, &'static str, &'static str, bool);
 
