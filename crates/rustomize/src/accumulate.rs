@@ -13,13 +13,13 @@ use std::sync::Arc;
 use rustomize_yaml::{ParseLimits, Value};
 
 use crate::error::Error;
-use crate::tables::field_specs::FieldSpecTables;
 use crate::load::kustomization::Kustomization;
 use crate::load::{Entry, Loader};
 use crate::parallel::ThreadBudget;
 use crate::resmap::ResMap;
 use crate::resource::Resource;
 use crate::schema::MergeSchema;
+use crate::tables::field_specs::FieldSpecTables;
 use crate::transform;
 
 /// The one built-in OpenAPI version kustomize v5.5.0 embeds.
@@ -259,7 +259,17 @@ fn accumulate(
             })?;
         acc.tables.merge(&added);
     }
-    crate::generate::run(loader, k, &mut acc, cx)?;
+    let configured_in = cx.origin.as_deref().map(|o| configured_in(o, k));
+    let mut generators =
+        crate::plugins::desugar::generators(k, configured_in.as_deref()).map_err(|message| {
+            Error::Kustomization {
+                path: k.path.clone(),
+                message,
+            }
+        })?;
+    generators.extend(crate::plugins::entries::generators(loader, k, cx)?);
+    let external = crate::plugins::external::Plugins::new(loader);
+    crate::generate::run(loader, &k.path, &generators, &mut acc, cx, &external)?;
     for entry in &k.components {
         let child = loader.component(&k.path, entry)?;
         let ck = load_kustomization(&child, cx)?;
@@ -281,16 +291,32 @@ fn accumulate(
         cx.origin = parent_origin;
         acc = built?;
     }
-    let schema = cx.schema.clone();
-    let env = transform::Env {
-        kustomization: k,
+    let mut transformers =
+        crate::plugins::desugar::transformers(k, &acc.tables, configured_in.as_deref());
+    transformers.extend(crate::plugins::entries::transformers(
         loader,
-        tables: &acc.tables,
+        k,
+        crate::plugins::entries::Field::Transformers,
+        cx,
+    )?);
+    let validators = crate::plugins::entries::transformers(
+        loader,
+        k,
+        crate::plugins::entries::Field::Validators,
+        cx,
+    )?;
+    let schema = cx.schema.clone();
+    let external = crate::plugins::external::Plugins::new(loader);
+    let env = transform::Env {
+        loader,
         schema: schema.get(),
         limits: &cx.limits,
-        configured_in: cx.origin.as_deref().map(|o| configured_in(o, k)),
+        external: &external,
     };
-    transform::run(&env, &mut acc.resources)?;
+    transform::run(&env, &transformers, &mut acc.resources)?;
+    for validator in &validators {
+        transform::validate(&env, validator, &mut acc.resources)?;
+    }
     crate::vars::merge(k, &mut acc)?;
     Ok(acc)
 }
@@ -304,6 +330,24 @@ pub(crate) fn configured_in(dir: &str, k: &Kustomization) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     crate::buildmeta::join(dir, &name)
+}
+
+/// Loads `entries` as `resources` entries are loaded (files, and directories
+/// built), into a list of their own: the plugin configs of `generators:`,
+/// `transformers:` and `validators:`.
+pub(crate) fn load_entries(
+    loader: &Loader,
+    k: &Kustomization,
+    entries: &[String],
+    cx: &mut BuildContext,
+) -> Result<Vec<Resource>, Error> {
+    let mut acc = Accumulation::new();
+    for entry in entries {
+        let mut own = cx.fork();
+        let piece = resource_piece(loader, k, entry, &mut own);
+        fold_piece(k, &mut acc, cx, piece)?;
+    }
+    Ok(acc.resources.into_resources())
 }
 
 /// Loads one `resources` entry: a file's resources, or a directory's build.

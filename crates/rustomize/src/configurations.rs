@@ -12,8 +12,8 @@ use std::path::Path;
 use rustomize_yaml::{ParseLimits, Value};
 
 use crate::error::Error;
-use crate::tables::field_specs::{FieldSpecTables, NameReference};
 use crate::load::kustomization::field_specs;
+use crate::tables::field_specs::{FieldSpecTables, NameReference};
 
 /// Parses one configuration file into the specs it adds.
 pub fn parse(path: &Path, text: &str, limits: &ParseLimits) -> Result<FieldSpecTables, Error> {

@@ -44,6 +44,7 @@ pub mod kfdef;
 pub mod load;
 pub mod nameref;
 mod parallel;
+pub(crate) mod plugins;
 pub mod relocate;
 pub mod resmap;
 pub mod resource;

@@ -17,8 +17,8 @@ use std::collections::{HashMap, HashSet};
 use rustomize_yaml::{Map, Value};
 
 use crate::fieldspec::{self, Leaf};
-use crate::tables::field_specs::NameReference;
 use crate::resource::{Gvk, Resource, NOT_NAMESPACED};
+use crate::tables::field_specs::NameReference;
 
 /// A target kind selector (empty parts match anything).
 struct Target<'a> {

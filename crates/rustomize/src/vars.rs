@@ -31,11 +31,11 @@ use rustomize_yaml::{Map, Value};
 use crate::accumulate::Accumulation;
 use crate::error::Error;
 use crate::fieldspec::{self, FieldSpec, Leaf};
-use crate::tables::field_specs::FieldSpecTables;
 use crate::load::gojson;
 use crate::load::gojson::type_name as go_type;
 use crate::load::kustomization::Kustomization;
 use crate::resource::{Gvk, ResId, Resource};
+use crate::tables::field_specs::FieldSpecTables;
 use crate::transform::replacements::path;
 
 const DEFAULT_FIELD_PATH: &str = "metadata.name";

@@ -41,7 +41,7 @@ impl Kind {
     }
 
     /// The fields an entry may have.
-    fn fields(self) -> &'static [&'static str] {
+    pub(crate) fn fields(self) -> &'static [&'static str] {
         match self {
             Kind::ConfigMap => CONFIG_MAP_FIELDS,
             Kind::Secret => SECRET_FIELDS,
@@ -75,7 +75,7 @@ const SECRET_FIELDS: &[&str] = &[
 ];
 
 /// Fields of `generatorOptions` (and of an entry's `options`).
-const OPTION_FIELDS: &[&str] = &[
+pub(crate) const OPTION_FIELDS: &[&str] = &[
     "labels",
     "annotations",
     "disableNameSuffixHash",
@@ -160,7 +160,7 @@ pub fn parse(config_maps: &Value, secrets: &Value, global: &Value) -> Result<Vec
     Ok(out)
 }
 
-fn entry(kind: Kind, value: &Value, global: &Options) -> Result<Args, String> {
+pub(crate) fn entry(kind: Kind, value: &Value, global: &Options) -> Result<Args, String> {
     let mut args = Args {
         kind,
         name: String::new(),

@@ -22,9 +22,10 @@
 //!   current name (after any prefix/suffix). Only kind, data (and Secret type)
 //!   are hashed — not the name, see `hash`.
 
-mod args;
+pub(crate) mod args;
 mod hash;
 pub mod helm;
+mod iam_policy;
 pub(crate) use hash::sha256_hex;
 mod kv;
 
@@ -36,177 +37,103 @@ use rustomize_yaml::{Map, Value};
 
 use crate::accumulate::{Accumulation, BuildContext};
 use crate::error::Error;
-use crate::load::kustomization::Kustomization;
 use crate::load::Loader;
 use crate::resmap::ResMap;
 use crate::resource::{Gvk, ResId, Resource};
 
+use crate::plugins::{Configured, Generator};
 use args::{Args, Kind};
 
-/// Runs the kustomization's generators, adding (or merging) their output into
-/// `acc`: ConfigMaps, Secrets, then Helm charts (`helmCharts`, then the
-/// configurations under `generators`), in kustomize's order.
+/// Runs `list` (the kustomization's generator fields desugared, then its
+/// `generators:` entries), adding (or merging) each one's output into `acc`
+/// in order.
+///
+/// Errors: a generator that fails, or output that cannot be absorbed (a
+/// `behavior` with nothing to merge into, an ambiguous match).
 pub fn run(
     loader: &Loader,
-    k: &Kustomization,
+    kustomization: &Path,
+    list: &[Configured<Generator>],
     acc: &mut Accumulation,
     cx: &mut BuildContext,
+    external: &dyn External,
 ) -> Result<(), Error> {
-    let fail = |message: String| Error::Kustomization {
-        path: k.path.clone(),
-        message,
-    };
-    let entries = args::parse(
-        &k.config_map_generator,
-        &k.secret_generator,
-        &k.generator_options,
-    )
-    .map_err(fail)?;
-    let charts = helm_charts(loader, k, cx)?;
-    if entries.is_empty() && charts.is_empty() {
+    if list.is_empty() {
         return Ok(());
     }
-    let origin: Arc<Path> = Arc::from(k.path.as_path());
     let mut absorber = Absorber::new(std::mem::take(&mut acc.resources).into_resources());
-    let configured_in = cx
-        .origin
-        .as_deref()
-        .map(|dir| crate::accumulate::configured_in(dir, k));
-    for entry in &entries {
-        let mut resource = generate(loader, entry, &origin, &fail)?;
-        if let Some(file) = &configured_in {
-            let kind = match entry.kind {
-                Kind::ConfigMap => "ConfigMapGenerator",
-                Kind::Secret => "SecretGenerator",
-            };
-            crate::buildmeta::set_generator_origin(
-                &mut resource,
-                &crate::buildmeta::Origin::builtin(file, kind),
-            );
-        }
-        absorber.absorb(resource).map_err(|m| Error::Transform {
-            path: k.path.clone(),
-            message: format!("{}: {m}", entry.kind.field()),
-        })?;
-    }
-    for (config, globals, chart, by) in &charts {
-        let resources = helm::inflate(loader, &cx.helm, config, globals, chart, &cx.limits)?;
+    for item in list {
+        let file = item.file.as_path();
+        let fail = |message: String| Error::Kustomization {
+            path: file.to_path_buf(),
+            message,
+        };
+        let origin: Arc<Path> = Arc::from(file);
+        let (resources, field, chart) = match &item.config {
+            Generator::KeyValue(args) => (
+                vec![generate(loader, args, &origin, &fail)?],
+                args.kind.field().to_owned(),
+                None,
+            ),
+            Generator::HelmChart(config) => {
+                let (globals, chart) = config.as_ref();
+                let made = helm::inflate(loader, &cx.helm, file, globals, chart, &cx.limits)?;
+                (made, String::new(), Some(chart.name.clone()))
+            }
+            Generator::IamPolicy {
+                cloud,
+                service_name,
+                service_namespace,
+                account,
+                project,
+            } => (
+                vec![iam_policy::generate(
+                    cloud,
+                    service_name,
+                    service_namespace,
+                    account,
+                    project,
+                    &origin,
+                )
+                .map_err(fail)?],
+                "IAMPolicyGenerator".to_owned(),
+                None,
+            ),
+            Generator::External(config) => (
+                external.generate(config, file)?,
+                "generators".to_owned(),
+                None,
+            ),
+        };
         for mut resource in resources {
-            if let Some(by) = by {
+            if let Some(by) = &item.origin {
                 crate::buildmeta::set_generator_origin(&mut resource, by);
             }
-            absorber.absorb(resource).map_err(|m| Error::Helm {
-                path: config.clone(),
-                chart: chart.name.clone(),
-                message: m,
+            absorber.absorb(resource).map_err(|m| match &chart {
+                Some(chart) => Error::Helm {
+                    path: file.to_path_buf(),
+                    chart: chart.clone(),
+                    message: m,
+                },
+                None => Error::Transform {
+                    path: kustomization.to_path_buf(),
+                    message: format!("{field}: {m}"),
+                },
             })?;
         }
     }
     let mut resources = ResMap::new();
     for resource in absorber.list {
-        resources.append(resource, &k.path)?;
+        resources.append(resource, kustomization)?;
     }
     acc.resources = resources;
     Ok(())
 }
 
-/// One chart to inflate: the file configuring it, its settings, and with
-/// `buildMetadata` tracking on the origin its output gets.
-type ChartJob = (
-    std::path::PathBuf,
-    helm::HelmGlobals,
-    helm::HelmChart,
-    Option<crate::buildmeta::Origin>,
-);
-
-/// Every chart the kustomization inflates, with the file configuring it:
-/// `helmCharts` (with `helmGlobals`), then each builtin
-/// `HelmChartInflationGenerator` document of the `generators` files.
-fn helm_charts(
-    loader: &Loader,
-    k: &Kustomization,
-    cx: &BuildContext,
-) -> Result<Vec<ChartJob>, Error> {
-    let builtin = cx.origin.as_deref().map(|dir| {
-        crate::buildmeta::Origin::builtin(
-            &crate::accumulate::configured_in(dir, k),
-            "HelmChartInflationGenerator",
-        )
-    });
-    let mut out: Vec<_> = k
-        .helm_charts
-        .iter()
-        .map(|c| {
-            (
-                k.path.clone(),
-                k.helm_globals.clone(),
-                c.clone(),
-                builtin.clone(),
-            )
-        })
-        .collect();
-    for file in &k.generators {
-        let (path, text) = loader.read_file(file)?;
-        let docs = rustomize_yaml::parse_documents(&text, &cx.limits).map_err(|e| Error::Yaml {
-            path: path.clone(),
-            message: e.message,
-        })?;
-        for doc in docs {
-            let m = match doc {
-                Value::Null | Value::Empty => continue,
-                Value::Map(m) if m.is_empty() => continue,
-                Value::Map(m) => m,
-                other => {
-                    return Err(Error::Resource {
-                        path,
-                        message: format!(
-                            "expected a mapping (a generator configuration), found a {}",
-                            other.type_name()
-                        ),
-                    })
-                }
-            };
-            let text = |key: &str| m.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
-            let (api_version, kind) = (text("apiVersion"), text("kind"));
-            if api_version != "builtin" || kind != "HelmChartInflationGenerator" {
-                return Err(Error::Kustomization {
-                    path: k.path.clone(),
-                    message: format!(
-                        "generators: '{file}': only builtin HelmChartInflationGenerator \
-                         configurations are supported by rustomize yet, found {api_version}/{kind}"
-                    ),
-                });
-            }
-            let (globals, chart) =
-                helm::parse_plugin_config(&m).map_err(|message| Error::Kustomization {
-                    path: path.clone(),
-                    message,
-                })?;
-            // A configuration read from a file: its origin is that file's, and
-            // it names itself as the generator.
-            let by = cx.origin.as_deref().map(|dir| {
-                let meta = |key: &str| {
-                    m.get("metadata")
-                        .and_then(|md| md.get(key))
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_owned()
-                };
-                crate::buildmeta::Origin {
-                    configured_in: crate::buildmeta::join(dir, file),
-                    configured_by: [
-                        api_version.clone(),
-                        kind.clone(),
-                        meta("name"),
-                        meta("namespace"),
-                    ],
-                    ..Default::default()
-                }
-            });
-            out.push((path.clone(), globals, chart, by));
-        }
-    }
-    Ok(out)
+/// Runs generators kustomize does not ship (exec plugins, KRM functions).
+pub trait External {
+    /// The resources the plugin `config` (read from `file`) generates.
+    fn generate(&self, config: &Map, file: &Path) -> Result<Vec<Resource>, Error>;
 }
 
 /// Builds the object one entry describes.

@@ -55,7 +55,7 @@ const KNOWN_FIELDS: &[&str] = &[
 ];
 
 /// Fields kustomize knows that rustomize does not implement yet.
-const NOT_YET: &[&str] = &["transformers", "validators"];
+const NOT_YET: &[&str] = &[];
 
 /// One entry of `labels:`.
 #[derive(Clone, Debug, Default)]
@@ -155,9 +155,14 @@ pub struct Kustomization {
     pub helm_globals: HelmGlobals,
     /// `helmCharts` followed by the converted legacy `helmChartInflationGenerator`.
     pub helm_charts: Vec<HelmChart>,
-    /// `generators`: files of generator configurations (only Helm's builtin
-    /// one is supported, see [`crate::generate::helm`]).
+    /// `generators`: plugin configs (inline YAML, files or kustomization
+    /// directories; see `crate::plugins::entries`).
     pub generators: Vec<String>,
+    /// `transformers`: plugin configs, as `generators`.
+    pub transformers: Vec<String>,
+    /// `validators`: plugin configs, as `generators`; they may not change the
+    /// resources.
+    pub validators: Vec<String>,
     /// `buildMetadata`: options of [`crate::buildmeta`] (only the top
     /// kustomization's list counts; unknown names are accepted, as in kustomize).
     pub build_metadata: Vec<String>,
@@ -271,6 +276,8 @@ impl Kustomization {
                     legacy_helm = helm::parse_legacy(&value).map_err(err)?
                 }
                 "generators" => k.generators = strings(&value, field).map_err(err)?,
+                "transformers" => k.transformers = strings(&value, field).map_err(err)?,
+                "validators" => k.validators = strings(&value, field).map_err(err)?,
                 _ => {}
             }
         }
@@ -364,7 +371,7 @@ fn is_empty(value: &Value) -> bool {
 }
 
 /// A string field: kustomize's JSON decoding accepts only strings (or null).
-fn scalar_string(value: &Value, field: &str) -> Result<String, String> {
+pub(crate) fn scalar_string(value: &Value, field: &str) -> Result<String, String> {
     crate::load::gojson::string(value, "Kustomization.", field)
 }
 
@@ -372,7 +379,7 @@ fn string(value: &Value, field: &str) -> Result<String, String> {
     scalar_string(value, field)
 }
 
-fn strings(value: &Value, field: &str) -> Result<Vec<String>, String> {
+pub(crate) fn strings(value: &Value, field: &str) -> Result<Vec<String>, String> {
     match value {
         Value::Null | Value::Empty => Ok(Vec::new()),
         Value::Seq(items) => items.iter().map(|v| scalar_string(v, field)).collect(),
@@ -383,7 +390,7 @@ fn strings(value: &Value, field: &str) -> Result<Vec<String>, String> {
     }
 }
 
-fn string_map(value: &Value, field: &str) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn string_map(value: &Value, field: &str) -> Result<Vec<(String, String)>, String> {
     match value {
         Value::Null | Value::Empty => Ok(Vec::new()),
         Value::Map(m) => m
@@ -397,7 +404,7 @@ fn string_map(value: &Value, field: &str) -> Result<Vec<(String, String)>, Strin
     }
 }
 
-fn boolean(value: &Value, field: &str) -> Result<bool, String> {
+pub(crate) fn boolean(value: &Value, field: &str) -> Result<bool, String> {
     match value {
         Value::Bool(b) => Ok(*b),
         Value::Null | Value::Empty => Ok(false),
@@ -523,7 +530,7 @@ impl SortOrder {
     }
 }
 
-fn sort_options(value: &Value) -> Result<Option<SortOrder>, String> {
+pub(crate) fn sort_options(value: &Value) -> Result<Option<SortOrder>, String> {
     let Some(m) = mapping(value, "sortOptions")? else {
         return Ok(None);
     };
@@ -567,7 +574,7 @@ fn sort_options(value: &Value) -> Result<Option<SortOrder>, String> {
     }
 }
 
-fn selector(value: &Value, field: &str) -> Result<Option<Selector>, String> {
+pub(crate) fn selector(value: &Value, field: &str) -> Result<Option<Selector>, String> {
     let Some(m) = mapping(value, field)? else {
         return Ok(None);
     };
@@ -598,7 +605,7 @@ fn selector(value: &Value, field: &str) -> Result<Option<Selector>, String> {
 }
 
 /// `patches` entries (with `options`) or `patchesJson6902` entries (without).
-fn patch_entries(
+pub(crate) fn patch_entries(
     value: &Value,
     field: &str,
     with_options: bool,
@@ -678,7 +685,6 @@ mod tests {
     #[derive(Debug, PartialEq)]
     enum Class {
         Implemented,
-        NotSupportedYet,
     }
 
     /// Every field of kustomize v5.5.0's `types.Kustomization` (api v0.18.0,
@@ -745,8 +751,8 @@ mod tests {
         ),
         ("configurations", "[c.yaml]", Class::Implemented),
         ("generators", "[g.yaml]", Class::Implemented),
-        ("transformers", "[t.yaml]", Class::NotSupportedYet),
-        ("validators", "[v.yaml]", Class::NotSupportedYet),
+        ("transformers", "[t.yaml]", Class::Implemented),
+        ("validators", "[v.yaml]", Class::Implemented),
         ("buildMetadata", "[originAnnotations]", Class::Implemented),
     ];
 
@@ -762,8 +768,6 @@ mod tests {
             let got = Kustomization::parse(Path::new("kustomization.yaml"), &text);
             match (class, got) {
                 (Class::Implemented, Ok(_)) => {}
-                (Class::NotSupportedYet, Err(e))
-                    if e.to_string().contains("is not supported by rustomize yet") => {}
                 (class, got) => panic!("{field}: expected {class:?}, got {got:?}"),
             }
         }

@@ -1,8 +1,12 @@
-//! Transformers: each module is one of kustomize's built-in transformers, a pure
-//! function over the resources of one kustomization. Which fields they touch comes
-//! from [`crate::tables::field_specs`]; walking those fields is [`crate::fieldspec`]'s job.
+//! Transformers: each module is the engine of one of kustomize's builtin
+//! transformer plugins, a function over the resources of one kustomization.
+//! Which fields they touch comes with their config (see [`crate::plugins`]),
+//! by default from the tables in [`crate::tables`]; walking those fields is
+//! [`crate::fieldspec`]'s job.
 //!
-//! They run in kustomize's fixed order (see [`run`]).
+//! [`run`] runs a list of configs in order — the kustomization's fields
+//! desugared, then its `transformers:` entries — recording each instance on
+//! the resources when `buildMetadata` asks for it.
 
 pub mod annotations;
 pub mod images;
@@ -14,145 +18,152 @@ pub mod patch_json6902;
 pub mod replacements;
 pub mod replicas;
 pub mod strategic_merge;
+pub mod value_add;
+
+use std::path::Path;
 
 use rustomize_yaml::Value;
 
 use crate::error::Error;
 use crate::fieldspec::{self, FieldSpec, Leaf};
-use crate::tables::field_specs::FieldSpecTables;
-use crate::load::kustomization::Kustomization;
 use crate::load::Loader;
+use crate::plugins::{Configured, Transformer};
 use crate::resmap::ResMap;
 use crate::resource::Resource;
 use crate::schema::MergeSchema;
 
 /// What the transformers of one kustomization need besides the resources.
 pub struct Env<'a> {
-    /// The kustomization.
-    pub kustomization: &'a Kustomization,
-    /// Its loader (patch files).
+    /// The kustomization's loader (patch and replacement files are read
+    /// through it, whichever file configured the transformer).
     pub loader: &'a Loader,
-    /// Field-spec tables.
-    pub tables: &'a FieldSpecTables,
     /// Merge keys for strategic merge patches.
     pub schema: &'a MergeSchema,
     /// Parser limits.
     pub limits: &'a rustomize_yaml::ParseLimits,
-    /// With `buildMetadata` tracking on, the kustomization file as the
-    /// transformers' origin names it (see [`crate::buildmeta`]).
-    pub configured_in: Option<String>,
+    /// External plugins (exec plugins and KRM functions).
+    pub external: &'a dyn External,
 }
 
-/// Runs the transformers a kustomization configures, in kustomize's order:
-/// patchesStrategicMerge, patches, namespace, namePrefix, nameSuffix,
-/// labels/commonLabels, commonAnnotations, patchesJson6902.
-pub fn run(env: &Env<'_>, resources: &mut ResMap) -> Result<(), Error> {
-    let k = env.kustomization;
-    let tables = env.tables;
-    let fail = |message: String| Error::Transform {
-        path: k.path.clone(),
-        message,
-    };
-    // kustomize records each builtin transformer instance on every resource
-    // right after it runs (one instance per patch, image, replica entry...).
-    let record = |resources: &mut ResMap, kind: &str, count: usize| match &env.configured_in {
-        Some(file) if count > 0 => crate::buildmeta::record_transformer(
-            resources.resources_mut(),
-            &crate::buildmeta::Origin::builtin(file, kind),
-            count,
-        )
-        .map_err(fail),
-        _ => Ok(()),
-    };
-    let patches = patch::PatchEnv {
-        loader: env.loader,
-        kustomization: k,
-        schema: env.schema,
-        limits: env.limits,
-    };
-    if !k.patches_strategic_merge.is_empty() {
-        patch::strategic_merge_field(&patches, resources.resources_mut())?;
-        resources.check_unique(&k.path, "patchesStrategicMerge")?;
-        record(resources, "PatchStrategicMergeTransformer", 1)?;
+/// Runs transformers kustomize does not ship (exec plugins, KRM functions).
+pub trait External {
+    /// Transforms `resources` with the plugin `config` (read from `file`).
+    fn transform(
+        &self,
+        config: &rustomize_yaml::Map,
+        file: &Path,
+        resources: &mut ResMap,
+    ) -> Result<(), Error>;
+}
+
+/// Runs `list` over `resources`, in order.
+///
+/// Errors: the first transformer that fails, as [`Error::Transform`] naming the
+/// file that configured it (or the loader's and patches' own errors).
+pub fn run(
+    env: &Env<'_>,
+    list: &[Configured<Transformer>],
+    resources: &mut ResMap,
+) -> Result<(), Error> {
+    for item in list {
+        apply(env, item, resources)?;
+        // kustomize records each transformer instance on every resource right
+        // after it runs.
+        if let Some(origin) = &item.origin {
+            crate::buildmeta::record_transformer(resources.resources_mut(), origin, 1).map_err(
+                |message| Error::Transform {
+                    path: item.file.clone(),
+                    message,
+                },
+            )?;
+        }
     }
-    if !k.patches.is_empty() {
-        patch::patches_field(&patches, resources.resources_mut())?;
-        resources.check_unique(&k.path, "patches")?;
-        record(resources, "PatchTransformer", k.patches.len())?;
-    }
-    if !k.namespace.is_empty() {
-        namespace::apply(resources.resources_mut(), &k.namespace, &tables.namespace)
-            .map_err(fail)?;
-        resources.check_unique(&k.path, "namespace transformation")?;
-        record(resources, "NamespaceTransformer", 1)?;
-    }
-    if !k.name_prefix.is_empty() {
-        name_affix::apply(
-            resources.resources_mut(),
-            &k.name_prefix,
-            "",
-            &tables.name_prefix,
-        )
-        .map_err(fail)?;
-        record(resources, "PrefixTransformer", 1)?;
-    }
-    if !k.name_suffix.is_empty() {
-        name_affix::apply(
-            resources.resources_mut(),
-            "",
-            &k.name_suffix,
-            &tables.name_suffix,
-        )
-        .map_err(fail)?;
-        record(resources, "SuffixTransformer", 1)?;
-    }
-    labels::apply(resources.resources_mut(), k, tables).map_err(fail)?;
-    if !k.labels.is_empty() || !k.common_labels.is_empty() {
-        // One instance per `labels` entry, and one for `commonLabels` (even empty).
-        record(resources, "LabelTransformer", k.labels.len() + 1)?;
-    }
-    if !k.common_annotations.is_empty() {
-        annotations::apply(
-            resources.resources_mut(),
-            &k.common_annotations,
-            &tables.common_annotations,
-        )
-        .map_err(fail)?;
-        record(resources, "AnnotationsTransformer", 1)?;
-    }
-    if !k.patches_json6902.is_empty() {
-        patch::json6902_field(&patches, resources.resources_mut())?;
-        resources.check_unique(&k.path, "patchesJson6902")?;
-        record(
-            resources,
-            "PatchJson6902Transformer",
-            k.patches_json6902.len(),
-        )?;
-    }
-    replicas::apply(resources.resources_mut(), &k.replicas, &tables.replicas).map_err(fail)?;
-    record(resources, "ReplicaCountTransformer", list_len(&k.replicas))?;
-    images::apply(resources.resources_mut(), &k.images, &tables.images).map_err(fail)?;
-    record(resources, "ImageTagTransformer", list_len(&k.images))?;
-    replacements::apply(
-        resources.resources_mut(),
-        k,
-        env.loader,
-        env.limits.max_document_bytes,
-    )?;
-    record(
-        resources,
-        "ReplacementTransformer",
-        usize::from(list_len(&k.replacements) > 0),
-    )?;
     Ok(())
 }
 
-/// Entries of a list field kept as written (anything else counts as none).
-fn list_len(value: &Value) -> usize {
-    match value {
-        Value::Seq(items) => items.len(),
-        _ => 0,
+/// Runs one transformer.
+pub fn apply(
+    env: &Env<'_>,
+    item: &Configured<Transformer>,
+    resources: &mut ResMap,
+) -> Result<(), Error> {
+    let file = item.file.as_path();
+    let fail = |message: String| Error::Transform {
+        path: file.to_path_buf(),
+        message,
+    };
+    let patches = patch::PatchEnv {
+        loader: env.loader,
+        file,
+        schema: env.schema,
+        limits: env.limits,
+    };
+    match &item.config {
+        Transformer::PatchStrategicMerge(sources) => {
+            patch::strategic_merge(&patches, sources, resources.resources_mut())?;
+            resources.check_unique(file, "patchesStrategicMerge")?;
+        }
+        Transformer::Patch(entry) => {
+            patch::patch(&patches, entry, resources.resources_mut())?;
+            resources.check_unique(file, "patches")?;
+        }
+        Transformer::Namespace {
+            namespace,
+            field_specs,
+            unset_only,
+            subjects,
+        } => {
+            namespace::apply(
+                resources.resources_mut(),
+                namespace,
+                field_specs,
+                *unset_only,
+                *subjects,
+            )
+            .map_err(fail)?;
+            resources.check_unique(file, "namespace transformation")?;
+        }
+        Transformer::PrefixSuffix {
+            prefix,
+            suffix,
+            field_specs,
+        } => name_affix::apply(resources.resources_mut(), prefix, suffix, field_specs)
+            .map_err(fail)?,
+        Transformer::Label { pairs, field_specs } => {
+            labels::apply(resources.resources_mut(), pairs, field_specs).map_err(fail)?
+        }
+        Transformer::Annotations { pairs, field_specs } => {
+            annotations::apply(resources.resources_mut(), pairs, field_specs).map_err(fail)?
+        }
+        Transformer::PatchJson6902(entry) => {
+            patch::json6902(&patches, entry, resources.resources_mut())?;
+            resources.check_unique(file, "patchesJson6902")?;
+        }
+        Transformer::ReplicaCount {
+            replica,
+            field_specs,
+        } => replicas::apply(resources.resources_mut(), replica, field_specs).map_err(fail)?,
+        Transformer::ImageTag { image, field_specs } => {
+            images::apply(resources.resources_mut(), image, field_specs).map_err(fail)?
+        }
+        Transformer::Replacement {
+            replacements,
+            strict,
+        } => replacements::apply(
+            resources.resources_mut(),
+            replacements,
+            *strict,
+            file,
+            env.loader,
+            env.limits.max_document_bytes,
+        )?,
+        Transformer::Hash => crate::generate::add_hash_suffixes(resources.resources_mut())?,
+        Transformer::ValueAdd { value, targets } => {
+            value_add::apply(resources.resources_mut(), value, targets).map_err(fail)?
+        }
+        Transformer::External(config) => env.external.transform(config, file, resources)?,
     }
+    Ok(())
 }
 
 /// Sets `pairs` into every string map that `specs` reach in each resource (the
@@ -203,4 +214,45 @@ pub(crate) fn set_pairs(
 
 fn resource_label(kind: &str) -> String {
     format!("kind {kind}")
+}
+
+/// Runs one validator: a transformer that may not change the resources
+/// (kustomize ignores only a `validated-by` label it adds). Its changes stay,
+/// as in kustomize, which validates in place.
+///
+/// Errors: the validator's own, or `validator shouldn't modify the resource
+/// map` naming the first resource that differs.
+pub fn validate(
+    env: &Env<'_>,
+    validator: &Configured<Transformer>,
+    resources: &mut ResMap,
+) -> Result<(), Error> {
+    let before: Vec<Value> = resources
+        .resources()
+        .iter()
+        .map(|r| Value::Map(r.object().clone()))
+        .collect();
+    apply(env, validator, resources)?;
+    let after: Vec<Value> = resources
+        .resources()
+        .iter()
+        .map(|r| {
+            let mut object = r.object().clone();
+            if let Some(Value::Map(labels)) =
+                object.get_mut("metadata").and_then(|m| m.get_mut("labels"))
+            {
+                labels.shift_remove("validated-by");
+            }
+            Value::Map(object)
+        })
+        .collect();
+    let changed =
+        before.len() != after.len() || before.iter().zip(&after).any(|(a, b)| !a.identical(b));
+    if changed {
+        return Err(Error::Transform {
+            path: validator.file.clone(),
+            message: "validator shouldn't modify the resource map".to_owned(),
+        });
+    }
+    Ok(())
 }

@@ -1,15 +1,20 @@
-//! `namespace`: move every namespaced resource into one namespace.
+//! `NamespaceTransformer` (`namespace`): move every namespaced resource into one
+//! namespace.
 //!
-//! Cluster-scoped kinds keep no namespace. Besides `metadata.namespace`, the
-//! table's extra fields are set (a `Namespace` object is renamed to the namespace,
-//! `v1` only; APIService and CRD webhook service namespaces), and in RoleBindings
-//! and ClusterRoleBindings every subject named `default` gets the namespace
-//! (kustomize's `defaultOnly` subject mode). Every resource records its id
-//! beforehand so references can be fixed later.
+//! Cluster-scoped kinds keep no namespace. Besides `metadata.namespace` (always
+//! set, whatever the field specs say), the specs' extra fields are set (a
+//! `Namespace` object is renamed to the namespace, `v1` only; APIService and CRD
+//! webhook service namespaces). In RoleBindings and ClusterRoleBindings the
+//! subjects follow `setRoleBindingSubjects`: those named `default` (the
+//! default), every `ServiceAccount` subject, or none; specs for their
+//! `subjects/namespace` are then skipped. With `unsetOnly`, only empty fields
+//! are set. Every resource records its id beforehand so references can be
+//! fixed later.
 
 use rustomize_yaml::Value;
 
 use crate::fieldspec::{self, FieldSpec, Leaf};
+use crate::plugins::SubjectMode;
 use crate::resource::Resource;
 
 /// Sets `namespace` on every resource.
@@ -17,9 +22,13 @@ pub fn apply(
     resources: &mut [Resource],
     namespace: &str,
     specs: &[FieldSpec],
+    unset_only: bool,
+    subjects: SubjectMode,
 ) -> Result<(), String> {
     let mut set = |node: &mut Value| {
-        *node = Value::String(namespace.to_owned());
+        if !unset_only || is_unset(node) {
+            *node = Value::String(namespace.to_owned());
+        }
         Ok(())
     };
     for resource in resources.iter_mut() {
@@ -33,8 +42,9 @@ pub fn apply(
             let meta = FieldSpec::new("", "", "", "metadata/namespace", true);
             fieldspec::visit(&mut resource.object, &meta, Leaf::Scalar, &mut set)?;
         }
-        if gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding" {
-            set_default_subjects(resource, namespace);
+        let binding = is_binding(&gvk.kind);
+        if binding {
+            set_subjects(resource, subjects, &mut set)?;
         }
         for spec in specs.iter().filter(|s| s.selects(&gvk)) {
             if spec.path == "metadata/namespace" {
@@ -43,9 +53,7 @@ pub fn apply(
             if spec.path == "metadata/name" && api_version != "v1" {
                 continue;
             }
-            if (gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding")
-                && spec.path == "subjects/namespace"
-            {
+            if binding && is_binding(&spec.kind) && spec.path == "subjects/namespace" {
                 continue;
             }
             fieldspec::visit(&mut resource.object, spec, Leaf::Scalar, &mut set)?;
@@ -54,16 +62,44 @@ pub fn apply(
     Ok(())
 }
 
-fn set_default_subjects(resource: &mut Resource, namespace: &str) {
+fn is_binding(kind: &str) -> bool {
+    kind == "RoleBinding" || kind == "ClusterRoleBinding"
+}
+
+/// What kustomize's `SetEntryIfEmpty` counts as empty.
+fn is_unset(node: &Value) -> bool {
+    match node {
+        Value::Null | Value::Empty => true,
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+fn set_subjects(
+    resource: &mut Resource,
+    mode: SubjectMode,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), String> {
     let Some(Value::Seq(subjects)) = resource.object.get_mut("subjects") else {
-        return;
+        return Ok(());
     };
     for subject in subjects {
         let Value::Map(subject) = subject else {
             continue;
         };
-        if subject.get("name").and_then(Value::as_str) == Some("default") {
-            subject.insert("namespace".to_owned(), Value::String(namespace.to_owned()));
+        let chosen = match mode {
+            SubjectMode::None => false,
+            SubjectMode::DefaultOnly => {
+                subject.get("name").and_then(Value::as_str) == Some("default")
+            }
+            SubjectMode::AllServiceAccounts => {
+                subject.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
+            }
+        };
+        if chosen {
+            let slot = subject.entry("namespace".to_owned()).or_insert(Value::Null);
+            set(slot)?;
         }
     }
+    Ok(())
 }

@@ -5,7 +5,7 @@
 //! namespace survive a strategic merge unless the patch's options allow a change).
 //! The merging itself is [`super::strategic_merge`] and [`super::patch_json6902`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rustomize_yaml::{ParseLimits, Value};
 
@@ -13,8 +13,9 @@ use super::patch_json6902::{self, Operation};
 use super::strategic_merge::{self, Outcome};
 use crate::accumulate::resources_from_text;
 use crate::error::{excerpt, Error};
-use crate::load::kustomization::{Kustomization, PatchEntry};
+use crate::load::kustomization::PatchEntry;
 use crate::load::Loader;
+use crate::plugins::SmPatchSource;
 use crate::resource::{ResId, Resource};
 use crate::schema::MergeSchema;
 use crate::selector::Matcher;
@@ -23,8 +24,9 @@ use crate::selector::Matcher;
 pub struct PatchEnv<'a> {
     /// The kustomization's loader (patch files are read through it).
     pub loader: &'a Loader,
-    /// The kustomization.
-    pub kustomization: &'a Kustomization,
+    /// The file configuring the patch (for messages, and the origin of inline
+    /// patches).
+    pub file: &'a Path,
     /// Merge keys and strategies.
     pub schema: &'a MergeSchema,
     /// Parser limits.
@@ -34,7 +36,7 @@ pub struct PatchEnv<'a> {
 impl PatchEnv<'_> {
     fn fail(&self, message: String) -> Error {
         Error::Transform {
-            path: self.kustomization.path.clone(),
+            path: self.file.to_path_buf(),
             message,
         }
     }
@@ -48,24 +50,32 @@ impl PatchEnv<'_> {
     }
 }
 
-/// `patchesStrategicMerge`: each entry is inline YAML or a file of patches, each
-/// patch applied to the one resource its own id names.
-pub fn strategic_merge_field(
+/// A `PatchStrategicMergeTransformer`: each source is inline YAML or a file of
+/// patches, each patch applied to the one resource its own id names.
+pub fn strategic_merge(
     env: &PatchEnv<'_>,
+    sources: &[SmPatchSource],
     resources: &mut Vec<Resource>,
 ) -> Result<(), Error> {
-    let k = env.kustomization;
     let mut patches = Vec::new();
-    for entry in &k.patches_strategic_merge {
-        match resources_from_text(&k.path, entry, &smp_limits(env.limits)) {
-            Ok(found) => patches.extend(found),
-            Err(_) => {
-                let (path, text) = env.loader.read_file(entry)?;
-                patches.extend(resources_from_text(&path, &text, &smp_limits(env.limits))?);
+    let limits = smp_limits(env.limits);
+    for source in sources {
+        let from_file = |file: &str| -> Result<Vec<Resource>, Error> {
+            let (path, text) = env.loader.read_file(file)?;
+            resources_from_text(&path, &text, &limits)
+        };
+        match source {
+            SmPatchSource::Guess(entry) => match resources_from_text(env.file, entry, &limits) {
+                Ok(found) => patches.extend(found),
+                Err(_) => patches.extend(from_file(entry)?),
+            },
+            SmPatchSource::File(file) => patches.extend(from_file(file)?),
+            SmPatchSource::Inline(text) => {
+                patches.extend(resources_from_text(env.file, text, &limits)?)
             }
         }
     }
-    if patches.is_empty() && !k.patches_strategic_merge.is_empty() {
+    if patches.is_empty() && !sources.is_empty() {
         return Err(env.fail("patch appears to be empty".to_owned()));
     }
     for patch in &patches {
@@ -75,9 +85,14 @@ pub fn strategic_merge_field(
     Ok(())
 }
 
-/// `patches`: strategic merge or JSON 6902, with an optional target selector.
-pub fn patches_field(env: &PatchEnv<'_>, resources: &mut Vec<Resource>) -> Result<(), Error> {
-    for entry in &env.kustomization.patches {
+/// A `PatchTransformer` (one `patches` entry): strategic merge or JSON 6902,
+/// with an optional target selector.
+pub fn patch(
+    env: &PatchEnv<'_>,
+    entry: &PatchEntry,
+    resources: &mut Vec<Resource>,
+) -> Result<(), Error> {
+    {
         let (text, source, origin) = patch_text(env, entry)?;
         // kustomize trims inline patches only; a file keeps its final newline.
         let text = if entry.patch.is_some() {
@@ -172,9 +187,14 @@ pub fn patches_field(env: &PatchEnv<'_>, resources: &mut Vec<Resource>) -> Resul
     Ok(())
 }
 
-/// `patchesJson6902`: JSON patches with a required target.
-pub fn json6902_field(env: &PatchEnv<'_>, resources: &mut [Resource]) -> Result<(), Error> {
-    for entry in &env.kustomization.patches_json6902 {
+/// A `PatchJson6902Transformer` (one `patchesJson6902` entry): JSON patches
+/// with a required target.
+pub fn json6902(
+    env: &PatchEnv<'_>,
+    entry: &PatchEntry,
+    resources: &mut [Resource],
+) -> Result<(), Error> {
+    {
         let Some(selector) = &entry.target else {
             return Err(env.fail("must specify a target for patch".to_owned()));
         };
@@ -202,7 +222,7 @@ fn patch_text(env: &PatchEnv<'_>, entry: &PatchEntry) -> Result<(String, String,
         (None, Some(inline)) => Ok((
             inline.clone(),
             format!("[patch: {:?}]", excerpt(inline, ECHO_CHARS)),
-            env.kustomization.path.clone(),
+            env.file.to_path_buf(),
         )),
         (Some(file), None) => {
             let (path, text) = env.read(file)?;

@@ -24,13 +24,13 @@
 pub(crate) mod path;
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use rustomize_yaml::{Map, Value};
 
 use crate::error::Error;
 use crate::load::gojson;
 use crate::load::gojson::type_name as go_type;
-use crate::load::kustomization::Kustomization;
 use crate::load::Loader;
 use crate::resource::{Gvk, ResId, Resource};
 use crate::selector::{Matcher, Selector};
@@ -154,21 +154,25 @@ struct Replacement {
     targets: Option<Vec<Target>>,
 }
 
-/// Applies the kustomization's `replacements`. Each copy into a target adds the
+/// Applies one `ReplacementTransformer`: `replacements` is the list as written
+/// in `file` (decoded strictly when `strict`, i.e. a kustomization field, else
+/// leniently as a plugin config). Each copy into a target adds the
 /// copied value's estimated size to that resource; a resource may grow to at
 /// most `max_document_bytes` (estimated in-memory size), because replacements
 /// that copy a field into several places of its own resource, level after
 /// level, double it each time.
 pub fn apply(
     resources: &mut [Resource],
-    k: &Kustomization,
+    replacements: &Value,
+    strict: bool,
+    file: &Path,
     loader: &Loader,
     max_document_bytes: usize,
 ) -> Result<(), Error> {
-    if k.replacements.is_null() {
+    if replacements.is_null() {
         return Ok(());
     }
-    let list = load(&k.replacements, k, loader)?;
+    let list = load(replacements, strict, file, loader)?;
     let mut growth = Growth {
         limit: max_document_bytes,
         sizes: HashMap::new(),
@@ -176,7 +180,7 @@ pub fn apply(
     };
     for r in &list {
         run(resources, r, &mut growth).map_err(|message| Error::Transform {
-            path: k.path.clone(),
+            path: file.to_path_buf(),
             message: format!("replacements: {message}"),
         })?;
     }
@@ -186,9 +190,14 @@ pub fn apply(
 /// Reads the `replacements` field: inline entries (decoded strictly, like the
 /// rest of the kustomization) and `path:` files (decoded leniently, as
 /// kustomize's plugin config is).
-fn load(value: &Value, k: &Kustomization, loader: &Loader) -> Result<Vec<Replacement>, Error> {
+fn load(
+    value: &Value,
+    strict: bool,
+    file: &Path,
+    loader: &Loader,
+) -> Result<Vec<Replacement>, Error> {
     let bad = |message: String| Error::Kustomization {
-        path: k.path.clone(),
+        path: file.to_path_buf(),
         message,
     };
     let items = match value {
@@ -219,9 +228,7 @@ fn load(value: &Value, k: &Kustomization, loader: &Loader) -> Result<Vec<Replace
             Some((_, v)) => gojson::string(v, "", "path").map_err(bad)?,
             None => String::new(),
         };
-        let inline = Decoder { strict: true }
-            .replacement(map, true)
-            .map_err(bad)?;
+        let inline = Decoder { strict }.replacement(map, true).map_err(bad)?;
         if file.is_empty() {
             out.push(inline);
             continue;
