@@ -17,9 +17,29 @@ use crate::fieldspec::{self, FieldSpec, Leaf};
 use crate::plugins::SubjectMode;
 use crate::resource::Resource;
 
-/// Sets `namespace` on every resource.
+/// Sets `namespace` on every resource (kustomize's `NamespaceTransformer`:
+/// each resource records its id first, so references follow the move).
 pub fn apply(
     resources: &mut [Resource],
+    namespace: &str,
+    specs: &[FieldSpec],
+    unset_only: bool,
+    subjects: SubjectMode,
+) -> Result<(), String> {
+    for resource in resources.iter_mut() {
+        if resource.object.is_empty() {
+            continue;
+        }
+        resource.store_previous_id();
+        filter(resource, namespace, specs, unset_only, subjects)?;
+    }
+    Ok(())
+}
+
+/// kustomize's namespace filter on one resource, without recording its id
+/// (a `ValueAddTransformer` on `metadata/namespace` uses it so).
+pub fn filter(
+    resource: &mut Resource,
     namespace: &str,
     specs: &[FieldSpec],
     unset_only: bool,
@@ -31,33 +51,27 @@ pub fn apply(
         }
         Ok(())
     };
-    for resource in resources.iter_mut() {
-        if resource.object.is_empty() {
+    let gvk = resource.gvk();
+    let api_version = gvk.api_version();
+    if !gvk.is_cluster_scoped() {
+        let meta = FieldSpec::new("", "", "", "metadata/namespace", true);
+        fieldspec::visit(&mut resource.object, &meta, Leaf::Scalar, &mut set)?;
+    }
+    let binding = is_binding(&gvk.kind);
+    if binding {
+        set_subjects(resource, subjects, &mut set)?;
+    }
+    for spec in specs.iter().filter(|s| s.selects(&gvk)) {
+        if spec.path == "metadata/namespace" {
             continue;
         }
-        resource.store_previous_id();
-        let gvk = resource.gvk();
-        let api_version = gvk.api_version();
-        if !gvk.is_cluster_scoped() {
-            let meta = FieldSpec::new("", "", "", "metadata/namespace", true);
-            fieldspec::visit(&mut resource.object, &meta, Leaf::Scalar, &mut set)?;
+        if spec.path == "metadata/name" && api_version != "v1" {
+            continue;
         }
-        let binding = is_binding(&gvk.kind);
-        if binding {
-            set_subjects(resource, subjects, &mut set)?;
+        if binding && is_binding(&spec.kind) && spec.path == "subjects/namespace" {
+            continue;
         }
-        for spec in specs.iter().filter(|s| s.selects(&gvk)) {
-            if spec.path == "metadata/namespace" {
-                continue;
-            }
-            if spec.path == "metadata/name" && api_version != "v1" {
-                continue;
-            }
-            if binding && is_binding(&spec.kind) && spec.path == "subjects/namespace" {
-                continue;
-            }
-            fieldspec::visit(&mut resource.object, spec, Leaf::Scalar, &mut set)?;
-        }
+        fieldspec::visit(&mut resource.object, spec, Leaf::Scalar, &mut set)?;
     }
     Ok(())
 }

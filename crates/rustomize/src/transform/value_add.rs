@@ -35,13 +35,15 @@ pub fn apply(
                 continue;
             }
             if target.field_path == "metadata/namespace" {
-                super::namespace::apply(
-                    std::slice::from_mut(resource),
-                    value,
-                    &[],
-                    false,
-                    SubjectMode::DefaultOnly,
-                )?;
+                if !resource.object().is_empty() {
+                    super::namespace::filter(
+                        resource,
+                        value,
+                        &[],
+                        false,
+                        SubjectMode::DefaultOnly,
+                    )?;
+                }
                 continue;
             }
             let id = resource.id();
