@@ -72,6 +72,8 @@ const COMPONENT_VERSION: &str = "kustomize.config.k8s.io/v1alpha1";
 struct Field {
     key: String,
     value: Value,
+    /// The value the file had (None for a field added by the edit).
+    original: Option<Value>,
     /// Set when the value was replaced: the block is written anew.
     dirty: bool,
     /// Line index of the key (None for a field added by the edit).
@@ -96,7 +98,11 @@ pub fn find(dir: &Path) -> Result<PathBuf, String> {
     match found.as_slice() {
         [] => Err("Missing kustomization file 'kustomization.yaml'.".to_owned()),
         [one] => {
-            let path = dir.join(one);
+            let path = if dir == Path::new(".") {
+                PathBuf::from(one)
+            } else {
+                dir.join(one)
+            };
             if path.is_dir() {
                 return Err(format!("{one} should be a file"));
             }
@@ -172,6 +178,7 @@ impl KustFile {
             .zip(key_lines)
             .map(|((key, value), (_, line))| Field {
                 key,
+                original: Some(value.clone()),
                 value,
                 dirty: false,
                 line: Some(line),
@@ -311,6 +318,7 @@ impl KustFile {
             }
             None => self.fields.push(Field {
                 key: key.to_owned(),
+                original: None,
                 value,
                 dirty: true,
                 line: None,
@@ -351,13 +359,29 @@ impl KustFile {
                 push_line(&mut out, line);
             }
             let block = self.lines.get(start..=end).unwrap_or_default();
-            if field.dirty {
+            if let Some(items) = field.dirty.then(|| appended_items(field, block)).flatten() {
+                // Only entries appended to a block list: the old lines stay.
+                for line in block {
+                    push_line(&mut out, line);
+                }
+                push_line(&mut out, &items);
+            } else if field.dirty {
                 for line in block.iter().skip(1) {
                     if is_comment_or_blank(line) && !line.trim().is_empty() {
                         push_line(&mut out, line);
                     }
                 }
-                out.push_str(&marshal_field(&field.key, &field.value));
+                let rendered = marshal_field(&field.key, &field.value);
+                let comment = block.first().and_then(|l| key_line_comment(l));
+                match (comment, rendered.split_once('\n')) {
+                    (Some(comment), Some((first, rest))) => {
+                        out.push_str(first);
+                        out.push_str(comment);
+                        out.push('\n');
+                        out.push_str(rest);
+                    }
+                    _ => out.push_str(&rendered),
+                }
             } else {
                 for line in block {
                     push_line(&mut out, line);
@@ -387,11 +411,18 @@ impl KustFile {
     /// of the file it replaces are kept.
     pub fn write(&self) -> Result<(), String> {
         let shown = self.path.display();
-        let dir = match self.path.parent() {
+        // A symbolic link is written through, as kustomize writes through it.
+        let target = match fs::symlink_metadata(&self.path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                fs::canonicalize(&self.path).map_err(|e| format!("{shown}: {e}"))?
+            }
+            _ => self.path.clone(),
+        };
+        let dir = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let permissions = fs::metadata(&self.path).ok().map(|m| m.permissions());
+        let permissions = fs::metadata(&target).ok().map(|m| m.permissions());
         let mut tmp = tempfile::Builder::new()
             .prefix(".rustomize-edit-")
             .tempfile_in(&dir)
@@ -402,7 +433,7 @@ impl KustFile {
         if let Some(p) = permissions {
             fs::set_permissions(tmp.path(), p).map_err(|e| format!("{shown}: {e}"))?;
         }
-        tmp.persist(&self.path)
+        tmp.persist(&target)
             .map_err(|e| format!("{shown}: {}", e.error))?;
         Ok(())
     }
@@ -413,9 +444,20 @@ impl KustFile {
 pub fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, String> {
     use std::io::Read as _;
     let shown = path.display();
+    // Checked before opening: opening a FIFO blocks until a writer comes.
+    let regular = |m: fs::Metadata| m.is_file();
+    if !fs::metadata(path)
+        .map(regular)
+        .map_err(|e| format!("{shown}: {e}"))?
+    {
+        return Err(format!("{shown}: not a regular file"));
+    }
     let file = fs::File::open(path).map_err(|e| format!("{shown}: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("{shown}: {e}"))?;
-    if !meta.is_file() {
+    if !file
+        .metadata()
+        .map(regular)
+        .map_err(|e| format!("{shown}: {e}"))?
+    {
         return Err(format!("{shown}: not a regular file"));
     }
     let mut bytes = Vec::new();
@@ -427,6 +469,56 @@ pub fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, String> {
         return Err(format!("{shown}: larger than {max} bytes"));
     }
     Ok(bytes)
+}
+
+/// The comment at the end of a top-level key line, with the blanks before
+/// it, when it can be found without a YAML scanner: after `key:` alone, or
+/// after a plain (unquoted, non-flow) scalar. It is kept when the field is
+/// rewritten, on the rewritten key line.
+fn key_line_comment(line: &str) -> Option<&str> {
+    let rest = line.split_once(':')?.1.trim_end_matches(['\n', '\r']);
+    let value = rest.trim_start_matches([' ', '\t']);
+    if value.starts_with('#') {
+        return Some(rest);
+    }
+    if value.starts_with(['"', '\'', '[', '{', '|', '>', '&', '*', '!']) {
+        return None;
+    }
+    let bytes = rest.as_bytes();
+    let hash = (1..bytes.len())
+        .find(|&i| bytes.get(i) == Some(&b'#') && matches!(bytes.get(i - 1), Some(b' ' | b'\t')))?;
+    let start = rest.get(..hash)?.trim_end_matches([' ', '\t']).len();
+    rest.get(start..)
+}
+
+/// When the edit only appended entries to a list written in block style at
+/// column 0, the lines of the new entries (so the old lines, with their
+/// comments, can stay as they are).
+fn appended_items(field: &Field, block: &[String]) -> Option<String> {
+    let (Some(Value::Seq(old)), Value::Seq(new)) = (&field.original, &field.value) else {
+        return None;
+    };
+    if old.is_empty()
+        || new.len() <= old.len()
+        || !old.iter().zip(new.iter()).all(|(a, b)| a.identical(b))
+    {
+        return None;
+    }
+    let (head, items) = block.split_first()?;
+    let after_key = head.split_once(':')?.1.trim_start_matches([' ', '\t']);
+    if !(after_key.trim_end().is_empty() || after_key.starts_with('#')) {
+        return None;
+    }
+    let mut content = items.iter().filter(|l| !is_comment_or_blank(l));
+    if !content.next()?.starts_with('-') {
+        return None;
+    }
+    if !content.all(|l| l.starts_with('-') || l.starts_with(' ')) {
+        return None;
+    }
+    let before = marshal_field(&field.key, &Value::Seq(old.clone()));
+    let after = marshal_field(&field.key, &field.value);
+    after.strip_prefix(before.as_str()).map(str::to_owned)
 }
 
 /// Appends a verbatim line, giving the one before a line break if the file
@@ -504,15 +596,27 @@ mod tests {
     fn changed_fields_are_rewritten_with_inner_comments_first() {
         let text = "apiVersion: v\nkind: Kustomization\nresources:\n# inner\n- a.yaml\n\n# lead\nnamespace: x\n";
         let out = edit(text, |f| {
-            f.set(
-                "resources",
-                Value::Seq(vec![string("a.yaml"), string("b.yaml")]),
-            )
+            f.set("resources", Value::Seq(vec![string("b.yaml")]))
         });
         assert_eq!(
             out,
-            "apiVersion: v\nkind: Kustomization\n# inner\nresources:\n- a.yaml\n- b.yaml\n\n# lead\nnamespace: x\n"
+            "apiVersion: v\nkind: Kustomization\n# inner\nresources:\n- b.yaml\n\n# lead\nnamespace: x\n"
         );
+        // Appending keeps the old lines, comments and all.
+        let both = Value::Seq(vec![string("a.yaml"), string("b.yaml")]);
+        let out = edit(text, |f| f.set("resources", both));
+        assert_eq!(
+            out,
+            "apiVersion: v\nkind: Kustomization\nresources:\n# inner\n- a.yaml\n- b.yaml\n\n# lead\nnamespace: x\n"
+        );
+    }
+
+    #[test]
+    fn key_line_comments_are_found_only_where_unambiguous() {
+        assert_eq!(key_line_comment("resources:  # list\n"), Some("  # list"));
+        assert_eq!(key_line_comment("namespace: a # ns\n"), Some(" # ns"));
+        assert_eq!(key_line_comment("namespace: a#b\n"), None);
+        assert_eq!(key_line_comment("namespace: \"a # b\" # c\n"), None);
     }
 
     #[test]
