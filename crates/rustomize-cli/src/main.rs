@@ -20,7 +20,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod create;
+mod edit;
 mod images;
+mod kustfile;
+mod meta;
 
 #[derive(Parser)]
 #[command(
@@ -91,6 +95,24 @@ enum Command {
         #[command(flatten)]
         relocation: RelocationFlags,
     },
+    /// Edit the kustomization file of the current directory (kustomize's
+    /// `edit`), keeping its comments and field order.
+    #[command(subcommand)]
+    Edit(edit::EditCommand),
+    /// Create a kustomization.yaml in the current directory (alias: init).
+    #[command(alias = "init")]
+    Create(create::CreateArgs),
+    /// Print the rustomize version and the kustomize version it matches.
+    Version,
+    /// Print a shell completion script.
+    Completion {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: meta::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
 }
 
 /// Parses a `--repo NAME=PATH` value.
@@ -753,6 +775,7 @@ fn main() -> ExitCode {
         Command::Build { load, .. }
         | Command::Kfdef { load, .. }
         | Command::Images { load, .. } => load,
+        _ => return run_other(cli.command),
     };
     if load.enable_managedby_label.is_some() {
         // kubectl's flag parser says so whenever the flag is given, first.
@@ -872,6 +895,43 @@ fn main() -> ExitCode {
                 Err(e) => fail(&format!("stdout: {e}")),
             }
         }
+        _ => run_other(cli.command),
+    }
+}
+
+/// Runs the commands that build nothing: `edit`, `create`, `version`,
+/// `completion`, `man` (see [`edit`], [`create`], [`meta`]).
+fn run_other(command: Command) -> ExitCode {
+    let mut stdout = io::stdout().lock();
+    let written = match command {
+        Command::Edit(c) => match edit::run(c) {
+            Ok(report) => {
+                for note in &report.stderr {
+                    to_stderr(note);
+                }
+                report
+                    .stdout
+                    .iter()
+                    .try_for_each(|line| writeln!(stdout, "{line}"))
+            }
+            Err(e) => return fail(&e),
+        },
+        Command::Create(args) => match create::run(&args, Path::new(".")) {
+            Ok(()) => Ok(()),
+            Err(e) => return fail(&e),
+        },
+        Command::Version => stdout.write_all(meta::version_text().as_bytes()),
+        Command::Completion { shell } => {
+            meta::completion(shell, <Cli as clap::CommandFactory>::command(), &mut stdout);
+            Ok(())
+        }
+        Command::Man => meta::man(<Cli as clap::CommandFactory>::command(), &mut stdout),
+        Command::Build { .. } | Command::Kfdef { .. } | Command::Images { .. } => Ok(()),
+    };
+    match written.and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => die_of_broken_pipe(),
+        Err(e) => fail(&format!("stdout: {e}")),
     }
 }
 
