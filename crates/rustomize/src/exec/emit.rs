@@ -297,7 +297,10 @@ mod tests {
 
     fn doc(yaml: &str) -> Result<String, rustomize_yaml::ParseError> {
         let docs = rustomize_yaml::parse_documents(yaml, &Default::default())?;
-        Ok(docs.first().map(|d| document(d, &["k"])).unwrap_or_default())
+        Ok(docs
+            .first()
+            .map(|d| document(d, &["k"]))
+            .unwrap_or_default())
     }
 
     #[test]
