@@ -204,8 +204,9 @@ struct LoadFlags {
     helm_timeout: u64,
 }
 
-/// `kubectl kustomize` flags that no other group holds: `--reorder`, and those
-/// for KRM functions and plugins, which rustomize does not run. Those are
+/// `kubectl kustomize` flags that no other group holds: `--reorder`, the
+/// plugin switches (`--enable-alpha-plugins`, and kustomize's `--enable-exec`),
+/// and those for container functions, which rustomize does not run: those are
 /// accepted so scripts get a clear error instead of a usage error, and given as
 /// `false` (or empty) they change nothing, in kustomize too.
 #[derive(clap::Args)]
@@ -218,10 +219,20 @@ struct KustomizeFlags {
         help_heading = "Kustomize"
     )]
     reorder: Option<String>,
-    /// Enable kustomize plugins (not supported yet).
+    /// Enable plugins that are not builtin: legacy exec plugins and KRM
+    /// functions (see docs/plugins.md).
     #[arg(long = "enable-alpha-plugins", help_heading = "Kustomize", num_args = 0..=1,
           require_equals = true, default_missing_value = "true", default_value = "false")]
     enable_alpha_plugins: bool,
+    /// Let KRM functions with `exec:` run (with --enable-alpha-plugins; kustomize's
+    /// flag, which kubectl kustomize lacks).
+    #[arg(long = "enable-exec", help_heading = "Kustomize", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", default_value = "false")]
+    enable_exec: bool,
+    /// The longest one plugin run may take before it is killed.
+    #[arg(long = "exec-timeout", value_name = "SECONDS", help_heading = "Kustomize",
+          default_value_t = rustomize::exec::DEFAULT_EXEC_TIMEOUT.as_secs())]
+    exec_timeout: u64,
     /// Run functions in their container as the current user (not supported yet).
     #[arg(long = "as-current-user", help_heading = "Kustomize", num_args = 0..=1,
           require_equals = true, default_missing_value = "true", default_value = "false")]
@@ -251,11 +262,27 @@ const REORDER_FLAG_DEPRECATED: &str = "Flag --reorder has been deprecated, \
     use the new 'sortOptions' field in kustomization.yaml instead.";
 
 impl KustomizeFlags {
+    /// The exec plugin options the flags give; the legacy plugin home is
+    /// found as kustomize finds it (left to the library when none exists, so
+    /// its error lists the places tried).
+    fn exec_options(&self) -> rustomize::exec::ExecOptions {
+        rustomize::exec::ExecOptions {
+            enable_alpha_plugins: self.enable_alpha_plugins,
+            enable_exec: self.enable_exec,
+            plugin_home: if self.enable_alpha_plugins {
+                rustomize::exec::find_plugin_home().ok()
+            } else {
+                None
+            },
+            timeout: std::time::Duration::from_secs(self.exec_timeout),
+            ..Default::default()
+        }
+    }
+
     /// The `--reorder` order, or the one line saying which flag is given that
     /// rustomize cannot honour (or which value is wrong).
     fn check(&self) -> Result<Option<rustomize::load::kustomization::SortOrder>, String> {
         let unsupported = [
-            ("--enable-alpha-plugins", self.enable_alpha_plugins),
             ("--as-current-user", self.as_current_user),
             ("--env", !self.env.is_empty()),
             ("--mount", !self.mount.is_empty()),
@@ -803,6 +830,7 @@ fn main() -> ExitCode {
             let options = rustomize::BuildOptions {
                 relocation,
                 reorder,
+                exec: kustomize.exec_options(),
                 ..load.options()
             };
             let build = match rustomize::build(&dir, &options) {

@@ -41,8 +41,7 @@ fn fails(flag: &[&str]) -> String {
 #[test]
 fn function_and_plugin_flags_are_not_supported_yet() {
     let lines: Vec<String> = [
-        &["--enable-alpha-plugins"][..],
-        &["--as-current-user"],
+        &["--as-current-user"][..],
         &["--as-current-user=true"],
         &["-e", "A=b"],
         &["--env=A"],
@@ -64,12 +63,24 @@ fn function_flags_given_false_change_nothing() {
         "build",
         &dir,
         "--enable-alpha-plugins=false",
+        "--enable-exec=false",
         "--as-current-user=false",
         "--network=false",
     ]);
     assert!(plain.status.success() && falses.status.success());
     assert_eq!(plain.stdout, falses.stdout);
     assert!(falses.stderr.is_empty());
+}
+
+/// Plugins enabled on a tree that has none change nothing.
+#[test]
+fn plugin_flags_without_plugins_change_nothing() {
+    let dir = tree("multi");
+    let plain = rustomize(&["build", &dir]);
+    let enabled = rustomize(&["build", &dir, "--enable-alpha-plugins", "--enable-exec"]);
+    assert!(plain.status.success() && enabled.status.success());
+    assert_eq!(plain.stdout, enabled.stdout);
+    assert!(enabled.stderr.is_empty());
 }
 
 /// `--reorder none` keeps input order, `legacy` is the default order; both

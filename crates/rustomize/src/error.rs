@@ -152,6 +152,64 @@ pub enum Error {
         /// The key, as written.
         key: String,
     },
+    /// A plugin that is not builtin was named while external plugins are off
+    /// (kustomize's message, and the flag that turns them on).
+    #[error("{}: external plugins disabled; unable to load external plugin '{kind}' (enable them with --enable-alpha-plugins)", .path.display())]
+    PluginsDisabled {
+        /// The file holding the plugin config.
+        path: PathBuf,
+        /// The config's kind.
+        kind: String,
+    },
+    /// A KRM function of a kind rustomize does not run (container, starlark).
+    #[error("{}: {message}", .path.display())]
+    UnsupportedFunction {
+        /// The file holding the function config.
+        path: PathBuf,
+        /// Which function, and why it cannot run.
+        message: String,
+    },
+    /// A plugin cannot be found, read or started, or its config is invalid,
+    /// or it printed two resources with one id.
+    #[error("{}: {message}", .path.display())]
+    Plugin {
+        /// The file holding the plugin config.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A plugin exited unsuccessfully.
+    #[error("{}: plugin '{plugin}' failed ({status}): {stderr}", .path.display())]
+    PluginFailed {
+        /// The file holding the plugin config.
+        path: PathBuf,
+        /// The program, as configured.
+        plugin: String,
+        /// `exit status N`, or the signal that ended it.
+        status: String,
+        /// The first lines of its standard error, on one line.
+        stderr: String,
+    },
+    /// A plugin ran past its timeout and was killed.
+    #[error("{}: plugin '{plugin}' did not finish within {timeout:?} and was killed (ExecOptions::timeout, --exec-timeout)", .path.display())]
+    PluginTimeout {
+        /// The file holding the plugin config.
+        path: PathBuf,
+        /// The program, as configured.
+        plugin: String,
+        /// The timeout.
+        timeout: std::time::Duration,
+    },
+    /// A plugin's output cannot be read as resources (or is too large).
+    #[error("{}: plugin '{plugin}' printed invalid output: {message}", .path.display())]
+    PluginOutput {
+        /// The file holding the plugin config.
+        path: PathBuf,
+        /// The program, as configured.
+        plugin: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// Why the loader cannot read a path, as a short phrase (the path itself is

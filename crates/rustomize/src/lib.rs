@@ -34,6 +34,7 @@ pub mod buildmeta;
 mod configurations;
 mod crds;
 mod error;
+pub mod exec;
 pub mod fieldspec;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -121,6 +122,9 @@ pub struct BuildOptions {
     /// `--reorder` flag: `legacy` or `none`, FIFO). The top kustomization's
     /// `sortOptions` wins over it, with a warning, as in kustomize.
     pub reorder: Option<SortOrder>,
+    /// Exec plugins and KRM functions for `generators:`, `transformers:` and
+    /// `validators:` (off unless enabled, as in kustomize; see [`exec`]).
+    pub exec: exec::ExecOptions,
 }
 
 /// What kustomize logs when both `sortOptions` and `--reorder` set the order.
@@ -149,6 +153,7 @@ impl Default for BuildOptions {
             managed_by_label: false,
             managed_by: DEFAULT_MANAGED_BY.to_owned(),
             reorder: None,
+            exec: exec::ExecOptions::default(),
         }
     }
 }
