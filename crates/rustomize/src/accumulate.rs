@@ -58,6 +58,8 @@ pub struct BuildContext {
     pub schema_chosen: bool,
     /// Threads this build may still use.
     pub threads: Arc<ThreadBudget>,
+    /// Exec plugins and KRM functions (off unless enabled).
+    pub exec: Arc<crate::exec::ExecOptions>,
     /// Helm, for the charts of this build.
     pub helm: Arc<crate::generate::helm::HelmSession>,
     /// With `buildMetadata` tracking on (see [`crate::buildmeta`]), the path of
@@ -76,6 +78,7 @@ impl BuildContext {
             schema_chosen: self.schema_chosen,
             threads: self.threads.clone(),
             helm: self.helm.clone(),
+            exec: self.exec.clone(),
             origin: self.origin.clone(),
         }
     }
@@ -268,7 +271,8 @@ fn accumulate(
             }
         })?;
     generators.extend(crate::plugins::entries::generators(loader, k, cx)?);
-    let external = crate::plugins::external::Plugins::new(loader);
+    let exec = cx.exec.clone();
+    let external = crate::plugins::external::Plugins::new(loader, &exec);
     crate::generate::run(loader, &k.path, &generators, &mut acc, cx, &external)?;
     for entry in &k.components {
         let child = loader.component(&k.path, entry)?;
@@ -306,7 +310,7 @@ fn accumulate(
         cx,
     )?;
     let schema = cx.schema.clone();
-    let external = crate::plugins::external::Plugins::new(loader);
+    let external = crate::plugins::external::Plugins::new(loader, &exec);
     let env = transform::Env {
         loader,
         schema: schema.get(),

@@ -224,6 +224,7 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
         },
         schema: accumulate::SchemaChoice::Builtin,
         schema_chosen: false,
+        exec: std::sync::Arc::new(options.exec.clone()),
         threads: std::sync::Arc::new(parallel::ThreadBudget::new(
             options
                 .threads

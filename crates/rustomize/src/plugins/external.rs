@@ -1,47 +1,109 @@
 //! External plugins: configs whose `apiVersion` is not `builtin` (exec plugins
-//! and KRM functions). Without `--enable-alpha-plugins` kustomize refuses
-//! them, naming the kind; so does rustomize.
+//! and KRM functions), run by [`crate::exec`] over plain values, their output
+//! turned back into the build's resources.
+//!
+//! A transformer's output keeps each resource's history (previous names,
+//! hash-suffix flag, origin) when its id matches an input resource's current
+//! id, as kustomize matches them; other output is new. A generator's output is
+//! hashed only when it asks (`kustomize.config.k8s.io/needs-hash`) and absorbed
+//! with the `behavior` it asks for.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
-use rustomize_yaml::Map;
+use rustomize_yaml::{Map, Value};
 
-use super::decode::Identity;
 use crate::error::Error;
+use crate::exec::ExecOptions;
 use crate::load::Loader;
 use crate::resmap::ResMap;
 use crate::resource::Resource;
 
 /// Runs the external plugins of one kustomization.
 pub struct Plugins<'a> {
-    _loader: &'a Loader,
+    loader: &'a Loader,
+    options: &'a ExecOptions,
 }
 
 impl<'a> Plugins<'a> {
-    /// External plugins for the kustomization `loader` reads.
-    pub fn new(loader: &'a Loader) -> Self {
-        Plugins { _loader: loader }
+    /// External plugins for the kustomization `loader` reads (its root is the
+    /// plugins' working directory).
+    pub fn new(loader: &'a Loader, options: &'a ExecOptions) -> Self {
+        Plugins { loader, options }
     }
+}
 
-    fn refuse(config: &Map, file: &Path) -> Error {
-        Error::Kustomization {
+fn new_resource(value: Value, file: &Path) -> Result<Resource, Error> {
+    match value {
+        Value::Map(m) => Ok(Resource::new(m, Arc::from(file))),
+        other => Err(Error::Resource {
             path: file.to_path_buf(),
             message: format!(
-                "external plugins disabled; unable to load external plugin '{}'",
-                Identity::of(config).kind
+                "plugin output: expected a mapping (a Kubernetes object), found a {}",
+                other.type_name()
             ),
-        }
+        }),
     }
 }
 
 impl crate::transform::External for Plugins<'_> {
-    fn transform(&self, config: &Map, file: &Path, _resources: &mut ResMap) -> Result<(), Error> {
-        Err(Self::refuse(config, file))
+    fn transform(&self, config: &Map, file: &Path, resources: &mut ResMap) -> Result<(), Error> {
+        let input: Vec<Value> = resources
+            .resources()
+            .iter()
+            .map(|r| Value::Map(r.object().clone()))
+            .collect();
+        let output = crate::exec::transform(
+            &Value::Map(config.clone()),
+            file,
+            self.loader.root(),
+            input,
+            self.options,
+        )?;
+        let mut by_id: HashMap<String, Resource> = std::mem::take(resources)
+            .into_resources()
+            .into_iter()
+            .map(|r| (r.id().to_string(), r))
+            .collect();
+        let mut next = ResMap::new();
+        for value in output {
+            let fresh = new_resource(value, file)?;
+            let resource = match by_id.remove(&fresh.id().to_string()) {
+                Some(mut old) => {
+                    old.object = fresh.object;
+                    old
+                }
+                None => fresh,
+            };
+            next.append(resource, file)?;
+        }
+        *resources = next;
+        Ok(())
     }
 }
 
 impl crate::generate::External for Plugins<'_> {
     fn generate(&self, config: &Map, file: &Path) -> Result<Vec<Resource>, Error> {
-        Err(Self::refuse(config, file))
+        let output = crate::exec::generate(
+            &Value::Map(config.clone()),
+            file,
+            self.loader.root(),
+            self.options,
+        )?;
+        let mut out = Vec::with_capacity(output.len());
+        for mut value in output {
+            let options = crate::exec::take_generator_options(&mut value).map_err(|message| {
+                Error::Resource {
+                    path: file.to_path_buf(),
+                    message,
+                }
+            })?;
+            let mut resource = new_resource(value, file)?;
+            resource.needs_hash_suffix = options.needs_hash;
+            resource.generator_behavior = options.behavior.unwrap_or_default();
+            out.push(resource);
+        }
+        Ok(out)
     }
 }
