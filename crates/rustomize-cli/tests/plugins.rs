@@ -4,6 +4,8 @@
 //! is checked directly), and the errors when plugins are off or fail.
 //! Every plugin is a small sh script the test writes.
 
+#![allow(clippy::unwrap_used)] // a test's setup failing is the test failing
+
 mod support;
 
 use std::fs;
