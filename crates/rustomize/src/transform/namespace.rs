@@ -45,6 +45,11 @@ pub fn filter(
     unset_only: bool,
     subjects: SubjectMode,
 ) -> Result<(), String> {
+    // kustomize's setter does nothing with an empty value (a config without
+    // `metadata.namespace`): no field is created, none is cleared.
+    if namespace.is_empty() {
+        return Ok(());
+    }
     let mut set = |node: &mut Value| {
         if !unset_only || is_unset(node) {
             *node = Value::String(namespace.to_owned());
