@@ -146,7 +146,10 @@ impl Session {
                 .lookup_ref(&clone, wanted)
                 .ok_or_else(|| offline_miss(cache, &format!("ref '{wanted}'")))?
         } else {
-            resolve_ref(cache, &clone, wanted, timeout)?
+            let commit = resolve_ref(cache, &clone, wanted, timeout)?;
+            // Even on a hit: an offline build later needs this resolution.
+            cache.record_ref(&clone, wanted, &commit);
+            commit
         };
         let dir = cache.checkout_dir(&clone, &commit);
         if dir.is_dir() {

@@ -149,10 +149,7 @@ pub fn host_of(prefix: &str) -> String {
     let after_scheme = prefix
         .find("://")
         .map_or(prefix, |i| prefix.get(i + 3..).unwrap_or(""));
-    let authority = after_scheme
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or("");
+    let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or("");
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = if let Some(inner) = host_port.strip_prefix('[') {
         inner.split(']').next().unwrap_or("")
