@@ -202,6 +202,22 @@ struct LoadFlags {
     #[arg(long = "helm-timeout", value_name = "SECONDS", help_heading = "Helm",
           default_value_t = rustomize::DEFAULT_HELM_TIMEOUT.as_secs())]
     helm_timeout: u64,
+    /// Where fetched remote bases and files are kept (default: the user's
+    /// cache directory + rustomize).
+    #[arg(long = "cache-dir", value_name = "DIR", help_heading = "Remote")]
+    cache_dir: Option<PathBuf>,
+    /// Build remote bases and files from the cache only; fail on a miss.
+    #[arg(long = "offline", help_heading = "Remote")]
+    offline: bool,
+    /// Only fetch remote bases and files from this host (repeatable; `file`
+    /// admits file:// repositories). Default: any host.
+    #[arg(long = "allow-host", value_name = "HOST", help_heading = "Remote")]
+    allow_host: Vec<String>,
+    /// Longest one git command or HTTP request may take, in seconds (a URL's
+    /// ?timeout= overrides it for that repository).
+    #[arg(long = "remote-timeout", value_name = "SECONDS", help_heading = "Remote",
+          default_value_t = rustomize::remote::url::DEFAULT_GIT_TIMEOUT.as_secs())]
+    remote_timeout: u64,
 }
 
 /// `kubectl kustomize` flags that no other group holds: `--reorder`, the
@@ -370,6 +386,14 @@ impl LoadFlags {
             kube_version: self.helm_kube_version.clone(),
             debug: self.helm_debug,
             timeout: std::time::Duration::from_secs(self.helm_timeout),
+        };
+        // Remote resources are on in the CLI, as in kustomize.
+        options.remote = rustomize::RemoteOptions {
+            enabled: true,
+            cache_dir: self.cache_dir.clone(),
+            offline: self.offline,
+            allowed_hosts: (!self.allow_host.is_empty()).then(|| self.allow_host.clone()),
+            timeout: std::time::Duration::from_secs(self.remote_timeout.max(1)),
         };
         options
     }

@@ -361,7 +361,18 @@ fn resource_piece(
     entry: &str,
     cx: &mut BuildContext,
 ) -> Result<Piece, Error> {
-    match loader.entry(&k.path, entry)? {
+    let mut found = loader.entry(&k.path, entry)?;
+    if let Entry::File(path, text) = &found {
+        // An http(s) URL that served something other than resources (a
+        // forge's HTML page) is read as a git reference when it is one, as
+        // kustomize does.
+        let remote = crate::remote::url::is_remote_file(entry)
+            && crate::remote::url::parse_repo_spec(entry).is_ok();
+        if remote && resources_from_text(path, text, &cx.limits).is_err() {
+            found = loader.remote_entry(&k.path, entry)?;
+        }
+    }
+    match found {
         Entry::File(path, text) => {
             let mut resources = resources_from_text(&path, &text, &cx.limits)?;
             if let Some(dir) = &cx.origin {

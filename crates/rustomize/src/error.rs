@@ -106,13 +106,17 @@ pub enum Error {
         /// The entry as written.
         entry: String,
     },
-    /// A remote resource (URL or git repository) was named.
-    #[error("{kustomization}: '{entry}': remote resources are not supported yet")]
+    /// A remote resource (a git repository or an HTTP(S) file) could not be
+    /// loaded. The entry is printed with any credentials redacted.
+    #[error("{context}: remote '{entry}': {cause}")]
     Remote {
-        /// The kustomization naming the entry.
-        kustomization: PathBuf,
-        /// The entry as written.
+        /// The kustomization naming the entry (or `build` for the build's own
+        /// directory argument).
+        context: String,
+        /// The entry as written, credentials redacted.
         entry: String,
+        /// Why it could not be loaded.
+        cause: RemoteCause,
     },
     /// Two resources share an id.
     #[error("{path}: may not add resource with an already registered id: {id}")]
@@ -267,6 +271,89 @@ pub enum FileCause {
     /// Any other I/O failure, as the OS describes it.
     #[error("{0}")]
     Other(std::io::Error),
+}
+
+/// Why a remote resource could not be loaded, as one phrase (see
+/// [`crate::remote`]).
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteCause {
+    /// The caller did not enable remote resources.
+    #[error(
+        "remote resources are not enabled (RemoteOptions::enabled; the rustomize CLI enables them)"
+    )]
+    Disabled,
+    /// The host is not on the allow-list.
+    #[error("host '{0}' is not allowed (--allow-host, RemoteOptions::allowed_hosts)")]
+    HostNotAllowed(String),
+    /// `git ls-remote` lists no such branch or tag.
+    #[error("unknown ref '{git_ref}': no such branch or tag in repository '{repo}'")]
+    UnknownRef {
+        /// The ref as written.
+        git_ref: String,
+        /// The repository, credentials redacted.
+        repo: String,
+    },
+    /// `git fetch` found no such ref (a commit the remote does not have).
+    #[error("unknown ref: {0}")]
+    GitUnknownRef(String),
+    /// The remote could not be reached (no such host or repository, refused,
+    /// no route), with git's or the HTTP client's message.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// The directory named after the repository does not exist in it.
+    #[error("directory '{0}' does not exist in the repository")]
+    MissingSubdir(String),
+    /// The path named after the repository is a file.
+    #[error("'{0}' is a file in the repository; expecting a directory")]
+    SubdirIsFile(String),
+    /// The directory resolves (through a symlink) out of the repository.
+    #[error("directory '{0}' resolves outside of the repository")]
+    OutsideRepo(String),
+    /// A git command or an HTTP request ran past its deadline and was stopped.
+    #[error("{what} did not finish within {secs}s (?timeout= in the URL, --remote-timeout, RemoteOptions::timeout)")]
+    Timeout {
+        /// What was running (`git fetch`, `HTTP GET`).
+        what: String,
+        /// The deadline in seconds.
+        secs: f64,
+    },
+    /// `--offline` and the cache does not hold what is needed.
+    #[error("{what} is not in the cache '{}' and --offline forbids fetching it (build once online to fill the cache)", .cache.display())]
+    OfflineMiss {
+        /// What was looked up (`ref 'v1'`, `commit ...`, `this URL`).
+        what: String,
+        /// The cache root.
+        cache: PathBuf,
+    },
+    /// An HTTP(S) file answered with an error status (kustomize's wording).
+    #[error("HTTP Error: status code {code} ({reason})")]
+    HttpStatus {
+        /// The status code.
+        code: u16,
+        /// Its reason phrase.
+        reason: String,
+    },
+    /// Any other HTTP failure.
+    #[error("HTTP: {0}")]
+    Http(String),
+    /// A download is larger than the file size limit.
+    #[error("download is over the limit of {limit} bytes (limit: --max-file-bytes, ParseLimits::max_bytes)")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// There is no `git` program.
+    #[error("no 'git' program on PATH (remote bases are fetched with git)")]
+    NoGit,
+    /// git failed otherwise (its message, credentials redacted).
+    #[error("{0}")]
+    Git(String),
+    /// The cache directory cannot be used.
+    #[error("cache: {0}")]
+    Cache(String),
+    /// A remote kustomization includes a URL that includes it.
+    #[error("cycle detected: URI '{0}' referenced by previous URI '{1}'")]
+    Cycle(String, String),
 }
 
 /// ` (resolves to 'P')` when symlinks or `..` made the path differ from the

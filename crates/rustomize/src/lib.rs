@@ -53,6 +53,7 @@ pub mod nameref;
 mod parallel;
 pub(crate) mod plugins;
 pub mod relocate;
+pub mod remote;
 pub mod resmap;
 pub mod resource;
 pub mod schema;
@@ -65,8 +66,9 @@ pub mod vars;
 use std::path::Path;
 
 pub use buildmeta::DEFAULT_MANAGED_BY;
-pub use error::{Error, FileCause};
+pub use error::{Error, FileCause, RemoteCause};
 pub use generate::helm::{HelmOptions, DEFAULT_HELM_TIMEOUT};
+pub use remote::RemoteOptions;
 pub use resource::{Gvk, ResId, Resource};
 pub use rustomize_yaml::stack::on_deep_stack;
 pub use rustomize_yaml::{
@@ -131,6 +133,9 @@ pub struct BuildOptions {
     /// Exec plugins and KRM functions for `generators:`, `transformers:` and
     /// `validators:` (off unless enabled, as in kustomize; see [`exec`]).
     pub exec: exec::ExecOptions,
+    /// Remote resources: git repositories and HTTP(S) files (off by default;
+    /// see [`remote`]).
+    pub remote: RemoteOptions,
 }
 
 /// What kustomize logs when both `sortOptions` and `--reorder` set the order.
@@ -160,6 +165,7 @@ impl Default for BuildOptions {
             managed_by: DEFAULT_MANAGED_BY.to_owned(),
             reorder: None,
             exec: exec::ExecOptions::default(),
+            remote: RemoteOptions::default(),
         }
     }
 }
@@ -214,13 +220,31 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
 }
 
 fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
-    let loader = load::Loader::new(
-        dir,
-        options.load_restrictor,
-        options.limits.max_bytes,
-        options.max_read_bytes,
-        options.max_kustomizations,
-    )?;
+    let session = std::sync::Arc::new(remote::Session::new(options.remote.clone()));
+    // kustomize takes a directory argument that parses as a git reference for
+    // that reference (an existing directory of that name stays local while
+    // remote resources are disabled).
+    let remote_root = dir
+        .to_str()
+        .filter(|s| remote::url::parse_repo_spec(s).is_ok())
+        .filter(|_| options.remote.enabled || !dir.exists());
+    let loader = match remote_root {
+        Some(raw) => load::Loader::remote_root(
+            raw,
+            options.limits.max_bytes,
+            options.max_read_bytes,
+            options.max_kustomizations,
+            session.clone(),
+        )?,
+        None => load::Loader::new(
+            dir,
+            options.load_restrictor,
+            options.limits.max_bytes,
+            options.max_read_bytes,
+            options.max_kustomizations,
+        )?
+        .with_remote(session.clone()),
+    };
     let mut cx = BuildContext {
         warnings: Vec::new(),
         limits: ParseLimits {
@@ -239,7 +263,15 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
         helm: generate::helm::HelmSession::new(options.helm.clone(), options.limits.max_bytes),
         origin: None,
     };
-    let (k, acc) = accumulate::build_root(&loader, &mut cx)?;
+    let built = accumulate::build_root(&loader, &mut cx);
+    // What fetching logged comes first, as kustomize logs it while loading.
+    let mut fetch_warnings = session.take_warnings();
+    fetch_warnings.dedup();
+    if !fetch_warnings.is_empty() {
+        fetch_warnings.append(&mut cx.warnings);
+        cx.warnings = fetch_warnings;
+    }
+    let (k, acc) = built?;
     let mut resources = acc.resources.into_resources();
     if let Some((relocation, scope)) = &options.relocation {
         // Where the images transformer of an overlay on this root would run.

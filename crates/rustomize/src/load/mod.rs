@@ -13,6 +13,14 @@
 //! following a final symlink and without blocking, then checked again on the
 //! open handle, so a path swapped between the check and the open cannot slip
 //! through.
+//!
+//! Remote entries (see [`crate::remote`]) are recognised here in kustomize's
+//! order: an `http(s)://` entry is first fetched as a file; a local file wins
+//! over a git reference; anything that parses as a git reference is fetched
+//! (remote resources enabled) and gets a loader rooted in its checkout, always
+//! load-restricted to its own root, whose bases must stay inside the checkout.
+//! `read_file`/`read_bytes` fetch `http(s)://` paths (generator files, patches,
+//! `openapi.path`, ...), as kustomize's loader does.
 
 pub mod gojson;
 pub mod kustomization;
@@ -22,7 +30,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::error::{Error, FileCause};
+use crate::error::{Error, FileCause, RemoteCause};
+use crate::remote::url::{is_remote_file, parse_repo_spec, redact, RepoSpec};
+use crate::remote::Session;
 use crate::LoadRestrictor;
 
 /// File names a kustomization may have, in kustomize's order of preference.
@@ -40,6 +50,13 @@ pub struct Loader {
     budget: Arc<ReadBudget>,
     /// Roots of the kustomizations that (transitively) include this one.
     ancestors: Arc<Vec<PathBuf>>,
+    /// Remote resources for this build (disabled unless the caller enabled them).
+    remote: Arc<Session>,
+    /// The checkout this loader's root lies in, when it came from a remote:
+    /// its bases must stay inside it.
+    repo_dir: Option<PathBuf>,
+    /// The remote references (as written) that led here, for cycle detection.
+    repo_chain: Arc<Vec<String>>,
 }
 
 /// The build-wide budget of bytes read. A kustomization that includes the same
@@ -122,7 +139,56 @@ impl Loader {
                 kustomizations: AtomicUsize::new(0),
             }),
             ancestors: Arc::new(Vec::new()),
+            remote: Arc::new(Session::new(crate::RemoteOptions::default())),
+            repo_dir: None,
+            repo_chain: Arc::new(Vec::new()),
         })
+    }
+
+    /// This loader with `session` for its remote resources (and every loader
+    /// derived from it).
+    pub fn with_remote(mut self, session: Arc<Session>) -> Loader {
+        self.remote = session;
+        self
+    }
+
+    /// A loader for a build whose directory argument is itself a remote
+    /// reference: rooted in its checkout, load-restricted to that root.
+    pub fn remote_root(
+        raw: &str,
+        max_bytes: usize,
+        max_read_bytes: usize,
+        max_kustomizations: usize,
+        session: Arc<Session>,
+    ) -> Result<Loader, Error> {
+        let fail = |cause| Error::Remote {
+            context: "build".to_owned(),
+            entry: redact(raw),
+            cause,
+        };
+        let spec = parse_repo_spec(raw)
+            .map_err(|m| fail(RemoteCause::Git(format!("not a remote reference: {m}"))))?;
+        let (root, repo_dir) = open_repo(&session, &spec).map_err(fail)?;
+        Ok(Loader {
+            root,
+            restrictor: LoadRestrictor::RootOnly,
+            max_bytes,
+            budget: Arc::new(ReadBudget {
+                limit: max_read_bytes,
+                used: AtomicUsize::new(0),
+                max_kustomizations,
+                kustomizations: AtomicUsize::new(0),
+            }),
+            ancestors: Arc::new(Vec::new()),
+            remote: session,
+            repo_dir: Some(repo_dir),
+            repo_chain: Arc::new(vec![raw.to_owned()]),
+        })
+    }
+
+    /// The remote session of this build.
+    pub fn remote(&self) -> &Arc<Session> {
+        &self.remote
     }
 
     /// Bytes read so far by the build this loader belongs to (all its loaders
@@ -222,6 +288,14 @@ impl Loader {
 
     /// Reads a file named relative to the root, honouring the load restrictor.
     pub fn read_file(&self, relative: &str) -> Result<(PathBuf, String), Error> {
+        if is_remote_file(relative) {
+            let (path, bytes) = self.download(&self.root.display().to_string(), relative)?;
+            let text = rustomize_yaml::decode_text(bytes).map_err(|e| Error::Yaml {
+                path: path.clone(),
+                message: e.message,
+            })?;
+            return Ok((path, text));
+        }
         let path = self.resolve_file(relative)?;
         let text = self.read_text(&path)?;
         Ok((path, text))
@@ -230,6 +304,9 @@ impl Loader {
     /// Reads a file named relative to the root as bytes (generator sources need
     /// not be UTF-8), honouring the load restrictor.
     pub fn read_bytes(&self, relative: &str) -> Result<(PathBuf, Vec<u8>), Error> {
+        if is_remote_file(relative) {
+            return self.download(&self.root.display().to_string(), relative);
+        }
         let path = self.resolve_file(relative)?;
         let bytes = self.read_regular(&path)?;
         Ok((path, bytes))
@@ -237,16 +314,16 @@ impl Loader {
 
     /// Resolves a `resources`/`components` entry: a file, or a kustomization directory.
     pub fn entry(&self, kustomization: &Path, entry: &str) -> Result<Entry, Error> {
+        if is_remote_file(entry) {
+            return self.http_entry(kustomization, entry);
+        }
         let (path, is_dir) = match self.resolve(entry) {
             Ok(found) => found,
             Err(e) => {
                 let cause = file_cause(&self.root.join(entry), e);
                 if matches!(cause, FileCause::NotFound) {
-                    if looks_remote(entry) {
-                        return Err(Error::Remote {
-                            kustomization: kustomization.to_path_buf(),
-                            entry: entry.to_owned(),
-                        });
+                    if let Ok(spec) = parse_repo_spec(entry) {
+                        return self.remote_dir(kustomization, &spec).map(Entry::Dir);
                     }
                     return Err(Error::MissingResource {
                         kustomization: kustomization.to_path_buf(),
@@ -260,6 +337,13 @@ impl Loader {
                 });
             }
         };
+        if is_dir && self.remote.enabled() {
+            // kustomize reads a directory whose name parses as a git
+            // reference as that reference.
+            if let Ok(spec) = parse_repo_spec(entry) {
+                return self.remote_dir(kustomization, &spec).map(Entry::Dir);
+            }
+        }
         if is_dir {
             // kustomize refuses a kustomization directory named by an absolute
             // path, whatever the restrictor (it would let a tree pull in any
@@ -273,6 +357,17 @@ impl Loader {
                     ),
                 });
             }
+            // A base inside a checkout must stay in it (kustomize's git
+            // containment rule).
+            if let Some(repo) = &self.repo_dir {
+                if !path.starts_with(repo) {
+                    return Err(Error::OutsideRoot {
+                        requested: self.root.join(entry),
+                        path,
+                        root: repo.clone(),
+                    });
+                }
+            }
             // A base may live anywhere else (kustomize allows it); its own
             // files are then held to its own root.
             return self.child(path).map(Entry::Dir);
@@ -280,6 +375,85 @@ impl Loader {
         self.check_restriction(&self.root.join(entry), &path)?;
         let text = self.read_text(&path)?;
         Ok(Entry::File(path, text))
+    }
+
+    /// An `http(s)://` entry: the file it names, or, when that is not a file
+    /// (an error status, no answer) and the URL is also a git reference, that
+    /// repository (kustomize's order).
+    fn http_entry(&self, kustomization: &Path, entry: &str) -> Result<Entry, Error> {
+        let context = kustomization.display().to_string();
+        match self.download(&context, entry) {
+            Ok((path, bytes)) => {
+                let text = rustomize_yaml::decode_text(bytes).map_err(|e| Error::Yaml {
+                    path: path.clone(),
+                    message: e.message,
+                })?;
+                Ok(Entry::File(path, text))
+            }
+            Err(Error::Remote {
+                cause:
+                    RemoteCause::HttpStatus { .. } | RemoteCause::Unreachable(_) | RemoteCause::Http(_),
+                ..
+            }) if parse_repo_spec(entry).is_ok() => self.remote_entry(kustomization, entry),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A remote git reference named by a `resources`/`components` entry, as a
+    /// kustomization directory (also used when an `http(s)://` entry served
+    /// something that is not resources).
+    pub fn remote_entry(&self, kustomization: &Path, entry: &str) -> Result<Entry, Error> {
+        let spec = parse_repo_spec(entry).map_err(|m| Error::Remote {
+            context: kustomization.display().to_string(),
+            entry: redact(entry),
+            cause: RemoteCause::Git(format!("not a remote reference: {m}")),
+        })?;
+        self.remote_dir(kustomization, &spec).map(Entry::Dir)
+    }
+
+    /// A loader rooted in the checkout of `spec`.
+    fn remote_dir(&self, kustomization: &Path, spec: &RepoSpec) -> Result<Loader, Error> {
+        let fail = |cause| Error::Remote {
+            context: kustomization.display().to_string(),
+            entry: redact(&spec.raw),
+            cause,
+        };
+        if let Some(previous) = self.repo_chain.iter().find(|p| p.starts_with(&spec.raw)) {
+            return Err(fail(RemoteCause::Cycle(
+                redact(&spec.raw),
+                redact(previous),
+            )));
+        }
+        let (root, repo_dir) = open_repo(&self.remote, spec).map_err(fail)?;
+        let mut child = self.child(root)?;
+        child.restrictor = LoadRestrictor::RootOnly;
+        child.repo_dir = Some(repo_dir);
+        let mut chain = Vec::with_capacity(self.repo_chain.len() + 1);
+        chain.extend(self.repo_chain.iter().cloned());
+        chain.push(spec.raw.clone());
+        child.repo_chain = Arc::new(chain);
+        Ok(child)
+    }
+
+    /// Downloads an `http(s)://` file within the size limit and the build's
+    /// read budget; the path returned is the URL, credentials redacted.
+    fn download(&self, context: &str, url: &str) -> Result<(PathBuf, Vec<u8>), Error> {
+        let path = PathBuf::from(redact(url));
+        let bytes = self
+            .remote
+            .download(url, self.max_bytes)
+            .map_err(|cause| Error::Remote {
+                context: context.to_owned(),
+                entry: redact(url),
+                cause,
+            })?;
+        self.budget
+            .spend(bytes.len())
+            .map_err(|cause| Error::File {
+                path: path.clone(),
+                cause,
+            })?;
+        Ok((path, bytes))
     }
 
     /// The symlink-free absolute path of an entry and whether it is a directory.
@@ -352,6 +526,9 @@ impl Loader {
             max_bytes: self.max_bytes,
             budget: Arc::clone(&self.budget),
             ancestors: Arc::new(ancestors),
+            remote: Arc::clone(&self.remote),
+            repo_dir: self.repo_dir.clone(),
+            repo_chain: Arc::clone(&self.repo_chain),
         })
     }
 
@@ -556,14 +733,25 @@ fn file_cause(path: &Path, error: std::io::Error) -> FileCause {
     }
 }
 
-/// Whether an entry names a remote base (a URL or a git repository).
-fn looks_remote(entry: &str) -> bool {
-    entry.contains("://")
-        || entry.starts_with("git@")
-        || entry.starts_with("git::")
-        || entry.starts_with("github.com/")
-        || entry.starts_with("gitlab.com/")
-        || entry.starts_with("bitbucket.org/")
+/// The checkout of `spec` and the kustomization directory in it (both
+/// symlink-free): the directory must exist, be a directory and stay inside the
+/// checkout.
+fn open_repo(session: &Session, spec: &RepoSpec) -> Result<(PathBuf, PathBuf), RemoteCause> {
+    let checkout = session.checkout(spec)?;
+    let checkout = checkout
+        .canonicalize()
+        .map_err(|e| RemoteCause::Cache(format!("{}: {e}", checkout.display())))?;
+    let root = checkout
+        .join(&spec.kust_root)
+        .canonicalize()
+        .map_err(|_| RemoteCause::MissingSubdir(spec.kust_root.clone()))?;
+    if !root.starts_with(&checkout) {
+        return Err(RemoteCause::OutsideRepo(spec.kust_root.clone()));
+    }
+    if !root.is_dir() {
+        return Err(RemoteCause::SubdirIsFile(spec.kust_root.clone()));
+    }
+    Ok((root, checkout))
 }
 
 #[cfg(test)]
