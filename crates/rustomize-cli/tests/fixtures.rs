@@ -163,7 +163,10 @@ fn run(bin: &Path, case: &Case, helm: Option<&Path>) -> Result<Outcome, String> 
         .arg(build_target(case))
         .current_dir(&case.dir)
         // Remote cases must not touch the user's cache (~/.cache/rustomize).
-        .env("XDG_CACHE_HOME", std::env::temp_dir().join("rustomize-fixtures-cache"))
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("rustomize-fixtures-cache"),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
