@@ -52,6 +52,7 @@ pub mod load;
 pub mod nameref;
 mod parallel;
 pub(crate) mod plugins;
+mod process;
 pub mod relocate;
 pub mod remote;
 pub mod resmap;

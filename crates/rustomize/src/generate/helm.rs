@@ -54,11 +54,10 @@
 //!   environment names some, so a downloader plugin under `configHome` cannot
 //!   run. On a timeout Helm's whole process group is killed.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use rustomize_yaml::{Map, ParseLimits, Value};
 
@@ -998,52 +997,7 @@ fn run(
     let command = &session.options.command;
     let what = format!("helm {}", args.first().map_or("", String::as_str));
     let mut cmd = Command::new(command);
-    cmd.args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // Helm in a process group of its own, so a timeout ends whatever it
-    // started too (a plugin, a post-renderer), not just Helm.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd.spawn().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!(
-            "helm command '{}' not found: install Helm v3 or name it with --helm-command",
-            command.display()
-        ),
-        _ => format!(
-            "cannot run helm command '{}' ({e}): check --helm-command",
-            command.display()
-        ),
-    })?;
-    let limit = session.max_output;
-    // Readers report through channels, so a pipe held open by something Helm
-    // started cannot hold the build past its deadline.
-    let (out_tx, out_rx) = mpsc::channel();
-    if let Some(pipe) = child.stdout.take() {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            // Reading stops one byte past the limit; closing the pipe then makes
-            // Helm stop writing.
-            let read = pipe
-                .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
-                .read_to_end(&mut buf);
-            let _ = out_tx.send(read.map(|_| buf));
-        });
-    }
-    let (err_tx, err_rx) = mpsc::channel();
-    if let Some(mut pipe) = child.stderr.take() {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = (&mut pipe)
-                .take(u64::try_from(MAX_STDERR).unwrap_or(u64::MAX))
-                .read_to_end(&mut buf);
-            let _ = err_tx.send(buf);
-            // Keep draining so Helm never blocks on a full pipe.
-            let _ = std::io::copy(&mut pipe, &mut std::io::sink());
-        });
-    }
+    cmd.args(args).envs(env.iter().map(|(k, v)| (k, v)));
     let timeout = session.options.timeout;
     let timed_out = || {
         format!(
@@ -1051,65 +1005,35 @@ fn run(
             timeout.as_secs()
         )
     };
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(2);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                kill_group(&mut child);
-                return Err(timed_out());
-            }
-            Ok(None) => {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(50));
-            }
-            Err(e) => return Err(format!("{what}: cannot wait for helm: {e}")),
-        }
-    };
-    let remaining = deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(100));
-    let out = match out_rx.recv_timeout(remaining) {
-        Ok(Ok(buf)) => buf,
-        Ok(Err(e)) => return Err(format!("{what}: cannot read its output: {e}")),
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            // Helm has exited but something it started still holds its output.
-            kill_group(&mut child);
-            return Err(timed_out());
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            return Err(format!("{what}: cannot read its output"))
-        }
-    };
-    if out.len() > limit {
-        return Err(format!(
+    let limit = session.max_output;
+    let out = crate::process::run(cmd, None, timeout, limit, MAX_STDERR).map_err(|e| match e {
+        crate::process::RunFailure::Spawn(e) => match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "helm command '{}' not found: install Helm v3 or name it with --helm-command",
+                command.display()
+            ),
+            _ => format!(
+                "cannot run helm command '{}' ({e}): check --helm-command",
+                command.display()
+            ),
+        },
+        crate::process::RunFailure::TimedOut => timed_out(),
+        crate::process::RunFailure::TooLarge => format!(
             "{what} printed more than {limit} bytes (BuildOptions::limits.max_bytes, --max-file-bytes)"
-        ));
-    }
-    if !status.success() {
-        let err = err_rx
-            .recv_timeout(Duration::from_millis(500))
-            .unwrap_or_default();
-        let code = status.code().map_or_else(
+        ),
+        crate::process::RunFailure::Io(e) => format!("{what}: cannot read its output: {e}"),
+    })?;
+    if !out.status.success() {
+        let code = out.status.code().map_or_else(
             || "killed by a signal".to_owned(),
             |c| format!("exit status {c}"),
         );
-        return Err(format!("{what} failed ({code}): {}", helm_message(&err)));
+        return Err(format!(
+            "{what} failed ({code}): {}",
+            helm_message(&out.stderr)
+        ));
     }
-    Ok(out)
-}
-
-/// Kills Helm's process group (Helm and everything it started that stayed in
-/// the group), then Helm itself should the group be gone, and reaps Helm.
-fn kill_group(child: &mut std::process::Child) {
-    #[cfg(unix)]
-    {
-        let group = rustix::process::Pid::from_child(child);
-        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    Ok(out.stdout)
 }
 
 /// Helm's own message: its first `Error:` line, else its first line.
