@@ -11,6 +11,17 @@ use rustomize_yaml::{Map, Value};
 
 use crate::resource::Resource;
 
+/// The fields of a selector as kustomize's `types.Selector` spells them.
+pub const SELECTOR_FIELDS: &[&str] = &[
+    "group",
+    "version",
+    "kind",
+    "name",
+    "namespace",
+    "labelSelector",
+    "annotationSelector",
+];
+
 /// A patch target as written in a kustomization.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Selector {

@@ -579,17 +579,8 @@ pub(crate) fn selector(value: &Value, field: &str) -> Result<Option<Selector>, S
         return Ok(None);
     };
     let mut s = Selector::default();
-    const FIELDS: &[&str] = &[
-        "group",
-        "version",
-        "kind",
-        "name",
-        "namespace",
-        "labelSelector",
-        "annotationSelector",
-    ];
     for (key, v) in m {
-        let slot = match canonical_field(key, FIELDS) {
+        let slot = match canonical_field(key, crate::selector::SELECTOR_FIELDS) {
             Some("group") => &mut s.group,
             Some("version") => &mut s.version,
             Some("kind") => &mut s.kind,

@@ -242,18 +242,7 @@ pub fn decode(config: &Map, dir_name: &str) -> Result<Decoded, DecodeError> {
                 m.insert("patch".to_owned(), op);
             }
             if let Some(Value::Map(target)) = m.get("target") {
-                let target = pick(
-                    target,
-                    &[
-                        "group",
-                        "version",
-                        "kind",
-                        "name",
-                        "namespace",
-                        "labelSelector",
-                        "annotationSelector",
-                    ],
-                );
+                let target = pick(target, crate::selector::SELECTOR_FIELDS);
                 m.insert("target".to_owned(), Value::Map(target));
             }
             let mut entries =
@@ -393,18 +382,7 @@ fn value_add(config: &Map, dir_name: &str) -> Result<Transformer, DecodeError> {
         };
         let selector = match get(&t, "selector") {
             Value::Map(s) => {
-                let s = pick(
-                    s,
-                    &[
-                        "group",
-                        "version",
-                        "kind",
-                        "name",
-                        "namespace",
-                        "labelSelector",
-                        "annotationSelector",
-                    ],
-                );
+                let s = pick(s, crate::selector::SELECTOR_FIELDS);
                 k::selector(&Value::Map(s), "selector").map_err(configure)?
             }
             _ => None,

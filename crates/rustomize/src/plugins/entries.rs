@@ -145,30 +145,20 @@ pub fn generators(
     k: &Kustomization,
     cx: &mut BuildContext,
 ) -> Result<Vec<Configured<Generator>>, Error> {
-    let mut out = Vec::new();
-    for item in load(loader, k, Field::Generators, &k.generators, cx)? {
-        let config = match decode(&item.config, &dir_name(k))
-            .map_err(|e| decode_error(&item.file, &item.config, e))?
-        {
-            Decoded::Generator(g) => g,
-            Decoded::External => Generator::External(item.config),
-            Decoded::Transformer(_) => {
-                return Err(Error::Kustomization {
-                    path: item.file,
-                    message: format!(
-                        "loading generator plugins: plugin {} not a generator",
-                        Identity::of(&item.config).org_id()
-                    ),
-                })
-            }
-        };
-        out.push(Configured {
-            config,
-            file: item.file,
-            origin: item.origin,
-        });
-    }
-    Ok(out)
+    configs(
+        loader,
+        k,
+        Field::Generators,
+        cx,
+        |decoded, config| match decoded {
+            Decoded::Generator(g) => Ok(g),
+            Decoded::External => Ok(Generator::External(config)),
+            Decoded::Transformer(_) => Err(format!(
+                "loading generator plugins: plugin {} not a generator",
+                Identity::of(&config).org_id()
+            )),
+        },
+    )
 }
 
 /// The transformers of `transformers:` or `validators:`, in kustomize's order.
@@ -178,27 +168,38 @@ pub fn transformers(
     field: Field,
     cx: &mut BuildContext,
 ) -> Result<Vec<Configured<Transformer>>, Error> {
+    configs(loader, k, field, cx, |decoded, config| match decoded {
+        Decoded::Transformer(t) => Ok(t),
+        Decoded::External => Ok(Transformer::External(config)),
+        Decoded::Generator(_) => Err(format!(
+            "plugin {} not a transformer",
+            Identity::of(&config).org_id()
+        )),
+    })
+}
+
+/// The configs of `field`, each decoded and then accepted (or refused, with
+/// kustomize's message) by `accept`.
+fn configs<C>(
+    loader: &Loader,
+    k: &Kustomization,
+    field: Field,
+    cx: &mut BuildContext,
+    accept: impl Fn(Decoded, Map) -> Result<C, String>,
+) -> Result<Vec<Configured<C>>, Error> {
     let entries = match field {
+        Field::Generators => &k.generators,
+        Field::Transformers => &k.transformers,
         Field::Validators => &k.validators,
-        _ => &k.transformers,
     };
     let mut out = Vec::new();
     for item in load(loader, k, field, entries, cx)? {
-        let config = match decode(&item.config, &dir_name(k))
-            .map_err(|e| decode_error(&item.file, &item.config, e))?
-        {
-            Decoded::Transformer(t) => t,
-            Decoded::External => Transformer::External(item.config),
-            Decoded::Generator(_) => {
-                return Err(Error::Kustomization {
-                    path: item.file,
-                    message: format!(
-                        "plugin {} not a transformer",
-                        Identity::of(&item.config).org_id()
-                    ),
-                })
-            }
-        };
+        let decoded = decode(&item.config, &dir_name(k))
+            .map_err(|e| decode_error(&item.file, &item.config, e))?;
+        let config = accept(decoded, item.config).map_err(|message| Error::Kustomization {
+            path: item.file.clone(),
+            message,
+        })?;
         out.push(Configured {
             config,
             file: item.file,

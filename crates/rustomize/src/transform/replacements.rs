@@ -427,15 +427,7 @@ impl Decoder {
         let mut s = TargetSelector::default();
         self.fields(
             map,
-            &[
-                "group",
-                "version",
-                "kind",
-                "name",
-                "namespace",
-                "labelSelector",
-                "annotationSelector",
-            ],
+            crate::selector::SELECTOR_FIELDS,
             |field, v| match field {
                 "labelSelector" => {
                     s.label_selector = gojson::string(v, "", "Selector.labelSelector")?;
