@@ -40,8 +40,10 @@
 //!
 //! # Cargo features
 //!
-//! - `serde`: `Serialize`/`Deserialize` for [`Value`] and conversions to and
-//!   from `serde_json::Value` (see [`rustomize_yaml`]'s `serde` module).
+//! - `serde`: `Serialize`/`Deserialize` for [`Value`] and `From` conversions
+//!   to and from `serde_json::Value`, to hand resources to `kube` or
+//!   `k8s-openapi` types (how numbers, nulls and keys map: [`rustomize_yaml`]'s
+//!   crate docs). For example, `serde_json::Value::from(resource.value())`.
 //!
 //! # The pipeline
 //!
