@@ -45,6 +45,11 @@ mod timestamp;
 mod value;
 mod writer;
 
+/// The README's example, compiled as a doctest so it never goes stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use reader::{parse_documents, ParseError, ParseLimits, KUSTOMIZE_MAX_DEPTH, NODE_BYTES};
 #[doc(hidden)]
 pub use reader::{parse_documents_fast, parse_documents_fast_saphyr, parse_documents_reference};
