@@ -22,7 +22,7 @@ fn cases() -> Vec<PathBuf> {
 fn render(dir: &Path) -> String {
     match rustomize::build(dir, &Default::default()) {
         Ok(b) => b.to_yaml(),
-        Err(e) => format!("error: {e}"),
+        Err(e) => format!("error: {}", e.full_message()),
     }
 }
 
