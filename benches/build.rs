@@ -38,7 +38,7 @@ fn bench(c: &mut Criterion) {
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Bytes(yaml.len() as u64));
         group.bench_function("build", |b| {
-            b.iter(|| rustomize::build(&dir, &Default::default()).map(|b| b.resources.len()))
+            b.iter(|| rustomize::build(&dir, &Default::default()).map(|b| b.resources().len()))
         });
         group.bench_function("read", |b| {
             b.iter(|| rustomize::parse_documents(&yaml, &Default::default()).map(|d| d.len()))

@@ -14,14 +14,9 @@ fn main() -> ExitCode {
     // Builds share no state, so an embedder may run many at once (one per thread).
     match rustomize::build(&dir, &rustomize::BuildOptions::default()) {
         Ok(build) => {
-            for resource in &build.resources {
-                let kind = resource.get("kind").and_then(|v| v.as_str()).unwrap_or("?");
-                let name = resource
-                    .get("metadata")
-                    .and_then(|m| m.get("name"))
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("?");
-                eprintln!("{kind}/{name}");
+            for resource in build.resources() {
+                // Typed: the id as kustomize prints it, and the file it came from.
+                eprintln!("{} ({})", resource.id(), resource.origin().display());
             }
             print!("{}", build.to_yaml());
             ExitCode::SUCCESS

@@ -297,7 +297,7 @@ impl KustomizeFlags {
 
     /// The `--reorder` order, or the one line saying which flag is given that
     /// rustomize cannot honour (or which value is wrong).
-    fn check(&self) -> Result<Option<rustomize::load::kustomization::SortOrder>, String> {
+    fn check(&self) -> Result<Option<rustomize::SortOrder>, String> {
         let unsupported = [
             ("--as-current-user", self.as_current_user),
             ("--env", !self.env.is_empty()),
@@ -308,7 +308,7 @@ impl KustomizeFlags {
         if let Some((flag, _)) = unsupported.iter().find(|(_, given)| *given) {
             return Err(format!("{flag} is not supported yet"));
         }
-        use rustomize::load::kustomization::SortOrder;
+        use rustomize::SortOrder;
         match self.reorder.as_deref() {
             None => Ok(None),
             Some("legacy") => Ok(Some(SortOrder::default_legacy())),
@@ -412,8 +412,8 @@ impl RelocationFlags {
             Some(path) => {
                 // Read as the loader reads files: a regular file within the
                 // size limit (a FIFO would hang, /dev/zero never ends).
-                let bytes = rustomize::load::read_regular_file(path, max_file_bytes)
-                    .map_err(|e| e.to_string())?;
+                let bytes = rustomize::read_regular_file(path, max_file_bytes)
+                    .map_err(|e| e.full_message())?;
                 let text = String::from_utf8(bytes)
                     .map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
                 Overrides::parse(&text)
@@ -440,17 +440,7 @@ impl RelocationFlags {
 /// Streams the documents to `out` one at a time (the whole output is never held
 /// in memory at once), byte-identical to `Build::to_yaml`.
 fn write_yaml(build: &rustomize::Build, out: impl Write) -> io::Result<()> {
-    let mut out = io::BufWriter::with_capacity(1 << 16, out);
-    let mut doc = String::new();
-    for (i, resource) in build.resources.iter().enumerate() {
-        doc.clear();
-        if i > 0 {
-            doc.push_str("---\n");
-        }
-        rustomize::write_document(resource, &mut doc);
-        out.write_all(doc.as_bytes())?;
-    }
-    out.flush()
+    build.write_to(io::BufWriter::with_capacity(1 << 16, out))
 }
 
 /// Ends the process after a write to stdout or stderr failed because the reader
@@ -636,7 +626,7 @@ fn write_output(build: &rustomize::Build, path: &Path) -> Result<(), String> {
             write_atomic(&target, keep, path, |file| write_yaml(build, file))
         }
         Output::Dir(dir) => {
-            for (name, resource) in file_names(&build.resources) {
+            for (name, resource) in file_names(build.values()) {
                 if name.contains('/') {
                     // kustomize would write outside DIR (or fail): refused.
                     return Err(format!(
@@ -725,7 +715,9 @@ fn write_atomic(
 /// counts as `default`); when there is more than one namespace each of their
 /// names starts with `NAMESPACE_`. Cluster-scoped resources come last, never
 /// prefixed.
-fn file_names(resources: &[rustomize::Value]) -> Vec<(String, &rustomize::Value)> {
+fn file_names<'a>(
+    resources: impl Iterator<Item = &'a rustomize::Value>,
+) -> Vec<(String, &'a rustomize::Value)> {
     let text = |v: &rustomize::Value, path: &[&str]| -> String {
         let mut at = Some(v);
         for key in path {
@@ -790,7 +782,7 @@ const MANAGEDBY_FLAG_DEPRECATED: &str = "Flag --enable-managedby-label has been 
 
 /// Prints a build's warnings, then writes its YAML to `-o PATH` or stdout.
 fn print_build(build: rustomize::Build, output: Option<&Path>) -> ExitCode {
-    for w in &build.warnings {
+    for w in build.warnings() {
         to_stderr(w);
     }
     let written = match output {
@@ -859,7 +851,7 @@ fn main() -> ExitCode {
             };
             let build = match rustomize::build(&dir, &options) {
                 Ok(build) => build,
-                Err(e) => return fail(&e.to_string()),
+                Err(e) => return fail(&e.full_message()),
             };
             print_build(build, output.as_deref())
         }
@@ -879,7 +871,7 @@ fn main() -> ExitCode {
                 .and_then(|k| rustomize::kfdef::resolve_repos(&k, &repos).map(|r| (k, r)))
             {
                 Ok(parsed) => parsed,
-                Err(e) => return fail(&e.to_string()),
+                Err(e) => return fail(&e.full_message()),
             };
             let (kfdef, repos) = kfdef;
             if let Some(dir) = emit {
@@ -895,7 +887,7 @@ fn main() -> ExitCode {
                         }
                         ExitCode::SUCCESS
                     }
-                    Err(e) => fail(&e.to_string()),
+                    Err(e) => fail(&e.full_message()),
                 };
             }
             let options = rustomize::BuildOptions {
@@ -904,7 +896,7 @@ fn main() -> ExitCode {
             };
             match rustomize::kfdef::render(&kfdef, &repos, &options) {
                 Ok(rendered) => print_build(rendered.into_build(), output.as_deref()),
-                Err(e) => fail(&e.to_string()),
+                Err(e) => fail(&e.full_message()),
             }
         }
         Command::Images {
@@ -926,9 +918,9 @@ fn main() -> ExitCode {
             let options = load.options();
             let build = match rustomize::build(&dir, &options) {
                 Ok(build) => build,
-                Err(e) => return fail(&e.to_string()),
+                Err(e) => return fail(&e.full_message()),
             };
-            for w in &build.warnings {
+            for w in build.warnings() {
                 to_stderr(w);
             }
             let uses = build.images(deep);

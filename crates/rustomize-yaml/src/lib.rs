@@ -6,16 +6,49 @@
 //! the way kustomize's reader types scalars → transformers → [`write_document`],
 //! which reproduces the go-yaml v2 emitter that kustomize prints through (sorted
 //! keys, unindented sequences, 80-column folding, YAML 1.1-aware quoting).
+//!
+//! # Cargo features
+//!
+//! `serde`: [`Value`] implements `serde::Serialize` and `serde::Deserialize`,
+//! and converts to and from `serde_json::Value` (`From` both ways), so that
+//! embedders can hand resources to typed Kubernetes structs (`k8s-openapi`,
+//! `kube`) and back.
+//!
+//! How the data maps, both ways, for serde and for `serde_json::Value`:
+//!
+//! | `Value` | serde / JSON |
+//! |---|---|
+//! | `Null`, `Empty` | unit / `null` (reading gives `Null`) |
+//! | `Bool` | bool |
+//! | `Int(i64)` | `i64` (reading: every integer that fits in `i64`) |
+//! | `Uint(u64)` | `u64` (reading: integers above `i64::MAX` only) |
+//! | `Float(f64)` | `f64`; JSON has no NaN or infinities: they become `null` (as `serde_json::to_value` does) |
+//! | `String` | string |
+//! | `Seq` | sequence / array |
+//! | `Map` | map / object, in insertion order |
+//!
+//! Keys are always strings in a [`Value`]. Reading a map whose keys are
+//! integers or booleans (a format other than JSON may have them) keys it by
+//! their text (`1`, `true`), as kustomize's JSON round trip would; other
+//! keys (floats, sequences, ...) are an error. 128-bit integers and bytes are
+//! errors too.
 #![deny(missing_docs)]
 
 mod breaks;
 mod fast;
 mod reader;
+#[cfg(feature = "serde")]
+mod serde_impls;
 pub mod stack;
 mod text;
 mod timestamp;
 mod value;
 mod writer;
+
+/// The README's example, compiled as a doctest so it never goes stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub use reader::{parse_documents, ParseError, ParseLimits, KUSTOMIZE_MAX_DEPTH, NODE_BYTES};
 #[doc(hidden)]

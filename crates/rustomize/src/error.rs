@@ -1,13 +1,23 @@
 //! The library's error type: one variant per cause, each rendering as one line that
 //! names the file (or directory) involved.
+//!
+//! An error that wraps another (a [`FileCause`], an I/O error) prints only its
+//! own part and gives the cause through [`std::error::Error::source`], so a
+//! reporter walking the chain prints each cause once; [`Error::full_message`]
+//! joins the chain into the one line the CLI prints.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Why a build failed.
+///
+/// Each variant names the file (or directory) involved; [`Error::path`],
+/// [`Error::resource_id`] and [`Error::file_cause`] give the structured parts
+/// without matching on variants. New variants may be added in minor releases.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A file or directory could not be read.
-    #[error("{path}: {source}")]
+    #[error("{}", .path.display())]
     Io {
         /// The path that failed.
         path: PathBuf,
@@ -16,22 +26,26 @@ pub enum Error {
     },
     /// A file (or the root directory) cannot be read as the loader requires:
     /// missing, a symlink loop, not a regular file, over the size limit, ...
-    #[error("{}: {cause}", .path.display())]
+    /// The cause is the error's [`source`](std::error::Error::source).
+    #[error("{}", .path.display())]
     File {
         /// The path as the loader reached it.
         path: PathBuf,
         /// Why it cannot be read.
+        #[source]
         cause: FileCause,
     },
     /// A `resources`/`components` entry exists but cannot be resolved (a
-    /// symlink loop, a dangling symlink, permission denied, ...).
-    #[error("{}: resource '{entry}': {cause}", .kustomization.display())]
+    /// symlink loop, a dangling symlink, permission denied, ...). The cause is
+    /// the error's [`source`](std::error::Error::source).
+    #[error("{}: resource '{entry}'", .kustomization.display())]
     BadEntry {
         /// The kustomization naming the entry.
         kustomization: PathBuf,
         /// The entry as written.
         entry: String,
         /// Why it cannot be resolved.
+        #[source]
         cause: FileCause,
     },
     /// A YAML file is malformed.
@@ -219,6 +233,7 @@ pub enum Error {
 /// Why the loader cannot read a path, as a short phrase (the path itself is
 /// printed by the [`Error`] that carries the cause).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FileCause {
     /// Nothing exists at the path.
     #[error("no such file or directory")]
@@ -269,7 +284,7 @@ pub enum FileCause {
         limit: usize,
     },
     /// Any other I/O failure, as the OS describes it.
-    #[error("{0}")]
+    #[error(transparent)]
     Other(std::io::Error),
 }
 
@@ -354,6 +369,103 @@ pub enum RemoteCause {
     /// A remote kustomization includes a URL that includes it.
     #[error("cycle detected: URI '{0}' referenced by previous URI '{1}'")]
     Cycle(String, String),
+}
+
+impl Error {
+    /// The error and every cause under it on one line, joined by `: ` (what
+    /// the CLI prints after `Error: `).
+    pub fn full_message(&self) -> String {
+        let mut line = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            line.push_str(": ");
+            line.push_str(&c.to_string());
+            cause = c.source();
+        }
+        line
+    }
+
+    /// The file or directory the error is about: the file read, the
+    /// kustomization (or plugin configuration) at fault, or the directory
+    /// built. For [`Error::OutsideRoot`], the path as named.
+    pub fn path(&self) -> &Path {
+        match self {
+            Error::Io { path, .. }
+            | Error::File { path, .. }
+            | Error::Yaml { path, .. }
+            | Error::Kustomization { path, .. }
+            | Error::KfDef { path, .. }
+            | Error::Helm { path, .. }
+            | Error::Resource { path, .. }
+            | Error::DuplicateId { path, .. }
+            | Error::Transform { path, .. }
+            | Error::UnsupportedValue { path, .. }
+            | Error::NelInKey { path, .. }
+            | Error::PluginsDisabled { path, .. }
+            | Error::UnsupportedFunction { path, .. }
+            | Error::Plugin { path, .. }
+            | Error::PluginFailed { path, .. }
+            | Error::PluginTimeout { path, .. }
+            | Error::PluginOutput { path, .. } => path,
+            Error::BadEntry { kustomization, .. }
+            | Error::MissingResource { kustomization, .. } => kustomization,
+            Error::Remote { context, .. } => Path::new(context),
+            Error::OutsideRoot { requested, .. } => requested,
+            Error::MissingKustomization(dir)
+            | Error::MultipleKustomizations(dir)
+            | Error::Cycle(dir) => dir,
+        }
+    }
+
+    /// The id of the resource at fault (as kustomize prints ids:
+    /// `Kind.version.group/name.namespace`), where the error is about one.
+    pub fn resource_id(&self) -> Option<&str> {
+        match self {
+            Error::DuplicateId { id, .. }
+            | Error::UnsupportedValue { id, .. }
+            | Error::NelInKey { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The `resources`/`components` entry at fault, as written in the
+    /// kustomization, where the error is about one.
+    pub fn entry(&self) -> Option<&str> {
+        match self {
+            Error::BadEntry { entry, .. }
+            | Error::MissingResource { entry, .. }
+            | Error::Remote { entry, .. } => Some(entry),
+            _ => None,
+        }
+    }
+
+    /// Why a file could not be read, where that is the error.
+    pub fn file_cause(&self) -> Option<&FileCause> {
+        match self {
+            Error::File { cause, .. } | Error::BadEntry { cause, .. } => Some(cause),
+            _ => None,
+        }
+    }
+}
+
+impl FileCause {
+    /// The cause an I/O error names: a symlink loop (`ELOOP`), a missing
+    /// path, no permission, a file where a directory was needed, or the OS's
+    /// own description. (A dangling symlink is told apart from a missing path
+    /// by the loader, which can look at the link.)
+    pub fn from_io(error: std::io::Error) -> FileCause {
+        use std::io::ErrorKind;
+        #[cfg(unix)]
+        if error.raw_os_error() == Some(libc::ELOOP) {
+            return FileCause::Loop;
+        }
+        match error.kind() {
+            ErrorKind::NotFound => FileCause::NotFound,
+            ErrorKind::PermissionDenied => FileCause::PermissionDenied,
+            ErrorKind::NotADirectory => FileCause::NotADirectory,
+            _ => FileCause::Other(error),
+        }
+    }
 }
 
 /// ` (resolves to 'P')` when symlinks or `..` made the path differ from the

@@ -7,7 +7,7 @@
 //! trailing `[]` on a segment only says "this is a list"), so
 //! `spec/containers/env/name` reaches every env var of every container. With
 //! `create`, missing (or null) mappings along the path are created. The tables
-//! themselves live in [`crate::tables::field_specs`].
+//! themselves live in `crate::tables::field_specs`.
 
 use rustomize_yaml::{Map, Value};
 

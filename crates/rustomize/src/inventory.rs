@@ -116,7 +116,11 @@ pub struct ImageUse {
 /// Lists the image references in `resources` (objects in output order), in
 /// document order. `image_fields` is the `images` field-spec table in effect
 /// (`Build::image_fields`); `deep` adds references inside strings.
-pub fn list(resources: &[Value], image_fields: &[FieldSpec], deep: bool) -> Vec<ImageUse> {
+pub fn list<'a>(
+    resources: impl IntoIterator<Item = &'a Value>,
+    image_fields: &[FieldSpec],
+    deep: bool,
+) -> Vec<ImageUse> {
     let table = Table::new(image_fields);
     let mut out = Vec::new();
     for resource in resources {

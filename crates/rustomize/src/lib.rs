@@ -1,8 +1,11 @@
 //! rustomize: a kustomize-compatible manifest renderer.
 //!
-//! [`build`] renders a kustomization directory into the resources `kustomize build`
-//! prints, and [`Build::to_yaml`] gives the exact bytes. The pipeline, one module
-//! per stage:
+//! [`build`] (or a [`Kustomizer`]) renders a kustomization directory into the
+//! resources `kustomize build` prints: [`Build::to_yaml`] and
+//! [`Build::write_to`] give the exact bytes, [`Build::resources`] the typed
+//! [`Resource`]s (id, kind, origin, object).
+//!
+//! The pipeline, one module per stage:
 //!
 //! 1. **load** ([`load`]): the file system behind a load restrictor, and the
 //!    kustomization file parsed strictly;
@@ -32,52 +35,106 @@
 //! # Ok::<(), rustomize::Error>(())
 //! ```
 //!
-//! A build holds no global state, so any number may run at once in one process.
+//! The files may come from the disk ([`DiskFs`], the default) or from memory
+//! ([`MemoryFs`], or any [`FileSystem`]), under the same load restrictor and
+//! limits:
+//!
+//! ```
+//! use rustomize::{Kustomizer, MemoryFs};
+//!
+//! let fs = MemoryFs::new();
+//! fs.add_file("/app/kustomization.yaml", "namespace: prod\nresources:\n- deploy.yaml\n");
+//! fs.add_file(
+//!     "/app/deploy.yaml",
+//!     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n",
+//! );
+//! let build = Kustomizer::new().file_system(fs).build("/app")?;
+//! let web = &build.resources()[0];
+//! assert_eq!((web.kind(), web.name(), web.namespace()), ("Deployment", "web", "prod"));
+//! assert_eq!(
+//!     build.to_yaml(),
+//!     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: prod\n",
+//! );
+//! # Ok::<(), rustomize::Error>(())
+//! ```
+//!
+//! A build holds no global state, so any number may run at once in one
+//! process, on one [`Kustomizer`] or several.
+//!
+//! # Cargo features
+//!
+//! - `serde`: `Serialize`/`Deserialize` for [`Value`] and `From` conversions
+//!   to and from `serde_json::Value`, to hand resources to `kube` or
+//!   `k8s-openapi` types (how numbers, nulls and keys map: [`rustomize_yaml`]'s
+//!   crate docs). For example, `serde_json::Value::from(resource.value())`.
+//!
+//! # The pipeline
+//!
+//! One private module per stage: **load** (the file system behind a load
+//! restrictor, and the kustomization file parsed strictly), **accumulate**
+//! (resources, nested kustomizations and components, recursively),
+//! **transform** (namespace, prefixes/suffixes, labels, annotations, patches,
+//! replacements, images — optionally relocated by [`relocate`] and
+//! [`inventory`]), **resolve references** (objects renamed by transformers are
+//! followed by the fields that point at them), **sort** (kustomize's legacy
+//! kind order or FIFO), `buildMetadata`, and **write**
+//! ([`rustomize_yaml::write_documents`], byte-identical to kustomize).
 #![deny(missing_docs)]
 
-pub mod accumulate;
-pub mod buildmeta;
+mod accumulate;
+mod buildmeta;
 mod configurations;
 mod crds;
 mod error;
 pub mod exec;
+#[doc(hidden)]
 pub mod fieldspec;
+pub mod fs;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod generate;
-pub mod goregex;
+mod generate;
+mod goregex;
 pub mod inventory;
 pub mod kfdef;
+#[doc(hidden)]
 pub mod load;
-pub mod nameref;
+mod nameref;
+mod output;
 mod parallel;
 pub(crate) mod plugins;
 mod process;
 pub mod relocate;
 pub mod remote;
-pub mod resmap;
-pub mod resource;
+mod resmap;
+mod resource;
+#[doc(hidden)]
 pub mod schema;
-pub mod selector;
-pub mod sort;
-pub mod tables;
+mod selector;
+mod sort;
+mod tables;
+#[doc(hidden)]
 pub mod transform;
-pub mod vars;
+mod vars;
 
 use std::path::Path;
+use std::sync::Arc;
 
 pub use buildmeta::DEFAULT_MANAGED_BY;
 pub use error::{Error, FileCause, RemoteCause};
+pub use fs::{DiskFs, FileSystem, MemoryFs};
 pub use generate::helm::{HelmOptions, DEFAULT_HELM_TIMEOUT};
+pub use load::kustomization::SortOrder;
+pub use load::read_regular_file;
+pub use output::{Build, Resource};
 pub use remote::RemoteOptions;
-pub use resource::{Gvk, ResId, Resource};
+pub use resource::{Gvk, ResId};
+#[doc(hidden)]
 pub use rustomize_yaml::stack::on_deep_stack;
 pub use rustomize_yaml::{
     parse_documents, write_document, write_documents, Map, ParseLimits, Value,
 };
 
 use accumulate::BuildContext;
-use load::kustomization::SortOrder;
 
 /// The README's examples, compiled as doctests so they never go stale.
 #[cfg(doctest)]
@@ -171,42 +228,6 @@ impl Default for BuildOptions {
     }
 }
 
-/// The result of a build: resources in output order, and warnings for stderr.
-#[derive(Clone, Debug, Default)]
-pub struct Build {
-    /// Resources in output order.
-    pub resources: Vec<Value>,
-    /// Warnings kustomize would print on stderr, one line each.
-    pub warnings: Vec<String>,
-    /// The `images` field-spec table in effect at the root (built-in rows plus
-    /// those `configurations` added): what kustomize's images transformer reaches.
-    pub image_fields: Vec<fieldspec::FieldSpec>,
-}
-
-impl Drop for Build {
-    /// Takes the resources apart without recursion: they may nest 10,000 levels
-    /// deep, too deep for a recursive drop on a small stack.
-    fn drop(&mut self) {
-        for resource in self.resources.drain(..) {
-            rustomize_yaml::stack::drop_deep(resource);
-        }
-    }
-}
-
-impl Build {
-    /// The YAML that `kustomize build` prints.
-    pub fn to_yaml(&self) -> String {
-        rustomize_yaml::write_documents(&self.resources)
-    }
-
-    /// Every image reference in the output, in document order (see
-    /// [`inventory`]); `deep` adds those inside ConfigMap data, env values and
-    /// arguments.
-    pub fn images(&self, deep: bool) -> Vec<inventory::ImageUse> {
-        inventory::list(&self.resources, &self.image_fields, deep)
-    }
-}
-
 /// The annotation that keeps a resource out of the output.
 const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 
@@ -216,11 +237,120 @@ const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 /// ([`rustomize_yaml::stack`]): documents may nest as deep as kustomize allows
 /// (10,000 levels), and the reader, the merges, the transformers and the writer
 /// walk them recursively. Dropping the [`Build`] does not recurse.
+///
+/// The files are read from the disk ([`DiskFs`]); [`Kustomizer`] builds over
+/// any [`FileSystem`].
 pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
-    rustomize_yaml::stack::on_deep_stack(|| build_here(dir, options))
+    let fs: Arc<dyn FileSystem> = Arc::new(DiskFs);
+    rustomize_yaml::stack::on_deep_stack(|| build_here(fs, dir, options))
 }
 
-fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
+/// Builds kustomizations with one set of [`BuildOptions`] over one
+/// [`FileSystem`] (the disk unless [`Kustomizer::file_system`] says otherwise).
+///
+/// A `Kustomizer` is cheap to clone and may be shared between threads: each
+/// [`Kustomizer::build`] is independent (its own read budgets, warnings and
+/// output), and the output never depends on how many run at once.
+///
+/// ```no_run
+/// use rustomize::{Kustomizer, LoadRestrictor};
+///
+/// let kustomizer = Kustomizer::new()
+///     .load_restrictor(LoadRestrictor::None)
+///     .threads(1);
+/// let build = kustomizer.build("examples/hello")?;
+/// for resource in build.resources() {
+///     println!("{} from {}", resource.id(), resource.origin().display());
+/// }
+/// build.write_to(std::io::stdout().lock())?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Helm charts (`helmCharts`) and exec plugins run other programs on
+/// directories, and so need the disk: over another file system they fail with
+/// an error saying so.
+#[derive(Clone, Debug)]
+pub struct Kustomizer {
+    options: BuildOptions,
+    fs: Arc<dyn FileSystem>,
+}
+
+impl Default for Kustomizer {
+    fn default() -> Self {
+        Kustomizer::new()
+    }
+}
+
+impl Kustomizer {
+    /// Builds from the disk with default options (kustomize's defaults:
+    /// root-only load restrictor, no Helm, no plugins).
+    pub fn new() -> Kustomizer {
+        Kustomizer::with_options(BuildOptions::default())
+    }
+
+    /// Builds from the disk with `options`.
+    pub fn with_options(options: BuildOptions) -> Kustomizer {
+        Kustomizer {
+            options,
+            fs: Arc::new(DiskFs),
+        }
+    }
+
+    /// Reads kustomizations from `fs` instead of the disk.
+    pub fn file_system(self, fs: impl FileSystem + 'static) -> Kustomizer {
+        self.shared_file_system(Arc::new(fs))
+    }
+
+    /// Reads kustomizations from a file system shared with other owners.
+    pub fn shared_file_system(mut self, fs: Arc<dyn FileSystem>) -> Kustomizer {
+        self.fs = fs;
+        self
+    }
+
+    /// Sets the load restrictor ([`BuildOptions::load_restrictor`]).
+    pub fn load_restrictor(mut self, restrictor: LoadRestrictor) -> Kustomizer {
+        self.options.load_restrictor = restrictor;
+        self
+    }
+
+    /// Sets the limits on YAML input ([`BuildOptions::limits`]).
+    pub fn limits(mut self, limits: ParseLimits) -> Kustomizer {
+        self.options.limits = limits;
+        self
+    }
+
+    /// Sets the threads one build may use ([`BuildOptions::threads`]).
+    pub fn threads(mut self, threads: usize) -> Kustomizer {
+        self.options.threads = Some(threads);
+        self
+    }
+
+    /// The options builds use.
+    pub fn options(&self) -> &BuildOptions {
+        &self.options
+    }
+
+    /// The options, to change any of them.
+    pub fn options_mut(&mut self) -> &mut BuildOptions {
+        &mut self.options
+    }
+
+    /// The file system builds read.
+    pub fn fs(&self) -> &Arc<dyn FileSystem> {
+        &self.fs
+    }
+
+    /// Builds the kustomization in `dir` (a path of the file system; on a
+    /// [`MemoryFs`], a relative path starts at `/`). See [`build`].
+    pub fn build(&self, dir: impl AsRef<Path>) -> Result<Build, Error> {
+        let dir = dir.as_ref();
+        rustomize_yaml::stack::on_deep_stack(|| {
+            build_here(Arc::clone(&self.fs), dir, &self.options)
+        })
+    }
+}
+
+fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
     let session = std::sync::Arc::new(remote::Session::new(options.remote.clone()));
     // kustomize takes a directory argument that parses as a git reference for
     // that reference (an existing directory of that name stays local while
@@ -228,7 +358,7 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
     let remote_root = dir
         .to_str()
         .filter(|s| remote::url::parse_repo_spec(s).is_ok())
-        .filter(|_| options.remote.enabled || !dir.exists());
+        .filter(|_| options.remote.enabled || fs.metadata(dir).is_err());
     let loader = match remote_root {
         Some(raw) => load::Loader::remote_root(
             raw,
@@ -238,6 +368,7 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
             session.clone(),
         )?,
         None => load::Loader::new(
+            fs,
             dir,
             options.load_restrictor,
             options.limits.max_bytes,
@@ -348,7 +479,7 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
             }
         }
     }
-    let resources: Vec<Value> = resources.into_iter().map(Resource::into_value).collect();
+    let resources = resources.into_iter().map(Resource::new).collect();
     Ok(Build {
         resources,
         warnings: cx.warnings,
@@ -359,7 +490,7 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
 /// kustomize keeps internal bookkeeping in annotations and, when it strips it at
 /// the end, rewrites every resource's annotations as a string map: an empty or
 /// null `annotations` disappears, and scalar values become their text.
-fn normalize_annotations(r: &mut Resource) {
+fn normalize_annotations(r: &mut resource::Resource) {
     let Some(Value::Map(meta)) = r.object.get_mut("metadata") else {
         return;
     };
@@ -391,7 +522,7 @@ fn normalize_annotations(r: &mut Resource) {
     }
 }
 
-fn is_local_config(r: &Resource) -> bool {
+fn is_local_config(r: &resource::Resource) -> bool {
     r.object()
         .get("metadata")
         .and_then(|m| m.get("annotations"))

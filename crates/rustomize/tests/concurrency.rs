@@ -22,7 +22,7 @@ fn cases() -> Vec<PathBuf> {
 fn render(dir: &Path) -> String {
     match rustomize::build(dir, &Default::default()) {
         Ok(b) => b.to_yaml(),
-        Err(e) => format!("error: {e}"),
+        Err(e) => format!("error: {}", e.full_message()),
     }
 }
 
@@ -63,7 +63,7 @@ fn output_does_not_depend_on_thread_count() {
                 ..Default::default()
             };
             match rustomize::build(&dir, &options) {
-                Ok(b) => (b.to_yaml(), b.warnings.join("\n")),
+                Ok(b) => (b.to_yaml(), b.warnings().join("\n")),
                 Err(e) => (format!("error: {e}"), String::new()),
             }
         };

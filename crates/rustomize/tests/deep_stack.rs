@@ -63,7 +63,7 @@ fn deep_document_builds_and_drops_on_a_small_stack() {
         .stack_size(2 * 1024 * 1024)
         .spawn(move || {
             let out = build(&path, &BuildOptions::default()).expect("builds");
-            assert_eq!(out.resources.iter().map(depth).max(), Some(10_000));
+            assert_eq!(out.values().map(depth).max(), Some(10_000));
             let yaml = out.to_yaml();
             assert!(yaml.contains("name: p-x"));
             drop(out);

@@ -18,7 +18,7 @@ fn error_of(case: &str, options: &rustomize::BuildOptions) -> String {
         Ok(_) => format!("{case}: unexpectedly succeeded"),
         Err(e) => {
             let canonical = root.canonicalize().unwrap_or(root);
-            e.to_string()
+            e.full_message()
                 .replace(&canonical.display().to_string(), "$CASE")
         }
     }

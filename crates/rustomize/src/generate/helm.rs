@@ -431,6 +431,10 @@ impl HelmSession {
     }
 }
 
+/// Why a chart cannot be inflated over a file system other than the disk.
+const NEEDS_DISK: &str = "helmCharts needs a file system on disk: Helm reads the chart \
+    directory itself, and this build reads another FileSystem (such as MemoryFs)";
+
 /// Inflates one chart configured by the kustomization at `kustomization`
 /// (whose root `loader` holds), giving the resources Helm rendered.
 pub fn inflate(
@@ -454,6 +458,10 @@ pub fn inflate(
     }
     if options.command.as_os_str().is_empty() {
         return Err(fail("must specify --helm-command".to_owned()));
+    }
+    if !loader.on_disk() {
+        // Helm reads and writes chart directories itself.
+        return Err(fail(NEEDS_DISK.to_owned()));
     }
     // The command line gives defaults: kustomize sets them and then decodes
     // the chart's configuration over them, so a chart's own value wins.
@@ -484,7 +492,7 @@ pub fn inflate(
         let (path, _) = loader.read_bytes(file).map_err(|e| {
             fail(format!(
                 "could not load additionalValuesFile: {}",
-                one_line(&e.to_string())
+                one_line(&e.full_message())
             ))
         })?;
         additional.push(path);
@@ -530,13 +538,13 @@ pub fn inflate(
             }
             let untar_dir = loader
                 .confine(&home)
-                .map_err(|e| fail(format!("chart home: {e}")))?;
+                .map_err(|e| fail(format!("chart home: {}", e.full_message())))?;
             let args = pull_args(&chart, &untar_dir);
             run(session, &args, &env).map_err(&fail)?;
         }
         let resolved = loader
             .confine(&chart_dir)
-            .map_err(|e| fail(format!("chart directory: {e}")))?;
+            .map_err(|e| fail(format!("chart directory: {}", e.full_message())))?;
         if !resolved.is_dir() {
             return Err(fail(format!(
                 "helm pull did not leave the chart at '{}'",

@@ -97,11 +97,11 @@ impl Rendered {
     /// All applications' resources as one stream, in order (what kfctl
     /// concatenated into one manifests file).
     pub fn into_build(self) -> Build {
-        let mut all = Build::default();
-        all.warnings = self.warnings;
+        let mut all = Build {
+            warnings: self.warnings,
+            ..Build::default()
+        };
         for mut app in self.apps {
-            // `Build` takes deep trees apart on drop, so its parts are taken,
-            // not moved out.
             all.resources.append(&mut app.build.resources);
             all.warnings.append(&mut app.build.warnings);
             all.image_fields.append(&mut app.build.image_fields);
@@ -517,7 +517,7 @@ pub fn render(
         let dir = scratch.path().join("kustomize").join(&app.name);
         let build = crate::build(&dir, options).map_err(|e| {
             // Name the application and the package, not the scratch copy.
-            let text = e.to_string().replace(
+            let text = e.full_message().replace(
                 &dir.display().to_string(),
                 &format!("{}/{}", app.repo, app.path),
             );

@@ -134,7 +134,7 @@ pub struct Kustomization {
     pub openapi: Vec<(String, String)>,
     /// `configurations`: transformer configuration files extending the field specs.
     pub configurations: Vec<String>,
-    /// `configMapGenerator`, as written (interpreted by [`crate::generate`]).
+    /// `configMapGenerator`, as written (interpreted by `crate::generate`).
     pub config_map_generator: Value,
     /// `secretGenerator`, as written.
     pub secret_generator: Value,
@@ -144,7 +144,7 @@ pub struct Kustomization {
     pub images: Value,
     /// `replicas`, as written (interpreted by [`crate::transform::replicas`]).
     pub replicas: Value,
-    /// `vars`, as written (interpreted by [`crate::vars`]).
+    /// `vars`, as written (interpreted by `crate::vars`).
     pub vars: Value,
     /// `replacements`, as written (interpreted by [`crate::transform::replacements`]).
     pub replacements: Value,
@@ -163,7 +163,7 @@ pub struct Kustomization {
     /// `validators`: plugin configs, as `generators`; they may not change the
     /// resources.
     pub validators: Vec<String>,
-    /// `buildMetadata`: options of [`crate::buildmeta`] (only the top
+    /// `buildMetadata`: options of `crate::buildmeta` (only the top
     /// kustomization's list counts; unknown names are accepted, as in kustomize).
     pub build_metadata: Vec<String>,
     /// Deprecation warnings kustomize prints for this file.

@@ -21,16 +21,20 @@
 //! load-restricted to its own root, whose bases must stay inside the checkout.
 //! `read_file`/`read_bytes` fetch `http(s)://` paths (generator files, patches,
 //! `openapi.path`, ...), as kustomize's loader does.
+//!
+//! Every read and every path resolution goes through the build's
+//! [`FileSystem`] (the disk, or memory): the restrictor, the escape checks and
+//! the budgets here apply to each alike.
 
 pub mod gojson;
 pub mod kustomization;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::error::{Error, FileCause, RemoteCause};
+use crate::fs::{DiskFs, FileSystem, ReadError};
 use crate::remote::url::{is_remote_file, parse_repo_spec, redact, RepoSpec};
 use crate::remote::Session;
 use crate::LoadRestrictor;
@@ -57,6 +61,8 @@ pub struct Loader {
     repo_dir: Option<PathBuf>,
     /// The remote references (as written) that led here, for cycle detection.
     repo_chain: Arc<Vec<String>>,
+    /// The file system every path is resolved and read on.
+    fs: Arc<dyn FileSystem>,
 }
 
 /// The build-wide budget of bytes read. A kustomization that includes the same
@@ -114,14 +120,15 @@ impl Loader {
     /// `max_kustomizations` kustomization files in all (every loader derived
     /// from this one shares those budgets).
     pub fn new(
+        fs: Arc<dyn FileSystem>,
         dir: &Path,
         restrictor: LoadRestrictor,
         max_bytes: usize,
         max_read_bytes: usize,
         max_kustomizations: usize,
     ) -> Result<Loader, Error> {
-        let root = canonical(dir)?;
-        let meta = std::fs::metadata(&root).map_err(|e| file_error(dir, e))?;
+        let root = canonical(&*fs, dir)?;
+        let meta = fs.metadata(&root).map_err(|e| file_error(&*fs, dir, e))?;
         if !meta.is_dir() {
             return Err(Error::File {
                 path: dir.to_path_buf(),
@@ -142,6 +149,7 @@ impl Loader {
             remote: Arc::new(Session::new(crate::RemoteOptions::default())),
             repo_dir: None,
             repo_chain: Arc::new(Vec::new()),
+            fs,
         })
     }
 
@@ -183,12 +191,20 @@ impl Loader {
             remote: session,
             repo_dir: Some(repo_dir),
             repo_chain: Arc::new(vec![raw.to_owned()]),
+            // A checkout is on the disk, whatever file system the build reads.
+            fs: Arc::new(DiskFs),
         })
     }
 
     /// The remote session of this build.
     pub fn remote(&self) -> &Arc<Session> {
         &self.remote
+    }
+
+    /// Whether the file system is the local disk (Helm and exec plugins,
+    /// which hand paths to other programs, need it).
+    pub fn on_disk(&self) -> bool {
+        self.fs.is_disk()
     }
 
     /// Bytes read so far by the build this loader belongs to (all its loaders
@@ -223,12 +239,16 @@ impl Loader {
         let mut existing = requested.as_path();
         let mut rest = Vec::new();
         let base = loop {
-            match std::fs::canonicalize(existing) {
+            match self.fs.canonicalize(existing) {
                 Ok(real) => break real,
                 Err(_) => {
                     let (Some(parent), Some(name)) = (existing.parent(), existing.file_name())
                     else {
-                        return Err(file_error(&requested, std::io::ErrorKind::NotFound.into()));
+                        return Err(file_error(
+                            &*self.fs,
+                            &requested,
+                            std::io::ErrorKind::NotFound.into(),
+                        ));
                     };
                     rest.push(name.to_owned());
                     existing = parent;
@@ -259,7 +279,7 @@ impl Loader {
         let mut found = None;
         for name in KUSTOMIZATION_FILE_NAMES {
             let path = self.root.join(name);
-            match std::fs::metadata(&path) {
+            match self.fs.metadata(&path) {
                 // kustomize passes over a directory of that name, and over a
                 // name that does not resolve (missing, or a dangling symlink).
                 Ok(meta) if meta.is_dir() => continue,
@@ -280,7 +300,7 @@ impl Loader {
                 path: path.clone(),
                 cause,
             })?;
-        let resolved = canonical(&path)?;
+        let resolved = canonical(&*self.fs, &path)?;
         self.check_restriction(&path, &resolved)?;
         let text = self.read_text(&resolved)?;
         Ok((resolved, text))
@@ -320,7 +340,7 @@ impl Loader {
         let (path, is_dir) = match self.resolve(entry) {
             Ok(found) => found,
             Err(e) => {
-                let cause = file_cause(&self.root.join(entry), e);
+                let cause = file_cause(&*self.fs, &self.root.join(entry), e);
                 if matches!(cause, FileCause::NotFound) {
                     if let Ok(spec) = parse_repo_spec(entry) {
                         return self.remote_dir(kustomization, &spec).map(Entry::Dir);
@@ -472,8 +492,8 @@ impl Loader {
             let mut meta = None;
             for component in relative.components() {
                 path.push(component);
-                match std::fs::symlink_metadata(&path) {
-                    Ok(m) if !m.file_type().is_symlink() => meta = Some(m),
+                match self.fs.symlink_metadata(&path) {
+                    Ok(m) if !m.is_symlink() => meta = Some(m),
                     _ => {
                         meta = None;
                         break;
@@ -484,8 +504,8 @@ impl Loader {
                 return Ok((path, m.is_dir()));
             }
         }
-        let path = self.root.join(entry).canonicalize()?;
-        let is_dir = std::fs::metadata(&path)?.is_dir();
+        let path = self.fs.canonicalize(&self.root.join(entry))?;
+        let is_dir = self.fs.metadata(&path)?.is_dir();
         Ok((path, is_dir))
     }
 
@@ -493,7 +513,7 @@ impl Loader {
     /// against the load restrictor.
     fn resolve_file(&self, relative: &str) -> Result<PathBuf, Error> {
         let requested = self.root.join(relative);
-        let path = canonical(&requested)?;
+        let path = canonical(&*self.fs, &requested)?;
         self.check_restriction(&requested, &path)?;
         Ok(path)
     }
@@ -529,6 +549,7 @@ impl Loader {
             remote: Arc::clone(&self.remote),
             repo_dir: self.repo_dir.clone(),
             repo_chain: Arc::clone(&self.repo_chain),
+            fs: Arc::clone(&self.fs),
         })
     }
 
@@ -555,11 +576,28 @@ impl Loader {
         })
     }
 
-    /// Reads a symlink-resolved path the guarded way ([`read_guarded`]), the
-    /// opened file checked against the restrictor, and counts it against the
-    /// build's read budget.
+    /// Reads a symlink-resolved path the guarded way ([`FileSystem::read_file`];
+    /// on disk, `crate::fs::read_guarded`), the opened file checked against the
+    /// restrictor, and counts it against the build's read budget.
     fn read_regular(&self, path: &Path) -> Result<Vec<u8>, Error> {
-        let bytes = read_guarded(path, self.max_bytes, |file| self.check_opened(path, file))?;
+        // Under the restrictor, the file actually opened must still lie in the
+        // root: a directory on the path may have been replaced by a symlink
+        // after the path was resolved.
+        let confine = (self.restrictor == LoadRestrictor::RootOnly).then_some(self.root.as_path());
+        let bytes = self
+            .fs
+            .read_file(path, self.max_bytes, confine)
+            .map_err(|e| match e {
+                ReadError::Cause(cause) => Error::File {
+                    path: path.to_path_buf(),
+                    cause,
+                },
+                ReadError::Escaped(real) => Error::OutsideRoot {
+                    requested: path.to_path_buf(),
+                    path: real,
+                    root: self.root.clone(),
+                },
+            })?;
         self.budget
             .spend(bytes.len())
             .map_err(|cause| Error::File {
@@ -568,24 +606,6 @@ impl Loader {
             })?;
         Ok(bytes)
     }
-
-    /// Under the restrictor, the file actually opened must still lie in the
-    /// root: a directory on the path may have been replaced by a symlink after
-    /// the path was resolved. Linux names an open file's real path under
-    /// `/proc/self/fd`; where that is unavailable the earlier checks stand.
-    fn check_opened(&self, path: &Path, file: &std::fs::File) -> Result<(), Error> {
-        #[cfg(target_os = "linux")]
-        if self.restrictor == LoadRestrictor::RootOnly {
-            use std::os::fd::AsRawFd;
-            let link = format!("/proc/self/fd/{}", file.as_raw_fd());
-            if let Ok(real) = std::fs::read_link(link) {
-                self.check_restriction(path, &real)?;
-            }
-        }
-        #[cfg(not(target_os = "linux"))]
-        let _ = (path, file);
-        Ok(())
-    }
 }
 
 /// Reads one file given outside any kustomization (a KfDef, an overrides
@@ -593,143 +613,38 @@ impl Loader {
 /// file of at most `max_bytes` bytes (never a FIFO, device or directory), opened
 /// without blocking. Errors name `path` as given.
 pub fn read_regular_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, Error> {
-    let real = path.canonicalize().map_err(|e| file_error(path, e))?;
-    read_guarded(&real, max_bytes, |_| Ok(())).map_err(|e| match e {
-        Error::File { cause, .. } => Error::File {
-            path: path.to_path_buf(),
-            cause,
+    let real = path
+        .canonicalize()
+        .map_err(|e| file_error(&DiskFs, path, e))?;
+    crate::fs::read_guarded(&real, max_bytes, |_| Ok(())).map_err(|e| Error::File {
+        path: path.to_path_buf(),
+        cause: match e {
+            ReadError::Cause(cause) => cause,
+            // Nothing confines this read.
+            ReadError::Escaped(_) => FileCause::NotFound,
         },
-        other => other,
     })
 }
 
-/// Reads a symlink-resolved path that must be a regular file of at most
-/// `max_bytes` bytes. The type and size are checked before opening (so a
-/// device is never opened and a FIFO never blocks), the file is opened
-/// non-blocking without following a final symlink, checked again on the
-/// handle (the path may have been swapped meanwhile) and by `check_opened`,
-/// and read through a `take` so a growing file cannot exceed the limit either.
-fn read_guarded(
-    path: &Path,
-    max_bytes: usize,
-    check_opened: impl FnOnce(&std::fs::File) -> Result<(), Error>,
-) -> Result<Vec<u8>, Error> {
-    let fail = |cause| Error::File {
-        path: path.to_path_buf(),
-        cause,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| file_error(path, e))?;
-    let size = check_regular(&meta, max_bytes).map_err(fail)?;
-    let file = open_no_block(path).map_err(|e| file_error(path, e))?;
-    let meta = file.metadata().map_err(|e| file_error(path, e))?;
-    let size = size.max(check_regular(&meta, max_bytes).map_err(fail)?);
-    check_opened(&file)?;
-    // The size checks above keep this allocation within the limit.
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(max_bytes).min(max_bytes));
-    file.take(
-        u64::try_from(max_bytes)
-            .unwrap_or(u64::MAX)
-            .saturating_add(1),
-    )
-    .read_to_end(&mut bytes)
-    .map_err(|e| file_error(path, e))?;
-    if bytes.len() > max_bytes {
-        return Err(fail(FileCause::Grew { limit: max_bytes }));
-    }
-    Ok(bytes)
+fn canonical(fs: &dyn FileSystem, path: &Path) -> Result<PathBuf, Error> {
+    fs.canonicalize(path).map_err(|e| file_error(fs, path, e))
 }
 
-/// The size of a regular file within `max_bytes`, or why it may not be read.
-fn check_regular(meta: &std::fs::Metadata, max_bytes: usize) -> Result<u64, FileCause> {
-    if !meta.is_file() {
-        return Err(FileCause::NotRegular(kind_name(&meta.file_type())));
-    }
-    let size = meta.len();
-    if usize::try_from(size).map_or(true, |s| s > max_bytes) {
-        return Err(FileCause::TooLarge {
-            size,
-            limit: max_bytes,
-        });
-    }
-    Ok(size)
-}
-
-/// Opens `path` for reading without blocking (a FIFO swapped in after the type
-/// check must not hang the build) and without following a final symlink (the
-/// path was resolved already; a symlink there now is a swap).
-#[cfg(unix)]
-fn open_no_block(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn open_no_block(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::File::open(path)
-}
-
-/// What kind of non-regular file a file type is, for error messages.
-fn kind_name(kind: &std::fs::FileType) -> &'static str {
-    if kind.is_dir() {
-        return "directory";
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if kind.is_fifo() {
-            return "FIFO";
-        }
-        if kind.is_char_device() {
-            return "character device";
-        }
-        if kind.is_block_device() {
-            return "block device";
-        }
-        if kind.is_socket() {
-            return "socket";
-        }
-    }
-    if kind.is_symlink() {
-        return "symlink";
-    }
-    "special file"
-}
-
-fn canonical(path: &Path) -> Result<PathBuf, Error> {
-    path.canonicalize().map_err(|e| file_error(path, e))
-}
-
-fn file_error(path: &Path, error: std::io::Error) -> Error {
+fn file_error(fs: &dyn FileSystem, path: &Path, error: std::io::Error) -> Error {
     Error::File {
         path: path.to_path_buf(),
-        cause: file_cause(path, error),
+        cause: file_cause(fs, path, error),
     }
 }
 
 /// Names the cause of an I/O error on `path`: a loop or a dangling symlink
 /// says so, rather than "no such file or directory".
-fn file_cause(path: &Path, error: std::io::Error) -> FileCause {
-    use std::io::ErrorKind;
-    #[cfg(unix)]
-    if error.raw_os_error() == Some(libc::ELOOP) {
-        return FileCause::Loop;
-    }
-    match error.kind() {
-        ErrorKind::NotFound => {
-            let dangling =
-                std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-            if dangling {
-                FileCause::Dangling
-            } else {
-                FileCause::NotFound
-            }
+fn file_cause(fs: &dyn FileSystem, path: &Path, error: std::io::Error) -> FileCause {
+    match FileCause::from_io(error) {
+        FileCause::NotFound if fs.symlink_metadata(path).is_ok_and(|m| m.is_symlink()) => {
+            FileCause::Dangling
         }
-        ErrorKind::PermissionDenied => FileCause::PermissionDenied,
-        ErrorKind::NotADirectory => FileCause::NotADirectory,
-        _ => FileCause::Other(error),
+        cause => cause,
     }
 }
 
@@ -784,7 +699,15 @@ mod tests {
         std::fs::write(s.0.join("a.yaml"), "0123456789").unwrap();
         std::fs::create_dir(s.0.join("sub")).unwrap();
         std::fs::write(s.0.join("sub/b.yaml"), "0123456789").unwrap();
-        let loader = Loader::new(&s.0, LoadRestrictor::RootOnly, 100, 25, usize::MAX).unwrap();
+        let loader = Loader::new(
+            Arc::new(DiskFs),
+            &s.0,
+            LoadRestrictor::RootOnly,
+            100,
+            25,
+            usize::MAX,
+        )
+        .unwrap();
         let child = loader.child(s.0.join("sub")).unwrap();
         // Two reads fit; the third, through a derived loader, passes 25 bytes.
         loader.read_file("a.yaml").unwrap();
@@ -806,8 +729,15 @@ mod tests {
     fn file_over_the_limit_is_refused_before_reading() {
         let s = Scratch::new("limit");
         std::fs::write(s.0.join("big.yaml"), "0123456789").unwrap();
-        let loader =
-            Loader::new(&s.0, LoadRestrictor::RootOnly, 9, usize::MAX, usize::MAX).unwrap();
+        let loader = Loader::new(
+            Arc::new(DiskFs),
+            &s.0,
+            LoadRestrictor::RootOnly,
+            9,
+            usize::MAX,
+            usize::MAX,
+        )
+        .unwrap();
         let err = loader.read_file("big.yaml").unwrap_err();
         assert!(matches!(
             err,
@@ -816,8 +746,15 @@ mod tests {
                 ..
             }
         ));
-        let loader =
-            Loader::new(&s.0, LoadRestrictor::RootOnly, 10, usize::MAX, usize::MAX).unwrap();
+        let loader = Loader::new(
+            Arc::new(DiskFs),
+            &s.0,
+            LoadRestrictor::RootOnly,
+            10,
+            usize::MAX,
+            usize::MAX,
+        )
+        .unwrap();
         assert_eq!(loader.read_file("big.yaml").unwrap().1, "0123456789");
     }
 
@@ -827,6 +764,7 @@ mod tests {
         std::fs::create_dir(s.0.join("kustomization.yaml")).unwrap();
         std::fs::write(s.0.join("Kustomization"), "namePrefix: x-\n").unwrap();
         let loader = Loader::new(
+            Arc::new(DiskFs),
             &s.0,
             LoadRestrictor::RootOnly,
             1 << 20,
@@ -846,8 +784,15 @@ mod tests {
         std::os::unix::fs::symlink("loop", s.0.join("loop")).unwrap();
         std::os::unix::fs::symlink("gone", s.0.join("dangling")).unwrap();
         std::fs::write(s.0.join("file"), "x").unwrap();
-        let loader =
-            Loader::new(&s.0, LoadRestrictor::None, 1 << 20, usize::MAX, usize::MAX).unwrap();
+        let loader = Loader::new(
+            Arc::new(DiskFs),
+            &s.0,
+            LoadRestrictor::None,
+            1 << 20,
+            usize::MAX,
+            usize::MAX,
+        )
+        .unwrap();
         let cause = |name: &str| match loader.read_bytes(name) {
             Err(Error::File { cause, .. }) => cause.to_string(),
             other => panic!("{name}: {:?}", other.map(|(p, _)| p)),
@@ -868,6 +813,7 @@ mod tests {
         let s = Scratch::new("root");
         std::fs::write(s.0.join("file"), "x").unwrap();
         let err = Loader::new(
+            Arc::new(DiskFs),
             &s.0.join("file"),
             LoadRestrictor::RootOnly,
             1,
@@ -875,6 +821,6 @@ mod tests {
             usize::MAX,
         )
         .unwrap_err();
-        assert!(err.to_string().ends_with(": not a directory"), "{err}");
+        assert!(err.full_message().ends_with(": not a directory"), "{err}");
     }
 }

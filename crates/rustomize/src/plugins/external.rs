@@ -32,6 +32,21 @@ impl<'a> Plugins<'a> {
     pub fn new(loader: &'a Loader, options: &'a ExecOptions) -> Self {
         Plugins { loader, options }
     }
+
+    /// Plugins run in the kustomization's directory and may read files there
+    /// themselves: they need it on disk.
+    fn check_disk(&self, file: &Path) -> Result<(), Error> {
+        if self.loader.on_disk() {
+            return Ok(());
+        }
+        Err(Error::Plugin {
+            path: file.to_path_buf(),
+            message: "exec plugins need a file system on disk: a plugin runs in the \
+                kustomization's directory, and this build reads another FileSystem \
+                (such as MemoryFs)"
+                .to_owned(),
+        })
+    }
 }
 
 fn new_resource(value: Value, file: &Path) -> Result<Resource, Error> {
@@ -49,6 +64,7 @@ fn new_resource(value: Value, file: &Path) -> Result<Resource, Error> {
 
 impl crate::transform::External for Plugins<'_> {
     fn transform(&self, config: &Map, file: &Path, resources: &mut ResMap) -> Result<(), Error> {
+        self.check_disk(file)?;
         let input: Vec<Value> = resources
             .resources()
             .iter()
@@ -85,6 +101,7 @@ impl crate::transform::External for Plugins<'_> {
 
 impl crate::generate::External for Plugins<'_> {
     fn generate(&self, config: &Map, file: &Path) -> Result<Vec<Resource>, Error> {
+        self.check_disk(file)?;
         let output = crate::exec::generate(
             &Value::Map(config.clone()),
             file,

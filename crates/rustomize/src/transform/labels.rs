@@ -1,6 +1,6 @@
 //! `LabelTransformer` (`labels` entries and `commonLabels`): set labels into
 //! every string map its field specs reach — metadata, and, depending on the
-//! entry's options (see `plugins::desugar`), selectors and pod
+//! entry's options (see `crate::plugins::desugar`), selectors and pod
 //! templates.
 
 use crate::fieldspec::FieldSpec;

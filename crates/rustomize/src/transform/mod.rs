@@ -1,7 +1,7 @@
 //! Transformers: each module is the engine of one of kustomize's builtin
 //! transformer plugins, a function over the resources of one kustomization.
-//! Which fields they touch comes with their config (see the `plugins` module),
-//! by default from the tables in [`crate::tables`]; walking those fields is
+//! Which fields they touch comes with their config (see `crate::plugins`),
+//! by default from the tables in `crate::tables`; walking those fields is
 //! [`crate::fieldspec`]'s job.
 //!
 //! [`run`] runs a list of configs in order — the kustomization's fields

@@ -44,7 +44,8 @@ impl PatchEnv<'_> {
     fn read(&self, file: &str) -> Result<(PathBuf, String), Error> {
         self.loader.read_file(file).map_err(|e| {
             self.fail(format!(
-                "failed to get the patch file from path({file}): {e}"
+                "failed to get the patch file from path({file}): {}",
+                e.full_message()
             ))
         })
     }

@@ -19,7 +19,7 @@
 //!    With `options.delimiter`, the text goes into one part of the target's
 //!    delimited string (`index` out of range prepends or appends).
 //!
-//! Field paths are walked by `path`, shared with [`crate::vars`].
+//! Field paths are walked by `path`, shared with `crate::vars`.
 
 pub(crate) mod path;
 

@@ -1,0 +1,172 @@
+//! What a build gives back: [`Build`], its [`Resource`]s in output order and
+//! the warnings kustomize would print, and the writers of the exact bytes
+//! `kustomize build` prints.
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustomize_yaml::{Map, Value};
+
+use crate::fieldspec::FieldSpec;
+use crate::resource::{Gvk, ResId};
+
+/// One rendered Kubernetes object: its id, the file it came from, and the
+/// object itself as a YAML [`Value`] (always a mapping).
+///
+/// Dropping a resource does not recurse, however deep its object nests.
+#[derive(Clone, Debug)]
+pub struct Resource {
+    id: ResId,
+    origin: Arc<Path>,
+    value: Value,
+}
+
+impl Resource {
+    pub(crate) fn new(resource: crate::resource::Resource) -> Resource {
+        let id = resource.id();
+        let origin = Arc::clone(&resource.origin);
+        Resource {
+            id,
+            origin,
+            value: resource.into_value(),
+        }
+    }
+
+    /// The id: group, version, kind, `metadata.name` and `metadata.namespace`
+    /// as they are in the output (after prefixes, suffixes, hashes and
+    /// namespaces were applied).
+    pub fn id(&self) -> &ResId {
+        &self.id
+    }
+
+    /// Group, version and kind.
+    pub fn gvk(&self) -> &Gvk {
+        &self.id.gvk
+    }
+
+    /// `kind`.
+    pub fn kind(&self) -> &str {
+        &self.id.gvk.kind
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        &self.id.name
+    }
+
+    /// `metadata.namespace` (empty if unset).
+    pub fn namespace(&self) -> &str {
+        &self.id.namespace
+    }
+
+    /// The file the resource was read from (or the generator configuration,
+    /// kustomization or plugin configuration that made it), as the build's
+    /// file system names it.
+    pub fn origin(&self) -> &Path {
+        &self.origin
+    }
+
+    /// The object.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// The object's top-level mapping (`apiVersion`, `kind`, `metadata`, ...).
+    pub fn as_map(&self) -> &Map {
+        static EMPTY: std::sync::OnceLock<Map> = std::sync::OnceLock::new();
+        match &self.value {
+            Value::Map(map) => map,
+            _ => EMPTY.get_or_init(Map::new),
+        }
+    }
+
+    /// Consumes the resource, giving its object. (Dropping the value recurses:
+    /// see [`rustomize_yaml::stack::drop_deep`] for documents nested thousands
+    /// of levels deep.)
+    pub fn into_value(mut self) -> Value {
+        std::mem::replace(&mut self.value, Value::Null)
+    }
+
+    /// The object as the YAML document `kustomize build` prints for it
+    /// (without a `---` separator).
+    pub fn to_yaml(&self) -> String {
+        let mut out = String::new();
+        rustomize_yaml::write_document(&self.value, &mut out);
+        out
+    }
+}
+
+impl Drop for Resource {
+    /// Takes the object apart without recursion: it may nest 10,000 levels
+    /// deep, too deep for a recursive drop on a small stack.
+    fn drop(&mut self) {
+        rustomize_yaml::stack::drop_deep(std::mem::replace(&mut self.value, Value::Null));
+    }
+}
+
+/// The result of a build: resources in output order, and warnings for stderr.
+///
+/// [`Build::to_yaml`] and [`Build::write_to`] give the bytes `kustomize build`
+/// prints; [`Build::resources`] the typed resources; [`Build::values`] the
+/// objects alone.
+#[derive(Clone, Debug, Default)]
+pub struct Build {
+    pub(crate) resources: Vec<Resource>,
+    pub(crate) warnings: Vec<String>,
+    /// The `images` field-spec table in effect at the root (built-in rows plus
+    /// those `configurations` added): what kustomize's images transformer reaches.
+    pub(crate) image_fields: Vec<FieldSpec>,
+}
+
+impl Build {
+    /// The resources, in output order.
+    pub fn resources(&self) -> &[Resource] {
+        &self.resources
+    }
+
+    /// Consumes the build, giving its resources in output order.
+    pub fn into_resources(self) -> Vec<Resource> {
+        self.resources
+    }
+
+    /// The objects, in output order.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &Value> + '_ {
+        self.resources.iter().map(Resource::value)
+    }
+
+    /// Warnings kustomize would print on stderr, one line each (without a
+    /// trailing newline).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The YAML that `kustomize build` prints, byte for byte.
+    pub fn to_yaml(&self) -> String {
+        rustomize_yaml::write_documents(self.values())
+    }
+
+    /// Writes the YAML that `kustomize build` prints to `out`, one document at
+    /// a time (the whole output is never held in memory at once), byte for
+    /// byte what [`Build::to_yaml`] returns. `out` is not buffered here: wrap
+    /// a file or socket in an [`io::BufWriter`]. Fails only if `out` does.
+    pub fn write_to(&self, mut out: impl io::Write) -> io::Result<()> {
+        let mut doc = String::new();
+        for (i, value) in self.values().enumerate() {
+            doc.clear();
+            if i > 0 {
+                doc.push_str("---\n");
+            }
+            rustomize_yaml::write_document(value, &mut doc);
+            out.write_all(doc.as_bytes())?;
+        }
+        out.flush()
+    }
+
+    /// Every image reference in the output, in document order (see
+    /// [`crate::inventory`]); `deep` adds those inside ConfigMap data, env
+    /// values and arguments.
+    pub fn images(&self, deep: bool) -> Vec<crate::inventory::ImageUse> {
+        crate::inventory::list(self.values(), &self.image_fields, deep)
+    }
+}
