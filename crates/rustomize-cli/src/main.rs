@@ -24,6 +24,7 @@ mod create;
 mod edit;
 mod images;
 mod kustfile;
+mod localize;
 mod meta;
 
 #[derive(Parser)]
@@ -94,6 +95,21 @@ enum Command {
         load: LoadFlags,
         #[command(flatten)]
         relocation: RelocationFlags,
+    },
+    /// Copy a kustomization and everything it reaches, remote bases and files
+    /// included, into DEST, with every remote reference rewritten to its copy
+    /// (kustomize's `localize` layout), so DEST builds offline.
+    Localize {
+        /// Directory containing a kustomization file.
+        dir: PathBuf,
+        /// The copy (must not exist, or be an empty directory).
+        dest: PathBuf,
+        /// Directory local files and bases may come from (default: DIR); it
+        /// maps to DEST.
+        #[arg(long, value_name = "DIR")]
+        scope: Option<PathBuf>,
+        #[command(flatten)]
+        load: LoadFlags,
     },
     /// Edit the kustomization file of the current directory (kustomize's
     /// `edit`), keeping its comments and field order.
@@ -859,7 +875,8 @@ fn main() -> ExitCode {
     let load = match &cli.command {
         Command::Build { load, .. }
         | Command::Kfdef { load, .. }
-        | Command::Images { load, .. } => load,
+        | Command::Images { load, .. }
+        | Command::Localize { load, .. } => load,
         _ => return run_other(cli.command),
     };
     if load.enable_managedby_label.is_some() {
@@ -990,6 +1007,33 @@ fn main() -> ExitCode {
                 Err(e) => fail(&format!("stdout: {e}")),
             }
         }
+        Command::Localize {
+            dir,
+            dest,
+            scope,
+            load,
+        } => {
+            let options = match load.options() {
+                Ok(options) => options,
+                Err(e) => return fail(&e),
+            };
+            let session = std::sync::Arc::new(rustomize::remote::Session::new(options.remote));
+            let request = localize::Request {
+                target: &dir,
+                dest: &dest,
+                scope: scope.as_deref(),
+                session: std::sync::Arc::clone(&session),
+                max_bytes: options.limits.max_bytes,
+            };
+            let result = localize::run(&request);
+            for w in session.take_warnings() {
+                to_stderr(&w);
+            }
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
+        }
         _ => run_other(cli.command),
     }
 }
@@ -1021,7 +1065,10 @@ fn run_other(command: Command) -> ExitCode {
             Ok(())
         }
         Command::Man => meta::man(<Cli as clap::CommandFactory>::command(), &mut stdout),
-        Command::Build { .. } | Command::Kfdef { .. } | Command::Images { .. } => Ok(()),
+        Command::Build { .. }
+        | Command::Kfdef { .. }
+        | Command::Images { .. }
+        | Command::Localize { .. } => Ok(()),
     };
     match written.and_then(|()| stdout.flush()) {
         Ok(()) => ExitCode::SUCCESS,
