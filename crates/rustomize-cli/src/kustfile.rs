@@ -139,6 +139,14 @@ impl KustFile {
     /// Reads and parses the file at `path`, refusing what cannot be edited
     /// line by line, and applies kustomize's read-time fixes.
     pub fn read(path: &Path) -> Result<KustFile, String> {
+        let mut file = KustFile::read_unfixed(path)?;
+        file.fix_on_read();
+        Ok(file)
+    }
+
+    /// Reads and parses the file at `path` as [`KustFile::read`] does, without
+    /// the read-time fixes (kustomize's `localize` keeps legacy fields).
+    pub fn read_unfixed(path: &Path) -> Result<KustFile, String> {
         let shown = path.display();
         let limits = ParseLimits {
             yaml11: true,
@@ -184,13 +192,11 @@ impl KustFile {
                 line: Some(line),
             })
             .collect();
-        let mut file = KustFile {
+        Ok(KustFile {
             path: path.to_path_buf(),
             lines,
             fields,
-        };
-        file.fix_on_read();
-        Ok(file)
+        })
     }
 
     /// An empty file at `path`, for `create`.

@@ -24,6 +24,7 @@ mod create;
 mod edit;
 mod images;
 mod kustfile;
+mod localize;
 mod meta;
 
 #[derive(Parser)]
@@ -94,6 +95,21 @@ enum Command {
         load: LoadFlags,
         #[command(flatten)]
         relocation: RelocationFlags,
+    },
+    /// Copy a kustomization and everything it reaches, remote bases and files
+    /// included, into DEST, with every remote reference rewritten to its copy
+    /// (kustomize's `localize` layout), so DEST builds offline.
+    Localize {
+        /// Directory containing a kustomization file.
+        dir: PathBuf,
+        /// The copy (must not exist, or be an empty directory).
+        dest: PathBuf,
+        /// Directory local files and bases may come from (default: DIR); it
+        /// maps to DEST.
+        #[arg(long, value_name = "DIR")]
+        scope: Option<PathBuf>,
+        #[command(flatten)]
+        load: LoadFlags,
     },
     /// Edit the kustomization file of the current directory (kustomize's
     /// `edit`), keeping its comments and field order.
@@ -218,6 +234,15 @@ struct LoadFlags {
     #[arg(long = "remote-timeout", value_name = "SECONDS", help_heading = "Remote",
           default_value_t = rustomize::remote::url::DEFAULT_GIT_TIMEOUT.as_secs())]
     remote_timeout: u64,
+    /// Fetch repositories and files whose URL starts with PREFIX from TARGET
+    /// instead: a URL or a local directory (repeatable; any URL form of a
+    /// repository matches; see docs/remote.md).
+    #[arg(long = "mirror", value_name = "PREFIX=TARGET", help_heading = "Remote")]
+    mirror: Vec<String>,
+    /// Read mirrors from a YAML file (`mirrors:` mapping PREFIX to TARGET;
+    /// relative targets are relative to the file). Flags come first.
+    #[arg(long = "mirror-config", value_name = "FILE", help_heading = "Remote")]
+    mirror_config: Option<PathBuf>,
 }
 
 /// `kubectl kustomize` flags that no other group holds: `--reorder`, the
@@ -362,8 +387,32 @@ enum Scope {
 }
 
 impl LoadFlags {
+    /// The mirrors of `--mirror` (relative targets from the working
+    /// directory) and then of `--mirror-config`.
+    fn mirrors(&self) -> Result<Vec<rustomize::remote::mirror::Mirror>, String> {
+        use rustomize::remote::mirror;
+        let cwd = std::env::current_dir().map_err(|e| format!("working directory: {e}"))?;
+        let mut out = self
+            .mirror
+            .iter()
+            .map(|m| mirror::parse_flag(m, &cwd).map_err(|e| format!("--mirror: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(path) = &self.mirror_config {
+            let shown = path.display();
+            let bytes = rustomize::load::read_regular_file(path, self.max_file_bytes)
+                .map_err(|e| e.to_string())?;
+            let text = String::from_utf8(bytes).map_err(|_| format!("{shown}: not UTF-8 text"))?;
+            let base = std::fs::canonicalize(path)
+                .ok()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .unwrap_or(cwd);
+            out.extend(mirror::parse_config(&text, &base).map_err(|e| format!("{shown}: {e}"))?);
+        }
+        Ok(out)
+    }
+
     /// Build options with the restrictor and the limits the flags give.
-    fn options(&self) -> rustomize::BuildOptions {
+    fn options(&self) -> Result<rustomize::BuildOptions, String> {
         let load_restrictor = match self.load_restrictor {
             Restrictor::RootOnly => rustomize::LoadRestrictor::RootOnly,
             Restrictor::None => rustomize::LoadRestrictor::None,
@@ -394,8 +443,9 @@ impl LoadFlags {
             offline: self.offline,
             allowed_hosts: (!self.allow_host.is_empty()).then(|| self.allow_host.clone()),
             timeout: std::time::Duration::from_secs(self.remote_timeout.max(1)),
+            mirrors: self.mirrors()?,
         };
-        options
+        Ok(options)
     }
 }
 
@@ -817,7 +867,8 @@ fn main() -> ExitCode {
     let load = match &cli.command {
         Command::Build { load, .. }
         | Command::Kfdef { load, .. }
-        | Command::Images { load, .. } => load,
+        | Command::Images { load, .. }
+        | Command::Localize { load, .. } => load,
         _ => return run_other(cli.command),
     };
     if load.enable_managedby_label.is_some() {
@@ -843,11 +894,15 @@ fn main() -> ExitCode {
                 Ok(relocation) => relocation,
                 Err(e) => return fail(&e),
             };
+            let base = match load.options() {
+                Ok(options) => options,
+                Err(e) => return fail(&e),
+            };
             let options = rustomize::BuildOptions {
                 relocation,
                 reorder,
                 exec: kustomize.exec_options(),
-                ..load.options()
+                ..base
             };
             let build = match rustomize::build(&dir, &options) {
                 Ok(build) => build,
@@ -890,10 +945,11 @@ fn main() -> ExitCode {
                     Err(e) => fail(&e.full_message()),
                 };
             }
-            let options = rustomize::BuildOptions {
-                relocation,
-                ..load.options()
+            let base = match load.options() {
+                Ok(options) => options,
+                Err(e) => return fail(&e),
             };
+            let options = rustomize::BuildOptions { relocation, ..base };
             match rustomize::kfdef::render(&kfdef, &repos, &options) {
                 Ok(rendered) => print_build(rendered.into_build(), output.as_deref()),
                 Err(e) => fail(&e.full_message()),
@@ -915,7 +971,11 @@ fn main() -> ExitCode {
                     "--format mapping needs --relocate-images, --digest-tag or --image-overrides",
                 );
             }
-            let options = load.options();
+            let base = match load.options() {
+                Ok(options) => options,
+                Err(e) => return fail(&e),
+            };
+            let options = base;
             let build = match rustomize::build(&dir, &options) {
                 Ok(build) => build,
                 Err(e) => return fail(&e.full_message()),
@@ -937,6 +997,33 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => die_of_broken_pipe(),
                 Err(e) => fail(&format!("stdout: {e}")),
+            }
+        }
+        Command::Localize {
+            dir,
+            dest,
+            scope,
+            load,
+        } => {
+            let options = match load.options() {
+                Ok(options) => options,
+                Err(e) => return fail(&e),
+            };
+            let session = std::sync::Arc::new(rustomize::remote::Session::new(options.remote));
+            let request = localize::Request {
+                target: &dir,
+                dest: &dest,
+                scope: scope.as_deref(),
+                session: std::sync::Arc::clone(&session),
+                max_bytes: options.limits.max_bytes,
+            };
+            let result = localize::run(&request);
+            for w in session.take_warnings() {
+                to_stderr(&w);
+            }
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
             }
         }
         _ => run_other(cli.command),
@@ -970,7 +1057,10 @@ fn run_other(command: Command) -> ExitCode {
             Ok(())
         }
         Command::Man => meta::man(<Cli as clap::CommandFactory>::command(), &mut stdout),
-        Command::Build { .. } | Command::Kfdef { .. } | Command::Images { .. } => Ok(()),
+        Command::Build { .. }
+        | Command::Kfdef { .. }
+        | Command::Images { .. }
+        | Command::Localize { .. } => Ok(()),
     };
     match written.and_then(|()| stdout.flush()) {
         Ok(()) => ExitCode::SUCCESS,

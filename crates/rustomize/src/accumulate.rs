@@ -64,7 +64,7 @@ pub struct BuildContext {
     pub helm: Arc<crate::generate::helm::HelmSession>,
     /// With `buildMetadata` tracking on (see [`crate::buildmeta`]), the path of
     /// the directory being built relative to the top kustomization's.
-    pub origin: Option<String>,
+    pub origin: Option<crate::buildmeta::OriginDir>,
 }
 
 impl BuildContext {
@@ -188,7 +188,7 @@ pub fn build_root(
 ) -> Result<(Kustomization, Accumulation), Error> {
     let k = load_kustomization(loader, cx)?;
     if !k.build_metadata.is_empty() {
-        cx.origin = Some(String::new());
+        cx.origin = Some(crate::buildmeta::OriginDir::default());
     }
     choose_schema(loader, &k, cx, true)?;
     let acc = accumulate(loader, &k, Accumulation::new(), cx)?;
@@ -262,9 +262,9 @@ fn accumulate(
             })?;
         acc.tables.merge(&added);
     }
-    let configured_in = cx.origin.as_deref().map(|o| configured_in(o, k));
+    let configured_in = cx.origin.as_ref().map(|o| configured_in(o, k));
     let mut generators =
-        crate::plugins::desugar::generators(k, configured_in.as_deref()).map_err(|message| {
+        crate::plugins::desugar::generators(k, configured_in.as_ref()).map_err(|message| {
             Error::Kustomization {
                 path: k.path.clone(),
                 message,
@@ -288,15 +288,13 @@ fn accumulate(
             });
         }
         let parent_origin = cx.origin.clone();
-        cx.origin = parent_origin
-            .as_deref()
-            .map(|o| crate::buildmeta::join(o, entry));
+        cx.origin = parent_origin.as_ref().map(|o| o.join(entry));
         let built = accumulate(&child, &ck, acc, cx);
         cx.origin = parent_origin;
         acc = built?;
     }
     let mut transformers =
-        crate::plugins::desugar::transformers(k, &acc.tables, configured_in.as_deref());
+        crate::plugins::desugar::transformers(k, &acc.tables, configured_in.as_ref());
     transformers.extend(crate::plugins::entries::transformers(
         loader,
         k,
@@ -327,13 +325,16 @@ fn accumulate(
 
 /// The kustomization file of `k` as `configuredIn` names it: its name under
 /// the directory's origin path.
-pub(crate) fn configured_in(dir: &str, k: &Kustomization) -> String {
+pub(crate) fn configured_in(
+    dir: &crate::buildmeta::OriginDir,
+    k: &Kustomization,
+) -> crate::buildmeta::Origin {
     let name = k
         .path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    crate::buildmeta::join(dir, &name)
+    dir.configured_in(&name)
 }
 
 /// Loads `entries` as `resources` entries are loaded (files, and directories
@@ -376,7 +377,7 @@ fn resource_piece(
         Entry::File(path, text) => {
             let mut resources = resources_from_text(&path, &text, &cx.limits)?;
             if let Some(dir) = &cx.origin {
-                let origin = crate::buildmeta::Origin::file(crate::buildmeta::join(dir, entry));
+                let origin = dir.file(entry);
                 for r in &mut resources {
                     crate::buildmeta::set_origin(r, &origin);
                 }
@@ -384,7 +385,7 @@ fn resource_piece(
             Ok(Piece::File(path, resources))
         }
         Entry::Dir(child) => {
-            cx.origin = cx.origin.take().map(|o| crate::buildmeta::join(&o, entry));
+            cx.origin = cx.origin.take().map(|o| o.join(entry));
             let was_chosen = cx.schema_chosen;
             let sub = build_dir(&child, cx)?;
             let chose = cx.schema_chosen && !was_chosen;

@@ -45,7 +45,8 @@ pub const OPTION_MANAGED_BY: &str = "managedByLabel";
 pub struct Origin {
     /// The file, relative to the top kustomization's directory.
     pub path: String,
-    /// A remote repository (never set by rustomize, which reads no remotes).
+    /// The remote repository the resource came from (its clone URL, as
+    /// written: a mirror never shows here).
     pub repo: String,
     /// The remote's ref.
     pub git_ref: String,
@@ -67,17 +68,17 @@ impl Origin {
     }
 
     /// The origin of a builtin generator or transformer of `kind` configured in
-    /// the kustomization file `configured_in`.
-    pub fn builtin(configured_in: &str, kind: &str) -> Origin {
+    /// the kustomization file `configured_in` names (see
+    /// [`OriginDir::configured_in`]).
+    pub fn builtin(configured_in: &Origin, kind: &str) -> Origin {
         Origin {
-            configured_in: configured_in.to_owned(),
             configured_by: [
                 "builtin".to_owned(),
                 kind.to_owned(),
                 String::new(),
                 String::new(),
             ],
-            ..Origin::default()
+            ..configured_in.clone()
         }
     }
 
@@ -180,6 +181,61 @@ fn transformations_yaml(list: &[Origin]) -> String {
         }
     }
     out
+}
+
+/// Where the kustomization being built sits, as origins name it
+/// (kustomize's `resource.Origin` while it is being appended to): its
+/// directory relative to the top kustomization's, or, inside a remote base,
+/// relative to the repository's root together with the repository and ref.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OriginDir {
+    /// The directory (`""`: the top kustomization's, or the repository root).
+    pub dir: String,
+    /// The repository's clone URL (`""`: local).
+    pub repo: String,
+    /// The repository's ref.
+    pub git_ref: String,
+}
+
+impl OriginDir {
+    /// The location of `entry` below this one (kustomize's `Origin.Append`): a
+    /// remote reference starts over at its repository, with the directory
+    /// inside it; anything else is joined to the directory.
+    pub fn join(&self, entry: &str) -> OriginDir {
+        match crate::remote::url::parse_repo_spec(entry) {
+            Ok(spec) => OriginDir {
+                dir: clean(&spec.kust_root),
+                repo: spec.clone_spec(),
+                git_ref: spec.git_ref,
+            },
+            Err(_) => OriginDir {
+                dir: join(&self.dir, entry),
+                ..self.clone()
+            },
+        }
+    }
+
+    /// The origin of resources read from the file `entry`.
+    pub fn file(&self, entry: &str) -> Origin {
+        let at = self.join(entry);
+        Origin {
+            path: at.dir,
+            repo: at.repo,
+            git_ref: at.git_ref,
+            ..Origin::default()
+        }
+    }
+
+    /// The origin naming the kustomization file `file_name` of this directory
+    /// as `configuredIn` (for generators and transformers it configures).
+    pub fn configured_in(&self, file_name: &str) -> Origin {
+        Origin {
+            configured_in: join(&self.dir, file_name),
+            repo: self.repo.clone(),
+            git_ref: self.git_ref.clone(),
+            ..Origin::default()
+        }
+    }
 }
 
 /// `filepath.Join` of Go: the non-empty parts joined by `/`, then cleaned.
@@ -387,7 +443,10 @@ mod tests {
 
     #[test]
     fn writes_origins_in_field_order() {
-        let o = Origin::builtin("../base/kustomization.yaml", "ConfigMapGenerator");
+        let o = Origin::builtin(
+            &OriginDir::default().configured_in("../base/kustomization.yaml"),
+            "ConfigMapGenerator",
+        );
         assert_eq!(
             o.to_yaml(),
             "configuredIn: ../base/kustomization.yaml\nconfiguredBy:\n  apiVersion: builtin\n  kind: ConfigMapGenerator\n"

@@ -29,7 +29,7 @@ use crate::tables::field_specs::FieldSpecTables;
 /// names the field).
 pub fn generators(
     k: &Kustomization,
-    configured_in: Option<&str>,
+    configured_in: Option<&Origin>,
 ) -> Result<Vec<Configured<Generator>>, String> {
     let origin = |kind: &str| configured_in.map(|file| Origin::builtin(file, kind));
     let mut out = Vec::new();
@@ -63,7 +63,7 @@ pub fn generators(
 pub fn transformers(
     k: &Kustomization,
     tables: &FieldSpecTables,
-    configured_in: Option<&str>,
+    configured_in: Option<&Origin>,
 ) -> Vec<Configured<Transformer>> {
     let mut out = Vec::new();
     let mut push = |config: Transformer| {

@@ -70,10 +70,11 @@ fn load(
             Err(_) => paths.push(entry.clone()),
         }
     }
-    let kustomization_file = cx
-        .origin
-        .as_deref()
-        .map(|dir| Origin::file(crate::accumulate::configured_in(dir, k)));
+    let kustomization_file = cx.origin.as_ref().map(|dir| {
+        let mut named = crate::accumulate::configured_in(dir, k);
+        named.path = std::mem::take(&mut named.configured_in);
+        named
+    });
     let mut out = Vec::new();
     for resource in inline {
         out.push(loaded(resource, kustomization_file.clone()));

@@ -7,7 +7,8 @@
 //!
 //! - [`url`]: which strings are remote, parsed as kustomize v5.5.0 parses them;
 //! - [`git`]: the system `git`, with a deadline and no prompts;
-//! - [`cache`]: checkouts keyed by repository and commit, downloads by URL.
+//! - [`cache`]: checkouts keyed by repository and commit, downloads by URL;
+//! - [`mirror`]: URL prefixes read from other URLs or local directories.
 //!
 //! A git base is resolved to a commit first: a full commit hash as is (no
 //! network at all on a cache hit), a branch or tag with one `git ls-remote`
@@ -19,6 +20,7 @@
 
 pub mod cache;
 pub mod git;
+pub mod mirror;
 pub mod url;
 
 use std::io::Read;
@@ -47,6 +49,9 @@ pub struct RemoteOptions {
     /// overrides it for that repository). Default [`url::DEFAULT_GIT_TIMEOUT`],
     /// kustomize's 27 seconds.
     pub timeout: Duration,
+    /// Mirrors (see [`mirror`]): repositories and files whose URL starts with
+    /// a prefix are fetched from its target instead (longest prefix wins).
+    pub mirrors: Vec<mirror::Mirror>,
 }
 
 impl Default for RemoteOptions {
@@ -57,6 +62,7 @@ impl Default for RemoteOptions {
             offline: false,
             allowed_hosts: None,
             timeout: url::DEFAULT_GIT_TIMEOUT,
+            mirrors: Vec::new(),
         }
     }
 }
@@ -126,13 +132,15 @@ impl Session {
 
     /// The checkout of `spec`'s repository at its ref: a directory in the
     /// cache (its root, not the kustomization directory inside it).
+    /// A mirror (see [`mirror`]) changes where it is fetched from; the
+    /// allow-list is checked against the host actually contacted.
     pub fn checkout(&self, spec: &RepoSpec) -> Result<PathBuf, RemoteCause> {
-        self.check_host(&spec.host_name())?;
+        let clone = mirror::clone_url(&self.options.mirrors, spec);
+        self.check_host(&url::host_of(&clone))?;
         if spec.git_prefix {
             self.warn(url::GIT_PREFIX_WARNING);
         }
         let cache = self.cache()?;
-        let clone = spec.clone_spec();
         let timeout = spec.timeout.unwrap_or(self.options.timeout);
         let wanted = if spec.git_ref.is_empty() {
             "HEAD"
@@ -168,8 +176,25 @@ impl Session {
         Ok(dir)
     }
 
-    /// The body of a plain HTTP(S) file, at most `limit` bytes.
+    /// The body of a plain HTTP(S) file, at most `limit` bytes (from its
+    /// mirror when one matches).
     pub fn download(&self, address: &str, limit: usize) -> Result<Vec<u8>, RemoteCause> {
+        let mirrored;
+        let address = match mirror::file_source(&self.options.mirrors, address) {
+            None => address,
+            Some(mirror::FileSource::Url(url)) => {
+                mirrored = url;
+                mirrored.as_str()
+            }
+            Some(mirror::FileSource::Path(path)) => {
+                if !self.options.enabled {
+                    return Err(RemoteCause::Disabled);
+                }
+                return crate::load::read_regular_file(&path, limit).map_err(|e| {
+                    RemoteCause::Unreachable(format!("mirror file: {}", redact(&e.to_string())))
+                });
+            }
+        };
         let mut current = ::url::Url::parse(address)
             .map_err(|e| RemoteCause::Http(format!("invalid URL: {e}")))?;
         self.check_host(&current.host_str().unwrap_or("").to_ascii_lowercase())?;
