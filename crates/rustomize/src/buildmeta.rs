@@ -153,7 +153,7 @@ impl Origin {
 
 /// A string as kyaml writes it after a key: plain when it can be, else quoted.
 fn scalar(text: &str) -> String {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("k".to_owned(), Value::String(text.to_owned()));
     let mut out = String::new();
     rustomize_yaml::write_document(&Value::Map(m), &mut out);
@@ -224,9 +224,9 @@ fn annotations_mut(r: &mut Resource) -> Option<&mut Map> {
     };
     let slot = meta
         .entry("annotations".to_owned())
-        .or_insert_with(|| Value::Map(Map::new()));
+        .or_insert_with(|| Value::Map(Map::default()));
     if !matches!(slot, Value::Map(_)) {
-        *slot = Value::Map(Map::new());
+        *slot = Value::Map(Map::default());
     }
     match slot {
         Value::Map(m) => Some(m),

@@ -85,7 +85,7 @@ pub enum Leaf {
 impl Leaf {
     fn empty(self) -> Value {
         match self {
-            Leaf::Map => Value::Map(Map::new()),
+            Leaf::Map => Value::Map(Map::default()),
             Leaf::Scalar => Value::String(String::new()),
         }
     }

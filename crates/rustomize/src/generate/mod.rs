@@ -156,7 +156,7 @@ fn generate(
     }
     let pairs = kv::load(loader, &entry.sources, &label, fail)?;
 
-    let mut meta = Map::new();
+    let mut meta = Map::default();
     meta.insert("name".to_owned(), Value::String(entry.name.clone()));
     if !entry.namespace.is_empty() {
         meta.insert(
@@ -173,7 +173,7 @@ fn generate(
             string_map(&entry.options.annotations),
         );
     }
-    let mut object = Map::new();
+    let mut object = Map::default();
     object.insert("apiVersion".to_owned(), Value::String("v1".to_owned()));
     object.insert(
         "kind".to_owned(),
@@ -182,8 +182,8 @@ fn generate(
     object.insert("metadata".to_owned(), Value::Map(meta));
     match entry.kind {
         Kind::ConfigMap => {
-            let mut data = Map::new();
-            let mut binary = Map::new();
+            let mut data = Map::default();
+            let mut binary = Map::default();
             for pair in pairs {
                 match String::from_utf8(pair.value) {
                     Ok(text) => data.insert(pair.key, Value::String(text)),
@@ -477,9 +477,9 @@ fn meta_field<'a>(object: &'a Map, field: &str) -> Option<&'a Value> {
 fn metadata_mut(object: &mut Map) -> Option<&mut Map> {
     let slot = object
         .entry("metadata".to_owned())
-        .or_insert_with(|| Value::Map(Map::new()));
+        .or_insert_with(|| Value::Map(Map::default()));
     if !matches!(slot, Value::Map(_)) {
-        *slot = Value::Map(Map::new());
+        *slot = Value::Map(Map::default());
     }
     slot.as_map_mut()
 }

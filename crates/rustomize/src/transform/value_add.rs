@@ -79,9 +79,9 @@ fn set_field(object: &mut Map, target: &ValueAddTarget, value: &str) -> Result<(
     for field in parents {
         let slot = map
             .entry(field.clone())
-            .or_insert_with(|| Value::Map(Map::new()));
+            .or_insert_with(|| Value::Map(Map::default()));
         if slot.is_null() {
-            *slot = Value::Map(Map::new());
+            *slot = Value::Map(Map::default());
         }
         map = match slot {
             Value::Map(m) => m,
