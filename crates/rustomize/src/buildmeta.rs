@@ -219,7 +219,7 @@ fn clean(path: &str) -> String {
 }
 
 fn annotations_mut(r: &mut Resource) -> Option<&mut Map> {
-    let Some(Value::Map(meta)) = r.object.get_mut("metadata") else {
+    let Some(Value::Map(meta)) = r.object_mut().get_mut("metadata") else {
         return None;
     };
     let slot = meta
@@ -353,7 +353,7 @@ pub fn finish(
         return Ok(());
     }
     for r in resources {
-        let Some(Value::Map(meta)) = r.object.get_mut("metadata") else {
+        let Some(Value::Map(meta)) = r.object_mut().get_mut("metadata") else {
             continue;
         };
         let Some(Value::Map(a)) = meta.get_mut("annotations") else {

@@ -63,9 +63,9 @@ impl Facts {
             cluster_scoped: id.gvk.is_cluster_scoped(),
             effective_namespace: id.effective_namespace().to_owned(),
             original_namespace: r.original_effective_namespace(),
-            gvk: id.gvk,
-            name: id.name,
-            namespace: id.namespace,
+            gvk: id.gvk.clone(),
+            name: id.name.clone(),
+            namespace: id.namespace.clone(),
             previous,
             prefixes: r.prefixes.clone(),
             suffixes: r.suffixes.clone(),
@@ -106,7 +106,7 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
             continue;
         };
         let original = resource.original_id().gvk;
-        let scope = Scope::of(referrer, &resource.object)?;
+        let scope = Scope::of(referrer, resource.object())?;
         for reference in references {
             let target = Target {
                 group: &reference.group,
@@ -119,7 +119,7 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
                     continue;
                 }
                 let role_ref = if path.ends_with("roleRef/name") {
-                    role_ref_gvk(&resource.object)
+                    role_ref_gvk(resource.object())
                 } else {
                     None
                 };
@@ -130,7 +130,7 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
                     target: &target,
                     role_ref,
                 };
-                fieldspec::visit(&mut resource.object, spec, Leaf::Scalar, &mut |node| {
+                fieldspec::visit(resource.object_mut(), spec, Leaf::Scalar, &mut |node| {
                     query.set(node)
                 })
                 .map_err(|e| {

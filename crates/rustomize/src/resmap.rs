@@ -15,7 +15,7 @@ type IdKey = (Gvk, String, String);
 fn key_of(resource: &Resource) -> IdKey {
     let id = resource.id();
     let ns = id.effective_namespace().to_owned();
-    (id.gvk, id.name, ns)
+    (id.gvk.clone(), id.name.clone(), ns)
 }
 
 /// Resources in order, with an index of their current ids.

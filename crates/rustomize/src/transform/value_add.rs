@@ -46,8 +46,8 @@ pub fn apply(
                 }
                 continue;
             }
-            let id = resource.id();
-            set_field(&mut resource.object, target, value)
+            let id = resource.id().clone();
+            set_field(resource.object_mut(), target, value)
                 .map_err(|e| format!("{id}: fieldPath '{}': {e}", target.field_path))?;
         }
     }
