@@ -291,6 +291,14 @@ impl Resource {
         }
     }
 
+    /// The kind of the original id.
+    pub(crate) fn original_kind(&self) -> &str {
+        match self.previous.first() {
+            Some((_, _, kind)) => kind,
+            None => self.kind(),
+        }
+    }
+
     /// The effective namespace of the original id (see [`ResId::effective_namespace`];
     /// a recorded namespace is already effective).
     pub(crate) fn original_effective_namespace(&self) -> String {
