@@ -194,9 +194,9 @@ pub fn field_path(data: &[u8]) {
     let object = match rustomize_yaml::parse_documents(rest, &build_limits()) {
         Ok(docs) => match docs.into_iter().next() {
             Some(Value::Map(m)) => m,
-            _ => Map::new(),
+            _ => Map::default(),
         },
-        Err(_) => Map::new(),
+        Err(_) => Map::default(),
     };
     let _ = fieldspec::split_path(path);
     for create in [false, true] {

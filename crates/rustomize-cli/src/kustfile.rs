@@ -158,7 +158,7 @@ impl KustFile {
             .map_err(|e| format!("{shown}: {}", e.message))?;
         let mut docs = docs.into_iter().filter(|d| !d.is_null());
         let root = match (docs.next(), docs.next()) {
-            (None, _) => Map::new(),
+            (None, _) => Map::default(),
             (Some(Value::Map(m)), None) => m,
             (Some(_), None) => return Err(format!("{shown}: expected a mapping")),
             (Some(_), Some(_)) => return Err(format!("{shown}: holds several YAML documents")),
@@ -291,7 +291,7 @@ impl KustFile {
     /// A map of strings (`commonLabels`, `commonAnnotations`), in file order.
     pub fn string_map(&self, key: &str) -> Result<Map, String> {
         match self.get(key) {
-            None => Ok(Map::new()),
+            None => Ok(Map::default()),
             Some(Value::Map(m)) => {
                 for (k, v) in m {
                     if !matches!(v, Value::String(_)) {
@@ -553,7 +553,7 @@ fn marshal_field(key: &str, value: &Value) -> String {
     if is_empty(value) {
         return String::new();
     }
-    let mut map = Map::new();
+    let mut map = Map::default();
     map.insert(key.to_owned(), value.clone());
     let mut out = String::new();
     rustomize::write_document(&Value::Map(map), &mut out);
@@ -568,7 +568,7 @@ pub fn string(s: &str) -> Value {
 /// A map of the non-empty string entries given, as a struct with `omitempty`
 /// string fields marshals.
 pub fn struct_of<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
-    let mut map = Map::new();
+    let mut map = Map::default();
     for (k, v) in fields {
         if !v.is_empty() {
             map.insert(k.to_owned(), string(v));

@@ -208,7 +208,7 @@ impl Localizer {
         let docs = rustomize::parse_documents(&text, &limits)
             .map_err(|e| format!("{}: {}", path.display(), e.message))?;
         let fields = match docs.into_iter().find(|d| !d.is_null()) {
-            None => Map::new(),
+            None => Map::default(),
             Some(Value::Map(m)) => m,
             Some(_) => return Err(format!("{}: expected a mapping", path.display())),
         };
@@ -218,7 +218,7 @@ impl Localizer {
             self.field(root, key, &mut new)
                 .map_err(|e| format!("{}: {key}: {e}", path.display()))?;
             if &new != value {
-                changed.push((key.clone(), new));
+                changed.push((key.to_string(), new));
             }
         }
         if fields.get("helmCharts").is_some_and(|v| !v.is_null())

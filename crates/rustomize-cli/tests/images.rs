@@ -204,7 +204,7 @@ fn equivalent_overlay(root: &Path, relocation: &[&str]) -> (tempfile::TempDir, u
         }
         let source = ImageName::parse(reference).expect("valid");
         let target = ImageName::parse(relocated).expect("relocated is valid");
-        let mut image = Map::new();
+        let mut image = Map::default();
         image.insert("name".into(), Value::String(reference.into()));
         image.insert("newName".into(), Value::String(target.name()));
         if let Some(tag) = target.tag {
@@ -223,7 +223,7 @@ fn equivalent_overlay(root: &Path, relocation: &[&str]) -> (tempfile::TempDir, u
         }
     }
     versioned.extend(bare);
-    let mut k = Map::new();
+    let mut k = Map::default();
     k.insert(
         "resources".into(),
         Value::Seq(vec![Value::String("root".into())]),

@@ -709,7 +709,7 @@ impl<'a> Fast<'a> {
     /// the full reader (which reports it), except in YAML 1.1 mode where the last
     /// value wins.
     fn finish_map(&mut self, base: usize) -> R<Value> {
-        let mut map = Map::with_capacity(self.entries.len() - base);
+        let mut map = Map::with_capacity_and_hasher(self.entries.len() - base, Default::default());
         for (key, value) in self.entries.drain(base..) {
             if map.insert(key, value).is_some() && !self.yaml11 {
                 return Err(Unsupported);
@@ -1362,7 +1362,7 @@ impl<'a> Fast<'a> {
         self.flow_ws(i, parent)?;
         if self.at(*i) == b'}' {
             *i += 1;
-            return Ok(Value::Map(Map::new()));
+            return Ok(Value::Map(Map::default()));
         }
         loop {
             let (key, quoted) = match self.at(*i) {

@@ -493,7 +493,7 @@ impl Builder<'_> {
             Event::MappingStart(anchor, _) => {
                 self.enter()?;
                 self.stack.push(Frame::Map {
-                    map: Map::new(),
+                    map: Map::default(),
                     key: None,
                     anchor,
                     merges: Vec::new(),

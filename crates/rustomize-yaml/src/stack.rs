@@ -157,7 +157,7 @@ mod tests {
             v = if i % 2 == 0 {
                 Value::Seq(vec![v])
             } else {
-                let mut m = Map::new();
+                let mut m = Map::default();
                 m.insert("a".into(), v);
                 Value::Map(m)
             };

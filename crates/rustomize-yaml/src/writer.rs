@@ -2066,7 +2066,11 @@ mod tests {
             .collect();
         paths.sort();
         let limits = crate::ParseLimits::default();
-        let mut docs = vec![Value::Null, Value::from("x"), Value::Map(crate::Map::new())];
+        let mut docs = vec![
+            Value::Null,
+            Value::from("x"),
+            Value::Map(crate::Map::default()),
+        ];
         for path in paths {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             docs.extend(crate::parse_documents(&text, &limits).unwrap_or_default());
@@ -2165,7 +2169,7 @@ mod key_order_tests {
     #[test]
     fn maps_whose_key_order_is_inconsistent_are_written() {
         for keys in random_key_sets(300) {
-            let mut map = Map::new();
+            let mut map = Map::default();
             for (i, k) in keys.iter().enumerate() {
                 map.insert(k.clone(), Value::Int(i as i64));
             }

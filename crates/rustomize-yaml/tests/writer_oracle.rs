@@ -63,7 +63,7 @@ impl Json<'_> {
         match self.s[self.i] {
             b'{' => {
                 self.i += 1;
-                let mut map = Map::new();
+                let mut map = Map::default();
                 self.ws();
                 if self.s[self.i] == b'}' {
                     self.i += 1;

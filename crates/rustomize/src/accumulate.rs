@@ -407,6 +407,7 @@ fn fold_piece(
 ) -> Result<(), Error> {
     match piece? {
         Piece::File(path, resources) => {
+            acc.resources.reserve(resources.len());
             for resource in resources {
                 acc.resources.append(resource, &path)?;
             }
@@ -449,7 +450,7 @@ pub fn resources_from_text(
             )
         })
         .collect();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(queue.len());
     while let Some((doc, plain)) = queue.pop_front() {
         let map = match doc {
             Value::Null | Value::Empty => continue,

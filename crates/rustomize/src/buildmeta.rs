@@ -154,7 +154,7 @@ impl Origin {
 
 /// A string as kyaml writes it after a key: plain when it can be, else quoted.
 fn scalar(text: &str) -> String {
-    let mut m = Map::new();
+    let mut m = Map::default();
     m.insert("k".to_owned(), Value::String(text.to_owned()));
     let mut out = String::new();
     rustomize_yaml::write_document(&Value::Map(m), &mut out);
@@ -275,14 +275,14 @@ fn clean(path: &str) -> String {
 }
 
 fn annotations_mut(r: &mut Resource) -> Option<&mut Map> {
-    let Some(Value::Map(meta)) = r.object.get_mut("metadata") else {
+    let Some(Value::Map(meta)) = r.object_mut().get_mut("metadata") else {
         return None;
     };
     let slot = meta
         .entry("annotations".to_owned())
-        .or_insert_with(|| Value::Map(Map::new()));
+        .or_insert_with(|| Value::Map(Map::default()));
     if !matches!(slot, Value::Map(_)) {
-        *slot = Value::Map(Map::new());
+        *slot = Value::Map(Map::default());
     }
     match slot {
         Value::Map(m) => Some(m),
@@ -409,7 +409,7 @@ pub fn finish(
         return Ok(());
     }
     for r in resources {
-        let Some(Value::Map(meta)) = r.object.get_mut("metadata") else {
+        let Some(Value::Map(meta)) = r.object_mut().get_mut("metadata") else {
             continue;
         };
         let Some(Value::Map(a)) = meta.get_mut("annotations") else {

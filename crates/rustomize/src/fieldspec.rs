@@ -85,7 +85,7 @@ pub enum Leaf {
 impl Leaf {
     fn empty(self) -> Value {
         match self {
-            Leaf::Map => Value::Map(Map::new()),
+            Leaf::Map => Value::Map(Map::default()),
             Leaf::Scalar => Value::String(String::new()),
         }
     }
@@ -127,6 +127,27 @@ pub fn visit(
     leaf: Leaf,
     set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
 ) -> Result<(), String> {
+    // Nearly every path is plain (`spec/template/metadata/labels`): its
+    // segments are slices of the path, held on the stack, so a visit allocates
+    // nothing. Escapes and `[...]` take the general split.
+    const MAX_PLAIN: usize = 16;
+    if !spec.path.contains(['\\', '[']) {
+        let mut buf = [""; MAX_PLAIN];
+        let mut n = 0;
+        for segment in spec.path.split('/') {
+            match buf.get_mut(n) {
+                Some(slot) => *slot = segment,
+                None => {
+                    n = MAX_PLAIN + 1;
+                    break;
+                }
+            }
+            n += 1;
+        }
+        if let Some(segments) = buf.get(..n) {
+            return walk_map(object, segments, spec.create, leaf, set);
+        }
+    }
     let segments = split_path(&spec.path);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     walk_map(object, &segments, spec.create, leaf, set)

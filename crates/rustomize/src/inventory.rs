@@ -152,7 +152,7 @@ pub(crate) fn relocate(
     let table = Table::new(image_fields);
     for resource in resources {
         let mut uses = Vec::new();
-        scan_object(&resource.object, &table, scope == Scope::Deep, &mut uses);
+        scan_object(resource.object(), &table, scope == Scope::Deep, &mut uses);
         // Later spans of one string first, so earlier offsets stay valid.
         for u in uses.iter().rev() {
             if !scope.covers(u.found) {
@@ -161,7 +161,7 @@ pub(crate) fn relocate(
             let Some(new) = relocation.relocate(&u.reference) else {
                 continue;
             };
-            let Some(node) = node_mut(&mut resource.object, &u.steps) else {
+            let Some(node) = node_mut(resource.object_mut(), &u.steps) else {
                 continue;
             };
             match (&u.span, node) {

@@ -491,7 +491,7 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
 /// the end, rewrites every resource's annotations as a string map: an empty or
 /// null `annotations` disappears, and scalar values become their text.
 fn normalize_annotations(r: &mut resource::Resource) {
-    let Some(Value::Map(meta)) = r.object.get_mut("metadata") else {
+    let Some(Value::Map(meta)) = r.object_mut().get_mut("metadata") else {
         return;
     };
     let Some(annotations) = meta.get_mut("annotations") else {

@@ -12,11 +12,11 @@
 //! Unlike a direct port, candidates are found through an index by previous name,
 //! so the cost is linear in the number of references, not quadratic in resources.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use rustomize_yaml::{Map, Value};
 
-use crate::fieldspec::{self, Leaf};
+use crate::fieldspec::{self, FieldSpec, Leaf};
 use crate::resource::{Gvk, Resource, NOT_NAMESPACED};
 use crate::tables::field_specs::NameReference;
 
@@ -63,9 +63,9 @@ impl Facts {
             cluster_scoped: id.gvk.is_cluster_scoped(),
             effective_namespace: id.effective_namespace().to_owned(),
             original_namespace: r.original_effective_namespace(),
-            gvk: id.gvk,
-            name: id.name,
-            namespace: id.namespace,
+            gvk: id.gvk.clone(),
+            name: id.name.clone(),
+            namespace: id.namespace.clone(),
             previous,
             prefixes: r.prefixes.clone(),
             suffixes: r.suffixes.clone(),
@@ -101,45 +101,63 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
         original_namespaces,
     };
 
+    // The (reference, referrer spec) pairs that can select each kind, in table
+    // order: the table has hundreds of specs and a resource is selected by a
+    // few, so each resource walks only its kind's list.
+    let mut by_kind: HashMap<String, Vec<(&NameReference, &FieldSpec)>> = HashMap::new();
+    for resource in resources.iter() {
+        let kind = resource.original_kind();
+        if by_kind.contains_key(kind) {
+            continue;
+        }
+        let pairs = references
+            .iter()
+            .flat_map(|r| r.referrers.iter().map(move |s| (r, s)))
+            .filter(|(_, s)| s.kind.is_empty() || s.kind == kind)
+            .collect();
+        by_kind.insert(kind.to_owned(), pairs);
+    }
+
     for (i, resource) in resources.iter_mut().enumerate() {
         let Some(referrer) = facts.get(i) else {
             continue;
         };
         let original = resource.original_id().gvk;
-        let scope = Scope::of(referrer, &resource.object)?;
-        for reference in references {
+        let scope = Scope::of(referrer, resource.object())?;
+        let pairs = by_kind
+            .get(original.kind.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        for &(reference, spec) in pairs {
             let target = Target {
                 group: &reference.group,
                 version: &reference.version,
                 kind: &reference.kind,
             };
-            for spec in &reference.referrers {
-                let path = spec.path.as_str();
-                if !spec.selects(&original) {
-                    continue;
-                }
-                let role_ref = if path.ends_with("roleRef/name") {
-                    role_ref_gvk(&resource.object)
-                } else {
-                    None
-                };
-                let query = Query {
-                    index: &index,
-                    referrer,
-                    scope: &scope,
-                    target: &target,
-                    role_ref,
-                };
-                fieldspec::visit(&mut resource.object, spec, Leaf::Scalar, &mut |node| {
-                    query.set(node)
-                })
-                .map_err(|e| {
-                    format!(
-                        "updating name reference in '{path}' field of '{}': {e}",
-                        referrer.name
-                    )
-                })?;
+            let path = spec.path.as_str();
+            if !spec.selects(&original) {
+                continue;
             }
+            let role_ref = if path.ends_with("roleRef/name") {
+                role_ref_gvk(resource.object())
+            } else {
+                None
+            };
+            let query = Query {
+                index: &index,
+                referrer,
+                scope: &scope,
+                target: &target,
+                role_ref,
+            };
+            fieldspec::visit(resource.object_mut(), spec, Leaf::Scalar, &mut |node| {
+                query.set(node)
+            })
+            .map_err(|e| {
+                format!(
+                    "updating name reference in '{path}' field of '{}': {e}",
+                    referrer.name
+                )
+            })?;
         }
     }
     Ok(())

@@ -27,7 +27,7 @@ impl Resource {
         let id = resource.id();
         let origin = Arc::clone(&resource.origin);
         Resource {
-            id,
+            id: id.clone(),
             origin,
             value: resource.into_value(),
         }
@@ -77,7 +77,7 @@ impl Resource {
         static EMPTY: std::sync::OnceLock<Map> = std::sync::OnceLock::new();
         match &self.value {
             Value::Map(map) => map,
-            _ => EMPTY.get_or_init(Map::new),
+            _ => EMPTY.get_or_init(Map::default),
         }
     }
 

@@ -4,7 +4,7 @@
 //! version, name and namespace, where an unset namespace equals `default`). The
 //! index makes that check O(1) per resource instead of a scan per insertion.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::path::Path;
 
 use crate::error::Error;
@@ -15,7 +15,7 @@ type IdKey = (Gvk, String, String);
 fn key_of(resource: &Resource) -> IdKey {
     let id = resource.id();
     let ns = id.effective_namespace().to_owned();
-    (id.gvk, id.name, ns)
+    (id.gvk.clone(), id.name.clone(), ns)
 }
 
 /// Resources in order, with an index of their current ids.
@@ -88,8 +88,35 @@ impl ResMap {
         Ok(())
     }
 
+    /// Room for `additional` more resources.
+    pub fn reserve(&mut self, additional: usize) {
+        self.resources.reserve(additional);
+    }
+
     /// Appends every resource of `other`, in order.
     pub fn append_all(&mut self, other: ResMap, origin: &Path) -> Result<(), Error> {
+        if self.resources.is_empty() {
+            // The common case (an overlay's first base): take `other` whole
+            // instead of moving each resource into a new vector. Its index is
+            // kept when still valid; otherwise it is rebuilt here with the
+            // check `append` would have made, in the same order.
+            let ResMap { resources, index } = other;
+            self.resources = resources;
+            self.index = index;
+            if self.index.is_none() {
+                let mut seen = HashMap::with_capacity(self.resources.len());
+                for (i, r) in self.resources.iter().enumerate() {
+                    if seen.insert(key_of(r), i).is_some() {
+                        return Err(Error::DuplicateId {
+                            path: origin.to_path_buf(),
+                            id: crate::error::excerpt(&r.id().to_string(), 200),
+                        });
+                    }
+                }
+                self.index = Some(seen);
+            }
+            return Ok(());
+        }
         self.resources.reserve(other.resources.len());
         for resource in other.resources {
             self.append(resource, origin)?;

@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustomize_yaml::{Map, Value};
 
@@ -116,8 +116,14 @@ impl fmt::Display for ResId {
 /// One Kubernetes object being built.
 #[derive(Clone, Debug)]
 pub struct Resource {
-    /// The object.
-    pub(crate) object: Map,
+    /// The object. Private so that every change goes through
+    /// [`Resource::object_mut`], which drops the cached id.
+    object: Map,
+    /// The current id, read from `object` on first use after a change.
+    /// Transformers and the id index ask for ids far more often than anything
+    /// renames a resource, and rebuilding the strings on every call was a large
+    /// share of a build.
+    id: OnceLock<ResId>,
     /// `(name, effective namespace, kind)` this resource had before transformers
     /// changed it, oldest first (empty if never transformed).
     pub(crate) previous: Vec<(String, String, String)>,
@@ -147,6 +153,7 @@ impl Resource {
     pub(crate) fn new(object: Map, origin: Arc<Path>) -> Self {
         Resource {
             object,
+            id: OnceLock::new(),
             origin,
             needs_hash_suffix: false,
             generator_behavior: String::new(),
@@ -192,6 +199,23 @@ impl Resource {
         &self.object
     }
 
+    /// The object, for changing it (the cached id is dropped, to be read again
+    /// from the object when next asked for).
+    pub(crate) fn object_mut(&mut self) -> &mut Map {
+        self.id.take();
+        &mut self.object
+    }
+
+    /// Replaces the object.
+    pub(crate) fn set_object(&mut self, object: Map) {
+        *self.object_mut() = object;
+    }
+
+    /// Consumes the resource, giving its object as a map.
+    pub(crate) fn into_object(self) -> Map {
+        self.object
+    }
+
     /// Consumes the resource, giving its object.
     pub fn into_value(self) -> Value {
         Value::Map(self.object)
@@ -206,33 +230,33 @@ impl Resource {
         cur.and_then(Value::as_str).unwrap_or("")
     }
 
-    /// `kind`.
+    /// `kind` (empty if unset or not a string).
     pub fn kind(&self) -> &str {
-        self.str_at(&["kind"])
+        &self.id().gvk.kind
     }
 
-    /// `metadata.name`.
+    /// `metadata.name` (empty if unset or not a string).
     pub fn name(&self) -> &str {
-        self.str_at(&["metadata", "name"])
+        &self.id().name
     }
 
-    /// `metadata.namespace`.
+    /// `metadata.namespace` (empty if unset or not a string).
     pub fn namespace(&self) -> &str {
-        self.str_at(&["metadata", "namespace"])
+        &self.id().namespace
     }
 
     /// Group, version and kind.
-    pub fn gvk(&self) -> Gvk {
-        Gvk::from_api_version(self.str_at(&["apiVersion"]), self.kind())
+    pub fn gvk(&self) -> &Gvk {
+        &self.id().gvk
     }
 
-    /// The current id.
-    pub fn id(&self) -> ResId {
-        ResId {
-            gvk: self.gvk(),
-            name: self.name().to_owned(),
-            namespace: self.namespace().to_owned(),
-        }
+    /// The current id (computed once per change of the object).
+    pub fn id(&self) -> &ResId {
+        self.id.get_or_init(|| ResId {
+            gvk: Gvk::from_api_version(self.str_at(&["apiVersion"]), self.str_at(&["kind"])),
+            name: self.str_at(&["metadata", "name"]).to_owned(),
+            namespace: self.str_at(&["metadata", "namespace"]).to_owned(),
+        })
     }
 
     /// Previous ids, oldest first; their group and version are the current ones,
@@ -258,12 +282,20 @@ impl Resource {
             Some((name, namespace, kind)) => ResId {
                 gvk: Gvk {
                     kind: kind.clone(),
-                    ..self.gvk()
+                    ..self.gvk().clone()
                 },
                 name: name.clone(),
                 namespace: namespace.clone(),
             },
-            None => self.id(),
+            None => self.id().clone(),
+        }
+    }
+
+    /// The kind of the original id.
+    pub(crate) fn original_kind(&self) -> &str {
+        match self.previous.first() {
+            Some((_, _, kind)) => kind,
+            None => self.kind(),
         }
     }
 
@@ -286,7 +318,11 @@ impl Resource {
     /// namespace, so an unset namespace is remembered as `default`).
     pub(crate) fn store_previous_id(&mut self) {
         let id = self.id();
-        let namespace = id.effective_namespace().to_owned();
-        self.previous.push((id.name, namespace, id.gvk.kind));
+        let entry = (
+            id.name.clone(),
+            id.effective_namespace().to_owned(),
+            id.gvk.kind.clone(),
+        );
+        self.previous.push(entry);
     }
 }

@@ -123,7 +123,7 @@ enum Requirement {
 }
 
 fn satisfies(reqs: &[Requirement], labels: Option<&Value>) -> bool {
-    let empty = Map::new();
+    let empty = Map::default();
     let labels = labels.and_then(Value::as_map).unwrap_or(&empty);
     let get = |k: &str| labels.get(k).and_then(Value::as_str);
     reqs.iter().all(|req| match req {

@@ -79,7 +79,7 @@ impl SortKey {
         );
         SortKey {
             rank: rank.get(id.gvk.kind.as_str()).copied().unwrap_or(0),
-            gvk: id.gvk,
+            gvk: id.gvk.clone(),
             gvk_string,
             id_string,
         }

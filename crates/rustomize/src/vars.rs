@@ -79,7 +79,7 @@ pub fn merge(k: &Kustomization, acc: &mut Accumulation) -> Result<(), Error> {
     let mut by_name: HashMap<(Gvk, String), Vec<(usize, ResId)>> = HashMap::new();
     if !vars.is_empty() {
         for (i, r) in resources.iter().enumerate() {
-            for id in std::iter::once(r.id()).chain(r.previous_ids()) {
+            for id in std::iter::once(r.id().clone()).chain(r.previous_ids()) {
                 by_name
                     .entry((id.gvk.clone(), id.name.clone()))
                     .or_default()
@@ -376,9 +376,9 @@ pub fn resolve(
     // multiplies as surely as one referenced many times in one object.
     let mut budget = max_document_bytes;
     for r in resources.iter_mut() {
-        let gvk = r.gvk();
+        let gvk = r.gvk().clone();
         for spec in specs.iter().filter(|s| s.selects(&gvk)) {
-            fieldspec::visit(&mut r.object, spec, Leaf::Scalar, &mut |node| {
+            fieldspec::visit(r.object_mut(), spec, Leaf::Scalar, &mut |node| {
                 substitute_node(node, &values, &mut used, &mut budget)
             })
             .map_err(|message| Error::Transform {

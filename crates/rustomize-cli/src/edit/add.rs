@@ -116,7 +116,7 @@ impl PatchArgs {
             ("labelSelector", &text(&self.label_selector)),
             ("annotationSelector", &text(&self.annotation_selector)),
         ]);
-        let mut entry = Map::new();
+        let mut entry = Map::default();
         if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty()) {
             entry.insert("path".to_owned(), string(path));
         }
@@ -284,7 +284,7 @@ fn add_generator(
         append("envs", &[env]);
     }
     if args.disable_name_suffix_hash {
-        let mut options = Map::new();
+        let mut options = Map::default();
         options.insert("disableNameSuffixHash".to_owned(), Value::Bool(true));
         entry.insert("options".to_owned(), Value::Map(options));
     }
@@ -441,9 +441,9 @@ pub fn run(command: AddCommand, dir: &Path) -> Result<Vec<String>, String> {
             let pairs = key_values(&labels, "label")?;
             file = open(dir)?;
             if without_selector {
-                let mut map = Map::new();
+                let mut map = Map::default();
                 add_pairs(&mut map, pairs, "label", force)?;
-                let mut entry = Map::new();
+                let mut entry = Map::default();
                 entry.insert("pairs".to_owned(), Value::Map(map));
                 if include_templates {
                     entry.insert("includeTemplates".to_owned(), Value::Bool(true));

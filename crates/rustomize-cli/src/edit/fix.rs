@@ -58,7 +58,7 @@ pub fn run(args: &FixArgs, dir: &Path) -> Result<Vec<String>, String> {
             } else {
                 "patch"
             };
-            let mut m = Map::new();
+            let mut m = Map::default();
             m.insert(key.to_owned(), string(&entry));
             patches.push(Value::Map(m));
         }
@@ -77,7 +77,7 @@ pub fn run(args: &FixArgs, dir: &Path) -> Result<Vec<String>, String> {
                 }
             }
         }
-        let mut entry = Map::new();
+        let mut entry = Map::default();
         entry.insert("pairs".to_owned(), Value::Map(common));
         entry.insert("includeSelectors".to_owned(), Value::Bool(true));
         labels.push(Value::Map(entry));

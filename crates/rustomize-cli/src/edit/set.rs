@@ -272,7 +272,7 @@ pub fn run(command: SetCommand, dir: &Path) -> Result<Vec<String>, String> {
                     return Err(invalid());
                 };
                 let count: i64 = count.parse().map_err(|_| invalid())?;
-                let mut entry = Map::new();
+                let mut entry = Map::default();
                 if !name.is_empty() {
                     entry.insert("name".to_owned(), string(name));
                 }

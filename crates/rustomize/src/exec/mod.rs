@@ -433,7 +433,7 @@ fn function_spec(config: &Value) -> Result<Option<Runtime>, String> {
 /// A function spec read strictly, as kyaml's `FunctionSpec`; a container
 /// image wins over an exec path, as in kyaml's `runfn`.
 fn parse_spec(spec: &Value) -> Result<Runtime, String> {
-    let empty = Map::new();
+    let empty = Map::default();
     let fields = match spec {
         Value::Map(m) => m,
         Value::Null | Value::Empty => &empty,
@@ -547,16 +547,16 @@ fn annotations_mut(v: &mut Value) -> Option<&mut Map> {
     let meta = v
         .as_map_mut()?
         .entry("metadata".to_owned())
-        .or_insert_with(|| Value::Map(Map::new()));
+        .or_insert_with(|| Value::Map(Map::default()));
     if meta.is_null() {
-        *meta = Value::Map(Map::new());
+        *meta = Value::Map(Map::default());
     }
     let annotations = meta
         .as_map_mut()?
         .entry("annotations".to_owned())
-        .or_insert_with(|| Value::Map(Map::new()));
+        .or_insert_with(|| Value::Map(Map::default()));
     if annotations.is_null() {
-        *annotations = Value::Map(Map::new());
+        *annotations = Value::Map(Map::default());
     }
     annotations.as_map_mut()
 }
@@ -565,7 +565,7 @@ fn annotations_mut(v: &mut Value) -> Option<&mut Map> {
 /// text with keys group, kind, name, namespace, version, empty ones left out).
 fn with_id_annotation(r: &Value) -> Value {
     let id = id_of(r);
-    let mut fields = Map::new();
+    let mut fields = Map::default();
     for (k, v) in [
         ("group", &id.gvk.group),
         ("kind", &id.gvk.kind),

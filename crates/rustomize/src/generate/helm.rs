@@ -564,7 +564,7 @@ pub fn inflate(
         read_values(loader, &values_path)?
     } else {
         let mut values = if merge == ValuesMerge::Replace {
-            Map::new()
+            Map::default()
         } else {
             let text = String::from_utf8(read_values(loader, &values_path)?).map_err(|_| {
                 fail(format!(
@@ -943,7 +943,7 @@ fn merge_values(mut dest: Map, src: Map) -> Map {
             Value::Map(inner) => {
                 let merged = match dest.shift_remove(&key) {
                     Some(Value::Map(old)) => merge_values(old, inner),
-                    _ => merge_values(Map::new(), inner),
+                    _ => merge_values(Map::default(), inner),
                 };
                 dest.insert(key, Value::Map(merged));
             }
@@ -1080,7 +1080,7 @@ mod tests {
             .and_then(|d| d.into_iter().next())
         {
             Some(Value::Map(m)) => m,
-            _ => Map::new(),
+            _ => Map::default(),
         }
     }
 

@@ -156,7 +156,7 @@ fn generate(
     }
     let pairs = kv::load(loader, &entry.sources, &label, fail)?;
 
-    let mut meta = Map::new();
+    let mut meta = Map::default();
     meta.insert("name".to_owned(), Value::String(entry.name.clone()));
     if !entry.namespace.is_empty() {
         meta.insert(
@@ -173,7 +173,7 @@ fn generate(
             string_map(&entry.options.annotations),
         );
     }
-    let mut object = Map::new();
+    let mut object = Map::default();
     object.insert("apiVersion".to_owned(), Value::String("v1".to_owned()));
     object.insert(
         "kind".to_owned(),
@@ -182,8 +182,8 @@ fn generate(
     object.insert("metadata".to_owned(), Value::Map(meta));
     match entry.kind {
         Kind::ConfigMap => {
-            let mut data = Map::new();
-            let mut binary = Map::new();
+            let mut data = Map::default();
+            let mut binary = Map::default();
             for pair in pairs {
                 match String::from_utf8(pair.value) {
                     Ok(text) => data.insert(pair.key, Value::String(text)),
@@ -302,7 +302,7 @@ fn all_keys(resource: &Resource) -> Vec<IdKey> {
     for id in resource
         .previous_ids()
         .iter()
-        .chain(std::iter::once(&resource.id()))
+        .chain(std::iter::once(resource.id()))
     {
         let k = key(id);
         if !keys.contains(&k) {
@@ -355,7 +355,7 @@ impl Absorber {
     fn absorb(&mut self, mut new: Resource) -> Result<(), String> {
         let id = new.id();
         let behavior = Behavior::of(&new.generator_behavior);
-        let mut matches: Vec<usize> = self.by_id.get(&key(&id)).cloned().unwrap_or_default();
+        let mut matches: Vec<usize> = self.by_id.get(&key(id)).cloned().unwrap_or_default();
         matches.sort_unstable();
         match matches.as_slice() {
             [] => match behavior {
@@ -378,8 +378,8 @@ impl Absorber {
                         // The merged object keeps the origin of the one it merges into.
                         let origin = crate::buildmeta::origin_of(old)?;
                         copy_merge_metadata(&mut new, old);
-                        merge_string_map_field(&mut new.object, &old.object, "data");
-                        merge_string_map_field(&mut new.object, &old.object, "binaryData");
+                        merge_string_map_field(new.object_mut(), old.object(), "data");
+                        merge_string_map_field(new.object_mut(), old.object(), "binaryData");
                         if let Some(origin) = origin {
                             crate::buildmeta::set_origin(&mut new, &origin);
                         }
@@ -418,11 +418,11 @@ impl Absorber {
 /// survives only if both wanted it.
 fn copy_merge_metadata(new: &mut Resource, old: &Resource) {
     for field in ["labels", "annotations"] {
-        let mut merged = string_map_of(meta_field(&old.object, field));
-        for (k, v) in string_map_of(meta_field(&new.object, field)) {
+        let mut merged = string_map_of(meta_field(old.object(), field));
+        for (k, v) in string_map_of(meta_field(new.object(), field)) {
             merged.insert(k, v);
         }
-        let Some(meta) = metadata_mut(&mut new.object) else {
+        let Some(meta) = metadata_mut(new.object_mut()) else {
             continue;
         };
         meta.shift_remove(field);
@@ -437,7 +437,7 @@ fn copy_merge_metadata(new: &mut Resource, old: &Resource) {
     }
     let name = old.name().to_owned();
     let namespace = old.namespace().to_owned();
-    if let Some(meta) = metadata_mut(&mut new.object) {
+    if let Some(meta) = metadata_mut(new.object_mut()) {
         meta.insert("name".to_owned(), Value::String(name));
         if namespace.is_empty() {
             meta.shift_remove("namespace");
@@ -477,9 +477,9 @@ fn meta_field<'a>(object: &'a Map, field: &str) -> Option<&'a Value> {
 fn metadata_mut(object: &mut Map) -> Option<&mut Map> {
     let slot = object
         .entry("metadata".to_owned())
-        .or_insert_with(|| Value::Map(Map::new()));
+        .or_insert_with(|| Value::Map(Map::default()));
     if !matches!(slot, Value::Map(_)) {
-        *slot = Value::Map(Map::new());
+        *slot = Value::Map(Map::default());
     }
     slot.as_map_mut()
 }
@@ -498,7 +498,7 @@ fn string_map_of(value: Option<&Value>) -> indexmap::IndexMap<String, String> {
 /// Appends content-hash suffixes to the names of generated resources that need them.
 pub fn add_hash_suffixes(resources: &mut [Resource]) -> Result<(), Error> {
     for resource in resources.iter_mut().filter(|r| r.needs_hash_suffix) {
-        let Some(suffix) = hash::suffix_of(&resource.object) else {
+        let Some(suffix) = hash::suffix_of(resource.object()) else {
             return Err(Error::Resource {
                 path: resource.origin.to_path_buf(),
                 message: format!(
@@ -509,7 +509,7 @@ pub fn add_hash_suffixes(resources: &mut [Resource]) -> Result<(), Error> {
         };
         resource.store_previous_id();
         let name = format!("{}-{suffix}", resource.name());
-        if let Some(meta) = metadata_mut(&mut resource.object) {
+        if let Some(meta) = metadata_mut(resource.object_mut()) {
             meta.insert("name".to_owned(), Value::String(name));
         }
     }

@@ -128,7 +128,7 @@ fn read_kustomization(path: &Path) -> Result<Option<Map>, Error> {
         message: e.to_string(),
     })?;
     match docs.into_iter().next() {
-        None | Some(Value::Null | Value::Empty) => Ok(Some(Map::new())),
+        None | Some(Value::Null | Value::Empty) => Ok(Some(Map::default())),
         Some(Value::Map(m)) => Ok(Some(m)),
         Some(_) => Err(kf_error(path, "a kustomization must be a mapping")),
     }
@@ -522,14 +522,14 @@ fn aggregate_json_patches(merged: &Merged, dir: &Path) -> Result<Vec<Value>, Err
                 .map_err(|e| io_error(&out_path, &e))?;
             out.write_all(&data).map_err(|e| io_error(&out_path, &e))?;
         }
-        let mut t = Map::new();
+        let mut t = Map::default();
         for k in ["group", "kind", "name", "namespace", "version"] {
             let v = text_of(target, k);
             if !v.is_empty() {
                 t.insert(k.into(), Value::String(v));
             }
         }
-        let mut entry = Map::new();
+        let mut entry = Map::default();
         entry.insert("path".into(), Value::String(name));
         entry.insert("target".into(), Value::Map(t));
         entries.push(Value::Map(entry));

@@ -220,7 +220,7 @@ pub fn parse_limited(path: &Path, max_bytes: usize) -> Result<KfDef, Error> {
             ),
         ));
     }
-    let empty = Map::new();
+    let empty = Map::default();
     let meta = map_field(doc, "metadata", path, "")?.unwrap_or(&empty);
     let spec = map_field(doc, "spec", path, "")?.unwrap_or(&empty);
     let mut name = str_field(meta, "name", path, "metadata.")?;

@@ -334,7 +334,7 @@ fn generator(config: &Map, id: &Identity) -> Result<Generator, DecodeError> {
             let text = |m: &Map, field: &str| k::scalar_string(get(m, field), field);
             let sub = |field: &str, known: &[&'static str]| match get(&m, field) {
                 Value::Map(s) => pick(s, known),
-                _ => Map::new(),
+                _ => Map::default(),
             };
             let service = sub("kubernetesService", &["name", "namespace"]);
             let account = sub("serviceAccount", &["name", "projectId"]);
@@ -378,7 +378,7 @@ fn value_add(config: &Map, dir_name: &str) -> Result<Transformer, DecodeError> {
     for item in items {
         let t = match item {
             Value::Map(t) => pick(t, &["selector", "fieldPath", "filePathPosition"]),
-            _ => Map::new(),
+            _ => Map::default(),
         };
         let selector = match get(&t, "selector") {
             Value::Map(s) => {
@@ -432,7 +432,7 @@ fn get<'m>(m: &'m Map, field: &str) -> &'m Value {
 fn pick(m: &Map, known: &[&'static str]) -> Map {
     let mut keys: Vec<(&String, &Value)> = m.iter().collect();
     keys.sort_by(|a, b| a.0.cmp(b.0));
-    let mut out = Map::new();
+    let mut out = Map::default();
     for (key, value) in keys {
         if let Some(field) = canonical(key, known) {
             out.insert(field.to_owned(), value.clone());

@@ -98,7 +98,7 @@ fn loaded(resource: Resource, file_origin: Option<Origin>) -> Loaded {
     let file = resource.origin().to_path_buf();
     let config = match resource.into_value() {
         rustomize_yaml::Value::Map(m) => m,
-        _ => Map::new(),
+        _ => Map::default(),
     };
     let origin = file_origin.map(|o| {
         let id = Identity::of(&config);

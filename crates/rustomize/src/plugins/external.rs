@@ -87,7 +87,7 @@ impl crate::transform::External for Plugins<'_> {
             let fresh = new_resource(value, file)?;
             let resource = match by_id.remove(&fresh.id().to_string()) {
                 Some(mut old) => {
-                    old.object = fresh.object;
+                    old.set_object(fresh.into_object());
                     old
                 }
                 None => fresh,

@@ -68,15 +68,15 @@ pub fn apply(
             if resource.kind() == SKIPPED_KIND {
                 continue;
             }
-            legacy_walk_map(&mut resource.object, &mut updater)?;
+            legacy_walk_map(resource.object_mut(), &mut updater)?;
         }
         for resource in resources.iter_mut() {
             if resource.kind() == SKIPPED_KIND {
                 continue;
             }
-            let gvk = resource.gvk();
+            let gvk = resource.gvk().clone();
             for spec in specs.iter().filter(|s| s.selects(&gvk)) {
-                fieldspec::visit(&mut resource.object, spec, Leaf::Scalar, &mut |node| {
+                fieldspec::visit(resource.object_mut(), spec, Leaf::Scalar, &mut |node| {
                     updater.update(node)
                 })
                 .map_err(|e| {

@@ -178,14 +178,14 @@ pub(crate) fn set_pairs(
     }
     let empty_key = pairs.iter().any(|(k, _)| k.is_empty());
     for resource in resources {
-        let gvk = resource.gvk();
+        let gvk = resource.gvk().clone();
         let id = if empty_key {
             resource.id().to_string()
         } else {
             String::new()
         };
         for spec in specs.iter().filter(|s| s.selects(&gvk)) {
-            fieldspec::visit(&mut resource.object, spec, Leaf::Map, &mut |node| {
+            fieldspec::visit(resource.object_mut(), spec, Leaf::Map, &mut |node| {
                 let Value::Map(map) = node else {
                     return Err(format!(
                         "{}: expected a mapping at '{}', found a {}",

@@ -38,7 +38,7 @@ pub fn apply(
                 }
                 resource.store_previous_id();
             }
-            fieldspec::visit(&mut resource.object, spec, Leaf::Scalar, &mut |node| {
+            fieldspec::visit(resource.object_mut(), spec, Leaf::Scalar, &mut |node| {
                 if let Value::String(s) = node {
                     let mut renamed = String::with_capacity(prefix.len() + s.len() + suffix.len());
                     renamed.push_str(prefix);

@@ -27,7 +27,7 @@ pub fn apply(
     subjects: SubjectMode,
 ) -> Result<(), String> {
     for resource in resources.iter_mut() {
-        if resource.object.is_empty() {
+        if resource.object().is_empty() {
             continue;
         }
         resource.store_previous_id();
@@ -56,11 +56,11 @@ pub fn filter(
         }
         Ok(())
     };
-    let gvk = resource.gvk();
+    let gvk = resource.gvk().clone();
     let api_version = gvk.api_version();
     if !gvk.is_cluster_scoped() {
         let meta = FieldSpec::new("", "", "", "metadata/namespace", true);
-        fieldspec::visit(&mut resource.object, &meta, Leaf::Scalar, &mut set)?;
+        fieldspec::visit(resource.object_mut(), &meta, Leaf::Scalar, &mut set)?;
     }
     let binding = is_binding(&gvk.kind);
     if binding {
@@ -76,7 +76,7 @@ pub fn filter(
         if binding && is_binding(&spec.kind) && spec.path == "subjects/namespace" {
             continue;
         }
-        fieldspec::visit(&mut resource.object, spec, Leaf::Scalar, &mut set)?;
+        fieldspec::visit(resource.object_mut(), spec, Leaf::Scalar, &mut set)?;
     }
     Ok(())
 }
@@ -99,7 +99,7 @@ fn set_subjects(
     mode: SubjectMode,
     set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
 ) -> Result<(), String> {
-    let Some(Value::Seq(subjects)) = resource.object.get_mut("subjects") else {
+    let Some(Value::Seq(subjects)) = resource.object_mut().get_mut("subjects") else {
         return Ok(());
     };
     for subject in subjects {

@@ -344,12 +344,12 @@ fn apply_strategic(
                 body.insert("apiVersion".to_owned(), api_version);
             }
         }
-        let before = resource.id();
+        let before = resource.id().clone();
         if allow_name_change || allow_kind_change {
             resource.store_previous_id();
         }
         let gvk = before.gvk.clone();
-        let outcome = strategic_merge::apply(&mut resource.object, &body, &gvk, env.schema)
+        let outcome = strategic_merge::apply(resource.object_mut(), &body, &gvk, env.schema)
             .map_err(|e| env.fail(format!("{}: {e}", patch_label(patch))))?;
         if outcome == Outcome::Deleted || resource.object().is_empty() {
             deleted.push(i);
@@ -391,11 +391,11 @@ fn patch_label(patch: &Resource) -> String {
 fn restore_identity(resource: &mut Resource, before: &ResId, allow_name: bool, allow_kind: bool) {
     if !allow_kind {
         resource
-            .object
+            .object_mut()
             .insert("kind".to_owned(), Value::String(before.gvk.kind.clone()));
     }
     let meta = resource
-        .object
+        .object_mut()
         .entry("metadata".to_owned())
         .or_insert_with(|| Value::Map(Default::default()));
     let Value::Map(meta) = meta else {
@@ -433,15 +433,15 @@ fn apply_json(
         }
         // kustomize patches through JSON, which types plain annotation texts.
         resource.type_annotations();
-        let id = resource.id();
-        patch_json6902::apply_to_object(&mut resource.object, ops, env.limits.max_document_bytes)
+        let id = resource.id().clone();
+        patch_json6902::apply_to_object(resource.object_mut(), ops, env.limits.max_document_bytes)
             .map_err(|e| {
-            env.fail(format!(
-                "JSON patch {source} on {}: {}",
-                excerpt(&id.to_string(), ECHO_CHARS),
-                excerpt(&e, MESSAGE_CHARS)
-            ))
-        })?;
+                env.fail(format!(
+                    "JSON patch {source} on {}: {}",
+                    excerpt(&id.to_string(), ECHO_CHARS),
+                    excerpt(&e, MESSAGE_CHARS)
+                ))
+            })?;
     }
     Ok(())
 }

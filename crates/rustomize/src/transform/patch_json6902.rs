@@ -421,7 +421,7 @@ pub fn apply_to_object(
     match doc {
         Value::Map(m) => *object = m,
         other => {
-            *object = Map::new();
+            *object = Map::default();
             if result.is_ok() {
                 return Err(format!(
                     "patched resource is a {}, not an object",

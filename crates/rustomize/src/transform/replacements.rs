@@ -525,7 +525,7 @@ impl Decoder {
 
 /// The current id of a resource followed by its previous ones.
 fn all_ids(r: &Resource) -> Vec<ResId> {
-    let mut ids = vec![r.id()];
+    let mut ids = vec![r.id().clone()];
     ids.extend(r.previous_ids());
     ids
 }
@@ -711,7 +711,7 @@ fn copy_to(
     };
     let mut set_error: Option<String> = None;
     let visited = path::for_each_match(
-        &mut r.object,
+        r.object_mut(),
         &path::split(fp),
         create,
         &mut |node, created| {

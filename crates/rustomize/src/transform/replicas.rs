@@ -49,18 +49,26 @@ fn apply_one(
     let mut found = false;
     for spec in specs {
         for resource in resources.iter_mut() {
-            let selected = std::iter::once(resource.id())
-                .chain(resource.previous_ids())
-                .any(|id| id.name == entry.name && spec.selects(&id.gvk));
+            // Most resources bear none of the entry's names: rule them out
+            // before building their previous ids.
+            let named = resource.name() == entry.name
+                || resource
+                    .previous
+                    .iter()
+                    .any(|(name, _, _)| *name == entry.name);
+            let selected = named
+                && std::iter::once(resource.id().clone())
+                    .chain(resource.previous_ids())
+                    .any(|id| id.name == entry.name && spec.selects(&id.gvk));
             if !selected {
                 continue;
             }
             found = true;
             // The field-spec filter checks the current kind again.
-            if !spec.selects(&resource.gvk()) {
+            if !spec.selects(resource.gvk()) {
                 continue;
             }
-            fieldspec::visit(&mut resource.object, spec, Leaf::Scalar, &mut |node| {
+            fieldspec::visit(resource.object_mut(), spec, Leaf::Scalar, &mut |node| {
                 set_count(node, entry.count)
             })
             .map_err(|e| {

@@ -46,8 +46,8 @@ pub fn apply(
                 }
                 continue;
             }
-            let id = resource.id();
-            set_field(&mut resource.object, target, value)
+            let id = resource.id().clone();
+            set_field(resource.object_mut(), target, value)
                 .map_err(|e| format!("{id}: fieldPath '{}': {e}", target.field_path))?;
         }
     }
@@ -79,9 +79,9 @@ fn set_field(object: &mut Map, target: &ValueAddTarget, value: &str) -> Result<(
     for field in parents {
         let slot = map
             .entry(field.clone())
-            .or_insert_with(|| Value::Map(Map::new()));
+            .or_insert_with(|| Value::Map(Map::default()));
         if slot.is_null() {
-            *slot = Value::Map(Map::new());
+            *slot = Value::Map(Map::default());
         }
         map = match slot {
             Value::Map(m) => m,

@@ -237,7 +237,7 @@ impl CreateKind {
 
     fn empty(self) -> Value {
         match self {
-            CreateKind::Map => Value::Map(Map::new()),
+            CreateKind::Map => Value::Map(Map::default()),
             CreateKind::Seq => Value::Seq(Vec::new()),
             CreateKind::Scalar => Value::Null,
         }
@@ -389,7 +389,7 @@ fn visit_matching(
     if key.is_empty() {
         items.push(value);
     } else {
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert(key.to_owned(), value);
         items.push(Value::Map(m));
     }
