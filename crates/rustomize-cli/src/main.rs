@@ -20,6 +20,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod all;
 mod images;
 
 #[derive(Parser)]
@@ -50,7 +51,12 @@ enum Command {
         relocation: RelocationFlags,
         #[command(flatten)]
         kustomize: KustomizeFlags,
+        #[command(flatten)]
+        all: all::AllFlags,
     },
+    /// Print the roots under --root whose build reads any of the given files
+    /// (one a line), for rendering only what a change touches.
+    Affected(all::AffectedArgs),
     /// List every image reference a build produces (sorted, unique).
     Images {
         /// Directory containing a kustomization file.
@@ -753,6 +759,7 @@ fn main() -> ExitCode {
         Command::Build { load, .. }
         | Command::Kfdef { load, .. }
         | Command::Images { load, .. } => load,
+        Command::Affected(args) => &args.load,
     };
     if load.enable_managedby_label.is_some() {
         // kubectl's flag parser says so whenever the flag is given, first.
@@ -765,6 +772,7 @@ fn main() -> ExitCode {
             load,
             relocation,
             kustomize,
+            all,
         } => {
             if kustomize.reorder.is_some() {
                 to_stderr(REORDER_FLAG_DEPRECATED);
@@ -782,6 +790,9 @@ fn main() -> ExitCode {
                 reorder,
                 ..load.options()
             };
+            if all.all {
+                return all::build_all(&dir, output.as_deref(), options, &all);
+            }
             let build = match rustomize::build(&dir, &options) {
                 Ok(build) => build,
                 Err(e) => return fail(&e.to_string()),
@@ -832,6 +843,7 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e.to_string()),
             }
         }
+        Command::Affected(args) => all::affected(&args),
         Command::Images {
             dir,
             deep,

@@ -315,7 +315,10 @@ fn resource_piece(
 ) -> Result<Piece, Error> {
     match loader.entry(&k.path, entry)? {
         Entry::File(path, text) => {
-            let mut resources = resources_from_text(&path, &text, &cx.limits)?;
+            let mut resources = match loader.parse_cache() {
+                Some(cache) => cache.resources(&path, &text, &cx.limits)?,
+                None => resources_from_text(&path, &text, &cx.limits)?,
+            };
             if let Some(dir) = &cx.origin {
                 let origin = crate::buildmeta::Origin::file(crate::buildmeta::join(dir, entry));
                 for r in &mut resources {

@@ -31,6 +31,7 @@
 
 pub mod accumulate;
 pub mod buildmeta;
+pub mod cache;
 mod configurations;
 mod crds;
 mod error;
@@ -124,6 +125,10 @@ pub struct BuildOptions {
     /// `--reorder` flag: `legacy` or `none`, FIFO). The top kustomization's
     /// `sortOptions` wins over it, with a warning, as in kustomize.
     pub reorder: Option<SortOrder>,
+    /// Parses shared with the other builds of a run (`build --all`): each
+    /// resource file is parsed once for all of them (see [`cache`]). None: the
+    /// build parses everything itself.
+    pub parse_cache: Option<std::sync::Arc<cache::ParseCache>>,
 }
 
 /// What kustomize logs when both `sortOptions` and `--reorder` set the order.
@@ -152,6 +157,7 @@ impl Default for BuildOptions {
             managed_by_label: false,
             managed_by: DEFAULT_MANAGED_BY.to_owned(),
             reorder: None,
+            parse_cache: None,
         }
     }
 }
@@ -166,6 +172,10 @@ pub struct Build {
     /// The `images` field-spec table in effect at the root (built-in rows plus
     /// those `configurations` added): what kustomize's images transformer reaches.
     pub image_fields: Vec<fieldspec::FieldSpec>,
+    /// Canonical paths of every file the build read (kustomization files
+    /// included) and of directories it handed to Helm, sorted: what
+    /// `rustomize affected` matches changed files against.
+    pub files_read: Vec<std::path::PathBuf>,
 }
 
 impl Drop for Build {
@@ -206,13 +216,16 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
 }
 
 fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
-    let loader = load::Loader::new(
+    let mut loader = load::Loader::new(
         dir,
         options.load_restrictor,
         options.limits.max_bytes,
         options.max_read_bytes,
         options.max_kustomizations,
     )?;
+    if let Some(cache) = &options.parse_cache {
+        loader = loader.with_parse_cache(std::sync::Arc::clone(cache));
+    }
     let mut cx = BuildContext {
         warnings: Vec::new(),
         limits: ParseLimits {
@@ -311,6 +324,7 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
         resources,
         warnings: cx.warnings,
         image_fields: acc.tables.images,
+        files_read: loader.files_read(),
     })
 }
 

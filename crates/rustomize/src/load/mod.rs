@@ -17,10 +17,13 @@
 pub mod gojson;
 pub mod kustomization;
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::cache::ParseCache;
 
 use crate::error::{Error, FileCause};
 use crate::LoadRestrictor;
@@ -40,6 +43,28 @@ pub struct Loader {
     budget: Arc<ReadBudget>,
     /// Roots of the kustomizations that (transitively) include this one.
     ancestors: Arc<Vec<PathBuf>>,
+    /// The files this build read, and the parses it shares with other builds.
+    files: Arc<BuildFiles>,
+}
+
+/// What one build's loaders share about files beyond the budget: every path
+/// read or handed to another program (for `rustomize affected`), and the
+/// run's [`ParseCache`] if the build has one.
+#[derive(Debug, Default)]
+struct BuildFiles {
+    /// Canonical paths of the files read (and directories confined).
+    read: Mutex<BTreeSet<PathBuf>>,
+    /// Parses shared with the other builds of the run.
+    parses: Option<Arc<ParseCache>>,
+}
+
+impl BuildFiles {
+    fn record(&self, path: &Path) {
+        let mut read = self.read.lock().unwrap_or_else(PoisonError::into_inner);
+        if !read.contains(path) {
+            read.insert(path.to_path_buf());
+        }
+    }
 }
 
 /// The build-wide budget of bytes read. A kustomization that includes the same
@@ -122,7 +147,31 @@ impl Loader {
                 kustomizations: AtomicUsize::new(0),
             }),
             ancestors: Arc::new(Vec::new()),
+            files: Arc::default(),
         })
+    }
+
+    /// This loader (made by [`Loader::new`], before any other derives from
+    /// it) with a parse cache shared with other builds; see [`crate::cache`].
+    pub fn with_parse_cache(mut self, cache: Arc<ParseCache>) -> Loader {
+        self.files = Arc::new(BuildFiles {
+            read: Mutex::default(),
+            parses: Some(cache),
+        });
+        self
+    }
+
+    /// The parse cache the build shares with others, if any.
+    pub fn parse_cache(&self) -> Option<&ParseCache> {
+        self.files.parses.as_deref()
+    }
+
+    /// Canonical paths of every file the build read so far (all its loaders
+    /// together, kustomization files included) and of the directories it
+    /// handed to another program (Helm charts), sorted.
+    pub fn files_read(&self) -> Vec<PathBuf> {
+        let read = self.files.read.lock().unwrap_or_else(PoisonError::into_inner);
+        read.iter().cloned().collect()
     }
 
     /// Bytes read so far by the build this loader belongs to (all its loaders
@@ -182,6 +231,7 @@ impl Loader {
             resolved.push(name);
         }
         self.check_restriction(&requested, &resolved)?;
+        self.files.record(&resolved);
         Ok(resolved)
     }
 
@@ -352,6 +402,7 @@ impl Loader {
             max_bytes: self.max_bytes,
             budget: Arc::clone(&self.budget),
             ancestors: Arc::new(ancestors),
+            files: Arc::clone(&self.files),
         })
     }
 
@@ -382,6 +433,7 @@ impl Loader {
     /// opened file checked against the restrictor, and counts it against the
     /// build's read budget.
     fn read_regular(&self, path: &Path) -> Result<Vec<u8>, Error> {
+        self.files.record(path);
         let bytes = read_guarded(path, self.max_bytes, |file| self.check_opened(path, file))?;
         self.budget
             .spend(bytes.len())
