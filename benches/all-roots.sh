@@ -35,12 +35,13 @@ runs, tree, exe = max(1, int(sys.argv[1])), sys.argv[2], sys.argv[3]
 cores = os.cpu_count() or 1
 
 
-def timed(cmd, **kw):
-    """Runs cmd; returns (wall seconds, peak RSS MiB of the largest process)."""
+def timed(cmd):
+    """Runs cmd; returns (wall s, CPU s of it and its children, peak RSS MiB
+    of its largest process)."""
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, _, ru = os.wait4(p.pid, 0)
-    return time.perf_counter() - t0, ru.ru_maxrss / 1024
+    return time.perf_counter() - t0, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
 
 
 def roots(extra):
@@ -88,12 +89,13 @@ try:
         for way, cmd in [("all", all_cmd),
                          ("seq", per_root_script(rels, b_out, 1)),
                          ("par", per_root_script(rels, b_out, cores))]:
-            walls, rss = [], []
+            walls, cpus, rss = [], [], []
             for _ in range(runs):
-                w, m = timed(cmd)
+                w, c, m = timed(cmd)
                 walls.append(w)
+                cpus.append(c)
                 rss.append(m)
-            res[way] = (statistics.median(walls), statistics.median(rss))
+            res[way] = (statistics.median(walls), statistics.median(rss), statistics.median(cpus))
         rows.append((label, len(rels), built, same, differ, res))
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
@@ -101,12 +103,15 @@ finally:
 print(f"\n{tree}: {runs} timed run(s) each after one warm-up, medians; {cores} cores")
 print("all = build --all; seq = one process per root in sequence; "
       f"par = one process per root, {cores} at once (xargs -P)\n")
-print(f"{'roots':<22}{'n':>5}{'built':>7}{'same':>6}{'all s':>8}{'all MiB':>9}"
-      f"{'seq s':>8}{'par s':>8}{'x seq':>7}{'x par':>7}")
+print("wall s = median wall time; cpu s = median user+sys time of all processes; "
+      "x = throughput of build --all over that way (wall, and cpu)\n")
+print(f"{'roots':<20}{'n':>4}{'built':>6}{'same':>5}{'all wall':>9}{'cpu':>6}{'MiB':>5}"
+      f"{'seq wall':>9}{'cpu':>6}{'par wall':>9}{'x seq':>6}{'x par':>6}{'x cpu':>6}")
 for label, n, built, same, differ, res in rows:
     a, s, p = res["all"][0], res["seq"][0], res["par"][0]
-    print(f"{label:<22}{n:>5}{built:>7}{same:>6}{a:>8.3f}{res['all'][1]:>9.0f}"
-          f"{s:>8.3f}{p:>8.3f}{s / a:>7.1f}{p / a:>7.1f}")
+    ac, sc = res["all"][2], res["seq"][2]
+    print(f"{label:<20}{n:>4}{built:>6}{same:>5}{a:>9.3f}{ac:>6.2f}{res['all'][1]:>5.0f}"
+          f"{s:>9.3f}{sc:>6.2f}{p:>9.3f}{s / a:>6.1f}{p / a:>6.1f}{sc / ac:>6.1f}")
     if differ:
         print(f"  {differ} root(s) differ from their one-root build")
 PY

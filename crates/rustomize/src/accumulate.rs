@@ -92,6 +92,7 @@ enum Piece {
 
 /// What accumulating a kustomization produces: resources, and the field-spec
 /// tables its transformers (and its parents') use.
+#[derive(Clone)]
 pub struct Accumulation {
     /// The resources.
     pub resources: ResMap,
@@ -315,7 +316,7 @@ fn resource_piece(
 ) -> Result<Piece, Error> {
     match loader.entry(&k.path, entry)? {
         Entry::File(path, text) => {
-            let mut resources = match loader.parse_cache() {
+            let mut resources = match loader.run_cache() {
                 Some(cache) => cache.resources(&path, &text, &cx.limits)?,
                 None => resources_from_text(&path, &text, &cx.limits)?,
             };
@@ -330,7 +331,10 @@ fn resource_piece(
         Entry::Dir(child) => {
             cx.origin = cx.origin.take().map(|o| crate::buildmeta::join(&o, entry));
             let was_chosen = cx.schema_chosen;
-            let sub = build_dir(&child, cx)?;
+            let sub = match crate::cache::build_dir(&child, cx) {
+                Some(built) => built?,
+                None => build_dir(&child, cx)?,
+            };
             let chose = cx.schema_chosen && !was_chosen;
             Ok(Piece::Dir(
                 Box::new(sub),

@@ -128,7 +128,7 @@ pub struct BuildOptions {
     /// Parses shared with the other builds of a run (`build --all`): each
     /// resource file is parsed once for all of them (see [`cache`]). None: the
     /// build parses everything itself.
-    pub parse_cache: Option<std::sync::Arc<cache::ParseCache>>,
+    pub run_cache: Option<std::sync::Arc<cache::RunCache>>,
 }
 
 /// What kustomize logs when both `sortOptions` and `--reorder` set the order.
@@ -157,7 +157,7 @@ impl Default for BuildOptions {
             managed_by_label: false,
             managed_by: DEFAULT_MANAGED_BY.to_owned(),
             reorder: None,
-            parse_cache: None,
+            run_cache: None,
         }
     }
 }
@@ -223,8 +223,8 @@ fn build_here(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
         options.max_read_bytes,
         options.max_kustomizations,
     )?;
-    if let Some(cache) = &options.parse_cache {
-        loader = loader.with_parse_cache(std::sync::Arc::clone(cache));
+    if let Some(cache) = &options.run_cache {
+        loader = loader.with_run_cache(std::sync::Arc::clone(cache));
     }
     let mut cx = BuildContext {
         warnings: Vec::new(),

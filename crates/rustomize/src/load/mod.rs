@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::cache::ParseCache;
+use crate::cache::RunCache;
 
 use crate::error::{Error, FileCause};
 use crate::LoadRestrictor;
@@ -49,18 +49,22 @@ pub struct Loader {
 
 /// What one build's loaders share about files beyond the budget: every path
 /// read or handed to another program (for `rustomize affected`), and the
-/// run's [`ParseCache`] if the build has one.
+/// run's [`RunCache`] if the build has one.
 #[derive(Debug, Default)]
 struct BuildFiles {
     /// Canonical paths of the files read (and directories confined).
     read: Mutex<BTreeSet<PathBuf>>,
-    /// Parses shared with the other builds of the run.
-    parses: Option<Arc<ParseCache>>,
+    /// What the builds of the run share.
+    cache: Option<Arc<RunCache>>,
 }
 
 impl BuildFiles {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<PathBuf>> {
+        self.read.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn record(&self, path: &Path) {
-        let mut read = self.read.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut read = self.lock();
         if !read.contains(path) {
             read.insert(path.to_path_buf());
         }
@@ -152,26 +156,66 @@ impl Loader {
     }
 
     /// This loader (made by [`Loader::new`], before any other derives from
-    /// it) with a parse cache shared with other builds; see [`crate::cache`].
-    pub fn with_parse_cache(mut self, cache: Arc<ParseCache>) -> Loader {
+    /// it) with a cache shared with the other builds of a run; see [`crate::cache`].
+    pub fn with_run_cache(mut self, cache: Arc<RunCache>) -> Loader {
         self.files = Arc::new(BuildFiles {
             read: Mutex::default(),
-            parses: Some(cache),
+            cache: Some(cache),
         });
         self
     }
 
-    /// The parse cache the build shares with others, if any.
-    pub fn parse_cache(&self) -> Option<&ParseCache> {
-        self.files.parses.as_deref()
+    /// The cache the build shares with the other builds of its run, if any.
+    pub fn run_cache(&self) -> Option<&RunCache> {
+        self.files.cache.as_deref()
     }
 
     /// Canonical paths of every file the build read so far (all its loaders
     /// together, kustomization files included) and of the directories it
     /// handed to another program (Helm charts), sorted.
     pub fn files_read(&self) -> Vec<PathBuf> {
-        let read = self.files.read.lock().unwrap_or_else(PoisonError::into_inner);
-        read.iter().cloned().collect()
+        self.files.lock().iter().cloned().collect()
+    }
+
+    /// This loader recording the files it (and the loaders derived from it)
+    /// reads apart from the rest of the build, to keep them with a directory's
+    /// build in the run cache; [`Loader::record_files`] hands them back.
+    pub(crate) fn recording_apart(&self) -> Loader {
+        Loader {
+            files: Arc::new(BuildFiles {
+                read: Mutex::default(),
+                cache: self.files.cache.clone(),
+            }),
+            ..self.clone()
+        }
+    }
+
+    /// Records `files` as read by this build.
+    pub(crate) fn record_files(&self, files: &[PathBuf]) {
+        let mut read = self.files.lock();
+        read.extend(files.iter().cloned());
+    }
+
+    /// Counts `bytes` and `kustomizations` against the build's budgets, as a
+    /// directory's build reused from the run cache read them; false (and
+    /// nothing counted) if that would pass either limit.
+    pub(crate) fn charge(&self, bytes: usize, kustomizations: usize) -> bool {
+        let b = &self.budget;
+        let fits = self.bytes_read().saturating_add(bytes) <= b.limit
+            && self.kustomizations_read().saturating_add(kustomizations) <= b.max_kustomizations;
+        if fits {
+            b.used.fetch_add(bytes, Ordering::Relaxed);
+            b.kustomizations
+                .fetch_add(kustomizations, Ordering::Relaxed);
+        }
+        fits
+    }
+
+    /// Whether a directory including this root lies at or below any of
+    /// `dirs`: building a tree that visits those directories from here would
+    /// be a cycle.
+    pub(crate) fn ancestor_within<'a>(&self, mut dirs: impl Iterator<Item = &'a Path>) -> bool {
+        dirs.any(|d| self.ancestors.iter().any(|a| a.starts_with(d)))
     }
 
     /// Bytes read so far by the build this loader belongs to (all its loaders
