@@ -380,6 +380,21 @@ fn report_failure(root: &Root, cause: &str) {
     ));
 }
 
+impl AllFlags {
+    /// Without --all: the flags that mean something only with it are refused.
+    pub(crate) fn check_without_all(&self) -> Result<(), String> {
+        let given = [
+            ("--roots", self.roots.roots_file.is_some()),
+            ("--include-bases", self.roots.include_bases),
+            ("--threads", self.roots.threads.is_some()),
+        ];
+        match given.iter().find(|(_, given)| *given) {
+            Some((flag, _)) => Err(format!("{flag} needs --all")),
+            None => Ok(()),
+        }
+    }
+}
+
 /// `rustomize build --all DIR -o OUTDIR` with the options of one build.
 pub(crate) fn build_all(
     tree: &Path,

@@ -792,6 +792,8 @@ fn main() -> ExitCode {
             };
             if all.all {
                 return all::build_all(&dir, output.as_deref(), options, &all);
+            } else if let Err(e) = all.check_without_all() {
+                return fail(&e);
             }
             let build = match rustomize::build(&dir, &options) {
                 Ok(build) => build,
