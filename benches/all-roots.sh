@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Throughput of `rustomize build --all` against one `rustomize build` process
-# per root, on a tree with many roots (default: ../shared/corpora/kubeflow-v1.10.2).
+# per root, on a tree with many roots (default: kubeflow-v1.10.2 of the corpora).
 #
 # usage: benches/all-roots.sh [RUNS] [TREE]
 #   RUNS (default 5, env RUNS too): timed runs of each way after one warm-up.
@@ -19,7 +19,15 @@ if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then
     RUNS=$1
     shift
 fi
-TREE=${1:-../shared/corpora/kubeflow-v1.10.2}
+# The corpora: $RUSTOMIZE_CORPORA, or ../shared/corpora beside the workspace
+# (or beside the directory holding worktrees), as the tests find them.
+CORPORA=${RUSTOMIZE_CORPORA:-}
+for c in ../shared/corpora ../../shared/corpora; do
+    if [[ -z $CORPORA && -d $c ]]; then
+        CORPORA=$c
+    fi
+done
+TREE=${1:-${CORPORA:-../shared/corpora}/kubeflow-v1.10.2}
 if [[ ! -d $TREE ]]; then
     echo "skipped: $TREE not found"
     exit 0

@@ -38,9 +38,16 @@ use crate::resource::Resource;
 /// does not record the options it was made under.
 #[derive(Default)]
 pub struct RunCache {
-    entries: Mutex<HashMap<PathBuf, Arc<Parsed>>>,
-    dirs: Mutex<HashMap<PathBuf, Arc<BuiltDir>>>,
+    /// Parsed files; None for a file seen once (see [`Kept`]).
+    entries: Mutex<HashMap<PathBuf, Kept<Parsed>>>,
+    /// Built directories; None for a directory seen once.
+    dirs: Mutex<HashMap<PathBuf, Kept<BuiltDir>>>,
 }
+
+/// What the cache keeps of a file or directory. Most files and directories
+/// of a tree are used once, and keeping them would cost a deep copy each, so
+/// the first use only marks one as seen; the second keeps its result.
+type Kept<T> = Option<Arc<T>>;
 
 /// One kustomization directory built as a `resources` entry.
 struct BuiltDir {
@@ -83,9 +90,9 @@ impl RunCache {
         RunCache::default()
     }
 
-    /// How many files the cache holds.
+    /// How many files the cache holds parsed.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().values().filter(|p| p.is_some()).count()
     }
 
     /// Whether the cache holds no file.
@@ -93,7 +100,7 @@ impl RunCache {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Arc<Parsed>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Kept<Parsed>>> {
         // The map is never left half-updated (one insert per lock), so a
         // panic elsewhere while holding it leaves nothing to distrust.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
@@ -109,28 +116,33 @@ impl RunCache {
         text: &str,
         limits: &ParseLimits,
     ) -> Result<Vec<Resource>, Error> {
-        let hit = self.lock().get(path).cloned();
-        if let Some(parsed) = hit {
-            if parsed.text == text {
-                return Ok(parsed.resources.clone());
+        let seen = self.lock().get(path).cloned();
+        match seen {
+            Some(Some(parsed)) if parsed.text == text => return Ok(parsed.resources.clone()),
+            Some(_) => {}
+            None => {
+                self.lock().insert(path.to_path_buf(), None);
+                return crate::accumulate::resources_from_text(path, text, limits);
             }
         }
-        // Parsed outside the lock: two builds may parse one file at once, the
-        // later insert wins and both results are the same.
+        // Seen before (or changed since): parsed and kept, outside the lock.
+        // Two builds may parse one file at once; both results are the same.
         let resources = crate::accumulate::resources_from_text(path, text, limits)?;
         let parsed = Arc::new(Parsed {
             text: text.to_owned(),
             resources,
         });
-        self.lock().insert(path.to_path_buf(), Arc::clone(&parsed));
+        self.lock()
+            .insert(path.to_path_buf(), Some(Arc::clone(&parsed)));
         Ok(parsed.resources.clone())
     }
 }
 
 /// Builds the kustomization directory of `child` (a `resources` entry) through
-/// the run cache: reused when built before in a context where that is exact,
-/// else built and kept. None when the build has no run cache or the context is
-/// not the plain one: the caller builds the directory itself. Warnings go to
+/// the run cache: reused when kept and the context makes that exact, built and
+/// kept on its second use. None when the build has no run cache, on the
+/// directory's first use, or where the context is not the plain one: the
+/// caller builds the directory itself. Warnings go to
 /// `cx.warnings` as a fresh build's would.
 pub(crate) fn build_dir(
     child: &Loader,
@@ -143,12 +155,19 @@ pub(crate) fn build_dir(
         return None;
     }
     let key = child.root().to_path_buf();
-    let hit = cache
-        .dirs
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
-        .cloned();
+    let seen = {
+        let mut dirs = cache.dirs.lock().unwrap_or_else(PoisonError::into_inner);
+        let seen = dirs.get(&key).cloned();
+        if seen.is_none() {
+            dirs.insert(key.clone(), None);
+        }
+        seen
+    };
+    let hit = match seen {
+        // First use: the caller builds it as without the cache.
+        None => return None,
+        Some(hit) => hit,
+    };
     if let Some(hit) = hit {
         let cycle = child.ancestor_within(hit.files.iter().filter_map(|f| f.parent()));
         if cycle || !child.charge(hit.bytes, hit.kustomizations) {
@@ -183,6 +202,6 @@ pub(crate) fn build_dir(
         .dirs
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .insert(key, Arc::new(entry));
+        .insert(key, Some(Arc::new(entry)));
     Some(Ok(built))
 }

@@ -80,7 +80,11 @@ fn shared_builds_equal_plain_builds_in_any_order() {
         .iter()
         .map(|r| build(&t.0.join(r), &BuildOptions::default()))
         .collect();
-    for order in [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [3, 0, 4, 2, 1]] {
+    for order in [
+        [0, 1, 2, 3, 4, 0, 1, 2],
+        [4, 3, 2, 1, 0, 4, 3, 2],
+        [3, 0, 4, 2, 1, 1, 0, 3],
+    ] {
         let options = BuildOptions {
             run_cache: Some(Arc::new(RunCache::new())),
             ..Default::default()
@@ -112,7 +116,8 @@ fn budgets_hold_with_a_shared_build() {
         run_cache: Some(cache.clone()),
         ..Default::default()
     };
-    // Warm the cache with mid (and base).
+    // Warm the cache: a directory is kept on its second use.
+    build(&t.0.join("a"), &shared).unwrap();
     build(&t.0.join("a"), &shared).unwrap();
     // b reads b, mid, base, base: four kustomization files.
     for max in 1..=5 {
@@ -152,7 +157,8 @@ fn a_shared_build_that_would_close_a_cycle_is_built_afresh() {
         run_cache: Some(Arc::new(RunCache::new())),
         ..Default::default()
     };
-    for root in ["user", "top/app", "lib"] {
+    // user twice: lib is kept on its second use, then reused under top/app.
+    for root in ["user", "user", "top/app", "lib"] {
         let plain = build(&t.0.join(root), &BuildOptions::default());
         assert_eq!(build(&t.0.join(root), &shared), plain, "{root}");
         assert_eq!(plain.is_ok(), root != "top/app", "{root}: {plain:?}");
