@@ -163,12 +163,8 @@ pub(crate) fn build_dir(
         }
         seen
     };
-    let hit = match seen {
-        // First use: the caller builds it as without the cache.
-        None => return None,
-        Some(hit) => hit,
-    };
-    if let Some(hit) = hit {
+    // On its first use the caller builds it as without the cache.
+    if let Some(hit) = seen? {
         let cycle = child.ancestor_within(hit.files.iter().filter_map(|f| f.parent()));
         if cycle || !child.charge(hit.bytes, hit.kustomizations) {
             return None;
