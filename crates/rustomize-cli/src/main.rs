@@ -20,6 +20,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod all;
 mod create;
 mod edit;
 mod images;
@@ -55,7 +56,12 @@ enum Command {
         relocation: RelocationFlags,
         #[command(flatten)]
         kustomize: KustomizeFlags,
+        #[command(flatten)]
+        all: all::AllFlags,
     },
+    /// Print the roots under --root whose build reads any of the given files
+    /// (one a line), for rendering only what a change touches.
+    Affected(all::AffectedArgs),
     /// List every image reference a build produces (sorted, unique).
     Images {
         /// Directory containing a kustomization file.
@@ -869,6 +875,7 @@ fn main() -> ExitCode {
         | Command::Kfdef { load, .. }
         | Command::Images { load, .. }
         | Command::Localize { load, .. } => load,
+        Command::Affected(args) => &args.load,
         _ => return run_other(cli.command),
     };
     if load.enable_managedby_label.is_some() {
@@ -882,6 +889,7 @@ fn main() -> ExitCode {
             load,
             relocation,
             kustomize,
+            all,
         } => {
             if kustomize.reorder.is_some() {
                 to_stderr(REORDER_FLAG_DEPRECATED);
@@ -904,6 +912,11 @@ fn main() -> ExitCode {
                 exec: kustomize.exec_options(),
                 ..base
             };
+            if all.all {
+                return all::build_all(&dir, output.as_deref(), options, &all);
+            } else if let Err(e) = all.check_without_all() {
+                return fail(&e);
+            }
             let build = match rustomize::build(&dir, &options) {
                 Ok(build) => build,
                 Err(e) => return fail(&e.full_message()),
@@ -955,6 +968,7 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e.full_message()),
             }
         }
+        Command::Affected(args) => all::affected(&args),
         Command::Images {
             dir,
             deep,
@@ -1060,7 +1074,8 @@ fn run_other(command: Command) -> ExitCode {
         Command::Build { .. }
         | Command::Kfdef { .. }
         | Command::Images { .. }
-        | Command::Localize { .. } => Ok(()),
+        | Command::Localize { .. }
+        | Command::Affected(_) => Ok(()),
     };
     match written.and_then(|()| stdout.flush()) {
         Ok(()) => ExitCode::SUCCESS,

@@ -95,6 +95,7 @@ enum Piece {
 
 /// What accumulating a kustomization produces: resources, and the field-spec
 /// tables its transformers (and its parents') use.
+#[derive(Clone)]
 pub struct Accumulation {
     /// The resources.
     pub resources: ResMap,
@@ -375,7 +376,10 @@ fn resource_piece(
     }
     match found {
         Entry::File(path, text) => {
-            let mut resources = resources_from_text(&path, &text, &cx.limits)?;
+            let mut resources = match loader.run_cache() {
+                Some(cache) => cache.resources(&path, &text, &cx.limits)?,
+                None => resources_from_text(&path, &text, &cx.limits)?,
+            };
             if let Some(dir) = &cx.origin {
                 let origin = dir.file(entry);
                 for r in &mut resources {
@@ -387,7 +391,10 @@ fn resource_piece(
         Entry::Dir(child) => {
             cx.origin = cx.origin.take().map(|o| o.join(entry));
             let was_chosen = cx.schema_chosen;
-            let sub = build_dir(&child, cx)?;
+            let sub = match crate::cache::build_dir(&child, cx) {
+                Some(built) => built?,
+                None => build_dir(&child, cx)?,
+            };
             let chose = cx.schema_chosen && !was_chosen;
             Ok(Piece::Dir(
                 Box::new(sub),

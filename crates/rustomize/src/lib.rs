@@ -83,6 +83,7 @@
 
 mod accumulate;
 mod buildmeta;
+pub mod cache;
 mod configurations;
 mod crds;
 mod error;
@@ -194,6 +195,10 @@ pub struct BuildOptions {
     /// Remote resources: git repositories and HTTP(S) files (off by default;
     /// see [`remote`]).
     pub remote: RemoteOptions,
+    /// Parses shared with the other builds of a run (`build --all`): each
+    /// resource file is parsed once for all of them (see [`cache`]). None: the
+    /// build parses everything itself.
+    pub run_cache: Option<std::sync::Arc<cache::RunCache>>,
 }
 
 /// What kustomize logs when both `sortOptions` and `--reorder` set the order.
@@ -224,6 +229,7 @@ impl Default for BuildOptions {
             reorder: None,
             exec: exec::ExecOptions::default(),
             remote: RemoteOptions::default(),
+            run_cache: None,
         }
     }
 }
@@ -377,6 +383,10 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         )?
         .with_remote(session.clone()),
     };
+    let loader = match &options.run_cache {
+        Some(cache) => loader.with_run_cache(Arc::clone(cache)),
+        None => loader,
+    };
     let mut cx = BuildContext {
         warnings: Vec::new(),
         limits: ParseLimits {
@@ -484,6 +494,7 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         resources,
         warnings: cx.warnings,
         image_fields: acc.tables.images,
+        files_read: loader.files_read(),
     })
 }
 

@@ -117,9 +117,19 @@ pub struct Build {
     /// The `images` field-spec table in effect at the root (built-in rows plus
     /// those `configurations` added): what kustomize's images transformer reaches.
     pub(crate) image_fields: Vec<FieldSpec>,
+    /// Canonical paths of every file the build read (kustomization files
+    /// included) and of directories it handed to Helm, sorted.
+    pub(crate) files_read: Vec<std::path::PathBuf>,
 }
 
 impl Build {
+    /// Canonical paths of every file the build read (kustomization files
+    /// included) and of directories it handed to Helm, sorted: what
+    /// `rustomize affected` matches changed files against.
+    pub fn files_read(&self) -> &[std::path::PathBuf] {
+        &self.files_read
+    }
+
     /// The resources, in output order.
     pub fn resources(&self) -> &[Resource] {
         &self.resources

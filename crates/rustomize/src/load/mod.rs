@@ -29,9 +29,12 @@
 pub mod gojson;
 pub mod kustomization;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::cache::RunCache;
 
 use crate::error::{Error, FileCause, RemoteCause};
 use crate::fs::{DiskFs, FileSystem, ReadError};
@@ -63,6 +66,32 @@ pub struct Loader {
     repo_chain: Arc<Vec<String>>,
     /// The file system every path is resolved and read on.
     fs: Arc<dyn FileSystem>,
+    /// The files this build read, and the parses it shares with other builds.
+    files: Arc<BuildFiles>,
+}
+
+/// What one build's loaders share about files beyond the budget: every path
+/// read or handed to another program (for `rustomize affected`), and the
+/// run's [`RunCache`] if the build has one.
+#[derive(Debug, Default)]
+struct BuildFiles {
+    /// Canonical paths of the files read (and directories confined).
+    read: Mutex<BTreeSet<PathBuf>>,
+    /// What the builds of the run share.
+    cache: Option<Arc<RunCache>>,
+}
+
+impl BuildFiles {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<PathBuf>> {
+        self.read.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn record(&self, path: &Path) {
+        let mut read = self.lock();
+        if !read.contains(path) {
+            read.insert(path.to_path_buf());
+        }
+    }
 }
 
 /// The build-wide budget of bytes read. A kustomization that includes the same
@@ -150,6 +179,7 @@ impl Loader {
             repo_dir: None,
             repo_chain: Arc::new(Vec::new()),
             fs,
+            files: Arc::default(),
         })
     }
 
@@ -193,6 +223,7 @@ impl Loader {
             repo_chain: Arc::new(vec![raw.to_owned()]),
             // A checkout is on the disk, whatever file system the build reads.
             fs: Arc::new(DiskFs),
+            files: Arc::default(),
         })
     }
 
@@ -205,6 +236,69 @@ impl Loader {
     /// which hand paths to other programs, need it).
     pub fn on_disk(&self) -> bool {
         self.fs.is_disk()
+    }
+
+    /// This loader (made by [`Loader::new`], before any other derives from
+    /// it) with a cache shared with the other builds of a run; see [`crate::cache`].
+    pub fn with_run_cache(mut self, cache: Arc<RunCache>) -> Loader {
+        self.files = Arc::new(BuildFiles {
+            read: Mutex::default(),
+            cache: Some(cache),
+        });
+        self
+    }
+
+    /// The cache the build shares with the other builds of its run, if any.
+    pub fn run_cache(&self) -> Option<&RunCache> {
+        self.files.cache.as_deref()
+    }
+
+    /// Canonical paths of every file the build read so far (all its loaders
+    /// together, kustomization files included) and of the directories it
+    /// handed to another program (Helm charts), sorted.
+    pub fn files_read(&self) -> Vec<PathBuf> {
+        self.files.lock().iter().cloned().collect()
+    }
+
+    /// This loader recording the files it (and the loaders derived from it)
+    /// reads apart from the rest of the build, to keep them with a directory's
+    /// build in the run cache; [`Loader::record_files`] hands them back.
+    pub(crate) fn recording_apart(&self) -> Loader {
+        Loader {
+            files: Arc::new(BuildFiles {
+                read: Mutex::default(),
+                cache: self.files.cache.clone(),
+            }),
+            ..self.clone()
+        }
+    }
+
+    /// Records `files` as read by this build.
+    pub(crate) fn record_files(&self, files: &[PathBuf]) {
+        let mut read = self.files.lock();
+        read.extend(files.iter().cloned());
+    }
+
+    /// Counts `bytes` and `kustomizations` against the build's budgets, as a
+    /// directory's build reused from the run cache read them; false (and
+    /// nothing counted) if that would pass either limit.
+    pub(crate) fn charge(&self, bytes: usize, kustomizations: usize) -> bool {
+        let b = &self.budget;
+        let fits = self.bytes_read().saturating_add(bytes) <= b.limit
+            && self.kustomizations_read().saturating_add(kustomizations) <= b.max_kustomizations;
+        if fits {
+            b.used.fetch_add(bytes, Ordering::Relaxed);
+            b.kustomizations
+                .fetch_add(kustomizations, Ordering::Relaxed);
+        }
+        fits
+    }
+
+    /// Whether a directory including this root lies at or below any of
+    /// `dirs`: building a tree that visits those directories from here would
+    /// be a cycle.
+    pub(crate) fn ancestor_within<'a>(&self, mut dirs: impl Iterator<Item = &'a Path>) -> bool {
+        dirs.any(|d| self.ancestors.iter().any(|a| a.starts_with(d)))
     }
 
     /// Bytes read so far by the build this loader belongs to (all its loaders
@@ -268,6 +362,7 @@ impl Loader {
             resolved.push(name);
         }
         self.check_restriction(&requested, &resolved)?;
+        self.files.record(&resolved);
         Ok(resolved)
     }
 
@@ -550,6 +645,7 @@ impl Loader {
             repo_dir: self.repo_dir.clone(),
             repo_chain: Arc::clone(&self.repo_chain),
             fs: Arc::clone(&self.fs),
+            files: Arc::clone(&self.files),
         })
     }
 
@@ -580,6 +676,7 @@ impl Loader {
     /// on disk, `crate::fs::read_guarded`), the opened file checked against the
     /// restrictor, and counts it against the build's read budget.
     fn read_regular(&self, path: &Path) -> Result<Vec<u8>, Error> {
+        self.files.record(path);
         // Under the restrictor, the file actually opened must still lie in the
         // root: a directory on the path may have been replaced by a symlink
         // after the path was resolved.

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Scaling benchmark: the synthetic overlay-heavy tree of benches/synth.rs at
+# N = 1k, 10k, 100k resources, `target/release/rustomize build` side by side
+# with `kubectl kustomize` where kustomize finishes.
+#
+# usage: benches/scale.sh [RUNS]
+#   RUNS (default 5, env RUNS too): timed runs per tool and size after one
+#   untimed warm-up (which also checks that both outputs are byte-identical).
+#   SIZES="1000 10000 100000" picks the sizes; KUBECTL_MAX=1000 the largest N
+#   kubectl is run on (kustomize is superlinear here: 4k did not finish in
+#   300 s), KUBECTL_TIMEOUT=300 its time limit per run in seconds.
+# Trees are written to target/scale/N. Wall = median wall time, CPU = median
+# user+sys time (what one core spends), RSS = median peak resident memory.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+RUNS=${RUNS:-5}
+if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then
+    RUNS=$1
+fi
+SIZES=${SIZES:-1000 10000 100000}
+KUBECTL_MAX=${KUBECTL_MAX:-1000}
+KUBECTL_TIMEOUT=${KUBECTL_TIMEOUT:-300}
+
+echo "==> cargo build --release" >&2
+cargo build --release -p rustomize-cli -p rustomize --example synth-tree >&2
+
+for n in $SIZES; do
+    rm -rf "target/scale/$n"
+    target/release/examples/synth-tree "$n" "target/scale/$n" >/dev/null
+done
+
+python3 - "$RUNS" "$KUBECTL_MAX" "$KUBECTL_TIMEOUT" $SIZES <<'PY'
+import os, shutil, statistics, subprocess, sys, tempfile, time
+
+runs, kmax, ktimeout = max(1, int(sys.argv[1])), int(sys.argv[2]), float(sys.argv[3])
+sizes = [int(s) for s in sys.argv[4:]]
+rz = [os.path.abspath("target/release/rustomize"), "build"]
+kc = ["kubectl", "kustomize"] if shutil.which("kubectl") else None
+
+
+def measure(cmd, out_path, timeout=None):
+    """Warm-up, then runs timed runs; returns (status, walls, cpus, rss)."""
+    walls, cpus, rss = [], [], []
+    for i in range(runs + 1):
+        with open(out_path, "wb") as out:
+            t0 = time.perf_counter()
+            p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL,
+                                 stdin=subprocess.DEVNULL)
+            try:
+                _, status, ru = wait4_timeout(p, timeout)
+            except TimeoutError:
+                return "timeout", [], [], []
+            wall = time.perf_counter() - t0
+        if os.waitstatus_to_exitcode(status) != 0:
+            return "FAIL", [], [], []
+        if i == 0:
+            continue
+        walls.append(wall)
+        cpus.append(ru.ru_utime + ru.ru_stime)
+        rss.append(ru.ru_maxrss / 1024)
+    return "OK", walls, cpus, rss
+
+
+def wait4_timeout(p, timeout):
+    """os.wait4 with a timeout (polling); kills the child when it passes."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            p.returncode = os.waitstatus_to_exitcode(status)
+            return pid, status, ru
+        if deadline is not None and time.monotonic() > deadline:
+            p.kill()
+            os.wait4(p.pid, 0)
+            p.returncode = -9
+            raise TimeoutError
+        time.sleep(0.005)
+
+
+tmp = tempfile.mkdtemp(prefix="rustomize-scale-")
+rows = []
+try:
+    for n in sizes:
+        d = os.path.abspath(f"target/scale/{n}")
+        r = measure(rz + [d], os.path.join(tmp, "rz.out"))
+        k, same = None, None
+        if kc and n <= kmax:
+            k = measure(kc + [d], os.path.join(tmp, "kc.out"), ktimeout)
+            if k[0] == "OK" and r[0] == "OK":
+                same = open(os.path.join(tmp, "rz.out"), "rb").read() == \
+                    open(os.path.join(tmp, "kc.out"), "rb").read()
+                if not same:
+                    keep = os.path.abspath(f"target/scale/{n}.diff")
+                    os.makedirs(keep, exist_ok=True)
+                    shutil.copy(os.path.join(tmp, "rz.out"), os.path.join(keep, "rustomize.yaml"))
+                    shutil.copy(os.path.join(tmp, "kc.out"), os.path.join(keep, "kubectl.yaml"))
+        rows.append((n, r, k, same))
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+med = statistics.median
+print(f"\nsynthetic overlay-heavy tree (benches/synth.rs); {runs} timed run(s) after one warm-up, medians")
+print(f"{'N':>7} {'rz wall s':>10} {'rz cpu s':>9} {'rz MiB':>7} {'kc wall s':>10} {'kc cpu s':>9}"
+      f" {'kc MiB':>7} {'speed-up':>9} {'same':>5}")
+walls = {}
+for n, r, k, same in rows:
+    cells = [f"{n:>7}"]
+    if r[0] == "OK":
+        walls[n] = med(r[1])
+        cells += [f"{med(r[1]):>10.3f}", f"{med(r[2]):>9.3f}", f"{med(r[3]):>7.0f}"]
+    else:
+        cells += [f"{r[0]:>10}", f"{'-':>9}", f"{'-':>7}"]
+    if k and k[0] == "OK":
+        cells += [f"{med(k[1]):>10.2f}", f"{med(k[2]):>9.2f}", f"{med(k[3]):>7.0f}"]
+        cells.append(f"{'x%.0f' % (med(k[1]) / med(r[1])) if r[0] == 'OK' else '-':>9}")
+    else:
+        cells += [f"{(k[0] if k else 'not run'):>10}", f"{'-':>9}", f"{'-':>7}", f"{'-':>9}"]
+    cells.append(f"{'-' if same is None else ('yes' if same else 'NO'):>5}")
+    print(" ".join(cells))
+    if same is False:
+        print(f"  outputs differ: kept in target/scale/{n}.diff/")
+if 10000 in walls and 100000 in walls:
+    print(f"\nt(100k)/t(10k) = {walls[100000] / walls[10000]:.1f}")
+PY

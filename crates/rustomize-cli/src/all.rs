@@ -1,0 +1,590 @@
+//! Many roots in one run: `rustomize build --all DIR -o OUTDIR` and
+//! `rustomize affected FILE... --root DIR`. kustomize has neither.
+//!
+//! **Roots.** A kustomization directory is a directory under DIR (DIR
+//! included) holding a kustomization file; hidden directories (`.git`, ...) and
+//! symbolic links to directories are not entered. A *root* is a kustomization
+//! directory that no kustomization under DIR includes through `resources`,
+//! `bases` or `components`, and whose kind is not `Component` (a component
+//! only means something inside another build). `--include-bases` takes every
+//! kustomization directory that is not a component; `--roots FILE` takes the
+//! directories listed in FILE instead (one a line, relative to DIR; blank lines
+//! and `#` comments skipped). A kustomization file that cannot be read or
+//! parsed makes its directory a root (its build then says what is wrong).
+//!
+//! **Order and shards.** Roots are sorted by their path relative to DIR
+//! (`/`-separated, `.` for DIR itself). `--shard K/N` (1 ≤ K ≤ N) keeps the
+//! roots at positions K-1, K-1+N, K-1+2N, ... of that order: the N shards
+//! partition the roots, and a CI job matrix of N runners shares them evenly.
+//!
+//! **Outputs.** The root at relative path `a/b` is written to `OUTDIR/a/b.yaml`
+//! (directories created as needed); DIR itself to `OUTDIR/__root__.yaml`. Each
+//! file is written atomically, exactly what `rustomize build a/b -o FILE` writes.
+//! Warnings go to stderr prefixed by the root (`a/b: Warning: ...`), each
+//! failure as one line `Error: a/b: CAUSE`, then one summary line.
+//!
+//! **Failures.** Without `--keep-going` the run starts no new build after the
+//! first failure (builds already running finish and are written); with it every
+//! root is built. Either way the exit code is 1 if any root failed.
+//!
+//! **Sharing.** Builds run in parallel, `--threads` at a time (default: one per
+//! core), each single-threaded, and share one [`rustomize::cache::RunCache`]:
+//! a resource file included by many roots is parsed once per run.
+//!
+//! **Affected.** `rustomize affected FILE...` builds every root of `--root
+//! DIR` (default `.`) and prints, one a line in root order, those whose build
+//! read any FILE (a directory FILE matches any file under it). A root whose
+//! build fails is printed too, with its error on stderr: what it would read
+//! is unknown, and the change may be its fix.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rustomize::load::kustomization::Kustomization;
+use rustomize::load::KUSTOMIZATION_FILE_NAMES;
+
+use super::{fail, one_line, to_stderr, write_output, LoadFlags, MAX_ERROR_LINE};
+
+/// Flags of `rustomize build` for building many roots at once.
+#[derive(clap::Args)]
+pub(crate) struct AllFlags {
+    /// Build every root under DIR (see --include-bases, --roots), one output
+    /// file per root under -o OUTDIR: root a/b goes to OUTDIR/a/b.yaml, DIR
+    /// itself to OUTDIR/__root__.yaml.
+    #[arg(long = "all", help_heading = "Many roots")]
+    pub(crate) all: bool,
+    /// With --all: build every root even after one failed (the exit code is
+    /// still 1).
+    #[arg(long = "keep-going", requires = "all", help_heading = "Many roots")]
+    keep_going: bool,
+    /// With --all: build only shard K of N (1 ≤ K ≤ N) of the sorted roots,
+    /// round-robin; the N shards cover every root exactly once.
+    #[arg(long = "shard", value_name = "K/N", requires = "all", value_parser = parse_shard,
+          help_heading = "Many roots")]
+    shard: Option<Shard>,
+    /// With --all: print the roots (of the shard), one a line, and build nothing.
+    #[arg(long = "list", requires = "all", help_heading = "Many roots")]
+    list: bool,
+    #[command(flatten)]
+    roots: RootFlags,
+}
+
+/// How the roots of a tree are chosen, and how many build at once.
+#[derive(clap::Args)]
+pub(crate) struct RootFlags {
+    /// Build the directories listed in FILE (one a line, relative to DIR;
+    /// blank lines and # comments skipped) instead of finding the roots.
+    #[arg(long = "roots", value_name = "FILE", help_heading = "Many roots")]
+    roots_file: Option<PathBuf>,
+    /// Also build kustomizations that others under DIR include (every
+    /// kustomization directory but components).
+    #[arg(long = "include-bases", help_heading = "Many roots")]
+    include_bases: bool,
+    /// Builds to run at once (default: one per core).
+    #[arg(long = "threads", value_name = "N", help_heading = "Many roots",
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    threads: Option<u32>,
+}
+
+/// `rustomize affected`'s arguments.
+#[derive(clap::Args)]
+pub(crate) struct AffectedArgs {
+    /// Files (or directories) that changed.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The tree whose roots are considered.
+    #[arg(long = "root", value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+    #[command(flatten)]
+    roots: RootFlags,
+    #[command(flatten)]
+    pub(crate) load: LoadFlags,
+}
+
+/// Shard K of N, 1-based.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Shard {
+    k: usize,
+    n: usize,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let bad = || format!("'{text}': expected K/N with 1 <= K <= N");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let k: usize = k.trim().parse().map_err(|_| bad())?;
+    let n: usize = n.trim().parse().map_err(|_| bad())?;
+    if k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok(Shard { k, n })
+}
+
+/// One root: its path relative to the tree (`/`-separated, `.` for the tree
+/// itself) and on disk.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Root {
+    pub(crate) rel: String,
+    pub(crate) dir: PathBuf,
+}
+
+impl Root {
+    /// Where `build --all` writes this root's output under `out`.
+    fn output(&self, out: &Path) -> PathBuf {
+        if self.rel == "." {
+            out.join("__root__.yaml")
+        } else {
+            out.join(format!("{}.yaml", self.rel))
+        }
+    }
+}
+
+/// The roots of `tree` the flags choose, sorted by relative path.
+fn choose_roots(
+    tree: &Path,
+    flags: &RootFlags,
+    max_file_bytes: usize,
+) -> Result<Vec<Root>, String> {
+    let mut roots = match &flags.roots_file {
+        Some(file) => listed_roots(tree, file, max_file_bytes)?,
+        None => find_roots(tree, flags.include_bases, max_file_bytes)?,
+    };
+    roots.sort();
+    roots.dedup();
+    Ok(roots)
+}
+
+/// The directories listed in `file`, relative to `tree`.
+fn listed_roots(tree: &Path, file: &Path, max_file_bytes: usize) -> Result<Vec<Root>, String> {
+    let bytes =
+        rustomize::load::read_regular_file(file, max_file_bytes).map_err(|e| e.to_string())?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", file.display()))?;
+    let mut roots = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // Outputs mirror these paths under OUTDIR: they must stay below it.
+        let normal = Path::new(line)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+        if !normal {
+            return Err(format!(
+                "{}:{}: '{line}': a root must be a relative path without '..'",
+                file.display(),
+                n + 1
+            ));
+        }
+        let parts: Vec<&str> = line
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .collect();
+        let rel = if parts.is_empty() {
+            ".".to_owned()
+        } else {
+            parts.join("/")
+        };
+        roots.push(Root {
+            dir: tree.join(&rel),
+            rel,
+        });
+    }
+    Ok(roots)
+}
+
+/// A kustomization directory found under the tree.
+struct Found {
+    rel: String,
+    dir: PathBuf,
+    /// Parsed, or None if it could not be read or parsed.
+    kustomization: Option<Kustomization>,
+}
+
+/// Every kustomization directory under `tree`, then those that are roots.
+fn find_roots(
+    tree: &Path,
+    include_bases: bool,
+    max_file_bytes: usize,
+) -> Result<Vec<Root>, String> {
+    let mut found = Vec::new();
+    walk(tree, ".", max_file_bytes, &mut found).map_err(|e| format!("{}: {e}", tree.display()))?;
+    let mut included = BTreeSet::new();
+    for f in &found {
+        let Some(k) = &f.kustomization else { continue };
+        for entry in k.resources.iter().chain(&k.components) {
+            // Remote bases and files are not directories of this tree.
+            let path = f.dir.join(entry);
+            if path.is_dir() {
+                if let Ok(real) = path.canonicalize() {
+                    included.insert(real);
+                }
+            }
+        }
+    }
+    Ok(found
+        .into_iter()
+        .filter(|f| {
+            let component = f
+                .kustomization
+                .as_ref()
+                .is_some_and(|k| k.kind == "Component");
+            let is_included = f
+                .dir
+                .canonicalize()
+                .is_ok_and(|real| included.contains(&real));
+            !component && (include_bases || !is_included)
+        })
+        .map(|f| Root {
+            rel: f.rel,
+            dir: f.dir,
+        })
+        .collect())
+}
+
+/// Collects the kustomization directories at and below `dir` (relative path `rel`).
+fn walk(
+    dir: &Path,
+    rel: &str,
+    max_file_bytes: usize,
+    found: &mut Vec<Found>,
+) -> std::io::Result<()> {
+    let file = KUSTOMIZATION_FILE_NAMES
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|p| p.is_file());
+    if let Some(file) = file {
+        let kustomization = rustomize::load::read_regular_file(&file, max_file_bytes)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| Kustomization::parse(&file, &text).ok());
+        found.push(Found {
+            rel: rel.to_owned(),
+            dir: dir.to_path_buf(),
+            kustomization,
+        });
+    }
+    let mut subdirs = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        // Not followed through symlinks: a link to an ancestor would loop.
+        if !entry.file_type()?.is_dir() {
+            continue;
+        }
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        subdirs.push(name.to_owned());
+    }
+    subdirs.sort();
+    for name in subdirs {
+        let sub_rel = if rel == "." {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        walk(&dir.join(&name), &sub_rel, max_file_bytes, found)?;
+    }
+    Ok(())
+}
+
+/// The roots of shard `shard` (all if None).
+fn shard_of(roots: Vec<Root>, shard: Option<Shard>) -> Vec<Root> {
+    match shard {
+        None => roots,
+        Some(Shard { k, n }) => roots
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % n == k - 1)
+            .map(|(_, r)| r)
+            .collect(),
+    }
+}
+
+/// What happened to one root.
+enum Outcome {
+    /// Built (and written, for `build --all`), with its warnings and the files it read.
+    Built(Vec<String>, Vec<PathBuf>),
+    /// Failed, with the one-line cause.
+    Failed(String),
+}
+
+/// Runs `job` on every root, `threads` at a time, each build single-threaded
+/// and sharing one parse cache; with `stop_on_failure` no job starts after one
+/// failed. Outcomes come back in root order (None: not started).
+fn run_all(
+    roots: &[Root],
+    options: &rustomize::BuildOptions,
+    threads: Option<u32>,
+    stop_on_failure: bool,
+    job: impl Fn(&Root, rustomize::Build) -> Result<Outcome, String> + Sync,
+) -> Vec<Option<Outcome>> {
+    let options = rustomize::BuildOptions {
+        threads: Some(1),
+        run_cache: Some(Arc::new(rustomize::cache::RunCache::new())),
+        ..options.clone()
+    };
+    let workers = threads
+        .map(|t| t as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, roots.len().max(1));
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let outcomes: Vec<Mutex<Option<Outcome>>> = roots.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            // Each worker moves once to a deep stack and runs every build of
+            // its share there: a build started elsewhere would get a new
+            // thread of its own, and a new thread means fresh allocator pages
+            // (a third of the run's time went to clearing them).
+            scope.spawn(|| {
+                rustomize::on_deep_stack(|| loop {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let (Some(root), Some(slot)) = (roots.get(i), outcomes.get(i)) else {
+                        break;
+                    };
+                    let outcome = match rustomize::build(&root.dir, &options) {
+                        Ok(build) => job(root, build).unwrap_or_else(Outcome::Failed),
+                        Err(e) => Outcome::Failed(e.to_string()),
+                    };
+                    if stop_on_failure && matches!(outcome, Outcome::Failed(_)) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+                })
+            });
+        }
+    });
+    outcomes
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
+        .collect()
+}
+
+/// Prints `Error: ROOT: CAUSE` as one line.
+fn report_failure(root: &Root, cause: &str) {
+    const PREFIX: &str = "Error: ";
+    let message = format!("{}: {cause}", root.rel);
+    to_stderr(&format!(
+        "{PREFIX}{}",
+        one_line(&message, MAX_ERROR_LINE - PREFIX.len())
+    ));
+}
+
+impl AllFlags {
+    /// Without --all: the flags that mean something only with it are refused.
+    pub(crate) fn check_without_all(&self) -> Result<(), String> {
+        let given = [
+            ("--roots", self.roots.roots_file.is_some()),
+            ("--include-bases", self.roots.include_bases),
+            ("--threads", self.roots.threads.is_some()),
+        ];
+        match given.iter().find(|(_, given)| *given) {
+            Some((flag, _)) => Err(format!("{flag} needs --all")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `rustomize build --all DIR -o OUTDIR` with the options of one build.
+pub(crate) fn build_all(
+    tree: &Path,
+    out: Option<&Path>,
+    options: rustomize::BuildOptions,
+    flags: &AllFlags,
+) -> ExitCode {
+    let roots = match choose_roots(tree, &flags.roots, options.limits.max_bytes) {
+        Ok(roots) => shard_of(roots, flags.shard),
+        Err(e) => return fail(&e),
+    };
+    if flags.list {
+        let text: String = roots.iter().map(|r| format!("{}\n", r.rel)).collect();
+        return print_stdout(&text);
+    }
+    let Some(out) = out else {
+        return fail("--all writes one file per root: it needs -o OUTDIR");
+    };
+    if out.is_file() {
+        return fail(&format!(
+            "{}: --all needs a directory for -o, not a file",
+            out.display()
+        ));
+    }
+    let outcomes = run_all(
+        &roots,
+        &options,
+        flags.roots.threads,
+        !flags.keep_going,
+        |root, build| {
+            let path = root.output(out);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            write_output(&build, &path)?;
+            Ok(Outcome::Built(build.warnings().to_vec(), Vec::new()))
+        },
+    );
+    let (mut built, mut failed, mut skipped) = (0, 0, 0);
+    for (root, outcome) in roots.iter().zip(&outcomes) {
+        match outcome {
+            Some(Outcome::Built(warnings, _)) => {
+                built += 1;
+                for w in warnings {
+                    to_stderr(&format!("{}: {w}", root.rel));
+                }
+            }
+            Some(Outcome::Failed(cause)) => {
+                failed += 1;
+                report_failure(root, cause);
+            }
+            None => skipped += 1,
+        }
+    }
+    let mut summary = format!(
+        "built {built} of {} roots into {}",
+        roots.len(),
+        out.display()
+    );
+    if failed > 0 {
+        summary.push_str(&format!(", {failed} failed"));
+    }
+    if skipped > 0 {
+        summary.push_str(&format!(
+            ", {skipped} not built (stopped at the first failure; --keep-going builds them)"
+        ));
+    }
+    to_stderr(&summary);
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `rustomize affected FILE... --root DIR`.
+pub(crate) fn affected(args: &AffectedArgs) -> ExitCode {
+    let options = match args.load.options() {
+        Ok(options) => options,
+        Err(e) => return fail(&e),
+    };
+    let roots = match choose_roots(&args.root, &args.roots, options.limits.max_bytes) {
+        Ok(roots) => roots,
+        Err(e) => return fail(&e),
+    };
+    let changed: Vec<PathBuf> = args.files.iter().map(|f| absolute(f)).collect();
+    let outcomes = run_all(&roots, &options, args.roots.threads, false, |_, build| {
+        Ok(Outcome::Built(Vec::new(), build.files_read().to_vec()))
+    });
+    let mut text = String::new();
+    for (root, outcome) in roots.iter().zip(&outcomes) {
+        let hit = match outcome {
+            Some(Outcome::Built(_, read)) => read
+                .iter()
+                .any(|r| changed.iter().any(|c| r.starts_with(c) || c.starts_with(r))),
+            Some(Outcome::Failed(cause)) => {
+                report_failure(root, cause);
+                true
+            }
+            None => false,
+        };
+        if hit {
+            text.push_str(&root.rel);
+            text.push('\n');
+        }
+    }
+    print_stdout(&text)
+}
+
+/// Writes `text` to stdout (a closed pipe ends the process as kustomize's would).
+fn print_stdout(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => super::die_of_broken_pipe(),
+        Err(e) => fail(&format!("stdout: {e}")),
+    }
+}
+
+/// The symlink-free absolute path of a changed file; for a file that no
+/// longer exists, its directory's real path joined with its name.
+fn absolute(path: &Path) -> PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return path.to_path_buf();
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    match parent.canonicalize() {
+        Ok(real) => real.join(name),
+        Err(_) => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn roots(names: &[&str]) -> Vec<Root> {
+        names
+            .iter()
+            .map(|n| Root {
+                rel: (*n).to_owned(),
+                dir: PathBuf::from(n),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shards_partition_the_roots() {
+        let all = roots(&["a", "b", "c", "d", "e", "f", "g"]);
+        for n in 1..=9 {
+            let mut seen = Vec::new();
+            for k in 1..=n {
+                let part = shard_of(all.clone(), Some(Shard { k, n }));
+                // Round-robin: sizes differ by at most one.
+                assert!(part.len() <= all.len().div_ceil(n));
+                seen.extend(part);
+            }
+            seen.sort();
+            assert_eq!(seen, all, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn shard_flag_is_checked() {
+        assert_eq!(parse_shard("2/3"), Ok(Shard { k: 2, n: 3 }));
+        for bad in ["0/3", "4/3", "3", "a/b", "1/0", ""] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn outputs_mirror_the_tree() {
+        let r = roots(&[".", "apps/web/overlays/prod"]);
+        let out = Path::new("/out");
+        assert_eq!(r[0].output(out), Path::new("/out/__root__.yaml"));
+        assert_eq!(
+            r[1].output(out),
+            Path::new("/out/apps/web/overlays/prod.yaml")
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! Many roots in one run: `build --all` equals one build per root (on a small
+//! tree with shared bases, and on the Kubeflow corpus when present), `--shard`
+//! partitions the roots, `--keep-going` and exit codes, and `affected`.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn rustomize() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rustomize"))
+}
+
+fn run(args: &[&str]) -> Output {
+    rustomize().args(args).output().expect("run rustomize")
+}
+
+fn lines(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A scratch tree, removed when dropped.
+struct Tree(PathBuf);
+
+impl Tree {
+    fn new(name: &str) -> Tree {
+        let dir = std::env::temp_dir().join(format!("rustomize-all-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Tree(dir.canonicalize().unwrap())
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let path = self.0.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    fn path(&self, rel: &str) -> String {
+        self.0.join(rel).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Two apps over one shared base and one shared component, overlays with
+/// prefixes, namespaces, patches and generators, and an `all` root including
+/// overlays of both (so bases are reached through several paths).
+fn shared_tree(name: &str) -> Tree {
+    let t = Tree::new(name);
+    t.write(
+        "base/kustomization.yaml",
+        "resources:\n- deployment.yaml\n- service.yaml\nconfigMapGenerator:\n- name: cfg\n  literals:\n  - a=1\n",
+    );
+    t.write(
+        "base/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        envFrom:\n        - configMapRef:\n            name: cfg\n",
+    );
+    t.write(
+        "base/service.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n",
+    );
+    t.write(
+        "component/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonAnnotations:\n  team: blue\n",
+    );
+    t.write(
+        "apps/one/prod/kustomization.yaml",
+        "namePrefix: one-\nnamespace: prod\nresources:\n- ../../../base\ncomponents:\n- ../../../component\npatches:\n- target:\n    kind: Deployment\n  patch: |-\n    - op: add\n      path: /spec/replicas\n      value: 3\n",
+    );
+    t.write(
+        "apps/one/dev/kustomization.yaml",
+        "namePrefix: one-dev-\nresources:\n- ../../../base\nimages:\n- name: nginx\n  newTag: \"1.25\"\n",
+    );
+    t.write(
+        "apps/two/kustomization.yaml",
+        "namespace: two\nresources:\n- ../../base\n- extra.yaml\n",
+    );
+    t.write(
+        "apps/two/extra.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: bot\n",
+    );
+    t.write(
+        "all/kustomization.yaml",
+        "resources:\n- ../apps/one/prod\n- ../apps/two\ncommonLabels:\n  suite: all\n",
+    );
+    t
+}
+
+const SHARED_ROOTS: [&str; 2] = ["all", "apps/one/dev"];
+/// With `--include-bases`.
+const EVERY_KUSTOMIZATION: [&str; 5] = ["all", "apps/one/dev", "apps/one/prod", "apps/two", "base"];
+
+#[test]
+fn roots_are_kustomizations_no_other_includes() {
+    let t = shared_tree("roots");
+    let out = run(&["build", "--all", &t.path(""), "--list"]);
+    assert!(out.status.success());
+    // all includes apps/one/prod and apps/two; base is included by all of
+    // them; component is a component.
+    assert_eq!(lines(&out.stdout), SHARED_ROOTS);
+    let out = run(&["build", "--all", &t.path(""), "--list", "--include-bases"]);
+    assert_eq!(lines(&out.stdout), EVERY_KUSTOMIZATION);
+}
+
+#[test]
+fn build_all_equals_one_build_per_root() {
+    let t = shared_tree("equal");
+    let out_dir = t.path("out");
+    for threads in ["1", "3"] {
+        let _ = fs::remove_dir_all(&out_dir);
+        let out = run(&[
+            "build",
+            "--all",
+            &t.path(""),
+            "-o",
+            &out_dir,
+            "--include-bases",
+            "--threads",
+            threads,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for root in EVERY_KUSTOMIZATION {
+            let one = run(&["build", &t.path(root)]);
+            assert!(one.status.success());
+            let written = fs::read(Path::new(&out_dir).join(format!("{root}.yaml"))).unwrap();
+            assert!(written == one.stdout, "{root} (threads {threads})");
+        }
+    }
+}
+
+#[test]
+fn shards_cover_every_root_once() {
+    let t = shared_tree("shards");
+    let all = lines(&run(&["build", "--all", &t.path(""), "--list", "--include-bases"]).stdout);
+    for n in 1..=6 {
+        let mut seen = Vec::new();
+        for k in 1..=n {
+            let shard = format!("{k}/{n}");
+            let out = run(&[
+                "build",
+                "--all",
+                &t.path(""),
+                "--list",
+                "--include-bases",
+                "--shard",
+                &shard,
+            ]);
+            assert!(out.status.success());
+            seen.extend(lines(&out.stdout));
+        }
+        seen.sort();
+        assert_eq!(seen, all, "{n} shards");
+    }
+    let out = run(&["build", "--all", &t.path(""), "--list", "--shard", "4/3"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn failures_are_one_line_each_and_exit_1() {
+    let t = shared_tree("fail");
+    t.write(
+        "broken/a/kustomization.yaml",
+        "resources:\n- missing.yaml\n",
+    );
+    t.write(
+        "broken/b/kustomization.yaml",
+        "resources:\n- missing.yaml\n",
+    );
+    let out_dir = t.path("out");
+    let out = run(&[
+        "build",
+        "--all",
+        &t.path(""),
+        "-o",
+        &out_dir,
+        "--keep-going",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = lines(&out.stderr);
+    let errors: Vec<&String> = stderr.iter().filter(|l| l.starts_with("Error: ")).collect();
+    assert_eq!(errors.len(), 2, "{stderr:?}");
+    assert!(errors[0].starts_with("Error: broken/a: "), "{stderr:?}");
+    assert!(errors[1].starts_with("Error: broken/b: "), "{stderr:?}");
+    // The other roots are built all the same.
+    for root in SHARED_ROOTS {
+        assert!(Path::new(&out_dir).join(format!("{root}.yaml")).is_file());
+    }
+    // Without --keep-going, one thread: nothing starts after broken/a fails.
+    let _ = fs::remove_dir_all(&out_dir);
+    let out = run(&[
+        "build",
+        "--all",
+        &t.path(""),
+        "-o",
+        &out_dir,
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("built 2 of 4 roots into "), "{stderr}");
+    assert!(stderr.contains(", 1 failed, 1 not built"), "{stderr}");
+    assert!(!Path::new(&out_dir).join("broken/b.yaml").exists());
+}
+
+#[test]
+fn affected_prints_the_roots_reading_a_file() {
+    let t = shared_tree("affected");
+    let affected = |files: &[&str]| {
+        let mut args = vec!["affected".to_owned()];
+        args.extend(files.iter().map(|f| t.path(f)));
+        args.extend(["--root".to_owned(), t.path("")]);
+        let out = rustomize().args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        lines(&out.stdout)
+    };
+    assert_eq!(affected(&["base/service.yaml"]), SHARED_ROOTS);
+    assert_eq!(affected(&["apps/two/extra.yaml"]), ["all"]);
+    assert_eq!(affected(&["component/kustomization.yaml"]), ["all"]);
+    assert_eq!(
+        affected(&["apps/one/dev/kustomization.yaml"]),
+        ["apps/one/dev"]
+    );
+    // A directory matches every file under it; a file no build reads, nothing.
+    assert_eq!(affected(&["apps/one"]), SHARED_ROOTS);
+    assert!(affected(&["README.md"]).is_empty());
+    // Deleting a file fails the builds that read it, and failing roots are
+    // always printed.
+    fs::remove_file(t.0.join("apps/two/extra.yaml")).unwrap();
+    assert_eq!(affected(&["apps/two/extra.yaml"]), ["all"]);
+}
+
+/// Every root of kubeflow-v1.10.2: `build --all`'s output byte-identical to a
+/// one-root build (in process), and the same roots failing.
+#[test]
+fn kubeflow_roots_equal_one_root_builds() {
+    let Some(corpora) = support::corpora() else {
+        println!("skipped: no corpora");
+        return;
+    };
+    let tree = corpora.join("kubeflow-v1.10.2");
+    if !tree.is_dir() {
+        println!("skipped: {} not found", tree.display());
+        return;
+    }
+    let out_dir = Tree::new("kubeflow");
+    let tree_arg = tree.to_string_lossy().into_owned();
+    let out = run(&[
+        "build",
+        "--all",
+        &tree_arg,
+        "-o",
+        &out_dir.path(""),
+        "--keep-going",
+    ]);
+    let roots = lines(&run(&["build", "--all", &tree_arg, "--list"]).stdout);
+    assert!(roots.len() > 50, "{roots:?}");
+    let mut failed = 0;
+    for root in &roots {
+        let written = fs::read(out_dir.0.join(format!("{root}.yaml"))).ok();
+        match rustomize::build(&tree.join(root), &Default::default()) {
+            Ok(build) => {
+                let written = written.unwrap_or_else(|| panic!("{root}: not written"));
+                assert!(written == build.to_yaml().as_bytes(), "{root} differs");
+            }
+            Err(_) => {
+                failed += 1;
+                assert!(written.is_none(), "{root}: written but fails alone");
+            }
+        }
+    }
+    assert_eq!(out.status.code(), Some(if failed > 0 { 1 } else { 0 }));
+}

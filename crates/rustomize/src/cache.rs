@@ -1,0 +1,203 @@
+//! What the builds of one run share (`rustomize build --all`): a [`RunCache`]
+//! holds, keyed by canonical path,
+//!
+//! - the resources read from each resource file, so a file included by fifty
+//!   roots is parsed once; every build still reads the file through its own
+//!   loader (load restrictions, size limits and read budgets apply as without
+//!   the cache), and an entry is used only when the text just read equals the
+//!   text it was parsed from;
+//! - the accumulation of each kustomization directory built as a `resources`
+//!   entry, so a base included by fifty overlays is built once. A directory's
+//!   build depends only on its own files, the run's options and the build
+//!   context, so it is reused only where that context is the plain one (no
+//!   `buildMetadata` origin tracking, the built-in merge schema and no
+//!   kustomization choosing another), the reuse would not close a cycle, and
+//!   the files it read fit the build's read budgets (which are charged as if
+//!   the files were read again); otherwise the directory is built afresh, and
+//!   reports what is wrong exactly as without the cache. Its warnings and the
+//!   files it read count for every build that reuses it.
+//!
+//! The cache is an ordinary value the caller creates and hands to each build
+//! through [`crate::BuildOptions::run_cache`] (no global state). It assumes the
+//! files do not change during the run.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rustomize_yaml::ParseLimits;
+
+use crate::accumulate::{Accumulation, BuildContext, SchemaChoice};
+use crate::error::Error;
+use crate::load::Loader;
+use crate::resource::Resource;
+
+/// Parsed resource files and built kustomization directories, keyed by
+/// canonical path, shared by the builds of one run. All builds sharing one
+/// cache must use the same [`crate::BuildOptions`] but for `threads`: an entry
+/// does not record the options it was made under.
+#[derive(Default)]
+pub struct RunCache {
+    /// Parsed files; None for a file seen once (see [`Kept`]).
+    entries: Mutex<HashMap<PathBuf, Kept<Parsed>>>,
+    /// Built directories; None for a directory seen once.
+    dirs: Mutex<HashMap<PathBuf, Kept<BuiltDir>>>,
+}
+
+/// What the cache keeps of a file or directory. Most files and directories
+/// of a tree are used once, and keeping them would cost a deep copy each, so
+/// the first use only marks one as seen; the second keeps its result.
+type Kept<T> = Option<Arc<T>>;
+
+/// One kustomization directory built as a `resources` entry.
+struct BuiltDir {
+    accumulation: Accumulation,
+    /// The warnings its build printed.
+    warnings: Vec<String>,
+    /// The files it read (canonical paths).
+    files: Vec<PathBuf>,
+    /// Bytes and kustomization files it read, repeats included (an upper
+    /// bound when the build ran jobs in parallel).
+    bytes: usize,
+    kustomizations: usize,
+}
+
+/// One file's text and the resources read from it.
+struct Parsed {
+    text: String,
+    resources: Vec<Resource>,
+}
+
+impl std::fmt::Debug for RunCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunCache")
+            .field("files", &self.len())
+            .field(
+                "dirs",
+                &self
+                    .dirs
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .len(),
+            )
+            .finish()
+    }
+}
+
+impl RunCache {
+    /// An empty cache.
+    pub fn new() -> RunCache {
+        RunCache::default()
+    }
+
+    /// How many files the cache holds parsed.
+    pub fn len(&self) -> usize {
+        self.lock().values().filter(|p| p.is_some()).count()
+    }
+
+    /// Whether the cache holds no file.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Kept<Parsed>>> {
+        // The map is never left half-updated (one insert per lock), so a
+        // panic elsewhere while holding it leaves nothing to distrust.
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The resources of the file at `path` whose text is `text`, as
+    /// [`crate::accumulate::resources_from_text`] reads them: from the cache
+    /// when this text was parsed before, else parsed now and kept. Errors are
+    /// not kept (the next build reports them again).
+    pub(crate) fn resources(
+        &self,
+        path: &Path,
+        text: &str,
+        limits: &ParseLimits,
+    ) -> Result<Vec<Resource>, Error> {
+        let seen = self.lock().get(path).cloned();
+        match seen {
+            Some(Some(parsed)) if parsed.text == text => return Ok(parsed.resources.clone()),
+            Some(_) => {}
+            None => {
+                self.lock().insert(path.to_path_buf(), None);
+                return crate::accumulate::resources_from_text(path, text, limits);
+            }
+        }
+        // Seen before (or changed since): parsed and kept, outside the lock.
+        // Two builds may parse one file at once; both results are the same.
+        let resources = crate::accumulate::resources_from_text(path, text, limits)?;
+        let parsed = Arc::new(Parsed {
+            text: text.to_owned(),
+            resources,
+        });
+        self.lock()
+            .insert(path.to_path_buf(), Some(Arc::clone(&parsed)));
+        Ok(parsed.resources.clone())
+    }
+}
+
+/// Builds the kustomization directory of `child` (a `resources` entry) through
+/// the run cache: reused when kept and the context makes that exact, built and
+/// kept on its second use. None when the build has no run cache, on the
+/// directory's first use, or where the context is not the plain one: the
+/// caller builds the directory itself. Warnings go to
+/// `cx.warnings` as a fresh build's would.
+pub(crate) fn build_dir(
+    child: &Loader,
+    cx: &mut BuildContext,
+) -> Option<Result<Accumulation, Error>> {
+    let cache = child.run_cache()?;
+    let plain =
+        cx.origin.is_none() && !cx.schema_chosen && matches!(cx.schema, SchemaChoice::Builtin);
+    if !plain {
+        return None;
+    }
+    let key = child.root().to_path_buf();
+    let seen = {
+        let mut dirs = cache.dirs.lock().unwrap_or_else(PoisonError::into_inner);
+        let seen = dirs.get(&key).cloned();
+        if seen.is_none() {
+            dirs.insert(key.clone(), None);
+        }
+        seen
+    };
+    // On its first use the caller builds it as without the cache.
+    if let Some(hit) = seen? {
+        let cycle = child.ancestor_within(hit.files.iter().filter_map(|f| f.parent()));
+        if cycle || !child.charge(hit.bytes, hit.kustomizations) {
+            return None;
+        }
+        child.record_files(&hit.files);
+        cx.warnings.extend(hit.warnings.iter().cloned());
+        return Some(Ok(hit.accumulation.clone()));
+    }
+    let apart = child.recording_apart();
+    let (bytes, kustomizations) = (child.bytes_read(), child.kustomizations_read());
+    let warned = cx.warnings.len();
+    let built = crate::accumulate::build_dir(&apart, cx);
+    let files = apart.files_read();
+    child.record_files(&files);
+    let built = match built {
+        Ok(built) => built,
+        Err(e) => return Some(Err(e)),
+    };
+    if cx.schema_chosen {
+        // A kustomization of the tree chose the merge schema: not plain.
+        return Some(Ok(built));
+    }
+    let entry = BuiltDir {
+        accumulation: built.clone(),
+        warnings: cx.warnings.get(warned..).unwrap_or_default().to_vec(),
+        files,
+        bytes: child.bytes_read().saturating_sub(bytes),
+        kustomizations: child.kustomizations_read().saturating_sub(kustomizations),
+    };
+    cache
+        .dirs
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, Some(Arc::new(entry)));
+    Some(Ok(built))
+}

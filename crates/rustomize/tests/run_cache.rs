@@ -1,0 +1,166 @@
+//! Builds sharing a [`rustomize::cache::RunCache`] print exactly what builds
+//! without it print: the same bytes, warnings, files read and errors, in any
+//! order, including where the cache must not be used (origin tracking, read
+//! budgets).
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustomize::cache::RunCache;
+use rustomize::BuildOptions;
+
+struct Tree(PathBuf);
+
+impl Tree {
+    fn new(name: &str) -> Tree {
+        let dir =
+            std::env::temp_dir().join(format!("rustomize-cache-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Tree(dir.canonicalize().unwrap())
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let path = self.0.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tree(name: &str) -> Tree {
+    let t = Tree::new(name);
+    t.write(
+        "base/kustomization.yaml",
+        "resources:\n- cm.yaml\ncommonLabels:\n  app: x\n",
+    );
+    t.write(
+        "base/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: v\n",
+    );
+    t.write(
+        "mid/kustomization.yaml",
+        "namePrefix: mid-\nresources:\n- ../base\n",
+    );
+    t.write(
+        "a/kustomization.yaml",
+        "namePrefix: a-\nresources:\n- ../mid\n",
+    );
+    t.write(
+        "b/kustomization.yaml",
+        "namespace: b\nresources:\n- ../mid\n- ../base\nnameSuffix: -b\n",
+    );
+    t.write(
+        "tracked/kustomization.yaml",
+        "buildMetadata: [originAnnotations]\nresources:\n- ../mid\n",
+    );
+    t
+}
+
+type Outcome = Result<(String, Vec<String>, Vec<PathBuf>), String>;
+
+fn build(dir: &Path, options: &BuildOptions) -> Outcome {
+    rustomize::build(dir, options)
+        .map(|b| (b.to_yaml(), b.warnings().to_vec(), b.files_read().to_vec()))
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn shared_builds_equal_plain_builds_in_any_order() {
+    let t = tree("order");
+    let roots = ["a", "b", "tracked", "mid", "base"];
+    let plain: Vec<Outcome> = roots
+        .iter()
+        .map(|r| build(&t.0.join(r), &BuildOptions::default()))
+        .collect();
+    for order in [
+        [0, 1, 2, 3, 4, 0, 1, 2],
+        [4, 3, 2, 1, 0, 4, 3, 2],
+        [3, 0, 4, 2, 1, 1, 0, 3],
+    ] {
+        let options = BuildOptions {
+            run_cache: Some(Arc::new(RunCache::new())),
+            ..Default::default()
+        };
+        for i in order {
+            let shared = build(&t.0.join(roots[i]), &options);
+            assert_eq!(shared, plain[i], "{}", roots[i]);
+        }
+    }
+    let (_, warnings, files) = plain[0].clone().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(
+        files,
+        [
+            "a/kustomization.yaml",
+            "base/cm.yaml",
+            "base/kustomization.yaml",
+            "mid/kustomization.yaml"
+        ]
+        .map(|f| t.0.join(f))
+    );
+}
+
+#[test]
+fn budgets_hold_with_a_shared_build() {
+    let t = tree("budget");
+    let cache = Arc::new(RunCache::new());
+    let shared = BuildOptions {
+        run_cache: Some(cache.clone()),
+        ..Default::default()
+    };
+    // Warm the cache: a directory is kept on its second use.
+    build(&t.0.join("a"), &shared).unwrap();
+    build(&t.0.join("a"), &shared).unwrap();
+    // b reads b, mid, base, base: four kustomization files.
+    for max in 1..=5 {
+        let plain = build(
+            &t.0.join("b"),
+            &BuildOptions {
+                max_kustomizations: max,
+                ..Default::default()
+            },
+        );
+        let with_cache = build(
+            &t.0.join("b"),
+            &BuildOptions {
+                max_kustomizations: max,
+                ..shared.clone()
+            },
+        );
+        assert_eq!(with_cache, plain, "max_kustomizations {max}");
+        assert_eq!(plain.is_ok(), max >= 4);
+    }
+}
+
+#[test]
+fn a_shared_build_that_would_close_a_cycle_is_built_afresh() {
+    let t = tree("cycle");
+    // lib includes top; top/app includes lib: from top/app, lib reaches top,
+    // a directory above the build's own: a cycle. Built alone, lib is fine.
+    t.write("top/kustomization.yaml", "resources:\n- cm.yaml\n");
+    t.write(
+        "top/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: top\n",
+    );
+    t.write("lib/kustomization.yaml", "resources:\n- ../top\n");
+    t.write("top/app/kustomization.yaml", "resources:\n- ../../lib\n");
+    t.write("user/kustomization.yaml", "resources:\n- ../lib\n");
+    let shared = BuildOptions {
+        run_cache: Some(Arc::new(RunCache::new())),
+        ..Default::default()
+    };
+    // user twice: lib is kept on its second use, then reused under top/app.
+    for root in ["user", "user", "top/app", "lib"] {
+        let plain = build(&t.0.join(root), &BuildOptions::default());
+        assert_eq!(build(&t.0.join(root), &shared), plain, "{root}");
+        assert_eq!(plain.is_ok(), root != "top/app", "{root}: {plain:?}");
+    }
+}
