@@ -321,6 +321,30 @@ fn unique_target(
     }
 }
 
+/// Adds an empty `metadata.annotations` map where `metadata` is a map without
+/// one; whether it did.
+fn ensure_annotations(object: &mut rustomize_yaml::Map) -> bool {
+    match object.get_mut("metadata") {
+        Some(Value::Map(meta)) if !meta.contains_key("annotations") => {
+            meta.insert(
+                "annotations".to_owned(),
+                Value::Map(rustomize_yaml::Map::default()),
+            );
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Removes a `metadata.annotations` that is an empty map.
+fn drop_empty_annotations(object: &mut rustomize_yaml::Map) {
+    if let Some(Value::Map(meta)) = object.get_mut("metadata") {
+        if matches!(meta.get("annotations"), Some(Value::Map(a)) if a.is_empty()) {
+            meta.shift_remove("annotations");
+        }
+    }
+}
+
 /// Merges `patch` into each selected resource; resources the patch deletes are dropped.
 fn apply_strategic(
     env: &PatchEnv<'_>,
@@ -434,14 +458,26 @@ fn apply_json(
         // kustomize patches through JSON, which types plain annotation texts.
         resource.type_annotations();
         let id = resource.id().clone();
-        patch_json6902::apply_to_object(resource.object_mut(), ops, env.limits.max_document_bytes)
-            .map_err(|e| {
-                env.fail(format!(
-                    "JSON patch {source} on {}: {}",
-                    excerpt(&id.to_string(), ECHO_CHARS),
-                    excerpt(&e, MESSAGE_CHARS)
-                ))
-            })?;
+        // kustomize's resources always carry annotations while they are
+        // patched (its own bookkeeping), so a path into `metadata.annotations`
+        // finds the map even when the resource has none; an empty map is
+        // dropped again afterwards, as kustomize drops it at the end.
+        let added = ensure_annotations(resource.object_mut());
+        let result = patch_json6902::apply_to_object(
+            resource.object_mut(),
+            ops,
+            env.limits.max_document_bytes,
+        );
+        if added {
+            drop_empty_annotations(resource.object_mut());
+        }
+        result.map_err(|e| {
+            env.fail(format!(
+                "JSON patch {source} on {}: {}",
+                excerpt(&id.to_string(), ECHO_CHARS),
+                excerpt(&e, MESSAGE_CHARS)
+            ))
+        })?;
     }
     Ok(())
 }
