@@ -107,15 +107,15 @@ pub fn decode(config: &Map, dir_name: &str) -> Result<Decoded, DecodeError> {
     let configure = DecodeError::Configure;
     let t = match id.kind.as_str() {
         "AnnotationsTransformer" | "LabelTransformer" => {
-            let m = pick(config, &["annotations", "labels", "fieldSpecs"]);
+            let mut m = pick(config, &["annotations", "labels", "fieldSpecs"]);
             let field = if id.kind == "LabelTransformer" {
                 "labels"
             } else {
                 "annotations"
             };
+            stringify_values(&mut m, field);
             let pairs = k::string_map(get(&m, field), field).map_err(configure)?;
-            let field_specs =
-                k::field_specs(get(&m, "fieldSpecs"), "fieldSpecs").map_err(configure)?;
+            let field_specs = lenient_specs(get(&m, "fieldSpecs")).map_err(configure)?;
             if id.kind == "LabelTransformer" {
                 Transformer::Label { pairs, field_specs }
             } else {
@@ -134,14 +134,15 @@ pub fn decode(config: &Map, dir_name: &str) -> Result<Decoded, DecodeError> {
             );
             let namespace = match get(&m, "metadata") {
                 Value::Map(meta) => {
-                    let meta = pick(meta, &["namespace"]);
+                    let mut meta = pick(meta, &["namespace"]);
+                    stringify_fields(&mut meta, &["namespace"]);
                     k::scalar_string(get(&meta, "namespace"), "metadata.namespace")
                         .map_err(configure)?
                 }
                 _ => String::new(),
             };
             let subjects = match k::scalar_string(
-                get(&m, "setRoleBindingSubjects"),
+                &stringify(get(&m, "setRoleBindingSubjects")),
                 "setRoleBindingSubjects",
             )
             .map_err(configure)?
@@ -158,14 +159,16 @@ pub fn decode(config: &Map, dir_name: &str) -> Result<Decoded, DecodeError> {
             };
             Transformer::Namespace {
                 namespace,
-                field_specs: k::field_specs(get(&m, "fieldSpecs"), "fieldSpecs")
-                    .map_err(configure)?,
+                field_specs: lenient_specs(get(&m, "fieldSpecs")).map_err(configure)?,
                 unset_only: k::boolean(get(&m, "unsetOnly"), "unsetOnly").map_err(configure)?,
                 subjects,
             }
         }
         "PrefixTransformer" | "SuffixTransformer" | "PrefixSuffixTransformer" => {
-            let m = pick(config, &["prefix", "suffix", "fieldSpecs"]);
+            // These three decode with kyaml's YAML decoder, not through JSON:
+            // field names match exactly, and a scalar reads as its text.
+            let mut m = pick_exact(config, &["prefix", "suffix", "fieldSpecs"]);
+            stringify_fields(&mut m, &["prefix", "suffix"]);
             let text = |field: &str| k::scalar_string(get(&m, field), field).map_err(configure);
             let prefix = if id.kind == "SuffixTransformer" {
                 String::new()
@@ -177,41 +180,70 @@ pub fn decode(config: &Map, dir_name: &str) -> Result<Decoded, DecodeError> {
             } else {
                 text("suffix")?
             };
-            if matches!(get(&m, "fieldSpecs"), Value::Null | Value::Empty) {
-                return Err(configure("fieldSpecs is not expected to be nil".to_owned()));
+            let specs = match get(&m, "fieldSpecs") {
+                Value::Null | Value::Empty => {
+                    return Err(configure("fieldSpecs is not expected to be nil".to_owned()))
+                }
+                Value::Seq(items) => Value::Seq(
+                    items
+                        .iter()
+                        .map(|item| match item {
+                            Value::Map(spec) => {
+                                let mut spec = pick_exact(
+                                    spec,
+                                    &["group", "version", "kind", "path", "create"],
+                                );
+                                stringify_fields(&mut spec, &["group", "version", "kind", "path"]);
+                                Value::Map(spec)
+                            }
+                            other => other.clone(),
+                        })
+                        .collect(),
+                ),
+                other => other.clone(),
+            };
+            let field_specs = k::field_specs(&specs, "fieldSpecs").map_err(configure)?;
+            if field_specs.iter().any(|f| f.path.is_empty()) {
+                return Err(configure(
+                    "fieldSpecs: cannot set or create an empty field name (a field spec without 'path')"
+                        .to_owned(),
+                ));
             }
             Transformer::PrefixSuffix {
                 prefix,
                 suffix,
-                field_specs: k::field_specs(get(&m, "fieldSpecs"), "fieldSpecs")
-                    .map_err(configure)?,
+                field_specs,
             }
         }
         "ImageTagTransformer" => {
             let m = pick(config, &["imageTag", "fieldSpecs"]);
+            const IMAGE_FIELDS: &[&str] = &["name", "newName", "tagSuffix", "newTag", "digest"];
             let image = match get(&m, "imageTag") {
-                Value::Map(image) => Value::Map(pick(
-                    image,
-                    &["name", "newName", "tagSuffix", "newTag", "digest"],
-                )),
+                Value::Map(image) => {
+                    let mut image = pick(image, IMAGE_FIELDS);
+                    stringify_fields(&mut image, IMAGE_FIELDS);
+                    Value::Map(image)
+                }
                 other => other.clone(),
             };
             Transformer::ImageTag {
                 image: Value::Seq(vec![image]),
-                field_specs: k::field_specs(get(&m, "fieldSpecs"), "fieldSpecs")
-                    .map_err(configure)?,
+                field_specs: lenient_specs(get(&m, "fieldSpecs")).map_err(configure)?,
             }
         }
         "ReplicaCountTransformer" => {
             let m = pick(config, &["replica", "fieldSpecs"]);
             let replica = match get(&m, "replica") {
-                Value::Map(r) => Value::Map(pick(r, &["name", "count"])),
+                Value::Map(r) => {
+                    let mut r = pick(r, &["name", "count"]);
+                    stringify_fields(&mut r, &["name"]);
+                    Value::Map(r)
+                }
                 other => other.clone(),
             };
             Transformer::ReplicaCount {
                 replica: Value::Seq(vec![replica]),
-                field_specs: k::field_specs(get(&m, "fieldSpecs"), "fieldSpecs")
-                    .map_err(configure)?,
+                field_specs: lenient_specs(get(&m, "fieldSpecs")).map_err(configure)?,
             }
         }
         "PatchStrategicMergeTransformer" => {
@@ -319,8 +351,14 @@ fn generator(config: &Map, id: &Identity) -> Result<Generator, DecodeError> {
                 }
             }
             if let Some(Value::Map(options)) = m.get("options") {
-                let options = pick(options, crate::generate::args::OPTION_FIELDS);
+                let mut options = pick(options, crate::generate::args::OPTION_FIELDS);
+                stringify_values(&mut options, "labels");
+                stringify_values(&mut options, "annotations");
                 m.insert("options".to_owned(), Value::Map(options));
+            }
+            stringify_fields(&mut m, &["name", "namespace", "behavior", "type", "env"]);
+            for list in ["literals", "files", "envs"] {
+                stringify_items(&mut m, list);
             }
             crate::generate::args::entry(kind, &Value::Map(m), &Default::default())
                 .map(Generator::KeyValue)
@@ -331,7 +369,7 @@ fn generator(config: &Map, id: &Identity) -> Result<Generator, DecodeError> {
             .map_err(configure),
         _ => {
             let m = pick(config, &["cloud", "kubernetesService", "serviceAccount"]);
-            let text = |m: &Map, field: &str| k::scalar_string(get(m, field), field);
+            let text = |m: &Map, field: &str| k::scalar_string(&stringify(get(m, field)), field);
             let sub = |field: &str, known: &[&'static str]| match get(&m, field) {
                 Value::Map(s) => pick(s, known),
                 _ => Map::default(),
@@ -357,7 +395,7 @@ fn value_add(config: &Map, dir_name: &str) -> Result<Transformer, DecodeError> {
             "ValueAddTransformer: targetFilePath is not supported by rustomize yet".to_owned(),
         ));
     }
-    let mut value = k::scalar_string(get(&m, "value"), "value")
+    let mut value = k::scalar_string(&stringify(get(&m, "value")), "value")
         .map_err(configure)?
         .trim()
         .to_owned();
@@ -420,10 +458,103 @@ fn value_add(config: &Map, dir_name: &str) -> Result<Transformer, DecodeError> {
     Ok(Transformer::ValueAdd { value, targets })
 }
 
+/// A scalar as `sigs.k8s.io/yaml` hands it to a string field: numbers and
+/// booleans become their text (floats at 32-bit precision, Go's `'g'` form);
+/// anything else is left for the field's decoder to accept or refuse.
+fn stringify(v: &Value) -> Value {
+    match v {
+        Value::Int(i) => Value::String(i.to_string()),
+        Value::Uint(u) => Value::String(u.to_string()),
+        Value::Bool(b) => Value::String(b.to_string()),
+        Value::Float(f) => Value::String(go_float32_text(*f)),
+        other => other.clone(),
+    }
+}
+
+/// Go's `strconv.FormatFloat(f, 'g', -1, 32)`.
+fn go_float32_text(f: f64) -> String {
+    // Narrowing to f32 is the point: Go formats these at 32-bit precision.
+    #[allow(clippy::cast_possible_truncation)]
+    let x = f as f32;
+    if x.is_nan() {
+        return "NaN".to_owned();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "+Inf" } else { "-Inf" }.to_owned();
+    }
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if x != 0.0 && !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exp.unsigned_abs());
+    }
+    format!("{x}")
+}
+
+/// `stringify` applied to the scalar fields `fields` of `m`.
+fn stringify_fields(m: &mut Map, fields: &[&str]) {
+    for field in fields {
+        if let Some(v) = m.get_mut(*field) {
+            *v = stringify(v);
+        }
+    }
+}
+
+/// `stringify` applied to the items of the list `field` of `m`.
+fn stringify_items(m: &mut Map, field: &str) {
+    if let Some(Value::Seq(items)) = m.get_mut(field) {
+        for v in items.iter_mut() {
+            *v = stringify(v);
+        }
+    }
+}
+
+/// `stringify` applied to the values of the string map `field` of `m`.
+fn stringify_values(m: &mut Map, field: &str) {
+    if let Some(Value::Map(map)) = m.get_mut(field) {
+        for v in map.values_mut() {
+            *v = stringify(v);
+        }
+    }
+}
+
+/// A config's `fieldSpecs`, decoded as Go's JSON decoder does: names matched
+/// case-insensitively, unknown fields ignored, scalars read as text.
+fn lenient_specs(value: &Value) -> Result<Vec<crate::fieldspec::FieldSpec>, String> {
+    const FIELDS: &[&str] = &["group", "version", "kind", "path", "create"];
+    let specs = match value {
+        Value::Seq(items) => Value::Seq(
+            items
+                .iter()
+                .map(|item| match item {
+                    Value::Map(spec) => {
+                        let mut spec = pick(spec, FIELDS);
+                        stringify_fields(&mut spec, &["group", "version", "kind", "path"]);
+                        Value::Map(spec)
+                    }
+                    other => other.clone(),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    k::field_specs(&specs, "fieldSpecs")
+}
+
 /// The value of a field of a picked map (null when absent).
 fn get<'m>(m: &'m Map, field: &str) -> &'m Value {
     static NULL: Value = Value::Null;
     m.get(field).unwrap_or(&NULL)
+}
+
+/// The known fields of a config mapping, names matched exactly (YAML
+/// decoding into a struct), unknown fields dropped.
+fn pick_exact(m: &Map, known: &[&'static str]) -> Map {
+    m.iter()
+        .filter(|(key, _)| known.contains(&key.as_str()))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
 }
 
 /// The known fields of a config mapping under their canonical names, as Go's

@@ -75,11 +75,22 @@ fn load(
         named.path = std::mem::take(&mut named.configured_in);
         named
     });
-    let mut out = Vec::new();
+    // Configs are resources to kustomize: two with one id are an error, the
+    // inline ones first, then those the entries load.
+    let mut all = crate::resmap::ResMap::new();
     for resource in inline {
-        out.push(loaded(resource, kustomization_file.clone()));
+        all.append(resource, &k.path)?;
     }
+    let inline_count = all.len();
     for resource in crate::accumulate::load_entries(loader, k, &paths, cx)? {
+        all.append(resource, &k.path)?;
+    }
+    let mut out = Vec::new();
+    for (i, resource) in all.into_resources().into_iter().enumerate() {
+        if i < inline_count {
+            out.push(loaded(resource, kustomization_file.clone()));
+            continue;
+        }
         let origin = match cx.origin {
             Some(_) => {
                 crate::buildmeta::origin_of(&resource).map_err(|message| Error::Kustomization {

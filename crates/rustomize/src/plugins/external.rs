@@ -49,17 +49,46 @@ impl<'a> Plugins<'a> {
     }
 }
 
-fn new_resource(value: Value, file: &Path) -> Result<Resource, Error> {
-    match value {
-        Value::Map(m) => Ok(Resource::new(m, Arc::from(file))),
-        other => Err(Error::Resource {
-            path: file.to_path_buf(),
-            message: format!(
-                "plugin output: expected a mapping (a Kubernetes object), found a {}",
-                other.type_name()
-            ),
-        }),
+/// Plugin output as resources, read as kustomize reads resource files: empty
+/// documents skipped, `*List` kinds expanded into their items, every object
+/// needing a `kind` (and a name, unless it is a list).
+fn output_resources(values: Vec<Value>, file: &Path) -> Result<Vec<Resource>, Error> {
+    let bad = |message: String| Error::Resource {
+        path: file.to_path_buf(),
+        message: format!("plugin output: {message}"),
+    };
+    let origin: Arc<Path> = Arc::from(file);
+    let mut queue: std::collections::VecDeque<Value> = values.into();
+    let mut out = Vec::new();
+    while let Some(value) = queue.pop_front() {
+        let map = match value {
+            Value::Null | Value::Empty => continue,
+            Value::Map(m) if m.is_empty() => continue,
+            Value::Map(m) => m,
+            other => {
+                return Err(bad(format!(
+                    "expected a mapping (a Kubernetes object), found a {}",
+                    other.type_name()
+                )))
+            }
+        };
+        let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind.is_empty() {
+            return Err(bad("missing kind in object".to_owned()));
+        }
+        if kind.ends_with("List") {
+            match map.get("items") {
+                Some(Value::Seq(items)) => {
+                    queue.extend(items.iter().cloned());
+                    continue;
+                }
+                Some(Value::Null) => continue,
+                _ => {}
+            }
+        }
+        out.push(Resource::new(map, origin.clone()));
     }
+    Ok(out)
 }
 
 impl crate::transform::External for Plugins<'_> {
@@ -83,8 +112,7 @@ impl crate::transform::External for Plugins<'_> {
             .map(|r| (r.id().to_string(), r))
             .collect();
         let mut next = ResMap::new();
-        for value in output {
-            let fresh = new_resource(value, file)?;
+        for fresh in output_resources(output, file)? {
             let resource = match by_id.remove(&fresh.id().to_string()) {
                 Some(mut old) => {
                     old.set_object(fresh.into_object());
@@ -109,14 +137,17 @@ impl crate::generate::External for Plugins<'_> {
             self.options,
         )?;
         let mut out = Vec::with_capacity(output.len());
-        for mut value in output {
+        for mut resource in output_resources(output, file)? {
+            let mut value = Value::Map(std::mem::take(resource.object_mut()));
             let options = crate::exec::take_generator_options(&mut value).map_err(|message| {
                 Error::Resource {
                     path: file.to_path_buf(),
                     message,
                 }
             })?;
-            let mut resource = new_resource(value, file)?;
+            if let Value::Map(object) = value {
+                *resource.object_mut() = object;
+            }
             resource.needs_hash_suffix = options.needs_hash;
             resource.generator_behavior = options.behavior.unwrap_or_default();
             out.push(resource);

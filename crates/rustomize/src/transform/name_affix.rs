@@ -38,7 +38,14 @@ pub fn apply(
                 }
                 resource.store_previous_id();
             }
+            let id = resource.id().to_string();
             fieldspec::visit(resource.object_mut(), spec, Leaf::Scalar, &mut |node| {
+                if let Some(kind) = node_kind(node) {
+                    return Err(format!(
+                        "considering field '{}' of object {id}: wrong node kind: expected ScalarNode but got {kind}",
+                        spec.path
+                    ));
+                }
                 if let Value::String(s) = node {
                     let mut renamed = String::with_capacity(prefix.len() + s.len() + suffix.len());
                     renamed.push_str(prefix);
@@ -51,4 +58,13 @@ pub fn apply(
         }
     }
     Ok(())
+}
+
+/// The YAML node kind of a value that is not a scalar.
+pub(crate) fn node_kind(node: &Value) -> Option<&'static str> {
+    match node {
+        Value::Map(_) => Some("MappingNode"),
+        Value::Seq(_) => Some("SequenceNode"),
+        _ => None,
+    }
 }

@@ -50,7 +50,13 @@ pub fn filter(
     if namespace.is_empty() {
         return Ok(());
     }
+    let id = resource.id().to_string();
     let mut set = |node: &mut Value| {
+        if let Some(kind) = super::name_affix::node_kind(node) {
+            return Err(format!(
+                "namespace field specs must target scalar nodes: object {id}: wrong node kind: expected ScalarNode but got {kind}"
+            ));
+        }
         if !unset_only || is_unset(node) {
             *node = Value::String(namespace.to_owned());
         }

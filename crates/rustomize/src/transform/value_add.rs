@@ -123,56 +123,94 @@ fn node_kind(v: &Value) -> &'static str {
 }
 
 /// `part` inserted as the `pos`-th (0-based) part of the slash-separated
-/// `path`, the result cleaned as Go's `filepath.Join` cleans it; a leading
-/// `/` stays first.
+/// `path`, joined back as Go's `filepath.Join` joins (and cleans); a leading
+/// `/` stays first (kustomize's `filesys.InsertPathPart`).
 fn insert_path_part(path: &str, pos: usize, part: &str) -> String {
     if part.is_empty() {
         return path.to_owned();
     }
-    let mut parts: Vec<&str> = if path.is_empty() {
-        Vec::new()
-    } else {
-        let trimmed = path.trim_end_matches('/');
-        let mut parts: Vec<&str> = trimmed.split('/').collect();
-        if trimmed.is_empty() {
-            parts = vec![""];
-        }
-        parts
-    };
-    let absolute = parts.first() == Some(&"");
+    let mut parts = path_split(path);
     let mut pos = pos.min(parts.len());
-    if absolute && pos < parts.len() {
+    if parts.first().is_some_and(String::is_empty) && pos < parts.len() {
         pos += 1;
     }
-    parts.insert(pos, part);
-    let joined = parts
-        .iter()
-        .filter(|p| !p.is_empty() && **p != ".")
-        .copied()
-        .collect::<Vec<_>>()
-        .join("/");
-    let cleaned = clean(&joined);
-    if absolute {
-        format!("/{cleaned}")
-    } else {
-        cleaned
+    parts.insert(pos, part.to_owned());
+    path_join(&parts)
+}
+
+/// kyaml's `PathSplit`: the parts of a path, a leading `""` for a rooted one
+/// (written as a loop: the path is input, its depth unbounded).
+fn path_split(path: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = path;
+    loop {
+        if rest.is_empty() {
+            break;
+        }
+        let (dir, file) = match rest.rfind('/') {
+            Some(i) => (&rest[..=i], &rest[i + 1..]),
+            None => ("", rest),
+        };
+        if dir == "/" {
+            out.push(file.to_owned());
+            if file.is_empty() {
+                out.pop();
+            }
+            out.push(String::new());
+            break;
+        }
+        out.push(file.to_owned());
+        rest = dir.strip_suffix('/').unwrap_or(dir);
+    }
+    out.reverse();
+    out
+}
+
+/// kyaml's `PathJoin`: `filepath.Join` of the parts, rooted when the first is `""`.
+fn path_join(parts: &[String]) -> String {
+    match parts.split_first() {
+        None => String::new(),
+        Some((first, rest)) if first.is_empty() => format!("/{}", go_join(rest)),
+        Some(_) => go_join(parts),
     }
 }
 
-/// Go's `path.Clean` for a relative path without empty or `.` parts.
-fn clean(path: &str) -> String {
+/// Go's `filepath.Join`: the non-empty elements joined by `/`, then cleaned
+/// (empty when all are empty).
+fn go_join(parts: &[String]) -> String {
+    let joined: Vec<&str> = parts
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if joined.is_empty() {
+        return String::new();
+    }
+    go_clean(&joined.join("/"))
+}
+
+/// Go's `path.Clean`.
+fn go_clean(path: &str) -> String {
+    let rooted = path.starts_with('/');
     let mut out: Vec<&str> = Vec::new();
     for part in path.split('/') {
-        if part == ".." && out.last().is_some_and(|p| *p != "..") {
-            out.pop();
-        } else {
-            out.push(part);
+        match part {
+            "" | "." => {}
+            ".." => match out.last() {
+                Some(&last) if last != ".." => {
+                    out.pop();
+                }
+                _ if rooted => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other),
         }
     }
-    if out.is_empty() {
-        ".".to_owned()
-    } else {
-        out.join("/")
+    let body = out.join("/");
+    match (rooted, body.is_empty()) {
+        (true, _) => format!("/{body}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => body,
     }
 }
 
@@ -187,6 +225,10 @@ mod tests {
         assert_eq!(insert_path_part("a/b", 9, "x"), "a/b/x");
         assert_eq!(insert_path_part("/a/b", 0, "x"), "/x/a/b");
         assert_eq!(insert_path_part("", 0, "x"), "x");
+        // Recorded from kubectl kustomize v5.5.0 (ValueAddTransformer).
+        assert_eq!(insert_path_part("x/y/z", 1, "/a/b/"), "x/a/b/y/z");
+        assert_eq!(insert_path_part("x/y", 0, "/q/"), "/q/x/y");
+        assert_eq!(insert_path_part("", 0, "../q/."), "../q");
     }
 
     #[test]
