@@ -138,14 +138,21 @@ fn dir_name(k: &Kustomization) -> String {
 }
 
 fn decode_error(file: &Path, config: &Map, e: DecodeError) -> Error {
+    let id = Identity::of(config);
     let message = match e {
         DecodeError::Unknown(m) => m,
+        // The field decoders are shared with the kustomization file's; here
+        // the struct is the plugin's.
         DecodeError::Configure(m) => format!(
-            "plugin {} fails configuration: {m}",
-            Identity::of(config).org_id()
+            "plugin {} fails configuration: {}",
+            id.org_id(),
+            m.replace(
+                "Go struct field Kustomization.",
+                &format!("Go struct field {}Plugin.", id.kind)
+            )
         ),
     };
-    Error::Kustomization {
+    Error::Plugin {
         path: file.to_path_buf(),
         message,
     }
@@ -208,7 +215,7 @@ fn configs<C>(
     for item in load(loader, k, field, entries, cx)? {
         let decoded = decode(&item.config, &dir_name(k))
             .map_err(|e| decode_error(&item.file, &item.config, e))?;
-        let config = accept(decoded, item.config).map_err(|message| Error::Kustomization {
+        let config = accept(decoded, item.config).map_err(|message| Error::Plugin {
             path: item.file.clone(),
             message,
         })?;
