@@ -9,23 +9,23 @@
 //!
 //! 1. **load** ([`load`]): the file system behind a load restrictor, and the
 //!    kustomization file parsed strictly;
-//! 2. **accumulate** ([`accumulate`]): resources, nested kustomizations and
+//! 2. **accumulate** (`accumulate`): resources, nested kustomizations and
 //!    components, recursively; each kustomization's fields become an ordered
 //!    list of builtin plugin configs (kustomize's design), followed by its
 //!    `generators:` / `transformers:` / `validators:` entries;
-//! 3. **generate** ([`generate`]): ConfigMaps, Secrets, Helm charts, IAM
+//! 3. **generate** (`generate`): ConfigMaps, Secrets, Helm charts, IAM
 //!    policies and exec plugins, absorbed into the accumulation;
 //! 4. **transform** ([`transform`]): run the list — patches, namespace,
 //!    prefixes/suffixes, labels, annotations, replicas, images, replacements,
 //!    exec plugins ([`exec`]) — each builtin one module, fields chosen by its
-//!    config, by default the tables in [`tables`]. Optionally, images are
+//!    config, by default the tables in `tables`. Optionally, images are
 //!    relocated here ([`relocate`], [`inventory`]), where an overlay's
 //!    `images:` would run;
-//! 5. **resolve references** ([`nameref`]): objects renamed by transformers are
+//! 5. **resolve references** (`nameref`): objects renamed by transformers are
 //!    followed by the fields that point at them;
-//! 6. **sort** ([`sort`]): kustomize's legacy kind order or FIFO;
+//! 6. **sort** (`sort`): kustomize's legacy kind order or FIFO;
 //!    then `buildMetadata`'s managed-by label and the removal of the origin and
-//!    transformer annotations it does not ask for ([`buildmeta`]);
+//!    transformer annotations it does not ask for (`buildmeta`);
 //! 7. **write**: `rustomize_yaml::write_documents`, byte-identical to kustomize.
 //!
 //! ```no_run
