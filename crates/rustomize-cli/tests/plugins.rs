@@ -8,6 +8,8 @@
 
 mod support;
 
+use support::write;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -34,13 +36,6 @@ spec:
         - configMapRef:
             name: app-config
 ";
-
-fn write(path: &Path, text: &str) {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).unwrap();
-    }
-    fs::write(path, text).unwrap();
-}
 
 fn script(path: &Path, body: &str) {
     write(path, &format!("#!/bin/sh\n{body}\n"));

@@ -442,13 +442,8 @@ pub fn resources_from_text(
         path: path.to_path_buf(),
         message: e.message,
     })?;
-    let bad = |message: String| Error::Resource {
-        path: path.to_path_buf(),
-        message,
-    };
-    let origin: Arc<Path> = Arc::from(path);
     let mut plain = plain_annotations(text, &docs, limits);
-    let mut queue: VecDeque<(Value, PlainAnnotations)> = docs
+    let queue: VecDeque<(Value, PlainAnnotations)> = docs
         .into_iter()
         .map(|d| {
             (
@@ -457,6 +452,30 @@ pub fn resources_from_text(
             )
         })
         .collect();
+    objects(path, queue)
+}
+
+/// Resources from values already parsed (a plugin's output), by the rules of
+/// [`resources_from_text`].
+pub(crate) fn resources_from_values(
+    path: &Path,
+    values: Vec<Value>,
+) -> Result<Vec<Resource>, Error> {
+    objects(path, values.into_iter().map(|v| (v, Vec::new())).collect())
+}
+
+/// The objects of parsed documents, by kustomize's rules: empty documents
+/// skipped, `*List` kinds with `items` expanded (items after the other
+/// documents), every other document an object with `kind` and `metadata.name`.
+fn objects(
+    path: &Path,
+    mut queue: VecDeque<(Value, PlainAnnotations)>,
+) -> Result<Vec<Resource>, Error> {
+    let bad = |message: String| Error::Resource {
+        path: path.to_path_buf(),
+        message,
+    };
+    let origin: Arc<Path> = Arc::from(path);
     let mut out = Vec::with_capacity(queue.len());
     while let Some((doc, plain)) = queue.pop_front() {
         let map = match doc {

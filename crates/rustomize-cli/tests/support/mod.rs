@@ -1,5 +1,6 @@
-//! What several test binaries need to find outside the project: the workspace
-//! root, the shared corpora, kubectl and helm. Each binary uses some of it.
+//! What several test binaries need: the workspace root, the shared corpora,
+//! kubectl and helm, writing scratch trees and running git on scratch
+//! repositories. Each binary uses some of it.
 #![allow(dead_code)]
 
 use std::io::Write;
@@ -52,4 +53,34 @@ pub fn helm() -> Option<PathBuf> {
         );
     }
     found
+}
+
+/// Writes `text` to `path`, creating its directory. Panics on failure (a
+/// test's setup failing is the test failing).
+pub fn write(path: &Path, text: &str) {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    }
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+/// Runs `git ARGS` in `dir` with a fixed identity and no user config; its
+/// trimmed stdout. Panics when git fails.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .output()
+        .unwrap_or_else(|e| panic!("git does not run: {e}"));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }

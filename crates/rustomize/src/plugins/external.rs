@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use rustomize_yaml::{Map, Value};
 
@@ -49,46 +48,10 @@ impl<'a> Plugins<'a> {
     }
 }
 
-/// Plugin output as resources, read as kustomize reads resource files: empty
-/// documents skipped, `*List` kinds expanded into their items, every object
-/// needing a `kind` (and a name, unless it is a list).
+/// Plugin output as resources, read as kustomize reads resource files
+/// (`*List` kinds expanded, every object needing a kind and a name).
 fn output_resources(values: Vec<Value>, file: &Path) -> Result<Vec<Resource>, Error> {
-    let bad = |message: String| Error::Resource {
-        path: file.to_path_buf(),
-        message: format!("plugin output: {message}"),
-    };
-    let origin: Arc<Path> = Arc::from(file);
-    let mut queue: std::collections::VecDeque<Value> = values.into();
-    let mut out = Vec::new();
-    while let Some(value) = queue.pop_front() {
-        let map = match value {
-            Value::Null | Value::Empty => continue,
-            Value::Map(m) if m.is_empty() => continue,
-            Value::Map(m) => m,
-            other => {
-                return Err(bad(format!(
-                    "expected a mapping (a Kubernetes object), found a {}",
-                    other.type_name()
-                )))
-            }
-        };
-        let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
-        if kind.is_empty() {
-            return Err(bad("missing kind in object".to_owned()));
-        }
-        if kind.ends_with("List") {
-            match map.get("items") {
-                Some(Value::Seq(items)) => {
-                    queue.extend(items.iter().cloned());
-                    continue;
-                }
-                Some(Value::Null) => continue,
-                _ => {}
-            }
-        }
-        out.push(Resource::new(map, origin.clone()));
-    }
-    Ok(out)
+    crate::accumulate::resources_from_values(file, values)
 }
 
 impl crate::transform::External for Plugins<'_> {
