@@ -54,7 +54,7 @@ pub use reader::{parse_documents, ParseError, ParseLimits, KUSTOMIZE_MAX_DEPTH, 
 #[doc(hidden)]
 pub use reader::{parse_documents_fast, parse_documents_fast_saphyr, parse_documents_reference};
 pub use text::{decode_text, excerpt};
-pub use value::{Map, MapHasher, Value};
+pub use value::{Map, MapEntries, MapHasher, Value};
 pub use writer::{format_go_float, write_document, write_documents, write_documents_parallel};
 
 /// How a plain (unquoted, untagged) scalar with this text reads: null, bool,
