@@ -6,26 +6,7 @@
 //! nothing more — no comments, anchors or styles) keeps the transformers simple and
 //! makes the writer's job a pure function of the data.
 
-use indexmap::IndexMap;
-
-/// The map behind [`Map`]: insertion-ordered, foldhash-hashed.
-pub type MapEntries = IndexMap<String, Value, MapHasher>;
-
-/// A mapping with string keys. Insertion order is kept so that transformers that
-/// build maps are deterministic; the writer sorts keys the way kustomize does.
-/// Keys hash with foldhash: lookups of `metadata`, `name` and the like are the
-/// hottest operation of a build, SipHash cost a tenth of it, and the per-process
-/// seed keeps crafted keys from colliding on purpose (order never depends on it).
-///
-/// The [`MapEntries`] sit behind one pointer (it derefs to them, so every
-/// `IndexMap` method is there): a map's header (entries, index, hasher) is
-/// 72 bytes, and since every slot of a map or sequence is a [`Value`], keeping
-/// it inline made every node of a tree, scalars included, 80 bytes instead of 32.
-#[derive(Clone, Default, PartialEq)]
-pub struct Map(Box<MapEntries>);
-
-/// The hasher of [`Map`] (make maps with `Map::default()`).
-pub type MapHasher = foldhash::fast::RandomState;
+use crate::map::Map;
 
 /// One node of a YAML/JSON document, typed the way kustomize types it on reading.
 #[derive(Clone, Debug, Default)]
@@ -50,7 +31,7 @@ pub enum Value {
     String(String),
     /// A sequence.
     Seq(Vec<Value>),
-    /// A mapping.
+    /// A mapping (a vector of pairs: see [`Map`] for why).
     Map(Map),
 }
 
@@ -183,92 +164,6 @@ impl From<String> for Value {
 impl From<Map> for Value {
     fn from(m: Map) -> Self {
         Value::Map(m)
-    }
-}
-
-impl Map {
-    /// An empty map.
-    pub fn new() -> Self {
-        Map::default()
-    }
-
-    /// An empty map with room for `n` entries.
-    pub fn with_capacity(n: usize) -> Self {
-        Map(Box::new(IndexMap::with_capacity_and_hasher(
-            n,
-            MapHasher::default(),
-        )))
-    }
-
-    /// An empty map with room for `n` entries, hashing with `hasher`.
-    pub fn with_capacity_and_hasher(n: usize, hasher: MapHasher) -> Self {
-        Map(Box::new(IndexMap::with_capacity_and_hasher(n, hasher)))
-    }
-
-    /// The entries, unboxed.
-    pub fn into_entries(self) -> MapEntries {
-        *self.0
-    }
-}
-
-impl std::fmt::Debug for Map {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::ops::Deref for Map {
-    type Target = MapEntries;
-    fn deref(&self) -> &MapEntries {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Map {
-    fn deref_mut(&mut self) -> &mut MapEntries {
-        &mut self.0
-    }
-}
-
-impl From<MapEntries> for Map {
-    fn from(entries: MapEntries) -> Self {
-        Map(Box::new(entries))
-    }
-}
-
-impl IntoIterator for Map {
-    type Item = (String, Value);
-    type IntoIter = indexmap::map::IntoIter<String, Value>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
-    }
-}
-
-impl<'a> IntoIterator for &'a Map {
-    type Item = (&'a String, &'a Value);
-    type IntoIter = indexmap::map::Iter<'a, String, Value>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
-    }
-}
-
-impl<'a> IntoIterator for &'a mut Map {
-    type Item = (&'a String, &'a mut Value);
-    type IntoIter = indexmap::map::IterMut<'a, String, Value>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter_mut()
-    }
-}
-
-impl FromIterator<(String, Value)> for Map {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
-        Map(Box::new(iter.into_iter().collect()))
-    }
-}
-
-impl Extend<(String, Value)> for Map {
-    fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
-        self.0.extend(iter);
     }
 }
 
