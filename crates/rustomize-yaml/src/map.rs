@@ -111,7 +111,7 @@ impl Map {
         match self.get_mut(&key) {
             Some(slot) => Some(std::mem::replace(slot, value)),
             None => {
-                self.entries.push((key, value));
+                self.push(key, value);
                 None
             }
         }
@@ -128,7 +128,7 @@ impl Map {
                 (i, old)
             }
             None => {
-                self.entries.push((key, value));
+                self.push(key, value);
                 (self.entries.len() - 1, None)
             }
         }
@@ -224,6 +224,17 @@ impl Map {
         self.entries.sort_by(|(k1, _), (k2, _)| k1.cmp(k2));
     }
 
+    /// Appends a pair, growing the vector by a quarter (at least one) when it
+    /// is full rather than doubling it: maps that transformers add a label or
+    /// an annotation to stay that size for the rest of the build, and a
+    /// doubled vector would be mostly empty (still amortized linear).
+    fn push(&mut self, key: String, value: Value) {
+        if self.entries.len() == self.entries.capacity() {
+            self.entries.reserve_exact(self.entries.len() / 4 + 1);
+        }
+        self.entries.push((key, value));
+    }
+
     /// Removes the entries in `range` and yields them in order.
     pub fn drain(
         &mut self,
@@ -267,10 +278,13 @@ impl std::fmt::Debug for Map {
 impl FromIterator<(String, Value)> for Map {
     /// Later duplicates replace earlier values in the first one's position.
     fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+        // Through the builder: collecting a large map stays linear.
         let iter = iter.into_iter();
-        let mut map = Map::with_capacity(iter.size_hint().0);
-        map.extend(iter);
-        map
+        let mut map = MapBuilder::with_capacity(iter.size_hint().0);
+        for (k, v) in iter {
+            map.insert(k, v);
+        }
+        map.finish()
     }
 }
 
@@ -388,7 +402,7 @@ impl<'a> Entry<'a> {
         let i = match self.index {
             Some(i) => i,
             None => {
-                self.map.entries.push((self.key, make()));
+                self.map.push(self.key, make());
                 self.map.entries.len() - 1
             }
         };
