@@ -2,7 +2,7 @@
 //! in insertion order, searched linearly.
 //!
 //! Why not a hash map: a Kubernetes object is a tree of small mappings (in
-//! the Kubeflow manifests, 88% of mappings have at most four keys and the
+//! the Kubeflow v1.10.2 example output, 94% of the 51k mappings have at most four keys and the
 //! median has two). A hashed, insertion-ordered map (`IndexMap`) spends three
 //! heap blocks on each of them (header, entries with a stored hash, index
 //! table), about 150 bytes before the first entry; the pairs alone are one
