@@ -2,8 +2,8 @@
 //! in insertion order, searched linearly.
 //!
 //! Why not a hash map: a Kubernetes object is a tree of small mappings (in
-//! the Kubeflow v1.10.2 example output, 94% of the 51k mappings have at most four keys and the
-//! median has two). A hashed, insertion-ordered map (`IndexMap`) spends three
+//! the Kubeflow v1.10.2 example output, 94% of the 51k mappings have at most
+//! four keys and the median has two). A hashed, insertion-ordered map (`IndexMap`) spends three
 //! heap blocks on each of them (header, entries with a stored hash, index
 //! table), about 150 bytes before the first entry; the pairs alone are one
 //! block of 56 bytes per entry, and comparing a handful of short keys costs
