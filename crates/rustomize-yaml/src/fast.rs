@@ -29,6 +29,7 @@
 
 use std::borrow::Cow;
 
+use crate::map::MapBuilder;
 use crate::reader::{resolve_plain, resolve_plain_yaml11, yaml11_key, ParseLimits};
 use crate::{Map, Value};
 
@@ -563,6 +564,7 @@ impl<'a> Fast<'a> {
                 Some(first) => {
                     let mut text = String::from(&self.s[p..end]);
                     self.plain_more(&mut text, first, parent)?;
+                    text.shrink_to_fit();
                     Ok(self.typed(Cow::Owned(text)))
                 }
             },
@@ -709,13 +711,13 @@ impl<'a> Fast<'a> {
     /// the full reader (which reports it), except in YAML 1.1 mode where the last
     /// value wins.
     fn finish_map(&mut self, base: usize) -> R<Value> {
-        let mut map = Map::with_capacity_and_hasher(self.entries.len() - base, Default::default());
+        let mut map = MapBuilder::with_capacity(self.entries.len() - base);
         for (key, value) in self.entries.drain(base..) {
             if map.insert(key, value).is_some() && !self.yaml11 {
                 return Err(Unsupported);
             }
         }
-        Ok(Value::Map(map))
+        Ok(Value::Map(map.finish()))
     }
 
     /// The sequence made of the items from `base` on.
@@ -812,6 +814,14 @@ impl<'a> Fast<'a> {
 
     /// saphyr's `scan_flow_scalar`, for escapes, doubled quotes and line folding.
     fn quoted_slow(&self, p: usize, single: bool, parent: isize) -> R<(String, usize, bool)> {
+        let (mut text, end, multiline) = self.quoted_grown(p, single, parent)?;
+        // Grown a piece at a time: up to twice its length, for the whole build.
+        text.shrink_to_fit();
+        Ok((text, end, multiline))
+    }
+
+    /// [`Self::quoted_slow`] before its text is cut to size.
+    fn quoted_grown(&self, p: usize, single: bool, parent: isize) -> R<(String, usize, bool)> {
         let quote = if single { b'\'' } else { b'"' };
         let mut text = String::new();
         let mut i = p + 1;
@@ -1138,6 +1148,8 @@ impl<'a> Fast<'a> {
         } else {
             self.pos = ls;
         }
+        // Grown a line at a time: up to twice its length, for the whole build.
+        text.shrink_to_fit();
         Value::String(text)
     }
 
@@ -1198,7 +1210,10 @@ impl<'a> Fast<'a> {
         }
         *i = end;
         Ok(match text {
-            Some(text) => (Cow::Owned(text), true),
+            Some(mut text) => {
+                text.shrink_to_fit();
+                (Cow::Owned(text), true)
+            }
             None => (Cow::Borrowed(&self.s[p..end]), false),
         })
     }

@@ -36,6 +36,7 @@
 
 mod breaks;
 mod fast;
+pub mod map;
 mod reader;
 #[cfg(feature = "serde")]
 mod serde_impls;
@@ -50,11 +51,12 @@ mod writer;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+pub use map::{Map, MapHasher};
 pub use reader::{parse_documents, ParseError, ParseLimits, KUSTOMIZE_MAX_DEPTH, NODE_BYTES};
 #[doc(hidden)]
 pub use reader::{parse_documents_fast, parse_documents_fast_saphyr, parse_documents_reference};
 pub use text::{decode_text, excerpt};
-pub use value::{Map, MapHasher, Value};
+pub use value::Value;
 pub use writer::{format_go_float, write_document, write_documents, write_documents_parallel};
 
 /// How a plain (unquoted, untagged) scalar with this text reads: null, bool,

@@ -16,7 +16,8 @@ use std::borrow::Cow;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 
-use crate::{Map, Value};
+use crate::map::MapBuilder;
+use crate::Value;
 
 /// Limits that keep hostile input from exhausting memory or the stack.
 #[derive(Clone, Debug)]
@@ -353,7 +354,7 @@ enum Frame {
         anchor: usize,
     },
     Map {
-        map: Map,
+        map: MapBuilder,
         key: Option<Key>,
         anchor: usize,
         /// Values of `<<` keys, applied when the mapping ends.
@@ -493,7 +494,7 @@ impl Builder<'_> {
             Event::MappingStart(anchor, _) => {
                 self.enter()?;
                 self.stack.push(Frame::Map {
-                    map: Map::default(),
+                    map: MapBuilder::default(),
                     key: None,
                     anchor,
                     merges: Vec::new(),
@@ -510,7 +511,7 @@ impl Builder<'_> {
                         ..
                     }) => {
                         apply_merges(&mut map, merges)?;
-                        (Value::Map(map), anchor)
+                        (Value::Map(map.finish()), anchor)
                     }
                     None => return Err("unbalanced collection end".into()),
                 };
@@ -613,7 +614,7 @@ impl Builder<'_> {
 }
 
 /// Applies `<<` merge values: keys already present win, earlier merges win over later ones.
-fn apply_merges(map: &mut Map, merges: Vec<Value>) -> Result<(), String> {
+fn apply_merges(map: &mut MapBuilder, merges: Vec<Value>) -> Result<(), String> {
     for merge in merges {
         let sources = match merge {
             Value::Map(m) => vec![m],
@@ -633,7 +634,7 @@ fn apply_merges(map: &mut Map, merges: Vec<Value>) -> Result<(), String> {
         };
         for source in sources {
             for (k, v) in source {
-                map.entry(k).or_insert(v);
+                map.insert_if_absent(k, v);
             }
         }
     }

@@ -9,7 +9,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use crate::value::{Map, Value};
+use crate::Value;
 
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -98,12 +98,15 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::with_capacity(access.size_hint().unwrap_or(0).min(4096));
+        // The builder indexes a large map's keys while it is read (Map
+        // lookups are linear).
+        let mut map =
+            crate::map::MapBuilder::with_capacity(access.size_hint().unwrap_or(0).min(4096));
         while let Some(Key(key)) = access.next_key()? {
             let value = access.next_value()?;
             map.insert(key, value);
         }
-        Ok(Value::Map(map))
+        Ok(Value::Map(map.finish()))
     }
 }
 

@@ -6,17 +6,7 @@
 //! nothing more — no comments, anchors or styles) keeps the transformers simple and
 //! makes the writer's job a pure function of the data.
 
-use indexmap::IndexMap;
-
-/// A mapping with string keys. Insertion order is kept so that transformers that
-/// build maps are deterministic; the writer sorts keys the way kustomize does.
-/// Keys hash with foldhash: lookups of `metadata`, `name` and the like are the
-/// hottest operation of a build, SipHash cost a tenth of it, and the per-process
-/// seed keeps crafted keys from colliding on purpose (order never depends on it).
-pub type Map = IndexMap<String, Value, MapHasher>;
-
-/// The hasher of [`Map`] (make maps with `Map::default()`).
-pub type MapHasher = foldhash::fast::RandomState;
+use crate::map::Map;
 
 /// One node of a YAML/JSON document, typed the way kustomize types it on reading.
 #[derive(Clone, Debug, Default)]
@@ -41,7 +31,7 @@ pub enum Value {
     String(String),
     /// A sequence.
     Seq(Vec<Value>),
-    /// A mapping.
+    /// A mapping (a vector of pairs: see [`Map`] for why).
     Map(Map),
 }
 
@@ -174,5 +164,16 @@ impl From<String> for Value {
 impl From<Map> for Value {
     fn from(m: Map) -> Self {
         Value::Map(m)
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::Value;
+
+    /// Every node of a tree is a `Value`: keep it at a string's size plus a tag.
+    #[test]
+    fn value_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Value>(), 32);
     }
 }
