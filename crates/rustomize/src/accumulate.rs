@@ -99,8 +99,9 @@ enum Piece {
 pub struct Accumulation {
     /// The resources.
     pub resources: ResMap,
-    /// The field-spec tables, extended by `crds:` of this tree.
-    pub tables: FieldSpecTables,
+    /// The field-spec tables, extended by `crds:` of this tree (shared with
+    /// the built-in ones until something extends them).
+    pub tables: Arc<FieldSpecTables>,
     /// Vars declared in this tree.
     pub vars: Vec<crate::vars::Var>,
 }
@@ -109,8 +110,16 @@ impl Accumulation {
     fn new() -> Self {
         Accumulation {
             resources: ResMap::new(),
-            tables: FieldSpecTables::default(),
+            tables: FieldSpecTables::builtin(),
             vars: Vec::new(),
+        }
+    }
+
+    /// Merges `other` into the tables (copying shared tables only when
+    /// `other` adds something).
+    fn merge_tables(&mut self, other: &Arc<FieldSpecTables>) {
+        if other.extended && !Arc::ptr_eq(&self.tables, other) {
+            Arc::make_mut(&mut self.tables).merge(other);
         }
     }
 }
@@ -247,7 +256,7 @@ fn accumulate(
     for file in &k.configurations {
         let (path, text) = loader.read_file(file)?;
         let added = crate::configurations::parse(&path, &text, &cx.limits)?;
-        acc.tables.merge(&added);
+        acc.merge_tables(&Arc::new(added));
     }
     for file in &k.crds {
         let (path, text) = loader.read_file(file)?;
@@ -261,7 +270,7 @@ fn accumulate(
                 path: path.clone(),
                 message: format!("unable to parse open API definition: {message}"),
             })?;
-        acc.tables.merge(&added);
+        acc.merge_tables(&Arc::new(added));
     }
     let configured_in = cx.origin.as_ref().map(|o| configured_in(o, k));
     let mut generators =
@@ -422,7 +431,7 @@ fn fold_piece(
         Piece::Dir(sub, warnings, _) => {
             cx.warnings.extend(warnings);
             acc.resources.append_all(sub.resources, &k.path)?;
-            acc.tables.merge(&sub.tables);
+            acc.merge_tables(&sub.tables);
             acc.vars.extend(sub.vars);
         }
     }

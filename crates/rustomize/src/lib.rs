@@ -493,7 +493,7 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
     Ok(Build {
         resources,
         warnings: cx.warnings,
-        image_fields: acc.tables.images,
+        image_fields: acc.tables.images.clone(),
         files_read: loader.files_read(),
     })
 }
