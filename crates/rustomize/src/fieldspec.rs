@@ -40,6 +40,32 @@ impl FieldSpec {
         }
     }
 
+    /// Whether visiting this spec's path may change a resource's id (its
+    /// `apiVersion`, `kind`, `metadata.name` or `metadata.namespace`): true
+    /// unless the path starts with a plain key other than these, or with
+    /// `metadata/` and a plain key other than `name` and `namespace`. Paths
+    /// with escapes, `[...]` or wildcards in those places count as true.
+    pub fn may_touch_id(&self) -> bool {
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        };
+        let mut parts = self.path.splitn(3, '/');
+        let first = parts.next().unwrap_or("");
+        if !plain(first) {
+            return true;
+        }
+        match first {
+            "apiVersion" | "kind" => true,
+            "metadata" => match parts.next() {
+                Some(second) if plain(second) => matches!(second, "name" | "namespace"),
+                _ => true,
+            },
+            _ => false,
+        }
+    }
+
     /// Whether this spec applies to resources of `gvk`.
     pub fn selects(&self, gvk: &Gvk) -> bool {
         (self.group.is_empty() || self.group == gvk.group)

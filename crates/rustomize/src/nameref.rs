@@ -150,7 +150,7 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
                 role_ref,
             };
             resource
-                .edit(|object| {
+                .edit_where(spec.may_touch_id(), |object| {
                     fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| query.set(node))
                 })
                 .map_err(|e| {

@@ -411,7 +411,7 @@ pub fn resolve(
         }
         let gvk = r.gvk().clone();
         for spec in selected {
-            r.edit(|object| {
+            r.edit_where(spec.may_touch_id(), |object| {
                 fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| {
                     substitute_node(node, &values, &mut used, &mut budget)
                 })

@@ -68,7 +68,9 @@ pub fn apply(
             if resource.kind() == SKIPPED_KIND {
                 continue;
             }
-            resource.edit(|object| legacy_walk_map(object, &mut updater))?;
+            // The legacy pass writes only `image` in elements of lists, never
+            // the root or `metadata` where the id lives.
+            resource.edit_where(false, |object| legacy_walk_map(object, &mut updater))?;
         }
         for resource in resources.iter_mut() {
             if resource.kind() == SKIPPED_KIND {
@@ -79,7 +81,7 @@ pub fn apply(
             let gvk = resource.gvk();
             let selected: Vec<&FieldSpec> = specs.iter().filter(|s| s.selects(gvk)).collect();
             for spec in selected {
-                let result = resource.edit(|object| {
+                let result = resource.edit_where(spec.may_touch_id(), |object| {
                     fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| updater.update(node))
                 });
                 result.map_err(|e| {

@@ -192,7 +192,7 @@ pub(crate) fn set_pairs(
             String::new()
         };
         for spec in selected {
-            resource.edit(|object| fieldspec::visit(object, spec, Leaf::Map, &mut |node| {
+            resource.edit_where(spec.may_touch_id(), |object| fieldspec::visit(object, spec, Leaf::Map, &mut |node| {
                 let Value::Map(map) = node else {
                     return Err(format!(
                         "{}: expected a mapping at '{}', found a {}",

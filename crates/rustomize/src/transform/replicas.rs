@@ -69,7 +69,7 @@ fn apply_one(
                 continue;
             }
             resource
-                .edit(|object| {
+                .edit_where(spec.may_touch_id(), |object| {
                     fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| {
                         set_count(node, entry.count)
                     })
