@@ -249,6 +249,17 @@ fn accumulate(
             fold_piece(k, &mut acc, cx, piece)?;
         }
     } else {
+        // Room for every piece at once: growing a vector of many thousand
+        // resources by doubling copied it and faulted in fresh pages each time.
+        let total: usize = pieces
+            .iter()
+            .map(|p| match p {
+                Some(Ok(Piece::File(_, resources))) => resources.len(),
+                Some(Ok(Piece::Dir(sub, _, _))) => sub.resources.len(),
+                _ => 0,
+            })
+            .sum();
+        acc.resources.reserve(total);
         for piece in pieces.into_iter().flatten() {
             fold_piece(k, &mut acc, cx, piece)?;
         }

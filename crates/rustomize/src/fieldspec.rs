@@ -236,3 +236,40 @@ fn walk_map(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FieldSpec;
+
+    fn touches(path: &str) -> bool {
+        FieldSpec::new("", "", "", path, false).may_touch_id()
+    }
+
+    #[test]
+    fn paths_that_may_touch_the_id() {
+        for path in [
+            "metadata/name",
+            "metadata/namespace",
+            "metadata",
+            "kind",
+            "apiVersion",
+            "metadata/[name=x]",
+            "metadata/*",
+            "",
+            "a\\/b/c",
+            "[x=y]/name",
+        ] {
+            assert!(touches(path), "{path}");
+        }
+        for path in [
+            "metadata/labels",
+            "metadata/annotations",
+            "spec/template/metadata/name",
+            "spec/replicas",
+            "data",
+            "subjects",
+        ] {
+            assert!(!touches(path), "{path}");
+        }
+    }
+}

@@ -143,6 +143,9 @@ impl ResMap {
     /// Room for `additional` more resources.
     pub fn reserve(&mut self, additional: usize) {
         self.resources.reserve(additional);
+        if let Some(index) = &mut self.index {
+            index.first.reserve(additional);
+        }
     }
 
     /// Appends every resource of `other`, in order.
@@ -153,8 +156,19 @@ impl ResMap {
             // kept when still valid; otherwise it is rebuilt here with the
             // check `append` would have made, in the same order.
             let ResMap { resources, index } = other;
-            self.resources = resources;
+            let room = self.resources.capacity();
+            if room > resources.len() {
+                // Room was reserved for what follows: keep it.
+                self.resources.extend(resources);
+            } else {
+                self.resources = resources;
+            }
             self.index = index;
+            if let Some(index) = &mut self.index {
+                index
+                    .first
+                    .reserve(room.saturating_sub(self.resources.len()));
+            }
             if self.index.is_none() {
                 match IdIndex::of(&self.resources) {
                     Ok(index) => self.index = Some(index),

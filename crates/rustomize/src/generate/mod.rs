@@ -123,6 +123,7 @@ pub fn run(
         }
     }
     let mut resources = ResMap::new();
+    resources.reserve(absorber.list.len());
     for resource in absorber.list {
         resources.append(resource, kustomization)?;
     }
