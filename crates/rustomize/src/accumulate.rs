@@ -99,8 +99,9 @@ enum Piece {
 pub struct Accumulation {
     /// The resources.
     pub resources: ResMap,
-    /// The field-spec tables, extended by `crds:` of this tree.
-    pub tables: FieldSpecTables,
+    /// The field-spec tables, extended by `crds:` of this tree (shared with
+    /// the built-in ones until something extends them).
+    pub tables: Arc<FieldSpecTables>,
     /// Vars declared in this tree.
     pub vars: Vec<crate::vars::Var>,
 }
@@ -109,8 +110,16 @@ impl Accumulation {
     fn new() -> Self {
         Accumulation {
             resources: ResMap::new(),
-            tables: FieldSpecTables::default(),
+            tables: FieldSpecTables::builtin(),
             vars: Vec::new(),
+        }
+    }
+
+    /// Merges `other` into the tables (copying shared tables only when
+    /// `other` adds something).
+    fn merge_tables(&mut self, other: &Arc<FieldSpecTables>) {
+        if other.extended && !Arc::ptr_eq(&self.tables, other) {
+            Arc::make_mut(&mut self.tables).merge(other);
         }
     }
 }
@@ -240,6 +249,17 @@ fn accumulate(
             fold_piece(k, &mut acc, cx, piece)?;
         }
     } else {
+        // Room for every piece at once: growing a vector of many thousand
+        // resources by doubling copied it and faulted in fresh pages each time.
+        let total: usize = pieces
+            .iter()
+            .map(|p| match p {
+                Some(Ok(Piece::File(_, resources))) => resources.len(),
+                Some(Ok(Piece::Dir(sub, _, _))) => sub.resources.len(),
+                _ => 0,
+            })
+            .sum();
+        acc.resources.reserve(total);
         for piece in pieces.into_iter().flatten() {
             fold_piece(k, &mut acc, cx, piece)?;
         }
@@ -247,7 +267,7 @@ fn accumulate(
     for file in &k.configurations {
         let (path, text) = loader.read_file(file)?;
         let added = crate::configurations::parse(&path, &text, &cx.limits)?;
-        acc.tables.merge(&added);
+        acc.merge_tables(&Arc::new(added));
     }
     for file in &k.crds {
         let (path, text) = loader.read_file(file)?;
@@ -261,7 +281,7 @@ fn accumulate(
                 path: path.clone(),
                 message: format!("unable to parse open API definition: {message}"),
             })?;
-        acc.tables.merge(&added);
+        acc.merge_tables(&Arc::new(added));
     }
     let configured_in = cx.origin.as_ref().map(|o| configured_in(o, k));
     let mut generators =
@@ -422,7 +442,7 @@ fn fold_piece(
         Piece::Dir(sub, warnings, _) => {
             cx.warnings.extend(warnings);
             acc.resources.append_all(sub.resources, &k.path)?;
-            acc.tables.merge(&sub.tables);
+            acc.merge_tables(&sub.tables);
             acc.vars.extend(sub.vars);
         }
     }

@@ -40,6 +40,32 @@ impl FieldSpec {
         }
     }
 
+    /// Whether visiting this spec's path may change a resource's id (its
+    /// `apiVersion`, `kind`, `metadata.name` or `metadata.namespace`): true
+    /// unless the path starts with a plain key other than these, or with
+    /// `metadata/` and a plain key other than `name` and `namespace`. Paths
+    /// with escapes, `[...]` or wildcards in those places count as true.
+    pub fn may_touch_id(&self) -> bool {
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        };
+        let mut parts = self.path.splitn(3, '/');
+        let first = parts.next().unwrap_or("");
+        if !plain(first) {
+            return true;
+        }
+        match first {
+            "apiVersion" | "kind" => true,
+            "metadata" => match parts.next() {
+                Some(second) if plain(second) => matches!(second, "name" | "namespace"),
+                _ => true,
+            },
+            _ => false,
+        }
+    }
+
     /// Whether this spec applies to resources of `gvk`.
     pub fn selects(&self, gvk: &Gvk) -> bool {
         (self.group.is_empty() || self.group == gvk.group)
@@ -207,6 +233,43 @@ fn walk_map(
         match map.get_mut(name) {
             Some(field) => walk(field, rest, create, leaf, set),
             None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FieldSpec;
+
+    fn touches(path: &str) -> bool {
+        FieldSpec::new("", "", "", path, false).may_touch_id()
+    }
+
+    #[test]
+    fn paths_that_may_touch_the_id() {
+        for path in [
+            "metadata/name",
+            "metadata/namespace",
+            "metadata",
+            "kind",
+            "apiVersion",
+            "metadata/[name=x]",
+            "metadata/*",
+            "",
+            "a\\/b/c",
+            "[x=y]/name",
+        ] {
+            assert!(touches(path), "{path}");
+        }
+        for path in [
+            "metadata/labels",
+            "metadata/annotations",
+            "spec/template/metadata/name",
+            "spec/replicas",
+            "data",
+            "subjects",
+        ] {
+            assert!(!touches(path), "{path}");
         }
     }
 }

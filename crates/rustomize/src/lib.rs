@@ -493,7 +493,7 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
     Ok(Build {
         resources,
         warnings: cx.warnings,
-        image_fields: acc.tables.images,
+        image_fields: acc.tables.images.clone(),
         files_read: loader.files_read(),
     })
 }
@@ -502,7 +502,25 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
 /// the end, rewrites every resource's annotations as a string map: an empty or
 /// null `annotations` disappears, and scalar values become their text.
 fn normalize_annotations(r: &mut resource::Resource) {
-    let Some(Value::Map(meta)) = r.object_mut().get_mut("metadata") else {
+    // Read first: most resources need no change, and editing would make the
+    // id be checked again.
+    let needed = match r.object().get("metadata") {
+        Some(Value::Map(meta)) => match meta.get("annotations") {
+            None => false,
+            Some(Value::Map(m)) if !m.is_empty() => {
+                m.values().any(|v| !matches!(v, Value::String(_)))
+            }
+            Some(_) => true,
+        },
+        _ => false,
+    };
+    if needed {
+        r.edit(normalize_annotations_in);
+    }
+}
+
+fn normalize_annotations_in(object: &mut rustomize_yaml::Map) {
+    let Some(Value::Map(meta)) = object.get_mut("metadata") else {
         return;
     };
     let Some(annotations) = meta.get_mut("annotations") else {
@@ -556,7 +574,7 @@ enum Unprintable {
 
 /// Checks `key: v` and everything under it for what kustomize cannot print.
 fn check_printable(key: &str, v: &Value) -> Result<(), Unprintable> {
-    if key.contains('\u{85}') {
+    if !key.is_ascii() && key.contains('\u{85}') {
         return Err(Unprintable::NelKey(key.to_owned()));
     }
     match v {

@@ -149,15 +149,16 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
                 target: &target,
                 role_ref,
             };
-            fieldspec::visit(resource.object_mut(), spec, Leaf::Scalar, &mut |node| {
-                query.set(node)
-            })
-            .map_err(|e| {
-                format!(
-                    "updating name reference in '{path}' field of '{}': {e}",
-                    referrer.name
-                )
-            })?;
+            resource
+                .edit_where(spec.may_touch_id(), |object| {
+                    fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| query.set(node))
+                })
+                .map_err(|e| {
+                    format!(
+                        "updating name reference in '{path}' field of '{}': {e}",
+                        referrer.name
+                    )
+                })?;
         }
     }
     Ok(())

@@ -24,12 +24,12 @@ pub struct Resource {
 
 impl Resource {
     pub(crate) fn new(resource: crate::resource::Resource) -> Resource {
-        let id = resource.id();
         let origin = Arc::clone(&resource.origin);
+        let (id, object) = resource.into_id_and_object();
         Resource {
-            id: id.clone(),
+            id,
             origin,
-            value: resource.into_value(),
+            value: rustomize_yaml::Value::Map(object),
         }
     }
 

@@ -8,14 +8,68 @@ use foldhash::{HashMap, HashMapExt};
 use std::path::Path;
 
 use crate::error::Error;
-use crate::resource::{Gvk, Resource};
+use crate::resource::Resource;
 
-type IdKey = (Gvk, String, String);
+/// Positions of resources by the hash of their id's equality key (see
+/// [`crate::resource::ResId::equality_key`]). Holding hashes instead of copies
+/// of the ids saves five strings per resource (a large share of a big build's
+/// memory and allocations); a hash hit is confirmed by comparing the ids.
+#[derive(Clone, Debug, Default)]
+struct IdIndex {
+    /// Id hash → position of the first resource with that hash.
+    first: HashMap<u64, usize>,
+    /// Further positions whose ids share a hash with a different id (rare).
+    more: Vec<(u64, usize)>,
+}
 
-fn key_of(resource: &Resource) -> IdKey {
-    let id = resource.id();
-    let ns = id.effective_namespace().to_owned();
-    (id.gvk.clone(), id.name.clone(), ns)
+fn id_hash(resource: &Resource) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x5eed).hash_one(resource.id().equality_key())
+}
+
+impl IdIndex {
+    fn with_capacity(n: usize) -> Self {
+        IdIndex {
+            first: HashMap::with_capacity(n),
+            more: Vec::new(),
+        }
+    }
+
+    /// Records `candidate` at position `at`; false (and nothing recorded) if
+    /// a resource of `resources` with an equal id is already recorded.
+    fn insert(&mut self, resources: &[Resource], candidate: &Resource, at: usize) -> bool {
+        let hash = id_hash(candidate);
+        let key = candidate.id().equality_key();
+        let same = |j: usize| {
+            resources
+                .get(j)
+                .is_some_and(|r| r.id().equality_key() == key)
+        };
+        match self.first.get(&hash) {
+            None => {
+                self.first.insert(hash, at);
+                true
+            }
+            Some(&j) => {
+                if same(j) || self.more.iter().any(|&(h, k)| h == hash && same(k)) {
+                    return false;
+                }
+                self.more.push((hash, at));
+                true
+            }
+        }
+    }
+
+    /// An index of `resources`, or the first resource whose id repeats one before it.
+    fn of(resources: &[Resource]) -> Result<IdIndex, &Resource> {
+        let mut index = IdIndex::with_capacity(resources.len());
+        for (i, r) in resources.iter().enumerate() {
+            if !index.insert(resources, r, i) {
+                return Err(r);
+            }
+        }
+        Ok(index)
+    }
 }
 
 /// Resources in order, with an index of their current ids.
@@ -23,7 +77,7 @@ fn key_of(resource: &Resource) -> IdKey {
 pub struct ResMap {
     resources: Vec<Resource>,
     /// Current id → position. `None` after transformers may have changed ids.
-    index: Option<HashMap<IdKey, usize>>,
+    index: Option<IdIndex>,
 }
 
 impl ResMap {
@@ -31,7 +85,7 @@ impl ResMap {
     pub fn new() -> Self {
         ResMap {
             resources: Vec::new(),
-            index: Some(HashMap::new()),
+            index: Some(IdIndex::default()),
         }
     }
 
@@ -61,29 +115,27 @@ impl ResMap {
         self.resources
     }
 
-    fn index(&mut self) -> &mut HashMap<IdKey, usize> {
-        let resources = &self.resources;
-        self.index.get_or_insert_with(|| {
-            resources
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (key_of(r), i))
-                .collect()
-        })
-    }
-
     /// Appends a resource; fails if one with the same id is already present.
     pub fn append(&mut self, resource: Resource, origin: &Path) -> Result<(), Error> {
-        let key = key_of(&resource);
         let at = self.resources.len();
-        let index = self.index();
-        if index.contains_key(&key) {
+        let index = match &mut self.index {
+            Some(index) => index,
+            None => {
+                // Every id present is recorded once (a repeated one needs no
+                // second entry to be found).
+                let mut rebuilt = IdIndex::with_capacity(self.resources.len());
+                for (i, r) in self.resources.iter().enumerate() {
+                    rebuilt.insert(&self.resources, r, i);
+                }
+                self.index.insert(rebuilt)
+            }
+        };
+        if !index.insert(&self.resources, &resource, at) {
             return Err(Error::DuplicateId {
                 path: origin.to_path_buf(),
                 id: crate::error::excerpt(&resource.id().to_string(), 200),
             });
         }
-        index.insert(key, at);
         self.resources.push(resource);
         Ok(())
     }
@@ -91,6 +143,9 @@ impl ResMap {
     /// Room for `additional` more resources.
     pub fn reserve(&mut self, additional: usize) {
         self.resources.reserve(additional);
+        if let Some(index) = &mut self.index {
+            index.first.reserve(additional);
+        }
     }
 
     /// Appends every resource of `other`, in order.
@@ -101,19 +156,29 @@ impl ResMap {
             // kept when still valid; otherwise it is rebuilt here with the
             // check `append` would have made, in the same order.
             let ResMap { resources, index } = other;
-            self.resources = resources;
+            let room = self.resources.capacity();
+            if room > resources.len() {
+                // Room was reserved for what follows: keep it.
+                self.resources.extend(resources);
+            } else {
+                self.resources = resources;
+            }
             self.index = index;
+            if let Some(index) = &mut self.index {
+                index
+                    .first
+                    .reserve(room.saturating_sub(self.resources.len()));
+            }
             if self.index.is_none() {
-                let mut seen = HashMap::with_capacity(self.resources.len());
-                for (i, r) in self.resources.iter().enumerate() {
-                    if seen.insert(key_of(r), i).is_some() {
+                match IdIndex::of(&self.resources) {
+                    Ok(index) => self.index = Some(index),
+                    Err(r) => {
                         return Err(Error::DuplicateId {
                             path: origin.to_path_buf(),
                             id: crate::error::excerpt(&r.id().to_string(), 200),
-                        });
+                        })
                     }
                 }
-                self.index = Some(seen);
             }
             return Ok(());
         }
@@ -127,16 +192,15 @@ impl ResMap {
     /// Fails if two resources now share an id (after a transformer changed ids).
     pub fn check_unique(&mut self, origin: &Path, what: &str) -> Result<(), Error> {
         self.index = None;
-        let mut seen: HashMap<IdKey, usize> = HashMap::with_capacity(self.resources.len());
-        for (i, r) in self.resources.iter().enumerate() {
-            if seen.insert(key_of(r), i).is_some() {
+        match IdIndex::of(&self.resources) {
+            Ok(index) => self.index = Some(index),
+            Err(r) => {
                 return Err(Error::Transform {
                     path: origin.to_path_buf(),
                     message: format!("{what} produces ID conflict: {}", r.id()),
-                });
+                })
             }
         }
-        self.index = Some(seen);
         Ok(())
     }
 }

@@ -206,6 +206,54 @@ impl Resource {
         &mut self.object
     }
 
+    /// Changes the object through `f`, keeping the cached id when the change
+    /// left `apiVersion`, `kind`, `metadata.name` and `metadata.namespace` as
+    /// they were (checked by comparing in place, without allocating). Most
+    /// transformers edit fields other than these, and rebuilding every
+    /// resource's id after each of them was a large share of a build.
+    pub(crate) fn edit<R>(&mut self, f: impl FnOnce(&mut Map) -> R) -> R {
+        self.edit_where(true, f)
+    }
+
+    /// [`Resource::edit`] for callers that know whether `f` can reach the id's
+    /// fields (see [`crate::fieldspec::FieldSpec::may_touch_id`]): with
+    /// `may_change_id` false the id is kept without comparing, as that
+    /// comparison (four lookups) was itself a visible share of a build.
+    pub(crate) fn edit_where<R>(
+        &mut self,
+        may_change_id: bool,
+        f: impl FnOnce(&mut Map) -> R,
+    ) -> R {
+        let out = f(&mut self.object);
+        if let Some(id) = self.id.get() {
+            if may_change_id {
+                if !self.id_still_matches(id) {
+                    self.id.take();
+                }
+            } else {
+                debug_assert!(
+                    self.id_still_matches(id),
+                    "an edit outside the id changed it"
+                );
+            }
+        }
+        out
+    }
+
+    /// Whether `id` is what [`Resource::id`] would read from the object now.
+    fn id_still_matches(&self, id: &ResId) -> bool {
+        let api_version = self.str_at(&["apiVersion"]);
+        let (group, version) = match api_version.rsplit_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", api_version),
+        };
+        id.gvk.group == group
+            && id.gvk.version == version
+            && id.gvk.kind == self.str_at(&["kind"])
+            && id.name == self.str_at(&["metadata", "name"])
+            && id.namespace == self.str_at(&["metadata", "namespace"])
+    }
+
     /// Replaces the object.
     pub(crate) fn set_object(&mut self, object: Map) {
         *self.object_mut() = object;
@@ -252,11 +300,25 @@ impl Resource {
 
     /// The current id (computed once per change of the object).
     pub fn id(&self) -> &ResId {
-        self.id.get_or_init(|| ResId {
+        self.id.get_or_init(|| self.read_id())
+    }
+
+    fn read_id(&self) -> ResId {
+        ResId {
             gvk: Gvk::from_api_version(self.str_at(&["apiVersion"]), self.str_at(&["kind"])),
             name: self.str_at(&["metadata", "name"]).to_owned(),
             namespace: self.str_at(&["metadata", "namespace"]).to_owned(),
-        })
+        }
+    }
+
+    /// Consumes the resource, giving its id (without copying a cached one)
+    /// and its object.
+    pub(crate) fn into_id_and_object(mut self) -> (ResId, Map) {
+        let id = match self.id.take() {
+            Some(id) => id,
+            None => self.read_id(),
+        };
+        (id, self.object)
     }
 
     /// Previous ids, oldest first; their group and version are the current ones,

@@ -24,14 +24,54 @@ pub fn sort(resources: &mut [Resource], order: &SortOrder) {
     for (i, kind) in last.iter().enumerate() {
         rank.insert(kind, 1 + i as i64);
     }
-    let mut keyed: Vec<(SortKey, usize)> = resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (SortKey::new(r, &rank), i))
-        .collect();
-    keyed.sort_by(|(a, _), (b, _)| a.cmp_legacy(b));
-    let mut order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+    // Each distinct group/version/kind is ranked once (resources share a few
+    // dozen of them); a resource's key is then that position and its
+    // `namespace|name` text, so comparisons allocate nothing.
+    let mut gvk_slot: foldhash::HashMap<&Gvk, usize> = foldhash::HashMap::default();
+    let mut gvks: Vec<GvkKey<'_>> = Vec::new();
+    let mut keyed: Vec<(usize, String, usize)> = Vec::with_capacity(resources.len());
+    for (i, r) in resources.iter().enumerate() {
+        let id = r.id();
+        let slot = *gvk_slot.entry(&id.gvk).or_insert_with(|| {
+            gvks.push(GvkKey::new(&id.gvk, &rank));
+            gvks.len() - 1
+        });
+        let mut tail = String::with_capacity(id.namespace.len() + id.name.len() + 3);
+        tail.push_str(or_default(&id.namespace, "~X"));
+        tail.push('|');
+        tail.push_str(or_default(&id.name, "~N"));
+        keyed.push((slot, tail, i));
+    }
+    // Positions of the distinct kinds in legacy order; kinds the order cannot
+    // tell apart share a position (and keep their resources' input order).
+    let mut by_order: Vec<usize> = (0..gvks.len()).collect();
+    by_order.sort_by(|&a, &b| gvks[a].cmp_legacy(&gvks[b]));
+    let mut position = vec![0usize; gvks.len()];
+    let mut pos = 0;
+    for (k, &g) in by_order.iter().enumerate() {
+        if k > 0 && gvks[by_order[k - 1]].cmp_legacy(&gvks[g]) != Ordering::Equal {
+            pos += 1;
+        }
+        position[g] = pos;
+    }
+    keyed.sort_by(|(ga, ta, _), (gb, tb, _)| {
+        if ga != gb {
+            position[*ga].cmp(&position[*gb])
+        } else {
+            ta.cmp(tb)
+        }
+    });
+    let mut order: Vec<usize> = keyed.into_iter().map(|(_, _, i)| i).collect();
     apply_permutation(resources, &mut order);
+}
+
+/// `s`, or `default` when `s` is empty.
+fn or_default<'a>(s: &'a str, default: &'a str) -> &'a str {
+    if s.is_empty() {
+        default
+    } else {
+        s
+    }
 }
 
 /// Reorders `items` so that position `k` holds the item that was at `order[k]`.
@@ -48,16 +88,15 @@ fn apply_permutation<T>(items: &mut [T], order: &mut [usize]) {
     }
 }
 
-struct SortKey {
+/// What legacy order compares between two different group/version/kinds.
+struct GvkKey<'a> {
     rank: i64,
-    gvk: Gvk,
+    gvk: &'a Gvk,
     gvk_string: String,
-    id_string: String,
 }
 
-impl SortKey {
-    fn new(r: &Resource, rank: &HashMap<&str, i64>) -> SortKey {
-        let id = r.id();
+impl<'a> GvkKey<'a> {
+    fn new(gvk: &'a Gvk, rank: &HashMap<&str, i64>) -> GvkKey<'a> {
         let or = |s: &str, d: &str| {
             if s.is_empty() {
                 d.to_owned()
@@ -67,37 +106,31 @@ impl SortKey {
         };
         let gvk_string = format!(
             "{}_{}_{}",
-            or(&id.gvk.group, "~G"),
-            or(&id.gvk.version, "~V"),
-            or(&id.gvk.kind, "~K")
+            or(&gvk.group, "~G"),
+            or(&gvk.version, "~V"),
+            or(&gvk.kind, "~K")
         );
-        let id_string = format!(
-            "{}|{}|{}",
-            id.gvk,
-            or(&id.namespace, "~X"),
-            or(&id.name, "~N")
-        );
-        SortKey {
-            rank: rank.get(id.gvk.kind.as_str()).copied().unwrap_or(0),
-            gvk: id.gvk.clone(),
+        GvkKey {
+            rank: rank.get(gvk.kind.as_str()).copied().unwrap_or(0),
+            gvk,
             gvk_string,
-            id_string,
         }
     }
 
-    fn cmp_legacy(&self, other: &SortKey) -> Ordering {
-        if self.gvk != other.gvk {
-            if self.rank != other.rank {
-                return self.rank.cmp(&other.rank);
-            }
-            if self.gvk.kind == "Namespace"
-                && other.gvk.kind == "Namespace"
-                && (self.gvk.group.is_empty() || other.gvk.group.is_empty())
-            {
-                return other.gvk_string.cmp(&self.gvk_string);
-            }
-            return self.gvk_string.cmp(&other.gvk_string);
+    /// kustomize's comparison of two resources of different kinds.
+    fn cmp_legacy(&self, other: &GvkKey<'_>) -> Ordering {
+        if self.gvk == other.gvk {
+            return Ordering::Equal;
         }
-        self.id_string.cmp(&other.id_string)
+        if self.rank != other.rank {
+            return self.rank.cmp(&other.rank);
+        }
+        if self.gvk.kind == "Namespace"
+            && other.gvk.kind == "Namespace"
+            && (self.gvk.group.is_empty() || other.gvk.group.is_empty())
+        {
+            return other.gvk_string.cmp(&self.gvk_string);
+        }
+        self.gvk_string.cmp(&other.gvk_string)
     }
 }

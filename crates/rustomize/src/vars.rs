@@ -63,6 +63,41 @@ impl Var {
     }
 }
 
+/// Whether the current id or one of the previous ids of `r` (see
+/// [`Resource::previous_ids`]) has the group, version, kind and name of
+/// `target` and, unless `any_namespace`, its effective namespace.
+fn has_id(r: &Resource, target: &ResId, any_namespace: bool, target_namespace: &str) -> bool {
+    let id = r.id();
+    if id.gvk.group != target.gvk.group || id.gvk.version != target.gvk.version {
+        return false;
+    }
+    if id.gvk.kind == target.gvk.kind
+        && id.name == target.name
+        && (any_namespace || id.effective_namespace() == target_namespace)
+    {
+        return true;
+    }
+    r.previous.iter().any(|(name, namespace, kind)| {
+        *kind == target.gvk.kind
+            && *name == target.name
+            && (any_namespace || {
+                let cluster_scoped = crate::tables::cluster_scoped::is_cluster_scoped(
+                    &id.gvk.group,
+                    &id.gvk.version,
+                    kind,
+                );
+                let effective = if cluster_scoped {
+                    crate::resource::NOT_NAMESPACED
+                } else if namespace.is_empty() || namespace == "default" {
+                    "default"
+                } else {
+                    namespace.as_str()
+                };
+                effective == target_namespace
+            })
+    })
+}
+
 /// Merges the kustomization's `vars` into the accumulation (kustomize's MergeVars).
 pub fn merge(k: &Kustomization, acc: &mut Accumulation) -> Result<(), Error> {
     if k.vars.is_null() {
@@ -73,50 +108,44 @@ pub fn merge(k: &Kustomization, acc: &mut Accumulation) -> Result<(), Error> {
         message,
     };
     let vars = parse(&k.vars, k).map_err(bad)?;
-    let resources = acc.resources.resources_mut();
-    // Every id (current and previous) of every resource, by group/version/kind
-    // and name, so each var is matched without scanning all resources.
-    let mut by_name: HashMap<(Gvk, String), Vec<(usize, ResId)>> = HashMap::new();
-    if !vars.is_empty() {
-        for (i, r) in resources.iter().enumerate() {
-            for id in std::iter::once(r.id().clone()).chain(r.previous_ids()) {
-                by_name
-                    .entry((id.gvk.clone(), id.name.clone()))
-                    .or_default()
-                    .push((i, id));
-            }
-        }
-    }
+    // Each var's source is found by comparing ids in place (current and
+    // previous ones), without copying them: a kustomization declares a few
+    // vars, and an index of every id cost more than the scans it saved.
+    let mut sources: Vec<(usize, String)> = Vec::new();
     for var in &vars {
         let target = &var.objref;
         // An objref without namespace matches any namespace (unless the kind is
         // cluster-scoped); ids compare group, version, kind and name exactly.
         let any_namespace = target.namespace.is_empty() && !target.gvk.is_cluster_scoped();
-        let mut matched: Vec<usize> = by_name
-            .get(&(target.gvk.clone(), target.name.clone()))
-            .map(|ids| {
-                ids.iter()
-                    .filter(|(_, id)| {
-                        any_namespace || id.effective_namespace() == target.effective_namespace()
-                    })
-                    .map(|(i, _)| *i)
-                    .collect()
-            })
-            .unwrap_or_default();
-        matched.sort_unstable();
-        matched.dedup();
-        if matched.len() > 1 {
+        let target_namespace = target.effective_namespace();
+        let mut matched = 0usize;
+        let mut first = None;
+        for (i, r) in acc.resources.resources().iter().enumerate() {
+            if has_id(r, target, any_namespace, target_namespace) {
+                matched += 1;
+                first.get_or_insert(i);
+            }
+        }
+        if matched > 1 {
             return Err(Error::Transform {
                 path: k.path.clone(),
                 message: format!(
                     "found {} resId matches for var {} (unable to disambiguate)",
-                    matched.len(),
+                    matched,
                     var.describe()
                 ),
             });
         }
-        if let Some(r) = matched.first().and_then(|&i| resources.get_mut(i)) {
-            r.ref_var_names.push(var.name.clone());
+        if let Some(i) = first {
+            sources.push((i, var.name.clone()));
+        }
+    }
+    if !sources.is_empty() {
+        let resources = acc.resources.resources_mut();
+        for (i, name) in sources {
+            if let Some(r) = resources.get_mut(i) {
+                r.ref_var_names.push(name);
+            }
         }
     }
     for var in vars {
@@ -376,10 +405,16 @@ pub fn resolve(
     // multiplies as surely as one referenced many times in one object.
     let mut budget = max_document_bytes;
     for r in resources.iter_mut() {
+        let selected: Vec<&FieldSpec> = specs.iter().filter(|s| s.selects(r.gvk())).collect();
+        if selected.is_empty() {
+            continue;
+        }
         let gvk = r.gvk().clone();
-        for spec in specs.iter().filter(|s| s.selects(&gvk)) {
-            fieldspec::visit(r.object_mut(), spec, Leaf::Scalar, &mut |node| {
-                substitute_node(node, &values, &mut used, &mut budget)
+        for spec in selected {
+            r.edit_where(spec.may_touch_id(), |object| {
+                fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| {
+                    substitute_node(node, &values, &mut used, &mut budget)
+                })
             })
             .map_err(|message| Error::Transform {
                 path: r.origin().to_path_buf(),

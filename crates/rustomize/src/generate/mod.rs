@@ -39,7 +39,7 @@ use crate::accumulate::{Accumulation, BuildContext};
 use crate::error::Error;
 use crate::load::Loader;
 use crate::resmap::ResMap;
-use crate::resource::{Gvk, ResId, Resource};
+use crate::resource::{ResId, Resource};
 
 use crate::plugins::{Configured, Generator};
 use args::{Args, Kind};
@@ -123,6 +123,7 @@ pub fn run(
         }
     }
     let mut resources = ResMap::new();
+    resources.reserve(absorber.list.len());
     for resource in absorber.list {
         resources.append(resource, kustomization)?;
     }
@@ -288,42 +289,58 @@ impl Behavior {
     }
 }
 
-/// `(group, version, kind)`, name and effective namespace: kustomize's id equality.
-type IdKey = (Gvk, String, String);
-
-fn key(id: &ResId) -> IdKey {
-    let (gvk, name, namespace) = id.equality_key();
-    (gvk.clone(), name.to_owned(), namespace.to_owned())
+/// The hash of an id's equality key (`(group, version, kind)`, name and
+/// effective namespace: kustomize's id equality).
+fn id_hash(id: &ResId) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x5eed).hash_one(id.equality_key())
 }
 
-/// Every id (previous ones and the current one) of a resource, without repeats.
-fn all_keys(resource: &Resource) -> Vec<IdKey> {
-    let mut keys: Vec<IdKey> = Vec::new();
-    for id in resource
-        .previous_ids()
-        .iter()
-        .chain(std::iter::once(resource.id()))
-    {
-        let k = key(id);
-        if !keys.contains(&k) {
-            keys.push(k);
+/// The hashes of every id (previous ones and the current one) of a resource,
+/// without repeats.
+fn all_hashes(resource: &Resource) -> Vec<u64> {
+    let mut hashes: Vec<u64> = Vec::with_capacity(resource.previous.len() + 1);
+    let previous = resource.previous_ids();
+    for id in previous.iter().chain(std::iter::once(resource.id())) {
+        let h = id_hash(id);
+        if !hashes.contains(&h) {
+            hashes.push(h);
         }
     }
-    keys
+    hashes
 }
 
-/// The accumulated resources with an index from every id they ever had to
-/// their positions (kustomize's `GetMatchingResourcesByAnyId`, without a scan).
+/// Whether `resource` has (or had) an id equal to `id`.
+fn has_id(resource: &Resource, id: &ResId) -> bool {
+    let key = id.equality_key();
+    resource.id().equality_key() == key
+        || resource
+            .previous_ids()
+            .iter()
+            .any(|p| p.equality_key() == key)
+}
+
+/// Positions of the resources under one id hash (most hashes have one).
+#[derive(Debug)]
+enum Positions {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+/// The accumulated resources with an index from (the hash of) every id they
+/// ever had to their positions (kustomize's `GetMatchingResourcesByAnyId`,
+/// without a scan). Hashes instead of copied ids keep the index to a word per
+/// id; a hit is confirmed by comparing ids.
 struct Absorber {
     list: Vec<Resource>,
-    by_id: HashMap<IdKey, Vec<usize>>,
+    by_id: HashMap<u64, Positions>,
 }
 
 impl Absorber {
     fn new(list: Vec<Resource>) -> Absorber {
         let mut absorber = Absorber {
             list: Vec::with_capacity(list.len()),
-            by_id: HashMap::new(),
+            by_id: HashMap::with_capacity(list.len()),
         };
         for resource in list {
             absorber.push(resource);
@@ -333,29 +350,62 @@ impl Absorber {
 
     fn push(&mut self, resource: Resource) {
         let at = self.list.len();
-        self.index(&resource, at);
+        self.index(all_hashes(&resource), at);
         self.list.push(resource);
     }
 
-    fn index(&mut self, resource: &Resource, at: usize) {
-        for k in all_keys(resource) {
-            self.by_id.entry(k).or_default().push(at);
+    fn index(&mut self, hashes: Vec<u64>, at: usize) {
+        for h in hashes {
+            match self.by_id.entry(h) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(Positions::One(at));
+                }
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    let positions = e.get_mut();
+                    match positions {
+                        Positions::One(p) => *positions = Positions::Many(vec![*p, at]),
+                        Positions::Many(list) => list.push(at),
+                    }
+                }
+            }
         }
     }
 
     fn unindex(&mut self, resource: &Resource, at: usize) {
-        for k in all_keys(resource) {
-            if let Some(positions) = self.by_id.get_mut(&k) {
-                positions.retain(|p| *p != at);
+        for h in all_hashes(resource) {
+            let emptied = match self.by_id.get_mut(&h) {
+                Some(Positions::One(p)) => *p == at,
+                Some(Positions::Many(list)) => {
+                    list.retain(|p| *p != at);
+                    list.is_empty()
+                }
+                None => false,
+            };
+            if emptied {
+                self.by_id.remove(&h);
             }
         }
+    }
+
+    /// Positions of the resources that have (or had) `id`.
+    fn matching(&self, id: &ResId) -> Vec<usize> {
+        let candidates: &[usize] = match self.by_id.get(&id_hash(id)) {
+            None => &[],
+            Some(Positions::One(p)) => std::slice::from_ref(p),
+            Some(Positions::Many(list)) => list,
+        };
+        candidates
+            .iter()
+            .copied()
+            .filter(|&p| self.list.get(p).is_some_and(|r| has_id(r, id)))
+            .collect()
     }
 
     /// kustomize's `appendReplaceOrMerge`.
     fn absorb(&mut self, mut new: Resource) -> Result<(), String> {
         let id = new.id();
         let behavior = Behavior::of(&new.generator_behavior);
-        let mut matches: Vec<usize> = self.by_id.get(&key(id)).cloned().unwrap_or_default();
+        let mut matches: Vec<usize> = self.matching(id);
         matches.sort_unstable();
         match matches.as_slice() {
             [] => match behavior {
@@ -388,13 +438,11 @@ impl Absorber {
                         return Err(format!("id {id} exists; behavior must be merge or replace"))
                     }
                 }
-                let new_keys = all_keys(&new);
+                let new_hashes = all_hashes(&new);
                 let slot = self.list.get_mut(at).ok_or("id lookup failure")?;
                 let old = std::mem::replace(slot, new);
                 self.unindex(&old, at);
-                for k in new_keys {
-                    self.by_id.entry(k).or_default().push(at);
-                }
+                self.index(new_hashes, at);
                 Ok(())
             }
             many => {

@@ -68,18 +68,23 @@ pub fn apply(
             if resource.kind() == SKIPPED_KIND {
                 continue;
             }
-            legacy_walk_map(resource.object_mut(), &mut updater)?;
+            // The legacy pass writes only `image` in elements of lists, never
+            // the root or `metadata` where the id lives.
+            resource.edit_where(false, |object| legacy_walk_map(object, &mut updater))?;
         }
         for resource in resources.iter_mut() {
             if resource.kind() == SKIPPED_KIND {
                 continue;
             }
-            let gvk = resource.gvk().clone();
-            for spec in specs.iter().filter(|s| s.selects(&gvk)) {
-                fieldspec::visit(resource.object_mut(), spec, Leaf::Scalar, &mut |node| {
-                    updater.update(node)
-                })
-                .map_err(|e| {
+            // Most resources match no spec (the table's are limited by kind):
+            // pick the specs first, borrowing the id, before editing.
+            let gvk = resource.gvk();
+            let selected: Vec<&FieldSpec> = specs.iter().filter(|s| s.selects(gvk)).collect();
+            for spec in selected {
+                let result = resource.edit_where(spec.may_touch_id(), |object| {
+                    fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| updater.update(node))
+                });
+                result.map_err(|e| {
                     format!(
                         "considering field '{}' of object {}: {e}",
                         spec.path,

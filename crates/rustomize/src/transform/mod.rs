@@ -178,18 +178,25 @@ pub(crate) fn set_pairs(
     }
     let empty_key = pairs.iter().any(|(k, _)| k.is_empty());
     for resource in resources {
-        let gvk = resource.gvk().clone();
+        // Specs picked while borrowing the id; the kind is copied only when
+        // one applies (for error messages), not the whole group/version/kind.
+        let gvk = resource.gvk();
+        let selected: Vec<&FieldSpec> = specs.iter().filter(|s| s.selects(gvk)).collect();
+        if selected.is_empty() {
+            continue;
+        }
+        let kind = gvk.kind.clone();
         let id = if empty_key {
             resource.id().to_string()
         } else {
             String::new()
         };
-        for spec in specs.iter().filter(|s| s.selects(&gvk)) {
-            fieldspec::visit(resource.object_mut(), spec, Leaf::Map, &mut |node| {
+        for spec in selected {
+            resource.edit_where(spec.may_touch_id(), |object| fieldspec::visit(object, spec, Leaf::Map, &mut |node| {
                 let Value::Map(map) = node else {
                     return Err(format!(
                         "{}: expected a mapping at '{}', found a {}",
-                        resource_label(&gvk.kind),
+                        resource_label(&kind),
                         spec.path,
                         node.type_name()
                     ));
@@ -206,7 +213,7 @@ pub(crate) fn set_pairs(
                     map.insert(k.clone(), Value::String(v.clone()));
                 }
                 Ok(())
-            })?;
+            }))?;
         }
     }
     Ok(())

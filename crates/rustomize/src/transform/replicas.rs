@@ -68,16 +68,19 @@ fn apply_one(
             if !spec.selects(resource.gvk()) {
                 continue;
             }
-            fieldspec::visit(resource.object_mut(), spec, Leaf::Scalar, &mut |node| {
-                set_count(node, entry.count)
-            })
-            .map_err(|e| {
-                format!(
-                    "considering field '{}' of object {}: {e}",
-                    spec.path,
-                    resource.id()
-                )
-            })?;
+            resource
+                .edit_where(spec.may_touch_id(), |object| {
+                    fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| {
+                        set_count(node, entry.count)
+                    })
+                })
+                .map_err(|e| {
+                    format!(
+                        "considering field '{}' of object {}: {e}",
+                        spec.path,
+                        resource.id()
+                    )
+                })?;
         }
     }
     if found {
