@@ -122,6 +122,19 @@ impl Accumulation {
             Arc::make_mut(&mut self.tables).merge(other);
         }
     }
+
+    /// Merges the tables of a nested accumulation. Those started from the
+    /// built-in tables too, so while these are still the built-in ones the
+    /// merge would rebuild `other` entry by entry (lists are appended to
+    /// without duplicates, name references merged by kind): share it instead.
+    /// Kubeflow's `configurations:` made that rebuild ~6% of a build.
+    fn merge_sub_tables(&mut self, other: &Arc<FieldSpecTables>) {
+        if other.extended && !self.tables.extended {
+            self.tables = Arc::clone(other);
+        } else {
+            self.merge_tables(other);
+        }
+    }
 }
 
 /// Loads the kustomization of `loader`'s root.
@@ -442,7 +455,7 @@ fn fold_piece(
         Piece::Dir(sub, warnings, _) => {
             cx.warnings.extend(warnings);
             acc.resources.append_all(sub.resources, &k.path)?;
-            acc.merge_tables(&sub.tables);
+            acc.merge_sub_tables(&sub.tables);
             acc.vars.extend(sub.vars);
         }
     }
