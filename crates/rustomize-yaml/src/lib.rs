@@ -57,7 +57,9 @@ pub use reader::{parse_documents, ParseError, ParseLimits, KUSTOMIZE_MAX_DEPTH, 
 pub use reader::{parse_documents_fast, parse_documents_fast_saphyr, parse_documents_reference};
 pub use text::{decode_text, excerpt};
 pub use value::Value;
-pub use writer::{format_go_float, write_document, write_documents, write_documents_parallel};
+pub use writer::{
+    format_go_float, write_document, write_document_to, write_documents, write_documents_parallel,
+};
 
 /// How a plain (unquoted, untagged) scalar with this text reads: null, bool,
 /// number or string, as the reader types it. Transformers that write text into

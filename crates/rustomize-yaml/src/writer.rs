@@ -69,6 +69,56 @@ pub fn write_document(value: &Value, out: &mut String) {
     emit(value, out, Vec::new());
 }
 
+/// How much [`write_document_to`] buffers before handing text to its sink.
+const FLUSH_AT: usize = 1 << 16;
+
+/// Appends one document to `buf` like [`write_document`], but writes `buf` to
+/// `sink` (and empties it) whenever it holds [`FLUSH_AT`] bytes at a line end,
+/// so a document of a megabyte never sits whole in memory; what is left when
+/// the document ends stays in `buf` for the caller (the next document goes
+/// after it). Same bytes as [`write_document`]: a document too deep for the
+/// shallow emitter is written again on a deep stack, and only the part not yet
+/// written goes out (the emitter is deterministic, so the part already written
+/// is a prefix of the new text; nothing is written once it gave up).
+///
+/// # Errors
+/// The first error of `sink`.
+pub fn write_document_to(
+    value: &Value,
+    buf: &mut String,
+    sink: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let start = buf.len();
+    let max_depth = if crate::stack::is_on_deep_stack() {
+        usize::MAX
+    } else {
+        crate::stack::SHALLOW_DEPTH
+    };
+    let mut e = Emitter::new(buf, Vec::new(), max_depth);
+    e.sink = Some(&mut *sink);
+    e.document(value);
+    let (too_deep, flushed, error) = (e.too_deep, e.flushed, e.error.take());
+    if let Some(error) = error {
+        return Err(error);
+    }
+    if !too_deep {
+        return Ok(());
+    }
+    if flushed == 0 {
+        buf.truncate(start);
+        emit(value, buf, Vec::new());
+        return Ok(());
+    }
+    // `flushed` counted the `start` bytes that were in `buf` before the document.
+    let skip = flushed.saturating_sub(start);
+    buf.clear();
+    emit(value, buf, Vec::new());
+    let rest = buf.get(skip..).unwrap_or_default();
+    let written = sink.write_all(rest.as_bytes());
+    buf.clear();
+    written
+}
+
 /// Writes one document with the key buffer `keys` (reused across documents) and
 /// hands the buffer back.
 type KeyBuffer<'a> = Vec<(Cow<'a, str>, &'a Value)>;
@@ -201,6 +251,12 @@ struct Emitter<'o, 'a> {
     max_depth: usize,
     /// Set when `max_depth` was reached: the output is incomplete.
     too_deep: bool,
+    /// Where full buffers go ([`write_document_to`]); `None`: all stays in `out`.
+    sink: Option<&'o mut dyn std::io::Write>,
+    /// Bytes handed to `sink` so far.
+    flushed: usize,
+    /// The sink's first error (nothing more is written after it).
+    error: Option<std::io::Error>,
 }
 
 impl<'o, 'a> Emitter<'o, 'a> {
@@ -215,6 +271,9 @@ impl<'o, 'a> Emitter<'o, 'a> {
             depth: 0,
             max_depth,
             too_deep: false,
+            sink: None,
+            flushed: 0,
+            error: None,
         }
     }
 
@@ -256,6 +315,26 @@ impl<'o, 'a> Emitter<'o, 'a> {
     fn put_break(&mut self) {
         self.out.push('\n');
         self.column = 0;
+        if self.out.len() >= FLUSH_AT {
+            self.flush();
+        }
+    }
+
+    /// Hands the buffer to the sink, if there is one and the emitter has not
+    /// given up (then the text must be written again from the start).
+    fn flush(&mut self) {
+        if self.too_deep || self.error.is_some() {
+            return;
+        }
+        if let Some(sink) = self.sink.as_mut() {
+            match sink.write_all(self.out.as_bytes()) {
+                Ok(()) => {
+                    self.flushed += self.out.len();
+                    self.out.clear();
+                }
+                Err(e) => self.error = Some(e),
+            }
+        }
     }
 
     /// Copies a line-break character from a scalar.
@@ -2028,6 +2107,66 @@ const DIGIT_RANGES: &[(u32, u32)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A map with `wide` long entries, then one value nested `deep` levels.
+    fn wide_then_deep(wide: usize, deep: usize) -> Value {
+        let mut nested = Value::String("leaf".to_owned());
+        for _ in 0..deep {
+            let mut m = crate::Map::default();
+            m.insert("k".to_owned(), nested);
+            nested = Value::Map(m);
+        }
+        let mut top = crate::Map::default();
+        for i in 0..wide {
+            top.insert(format!("a{i:06}"), Value::String("x".repeat(60)));
+        }
+        top.insert("z".to_owned(), nested);
+        Value::Map(top)
+    }
+
+    fn streamed(docs: &[Value]) -> std::io::Result<String> {
+        let mut sink = Vec::new();
+        let mut buf = String::new();
+        for (i, doc) in docs.iter().enumerate() {
+            if i > 0 {
+                buf.push_str("---\n");
+            }
+            write_document_to(doc, &mut buf, &mut sink)?;
+        }
+        sink.extend_from_slice(buf.as_bytes());
+        Ok(String::from_utf8_lossy(&sink).into_owned())
+    }
+
+    #[test]
+    fn streamed_documents_match_the_buffered_writer() {
+        // Small and large documents, and deep ones whose shallow attempt gave
+        // up before or after a chunk had been written.
+        let docs = [
+            wide_then_deep(3, 2),
+            wide_then_deep(5000, 2),
+            wide_then_deep(2, crate::stack::SHALLOW_DEPTH + 5),
+            wide_then_deep(5000, crate::stack::SHALLOW_DEPTH + 5),
+            wide_then_deep(1, 1),
+        ];
+        assert_eq!(streamed(&docs).ok(), Some(write_documents(&docs)));
+        assert_eq!(streamed(&docs[3..]).ok(), Some(write_documents(&docs[3..])));
+    }
+
+    #[test]
+    fn a_failing_sink_fails_the_write() {
+        struct Full;
+        impl std::io::Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut buf = String::new();
+        let result = write_document_to(&wide_then_deep(5000, 2), &mut buf, &mut Full);
+        assert!(result.is_err());
+    }
 
     fn g(f: f64) -> String {
         let mut s = String::new();

@@ -115,11 +115,34 @@ impl Accumulation {
         }
     }
 
-    /// Merges `other` into the tables (copying shared tables only when
-    /// `other` adds something).
-    fn merge_tables(&mut self, other: &Arc<FieldSpecTables>) {
-        if other.extended && !Arc::ptr_eq(&self.tables, other) {
-            Arc::make_mut(&mut self.tables).merge(other);
+    /// Adds what a `configurations:` or `crds:` file brings to the tables
+    /// (copying shared tables first), and remembers it as one of their
+    /// additions.
+    fn add_tables(&mut self, added: Arc<FieldSpecTables>) {
+        let tables = Arc::make_mut(&mut self.tables);
+        tables.merge(&added);
+        tables.additions.push(added);
+    }
+
+    /// Merges the tables of a nested accumulation. Every table is the built-in
+    /// one with additions merged in order (see [`FieldSpecTables::additions`]),
+    /// so merging `other` means merging those of its additions these tables
+    /// have not had yet: the same entries in the same order as merging
+    /// `other` whole, without comparing the built-in rows again (that was
+    /// ~6% of a Kubeflow build, whose components each add `configurations:`).
+    /// While these tables are still the built-in ones, `other` is shared.
+    fn merge_sub_tables(&mut self, other: &Arc<FieldSpecTables>) {
+        if !other.extended || Arc::ptr_eq(&self.tables, other) {
+            return;
+        }
+        if !self.tables.extended {
+            self.tables = Arc::clone(other);
+            return;
+        }
+        for added in &other.additions {
+            if !self.tables.additions.iter().any(|a| Arc::ptr_eq(a, added)) {
+                self.add_tables(Arc::clone(added));
+            }
         }
     }
 }
@@ -267,7 +290,7 @@ fn accumulate(
     for file in &k.configurations {
         let (path, text) = loader.read_file(file)?;
         let added = crate::configurations::parse(&path, &text, &cx.limits)?;
-        acc.merge_tables(&Arc::new(added));
+        acc.add_tables(Arc::new(added));
     }
     for file in &k.crds {
         let (path, text) = loader.read_file(file)?;
@@ -281,7 +304,7 @@ fn accumulate(
                 path: path.clone(),
                 message: format!("unable to parse open API definition: {message}"),
             })?;
-        acc.merge_tables(&Arc::new(added));
+        acc.add_tables(Arc::new(added));
     }
     let configured_in = cx.origin.as_ref().map(|o| configured_in(o, k));
     let mut generators =
@@ -442,7 +465,7 @@ fn fold_piece(
         Piece::Dir(sub, warnings, _) => {
             cx.warnings.extend(warnings);
             acc.resources.append_all(sub.resources, &k.path)?;
-            acc.merge_tables(&sub.tables);
+            acc.merge_sub_tables(&sub.tables);
             acc.vars.extend(sub.vars);
         }
     }

@@ -82,21 +82,18 @@ pub fn merge_into(list: &mut Vec<FieldSpec>, more: &[FieldSpec]) {
     if more.is_empty() || list.get(..more.len()) == Some(more) {
         return;
     }
-    let key = |s: &FieldSpec| {
-        (
-            s.group.clone(),
-            s.version.clone(),
-            s.kind.clone(),
-            s.path.clone(),
-        )
-    };
-    let mut seen: std::collections::HashSet<(String, String, String, String)> =
-        list.iter().map(key).collect();
-    for spec in more {
-        if seen.insert(key(spec)) {
-            list.push(spec.clone());
-        }
+    fn key(s: &FieldSpec) -> (&str, &str, &str, &str) {
+        (&s.group, &s.version, &s.kind, &s.path)
     }
+    // Borrowed keys: the specs already in `list` are not copied to be looked up.
+    let mut seen: std::collections::HashSet<(&str, &str, &str, &str)> =
+        list.iter().map(key).collect();
+    let added: Vec<FieldSpec> = more
+        .iter()
+        .filter(|spec| seen.insert(key(spec)))
+        .cloned()
+        .collect();
+    list.extend(added);
 }
 
 /// What kind of node to create at the end of a path when `create` is set.

@@ -161,15 +161,16 @@ impl Build {
     /// byte what [`Build::to_yaml`] returns. `out` is not buffered here: wrap
     /// a file or socket in an [`io::BufWriter`]. Fails only if `out` does.
     pub fn write_to(&self, mut out: impl io::Write) -> io::Result<()> {
-        let mut doc = String::new();
+        // Documents are written in chunks of at most ~64 KiB: the largest
+        // (CRDs of a megabyte) never sit whole in a buffer.
+        let mut buf = String::new();
         for (i, value) in self.values().enumerate() {
-            doc.clear();
             if i > 0 {
-                doc.push_str("---\n");
+                buf.push_str("---\n");
             }
-            rustomize_yaml::write_document(value, &mut doc);
-            out.write_all(doc.as_bytes())?;
+            rustomize_yaml::write_document_to(value, &mut buf, &mut out)?;
         }
+        out.write_all(buf.as_bytes())?;
         out.flush()
     }
 

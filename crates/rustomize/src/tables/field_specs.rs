@@ -262,6 +262,10 @@ pub struct FieldSpecTables {
     /// Whether these tables differ from the defaults (merging default tables into
     /// default tables is a no-op, skipped so nested builds stay cheap).
     pub extended: bool,
+    /// What was merged into the built-in tables to make these, in order (the
+    /// tables of each `configurations:` and `crds:` file of the tree, each
+    /// read once): merging nested tables replays the additions not seen yet.
+    pub additions: Vec<std::sync::Arc<FieldSpecTables>>,
 }
 
 impl FieldSpecTables {
@@ -280,6 +284,7 @@ impl FieldSpecTables {
             replicas: Vec::new(),
             var_reference: Vec::new(),
             extended: true,
+            additions: Vec::new(),
         }
     }
 
@@ -370,6 +375,7 @@ impl Default for FieldSpecTables {
                 .map(|&(g, v, k, p)| FieldSpec::new(g, v, k, p, false))
                 .collect(),
             extended: false,
+            additions: Vec::new(),
         }
     }
 }
