@@ -73,7 +73,7 @@ pub fn write_document(value: &Value, out: &mut String) {
 const FLUSH_AT: usize = 1 << 16;
 
 /// Appends one document to `buf` like [`write_document`], but writes `buf` to
-/// `sink` (and empties it) whenever it holds [`FLUSH_AT`] bytes at a line end,
+/// `sink` (and empties it) whenever it holds 64 KiB at a line end,
 /// so a document of a megabyte never sits whole in memory; what is left when
 /// the document ends stays in `buf` for the caller (the next document goes
 /// after it). Same bytes as [`write_document`]: a document too deep for the
