@@ -22,9 +22,8 @@ use std::path::{Path, PathBuf};
 
 use rustomize::{Map, ParseLimits, Value};
 
-/// The file names kustomize recognises, in its order
-/// (`konfig.RecognizedKustomizationFileNames`).
-pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+/// The file names kustomize recognises, in its order (the library's list).
+pub use rustomize::load::KUSTOMIZATION_FILE_NAMES as FILE_NAMES;
 
 /// kustomize's field order for writing (kustfile's `determineFieldOrder`).
 const FIELD_ORDER: &[&str] = &[
@@ -580,6 +579,22 @@ pub fn struct_of<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Va
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The write order names exactly the fields the library reads (a new
+    /// field must be given its place here too), but `imageTags`, which
+    /// reading moves into `images` as kustomize's kustfile does.
+    #[test]
+    fn field_order_covers_every_known_field() {
+        let mut order = FIELD_ORDER.to_vec();
+        let mut known: Vec<&str> = rustomize::load::kustomization::KNOWN_FIELDS
+            .iter()
+            .copied()
+            .filter(|f| *f != "imageTags")
+            .collect();
+        order.sort_unstable();
+        known.sort_unstable();
+        assert_eq!(order, known);
+    }
 
     fn edit(text: &str, f: impl FnOnce(&mut KustFile)) -> String {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

@@ -25,14 +25,16 @@ fn lines(bytes: &[u8]) -> Vec<String> {
 }
 
 /// A scratch tree, removed when dropped.
-struct Tree(PathBuf);
+/// A scratch tree (canonical root, and the directory removed on drop).
+struct Tree(PathBuf, #[allow(dead_code)] tempfile::TempDir); // the second is held for its drop
 
 impl Tree {
     fn new(name: &str) -> Tree {
-        let dir = std::env::temp_dir().join(format!("rustomize-all-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Tree(dir.canonicalize().unwrap())
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("rustomize-{name}-"))
+            .tempdir()
+            .unwrap();
+        Tree(dir.path().canonicalize().unwrap(), dir)
     }
 
     fn write(&self, rel: &str, text: &str) {
@@ -43,12 +45,6 @@ impl Tree {
 
     fn path(&self, rel: &str) -> String {
         self.0.join(rel).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Tree {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
     }
 }
 

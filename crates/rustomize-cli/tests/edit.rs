@@ -129,15 +129,10 @@ fn edit_in(kustomization: &str, args: &[&str]) -> (tempfile::TempDir, String) {
 
 /// Builds the tree with kubectl and with rustomize and compares the bytes.
 fn builds_like_kubectl(dir: &Path) {
-    if !support::kubectl_available() {
-        println!("skipped: kubectl not found");
+    let Some(mut kubectl) = support::kubectl_kustomize(dir, &[]) else {
         return;
-    }
-    let theirs = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .expect("run kubectl");
+    };
+    let theirs = kubectl.output().expect("run kubectl");
     let ours = rustomize(dir, &["build", "."]);
     assert!(
         theirs.status.success(),

@@ -116,16 +116,7 @@ fn ok(out: Output) -> String {
 
 /// `kubectl kustomize dir`, or None (with "skipped" printed) without kubectl.
 fn kubectl(dir: &Path) -> Option<String> {
-    if !support::kubectl_available() {
-        eprintln!("skipped: kubectl not found, output not compared");
-        return None;
-    }
-    let out = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
+    let out = support::kubectl_kustomize(dir, &[])?.output().unwrap();
     assert!(
         out.status.success(),
         "kubectl failed: {}",
@@ -134,7 +125,6 @@ fn kubectl(dir: &Path) -> Option<String> {
     Some(stdout(&out))
 }
 
-/// Every regular file below `dir`, relative, sorted.
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];

@@ -114,13 +114,10 @@ fn legacy_exec_plugins_build_like_kubectl() {
     let ours = stdout(&rustomize(&["--enable-alpha-plugins"], &root, Some(&home)));
     assert!(ours.contains("image: mirror.example/app:1.0"), "{ours}");
     assert!(ours.contains("arg: hello"), "{ours}");
-    if !support::kubectl_available() {
-        eprintln!("skipped the kubectl comparison: kubectl not on PATH");
+    let Some(mut kubectl) = support::kubectl_kustomize(&root, &["--enable-alpha-plugins"]) else {
         return;
-    }
-    let kube = Command::new("kubectl")
-        .args(["kustomize", "--enable-alpha-plugins"])
-        .arg(&root)
+    };
+    let kube = kubectl
         .env("KUSTOMIZE_PLUGIN_HOME", &home)
         .output()
         .unwrap();

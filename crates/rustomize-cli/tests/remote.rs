@@ -233,21 +233,14 @@ fn same_as_kubectl(world: &World, dir: &Path) -> String {
         dir.display(),
         stderr(&ours)
     );
-    if support::kubectl_available() {
-        let theirs = Command::new("kubectl")
-            .arg("kustomize")
-            .arg(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap();
+    if let Some(mut kubectl) = support::kubectl_kustomize(dir, &[]) {
+        let theirs = kubectl.output().unwrap();
         assert!(
             theirs.status.success(),
             "kubectl failed: {}",
             stderr(&theirs).chars().take(1500).collect::<String>()
         );
         assert_eq!(stdout(&ours), stdout(&theirs), "{}", dir.display());
-    } else {
-        eprintln!("skipped: kubectl not found, output not compared");
     }
     stdout(&ours)
 }
@@ -263,12 +256,12 @@ fn fails_like_kubectl(world: &World, dir: &Path, extra: &[&str], phrase: &str) -
     assert!(ours.stdout.is_empty());
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains(phrase), "{phrase:?} not in {err}");
-    if support::kubectl_available() && extra.is_empty() {
-        let theirs = Command::new("kubectl")
-            .arg("kustomize")
-            .arg(dir)
-            .output()
-            .unwrap();
+    let kubectl = extra
+        .is_empty()
+        .then(|| support::kubectl_kustomize(dir, &[]))
+        .flatten();
+    if let Some(mut kubectl) = kubectl {
+        let theirs = kubectl.output().unwrap();
         assert!(
             !theirs.status.success(),
             "kubectl succeeded on {}",

@@ -11,27 +11,22 @@ use std::sync::Arc;
 use rustomize::cache::RunCache;
 use rustomize::BuildOptions;
 
-struct Tree(PathBuf);
+/// A scratch tree (canonical root, and the directory removed on drop).
+struct Tree(PathBuf, #[allow(dead_code)] tempfile::TempDir); // the second is held for its drop
 
 impl Tree {
     fn new(name: &str) -> Tree {
-        let dir =
-            std::env::temp_dir().join(format!("rustomize-cache-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Tree(dir.canonicalize().unwrap())
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("rustomize-{name}-"))
+            .tempdir()
+            .unwrap();
+        Tree(dir.path().canonicalize().unwrap(), dir)
     }
 
     fn write(&self, rel: &str, text: &str) {
         let path = self.0.join(rel);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, text).unwrap();
-    }
-}
-
-impl Drop for Tree {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
     }
 }
 

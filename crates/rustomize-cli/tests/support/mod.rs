@@ -35,6 +35,22 @@ pub fn kubectl_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// `kubectl kustomize ARGS DIR` (user git config ignored, so `file://`
+/// remotes resolve alike for every user), ready for more environment and to
+/// be run; None, with "skipped" printed, where kubectl does not run here.
+pub fn kubectl_kustomize(dir: &Path, args: &[&str]) -> Option<Command> {
+    if !kubectl_available() {
+        println!("skipped: kubectl not found, output not compared");
+        return None;
+    }
+    let mut cmd = Command::new("kubectl");
+    cmd.arg("kustomize")
+        .args(args)
+        .arg(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null");
+    Some(cmd)
+}
+
 /// The real helm (`$RUSTOMIZE_HELM`, else `helm` on `PATH`), or None with the
 /// skip printed past the test harness's capture, so it is always seen.
 pub fn helm() -> Option<PathBuf> {

@@ -17,7 +17,7 @@ use crate::load::gojson::field as canonical_field;
 use crate::selector::Selector;
 
 /// Every top-level field kustomize knows, in its own spelling.
-const KNOWN_FIELDS: &[&str] = &[
+pub const KNOWN_FIELDS: &[&str] = &[
     "apiVersion",
     "kind",
     "metadata",

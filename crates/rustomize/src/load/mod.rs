@@ -114,6 +114,16 @@ struct ReadBudget {
 }
 
 impl ReadBudget {
+    /// A fresh budget for one build.
+    fn new(max_read_bytes: usize, max_kustomizations: usize) -> Arc<ReadBudget> {
+        Arc::new(ReadBudget {
+            limit: max_read_bytes,
+            used: AtomicUsize::new(0),
+            max_kustomizations,
+            kustomizations: AtomicUsize::new(0),
+        })
+    }
+
     /// Records `n` more bytes read; fails once the total passes the limit.
     fn spend(&self, n: usize) -> Result<(), FileCause> {
         let before = self.used.fetch_add(n, Ordering::Relaxed);
@@ -168,12 +178,7 @@ impl Loader {
             root,
             restrictor,
             max_bytes,
-            budget: Arc::new(ReadBudget {
-                limit: max_read_bytes,
-                used: AtomicUsize::new(0),
-                max_kustomizations,
-                kustomizations: AtomicUsize::new(0),
-            }),
+            budget: ReadBudget::new(max_read_bytes, max_kustomizations),
             ancestors: Arc::new(Vec::new()),
             remote: Arc::new(Session::new(crate::RemoteOptions::default())),
             repo_dir: None,
@@ -211,12 +216,7 @@ impl Loader {
             root,
             restrictor: LoadRestrictor::RootOnly,
             max_bytes,
-            budget: Arc::new(ReadBudget {
-                limit: max_read_bytes,
-                used: AtomicUsize::new(0),
-                max_kustomizations,
-                kustomizations: AtomicUsize::new(0),
-            }),
+            budget: ReadBudget::new(max_read_bytes, max_kustomizations),
             ancestors: Arc::new(Vec::new()),
             remote: session,
             repo_dir: Some(repo_dir),
