@@ -415,9 +415,7 @@ impl<'a, 'f> Query<'a, 'f> {
         }
         let r = self.referrer;
         candidates.retain(|c| {
-            (r.prefixes.is_empty()
-                || c.prefixes.is_empty()
-                || same_ending(r.prefixes, c.prefixes))
+            (r.prefixes.is_empty() || c.prefixes.is_empty() || same_ending(r.prefixes, c.prefixes))
                 && (r.suffixes.is_empty()
                     || c.suffixes.is_empty()
                     || same_ending(r.suffixes, c.suffixes))

@@ -66,6 +66,23 @@ impl fmt::Display for Gvk {
 /// The pseudo-namespace of cluster-scoped objects in id comparisons.
 pub const NOT_NAMESPACED: &str = "_non_namespaceable_";
 
+/// [`ResId::effective_namespace`] over the parts of an id, for callers that
+/// hold them without a `ResId` (previous ids, selectors).
+pub fn effective_namespace<'a>(
+    group: &str,
+    version: &str,
+    kind: &str,
+    namespace: &'a str,
+) -> &'a str {
+    if crate::tables::cluster_scoped::is_cluster_scoped(group, version, kind) {
+        NOT_NAMESPACED
+    } else if namespace.is_empty() || namespace == "default" {
+        "default"
+    } else {
+        namespace
+    }
+}
+
 /// The identity of a resource: kind and api group/version, name and namespace.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct ResId {
@@ -81,13 +98,12 @@ impl ResId {
     /// The namespace as kustomize compares it: `""` means `default`, and every
     /// cluster-scoped object shares one pseudo-namespace.
     pub fn effective_namespace(&self) -> &str {
-        if self.gvk.is_cluster_scoped() {
-            NOT_NAMESPACED
-        } else if self.namespace.is_empty() || self.namespace == "default" {
-            "default"
-        } else {
-            &self.namespace
-        }
+        effective_namespace(
+            &self.gvk.group,
+            &self.gvk.version,
+            &self.gvk.kind,
+            &self.namespace,
+        )
     }
 
     /// The key under which kustomize considers two ids equal (`""` and `default`
