@@ -9,6 +9,9 @@
 //! `create`, missing (or null) mappings along the path are created. The tables
 //! themselves live in `crate::tables::field_specs`.
 
+use std::borrow::Cow;
+
+use foldhash::HashMap;
 use rustomize_yaml::{Map, Value};
 
 use crate::resource::Gvk;
@@ -68,9 +71,14 @@ impl FieldSpec {
 
     /// Whether this spec applies to resources of `gvk`.
     pub fn selects(&self, gvk: &Gvk) -> bool {
-        (self.group.is_empty() || self.group == gvk.group)
-            && (self.version.is_empty() || self.version == gvk.version)
-            && (self.kind.is_empty() || self.kind == gvk.kind)
+        self.selects_parts(&gvk.group, &gvk.version, &gvk.kind)
+    }
+
+    /// [`FieldSpec::selects`] over the parts of a group/version/kind.
+    pub fn selects_parts(&self, group: &str, version: &str, kind: &str) -> bool {
+        (self.group.is_empty() || self.group == group)
+            && (self.version.is_empty() || self.version == version)
+            && (self.kind.is_empty() || self.kind == kind)
     }
 }
 
@@ -143,42 +151,194 @@ pub fn split_path(path: &str) -> Vec<String> {
     parts
 }
 
-/// Calls `set` on every node `spec` reaches in `object` (the caller checked the kind).
+/// Calls `set` on every node `spec` reaches in `object` (the caller checked
+/// the kind). Callers visiting many resources compile the spec once instead
+/// (see [`Compiled`] and [`SpecSet`]).
 pub fn visit(
     object: &mut Map,
     spec: &FieldSpec,
     leaf: Leaf,
     set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
 ) -> Result<(), String> {
-    // Nearly every path is plain (`spec/template/metadata/labels`): its
-    // segments are slices of the path, held on the stack, so a visit allocates
-    // nothing. Escapes and `[...]` take the general split.
-    const MAX_PLAIN: usize = 16;
-    if !spec.path.contains(['\\', '[']) {
-        let mut buf = [""; MAX_PLAIN];
-        let mut n = 0;
-        for segment in spec.path.split('/') {
-            match buf.get_mut(n) {
-                Some(slot) => *slot = segment,
-                None => {
-                    n = MAX_PLAIN + 1;
-                    break;
-                }
-            }
-            n += 1;
-        }
-        if let Some(segments) = buf.get(..n) {
-            return walk_map(object, segments, spec.create, leaf, set);
+    Compiled::new(spec, None).visit(object, leaf, set)
+}
+
+/// One segment of a field-spec path, split once when the spec is compiled.
+#[derive(Clone, Debug)]
+struct Segment {
+    /// The segment as written (escapes resolved), for error messages.
+    raw: String,
+    /// Whether the segment ends in `[]` (the field is a list).
+    is_seq: bool,
+}
+
+impl Segment {
+    /// The field name (the segment without a trailing `[]`).
+    fn name(&self) -> &str {
+        if self.is_seq {
+            self.raw.get(..self.raw.len() - 2).unwrap_or("")
+        } else {
+            &self.raw
         }
     }
-    let segments = split_path(&spec.path);
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    walk_map(object, &segments, spec.create, leaf, set)
+}
+
+/// A field spec with its path split once and its facts precomputed: kustomize
+/// splits the path on every visit, which was a large share of a build whose
+/// transformers visit every resource.
+#[derive(Clone, Debug)]
+pub struct Compiled<'a> {
+    /// The spec as configured (borrowed from a table, or owned when built
+    /// for one purpose).
+    pub spec: Cow<'a, FieldSpec>,
+    segments: Vec<Segment>,
+    /// Whether missing fields are created (the spec's, unless a caller
+    /// turned creation off, as the images and vars passes do).
+    create: bool,
+    /// [`FieldSpec::may_touch_id`], computed once.
+    pub touches_id: bool,
+}
+
+impl<'a> Compiled<'a> {
+    /// Compiles `spec`; `create` overrides its `create` flag when `Some`.
+    pub fn new(spec: &'a FieldSpec, create: Option<bool>) -> Self {
+        Compiled::of(Cow::Borrowed(spec), create)
+    }
+
+    /// Compiles an owned spec.
+    pub fn owned(spec: FieldSpec) -> Compiled<'static> {
+        Compiled::of(Cow::Owned(spec), None)
+    }
+
+    fn of(spec: Cow<'a, FieldSpec>, create: Option<bool>) -> Self {
+        let segments = split_path(&spec.path)
+            .into_iter()
+            .map(|raw| Segment {
+                is_seq: raw.ends_with("[]"),
+                raw,
+            })
+            .collect();
+        Compiled {
+            create: create.unwrap_or(spec.create),
+            touches_id: spec.may_touch_id(),
+            spec,
+            segments,
+        }
+    }
+
+    /// Calls `set` on every node the spec reaches in `object` (the caller
+    /// checked the kind), as [`visit`] does.
+    pub fn visit(
+        &self,
+        object: &mut Map,
+        leaf: Leaf,
+        set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+    ) -> Result<(), String> {
+        walk_map(object, &self.segments, self.create, leaf, set)
+    }
+}
+
+/// A list of compiled field specs with an index by kind, so that a resource
+/// is checked only against the specs that can select its kind (the tables
+/// hold dozens to hundreds of specs, and most name one kind).
+#[derive(Clone, Debug)]
+pub struct SpecSet<'a> {
+    specs: Vec<Compiled<'a>>,
+    /// Kind → positions of the specs naming that kind or any kind, in order.
+    by_kind: HashMap<String, Vec<usize>>,
+    /// Positions of the specs naming any kind, in order.
+    any_kind: Vec<usize>,
+}
+
+impl<'a> SpecSet<'a> {
+    /// Compiles `specs` (see [`Compiled::new`] for `create`).
+    pub fn new(specs: impl IntoIterator<Item = &'a FieldSpec>, create: Option<bool>) -> Self {
+        let specs: Vec<Compiled<'a>> = specs
+            .into_iter()
+            .map(|s| Compiled::new(s, create))
+            .collect();
+        let any_kind: Vec<usize> = specs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.spec.kind.is_empty())
+            .map(|(i, _)| i)
+            .collect();
+        let mut by_kind: HashMap<String, Vec<usize>> = HashMap::default();
+        for c in &specs {
+            let kind = c.spec.kind.as_str();
+            if kind.is_empty() || by_kind.contains_key(kind) {
+                continue;
+            }
+            let positions = specs
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.spec.kind.is_empty() || o.spec.kind == kind)
+                .map(|(i, _)| i)
+                .collect();
+            by_kind.insert(kind.to_owned(), positions);
+        }
+        SpecSet {
+            specs,
+            by_kind,
+            any_kind,
+        }
+    }
+
+    /// Whether the set holds no spec.
+    pub fn is_empty(&self) -> bool {
+        self.specs.is_empty()
+    }
+
+    /// Every spec, in order.
+    pub fn all(&self) -> &[Compiled<'a>] {
+        &self.specs
+    }
+
+    /// The specs that select `gvk`, in order.
+    pub fn selecting<'s>(&'s self, gvk: &'s Gvk) -> impl Iterator<Item = &'s Compiled<'a>> + 's {
+        let positions = self
+            .by_kind
+            .get(gvk.kind.as_str())
+            .unwrap_or(&self.any_kind);
+        positions
+            .iter()
+            .filter_map(|&i| self.specs.get(i))
+            .filter(move |c| c.spec.selects(gvk))
+    }
+
+    /// Fills `out` with the specs that select `gvk`, in order (a buffer the
+    /// caller reuses across resources, not borrowing the resource's id).
+    pub fn select_into<'s>(&'s self, gvk: &Gvk, out: &mut Vec<&'s Compiled<'a>>) {
+        self.select_parts_into(&gvk.group, &gvk.version, &gvk.kind, out);
+    }
+
+    /// [`SpecSet::select_into`] over the parts of a group/version/kind.
+    pub fn select_parts_into<'s>(
+        &'s self,
+        group: &str,
+        version: &str,
+        kind: &str,
+        out: &mut Vec<&'s Compiled<'a>>,
+    ) {
+        out.clear();
+        let positions = self.by_kind.get(kind).unwrap_or(&self.any_kind);
+        out.extend(
+            positions
+                .iter()
+                .filter_map(|&i| self.specs.get(i))
+                .filter(|c| c.spec.selects_parts(group, version, kind)),
+        );
+    }
+
+    /// Whether any spec selects `gvk`.
+    pub fn selects(&self, gvk: &Gvk) -> bool {
+        self.selecting(gvk).next().is_some()
+    }
 }
 
 fn walk(
     node: &mut Value,
-    path: &[&str],
+    path: &[Segment],
     create: bool,
     leaf: Leaf,
     set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
@@ -195,16 +355,19 @@ fn walk(
             Ok(())
         }
         Value::Map(map) => walk_map(map, path, create, leaf, set),
-        _ => Err(format!(
-            "expected sequence or mapping node at '{}'",
-            path.join("/")
-        )),
+        _ => {
+            let rest: Vec<&str> = path.iter().map(|s| s.raw.as_str()).collect();
+            Err(format!(
+                "expected sequence or mapping node at '{}'",
+                rest.join("/")
+            ))
+        }
     }
 }
 
 fn walk_map(
     map: &mut Map,
-    path: &[&str],
+    path: &[Segment],
     create: bool,
     leaf: Leaf,
     set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
@@ -212,16 +375,20 @@ fn walk_map(
     let Some((segment, rest)) = path.split_first() else {
         return Ok(());
     };
-    let (name, is_seq) = match segment.strip_suffix("[]") {
-        Some(n) => (n, true),
-        None => (*segment, false),
-    };
+    let name = segment.name();
     if name.is_empty() {
         return Err("cannot set or create an empty field name".to_owned());
     }
-    if create && !is_seq {
+    if create && !segment.is_seq {
         let kind = if rest.is_empty() { leaf } else { Leaf::Map };
-        let field = map.entry(name.to_owned()).or_insert_with(|| kind.empty());
+        // Looked up before inserting: the key is copied only when created.
+        let at = match map.get_index_of(name) {
+            Some(at) => at,
+            None => map.insert_full(name.to_owned(), kind.empty()).0,
+        };
+        let Some((_, field)) = map.get_index_mut(at) else {
+            return Ok(());
+        };
         if field.is_null() {
             *field = kind.empty();
         }

@@ -16,7 +16,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use rustomize_yaml::{Map, Value};
 
-use crate::fieldspec::{self, FieldSpec, Leaf};
+use crate::fieldspec::{Compiled, Leaf};
 use crate::resource::{Gvk, Resource, NOT_NAMESPACED};
 use crate::tables::field_specs::NameReference;
 
@@ -28,60 +28,85 @@ struct Target<'a> {
 }
 
 impl Target<'_> {
-    fn selects(&self, gvk: &Gvk) -> bool {
-        (self.group.is_empty() || self.group == gvk.group)
-            && (self.version.is_empty() || self.version == gvk.version)
-            && (self.kind.is_empty() || self.kind == gvk.kind)
+    fn selects_parts(&self, group: &str, version: &str, kind: &str) -> bool {
+        (self.group.is_empty() || self.group == group)
+            && (self.version.is_empty() || self.version == version)
+            && (self.kind.is_empty() || self.kind == kind)
     }
 }
 
-/// What the resolver needs to know about each candidate, computed once.
-struct Facts {
-    gvk: Gvk,
-    kind: String,
-    name: String,
-    namespace: String,
-    effective_namespace: String,
-    original_namespace: String,
+/// What the resolver needs to know about each candidate, borrowed from the
+/// resource (copying these strings per resource was a visible share of a
+/// large build).
+struct Facts<'r> {
+    gvk: &'r Gvk,
+    name: &'r str,
+    namespace: &'r str,
+    effective_namespace: &'r str,
+    original_namespace: &'r str,
     cluster_scoped: bool,
-    /// Previous ids as (name, gvk).
-    previous: Vec<(String, Gvk)>,
-    prefixes: Vec<String>,
-    suffixes: Vec<String>,
+    /// Previous ids as (name, effective namespace, kind); their group and
+    /// version are the current ones (see [`Resource::previous_ids`]).
+    previous: &'r [(String, String, String)],
+    prefixes: &'r [String],
+    suffixes: &'r [String],
 }
 
-impl Facts {
-    fn of(r: &Resource) -> Facts {
+impl<'r> Facts<'r> {
+    fn of(r: &'r Resource) -> Facts<'r> {
         let id = r.id();
-        let previous = r
-            .previous_ids()
-            .into_iter()
-            .map(|p| (p.name, p.gvk))
-            .collect();
         Facts {
-            kind: id.gvk.kind.clone(),
             cluster_scoped: id.gvk.is_cluster_scoped(),
-            effective_namespace: id.effective_namespace().to_owned(),
+            effective_namespace: id.effective_namespace(),
             original_namespace: r.original_effective_namespace(),
-            gvk: id.gvk.clone(),
-            name: id.name.clone(),
-            namespace: id.namespace.clone(),
-            previous,
-            prefixes: r.prefixes.clone(),
-            suffixes: r.suffixes.clone(),
+            gvk: &id.gvk,
+            name: &id.name,
+            namespace: &id.namespace,
+            previous: &r.previous,
+            prefixes: &r.prefixes,
+            suffixes: &r.suffixes,
         }
+    }
+
+    fn kind(&self) -> &str {
+        &self.gvk.kind
+    }
+
+    /// Whether one of the previous ids is of a kind `selector` selects.
+    fn previously(&self, selector: &Target<'_>) -> bool {
+        self.previous
+            .iter()
+            .any(|(_, _, kind)| selector.selects_parts(&self.gvk.group, &self.gvk.version, kind))
     }
 }
 
 /// Updates every name reference in `resources`.
 pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Result<(), String> {
-    let facts: Vec<Facts> = resources.iter().map(Facts::of).collect();
+    // The objects are taken out to be edited while every resource's id (kept
+    // cached) is read through borrowed facts; they go back whatever happens.
+    let mut objects: Vec<Map> = resources.iter_mut().map(Resource::take_object).collect();
+    let mut touched = vec![false; objects.len()];
+    let result = resolve_objects(resources, &mut objects, &mut touched, references);
+    for ((resource, object), touched) in resources.iter_mut().zip(objects).zip(touched) {
+        resource.put_object(object, touched);
+    }
+    result
+}
+
+fn resolve_objects(
+    resources: &[Resource],
+    objects: &mut [Map],
+    touched: &mut [bool],
+    references: &[NameReference],
+) -> Result<(), String> {
+    let facts: Vec<Facts<'_>> = resources.iter().map(Facts::of).collect();
     // Previous name → resources that had it, in resource order.
-    let mut by_previous_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_previous_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(facts.len());
     for (i, f) in facts.iter().enumerate() {
-        let mut seen: HashSet<&str> = HashSet::new();
-        for (name, _) in &f.previous {
-            if seen.insert(name) {
+        for (k, (name, _, _)) in f.previous.iter().enumerate() {
+            // A name the resource had before is listed once.
+            let earlier = f.previous.get(..k).unwrap_or(&[]);
+            if earlier.iter().all(|(other, _, _)| other != name) {
                 by_previous_name.entry(name).or_default().push(i);
             }
         }
@@ -91,8 +116,8 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
     let mut namespace_pairs: HashSet<(&str, &str)> = HashSet::new();
     let mut original_namespaces: HashSet<&str> = HashSet::new();
     for f in &facts {
-        namespace_pairs.insert((&f.original_namespace, &f.effective_namespace));
-        original_namespaces.insert(&f.original_namespace);
+        namespace_pairs.insert((f.original_namespace, f.effective_namespace));
+        original_namespaces.insert(f.original_namespace);
     }
     let index = Index {
         facts: &facts,
@@ -101,44 +126,51 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
         original_namespaces,
     };
 
-    // The (reference, referrer spec) pairs that can select each kind, in table
-    // order: the table has hundreds of specs and a resource is selected by a
-    // few, so each resource walks only its kind's list.
-    let mut by_kind: HashMap<String, Vec<(&NameReference, &FieldSpec)>> = HashMap::new();
-    for resource in resources.iter() {
+    // Every (reference, referrer spec) pair, its path split once.
+    let pairs: Vec<(&NameReference, Compiled<'_>)> = references
+        .iter()
+        .flat_map(|r| r.referrers.iter().map(move |s| (r, Compiled::new(s, None))))
+        .collect();
+    // The pairs that can select each original kind, in table order: the
+    // table has hundreds of specs and a resource is selected by a few, so
+    // each resource walks only its kind's list.
+    let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
+    for resource in resources {
         let kind = resource.original_kind();
         if by_kind.contains_key(kind) {
             continue;
         }
-        let pairs = references
+        let positions = pairs
             .iter()
-            .flat_map(|r| r.referrers.iter().map(move |s| (r, s)))
-            .filter(|(_, s)| s.kind.is_empty() || s.kind == kind)
+            .enumerate()
+            .filter(|(_, (_, c))| c.spec.kind.is_empty() || c.spec.kind == kind)
+            .map(|(p, _)| p)
             .collect();
-        by_kind.insert(kind.to_owned(), pairs);
+        by_kind.insert(kind, positions);
     }
 
-    for (i, resource) in resources.iter_mut().enumerate() {
+    for (i, (resource, object)) in resources.iter().zip(objects.iter_mut()).enumerate() {
         let Some(referrer) = facts.get(i) else {
             continue;
         };
-        let original = resource.original_id().gvk;
-        let scope = Scope::of(referrer, resource.object())?;
-        let pairs = by_kind
-            .get(original.kind.as_str())
-            .map_or(&[][..], Vec::as_slice);
-        for &(reference, spec) in pairs {
+        // The original id: the current group and version, the original kind.
+        let gvk = resource.gvk();
+        let original_kind = resource.original_kind();
+        let scope = Scope::of(referrer, object)?;
+        let positions = by_kind.get(original_kind).map_or(&[][..], Vec::as_slice);
+        for (reference, compiled) in positions.iter().filter_map(|&p| pairs.get(p)) {
+            let spec = &compiled.spec;
+            if !spec.selects_parts(&gvk.group, &gvk.version, original_kind) {
+                continue;
+            }
             let target = Target {
                 group: &reference.group,
                 version: &reference.version,
                 kind: &reference.kind,
             };
             let path = spec.path.as_str();
-            if !spec.selects(&original) {
-                continue;
-            }
             let role_ref = if path.ends_with("roleRef/name") {
-                role_ref_gvk(resource.object())
+                role_ref_gvk(object)
             } else {
                 None
             };
@@ -149,10 +181,11 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
                 target: &target,
                 role_ref,
             };
-            resource
-                .edit_where(spec.may_touch_id(), |object| {
-                    fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| query.set(node))
-                })
+            if let Some(flag) = touched.get_mut(i) {
+                *flag |= compiled.touches_id;
+            }
+            compiled
+                .visit(object, Leaf::Scalar, &mut |node| query.set(node))
                 .map_err(|e| {
                     format!(
                         "updating name reference in '{path}' field of '{}': {e}",
@@ -165,7 +198,7 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
 }
 
 struct Index<'f> {
-    facts: &'f [Facts],
+    facts: &'f [Facts<'f>],
     by_previous_name: HashMap<&'f str, Vec<usize>>,
     namespace_pairs: HashSet<(&'f str, &'f str)>,
     original_namespaces: HashSet<&'f str>,
@@ -173,16 +206,16 @@ struct Index<'f> {
 
 /// Which candidates a referrer may point at at all (kustomize's
 /// "subset that could be referenced by resource").
-struct Scope {
+struct Scope<'r> {
     cluster_scoped: bool,
-    namespace: String,
+    namespace: &'r str,
     role_binding_namespaces: HashSet<String>,
 }
 
-impl Scope {
-    fn of(referrer: &Facts, object: &Map) -> Result<Scope, String> {
+impl<'r> Scope<'r> {
+    fn of(referrer: &Facts<'r>, object: &Map) -> Result<Scope<'r>, String> {
         let mut role_binding_namespaces = HashSet::new();
-        if referrer.kind == "RoleBinding" {
+        if referrer.kind() == "RoleBinding" {
             if let Some(Value::Seq(subjects)) = object.get("subjects") {
                 for s in subjects {
                     let (Some(ns), Some(kind)) = (s.get("namespace"), s.get("kind")) else {
@@ -206,7 +239,7 @@ impl Scope {
         }
         Ok(Scope {
             cluster_scoped: referrer.cluster_scoped,
-            namespace: referrer.effective_namespace.clone(),
+            namespace: referrer.effective_namespace,
             role_binding_namespaces,
         })
     }
@@ -215,7 +248,7 @@ impl Scope {
         self.cluster_scoped
             || c.cluster_scoped
             || c.effective_namespace == self.namespace
-            || self.role_binding_namespaces.contains(&c.namespace)
+            || self.role_binding_namespaces.contains(c.namespace)
     }
 
     /// Whether any candidate this scope admits was originally in `original_ns`.
@@ -225,7 +258,7 @@ impl Scope {
         }
         if index
             .namespace_pairs
-            .contains(&(original_ns, self.namespace.as_str()))
+            .contains(&(original_ns, self.namespace))
         {
             return true;
         }
@@ -251,10 +284,10 @@ fn role_ref_gvk(object: &Map) -> Option<Gvk> {
     })
 }
 
-fn gvk_selects(selector: &Gvk, gvk: &Gvk) -> bool {
-    (selector.group.is_empty() || selector.group == gvk.group)
-        && (selector.version.is_empty() || selector.version == gvk.version)
-        && (selector.kind.is_empty() || selector.kind == gvk.kind)
+fn gvk_selects(selector: &Gvk, group: &str, version: &str, kind: &str) -> bool {
+    (selector.group.is_empty() || selector.group == group)
+        && (selector.version.is_empty() || selector.version == version)
+        && (selector.kind.is_empty() || selector.kind == kind)
 }
 
 /// `a` and `b` agree at their ends (the shorter is a suffix of the longer).
@@ -268,13 +301,13 @@ fn same_ending(a: &[String], b: &[String]) -> bool {
 
 struct Query<'a, 'f> {
     index: &'a Index<'f>,
-    referrer: &'a Facts,
-    scope: &'a Scope,
+    referrer: &'a Facts<'f>,
+    scope: &'a Scope<'f>,
     target: &'a Target<'a>,
     role_ref: Option<Gvk>,
 }
 
-impl Query<'_, '_> {
+impl<'a, 'f> Query<'a, 'f> {
     fn set(&self, node: &mut Value) -> Result<(), String> {
         match node {
             Value::Null | Value::Empty => Ok(()),
@@ -302,7 +335,7 @@ impl Query<'_, '_> {
             return Ok(());
         };
         if referral.name != old {
-            *node = Value::String(referral.name.clone());
+            *node = Value::String(referral.name.to_owned());
         }
         Ok(())
     }
@@ -324,18 +357,18 @@ impl Query<'_, '_> {
         if referral.name == old && referral.namespace.is_empty() {
             return Ok(());
         }
-        map.insert("name".to_owned(), Value::String(referral.name.clone()));
+        map.insert("name".to_owned(), Value::String(referral.name.to_owned()));
         if !referral.namespace.is_empty() {
             map.insert(
                 "namespace".to_owned(),
-                Value::String(referral.namespace.clone()),
+                Value::String(referral.namespace.to_owned()),
             );
         }
         Ok(())
     }
 
     /// Candidates named `old` before, of the target kind, that the referrer may see.
-    fn candidates(&self, old: &str, namespace: Option<&str>) -> Vec<&Facts> {
+    fn candidates(&self, old: &str, namespace: Option<&str>) -> Vec<&'a Facts<'f>> {
         let Some(list) = self.index.by_previous_name.get(old) else {
             return Vec::new();
         };
@@ -355,15 +388,18 @@ impl Query<'_, '_> {
                 Some((true, ns)) => c.original_namespace == ns && !c.cluster_scoped,
                 Some((false, ns)) => c.effective_namespace == ns && !c.cluster_scoped,
             })
-            .filter(|c| c.previous.iter().any(|(_, gvk)| self.target.selects(gvk)))
+            .filter(|c| c.previously(self.target))
             .filter(|c| match &self.role_ref {
-                Some(rr) => c.previous.iter().any(|(_, gvk)| gvk_selects(rr, gvk)),
+                Some(rr) => c
+                    .previous
+                    .iter()
+                    .any(|(_, _, kind)| gvk_selects(rr, &c.gvk.group, &c.gvk.version, kind)),
                 None => true,
             })
             .filter(|c| {
                 self.referrer.cluster_scoped
                     || c.cluster_scoped
-                    || c.kind == "ServiceAccount"
+                    || c.kind() == "ServiceAccount"
                     || c.effective_namespace == self.referrer.effective_namespace
             })
             .collect()
@@ -371,24 +407,22 @@ impl Query<'_, '_> {
 
     fn select<'c>(
         &self,
-        mut candidates: Vec<&'c Facts>,
+        mut candidates: Vec<&'c Facts<'f>>,
         with_namespace: bool,
-    ) -> Result<Option<&'c Facts>, String> {
+    ) -> Result<Option<&'c Facts<'f>>, String> {
         if candidates.len() == 1 {
             return Ok(candidates.pop());
         }
         let r = self.referrer;
         candidates.retain(|c| {
-            (r.prefixes.is_empty()
-                || c.prefixes.is_empty()
-                || same_ending(&r.prefixes, &c.prefixes))
+            (r.prefixes.is_empty() || c.prefixes.is_empty() || same_ending(r.prefixes, c.prefixes))
                 && (r.suffixes.is_empty()
                     || c.suffixes.is_empty()
-                    || same_ending(&r.suffixes, &c.suffixes))
+                    || same_ending(r.suffixes, c.suffixes))
         });
         if candidates.len() > 1 {
             candidates.retain(|c| {
-                same_ending(&r.prefixes, &c.prefixes) && same_ending(&r.suffixes, &c.suffixes)
+                same_ending(r.prefixes, c.prefixes) && same_ending(r.suffixes, c.suffixes)
             });
         }
         match candidates.as_slice() {

@@ -66,6 +66,23 @@ impl fmt::Display for Gvk {
 /// The pseudo-namespace of cluster-scoped objects in id comparisons.
 pub const NOT_NAMESPACED: &str = "_non_namespaceable_";
 
+/// [`ResId::effective_namespace`] over the parts of an id, for callers that
+/// hold them without a `ResId` (previous ids, selectors).
+pub fn effective_namespace<'a>(
+    group: &str,
+    version: &str,
+    kind: &str,
+    namespace: &'a str,
+) -> &'a str {
+    if crate::tables::cluster_scoped::is_cluster_scoped(group, version, kind) {
+        NOT_NAMESPACED
+    } else if namespace.is_empty() || namespace == "default" {
+        "default"
+    } else {
+        namespace
+    }
+}
+
 /// The identity of a resource: kind and api group/version, name and namespace.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct ResId {
@@ -81,13 +98,12 @@ impl ResId {
     /// The namespace as kustomize compares it: `""` means `default`, and every
     /// cluster-scoped object shares one pseudo-namespace.
     pub fn effective_namespace(&self) -> &str {
-        if self.gvk.is_cluster_scoped() {
-            NOT_NAMESPACED
-        } else if self.namespace.is_empty() || self.namespace == "default" {
-            "default"
-        } else {
-            &self.namespace
-        }
+        effective_namespace(
+            &self.gvk.group,
+            &self.gvk.version,
+            &self.gvk.kind,
+            &self.namespace,
+        )
     }
 
     /// The key under which kustomize considers two ids equal (`""` and `default`
@@ -204,6 +220,33 @@ impl Resource {
     pub(crate) fn object_mut(&mut self) -> &mut Map {
         self.id.take();
         &mut self.object
+    }
+
+    /// The object, for changing it, with the id it has now (the cached one is
+    /// handed over rather than copied; it is read again when next asked for).
+    /// For error messages that name the object as it was before the change.
+    pub(crate) fn object_mut_with_id(&mut self) -> (ResId, &mut Map) {
+        let id = match self.id.take() {
+            Some(id) => id,
+            None => self.read_id(),
+        };
+        (id, &mut self.object)
+    }
+
+    /// Takes the object out (leaving an empty one), with the id read and
+    /// cached first so that [`Resource::id`] stays right meanwhile. For
+    /// passes that edit one object while reading every resource's id (name
+    /// references); [`Resource::put_object`] puts it back.
+    pub(crate) fn take_object(&mut self) -> Map {
+        self.id();
+        std::mem::take(&mut self.object)
+    }
+
+    /// Puts back an object taken by [`Resource::take_object`]; with
+    /// `may_change_id` the cached id is checked against it (see
+    /// [`Resource::edit_where`]).
+    pub(crate) fn put_object(&mut self, object: Map, may_change_id: bool) {
+        self.edit_where(may_change_id, |slot| *slot = object);
     }
 
     /// Changes the object through `f`, keeping the cached id when the change
@@ -363,16 +406,11 @@ impl Resource {
 
     /// The effective namespace of the original id (see [`ResId::effective_namespace`];
     /// a recorded namespace is already effective).
-    pub(crate) fn original_effective_namespace(&self) -> String {
+    pub(crate) fn original_effective_namespace(&self) -> &str {
         match self.previous.first() {
-            Some((_, namespace, _)) => {
-                if namespace.is_empty() {
-                    "default".to_owned()
-                } else {
-                    namespace.clone()
-                }
-            }
-            None => self.id().effective_namespace().to_owned(),
+            Some((_, namespace, _)) if namespace.is_empty() => "default",
+            Some((_, namespace, _)) => namespace,
+            None => self.id().effective_namespace(),
         }
     }
 

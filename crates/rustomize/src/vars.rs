@@ -30,7 +30,7 @@ use rustomize_yaml::{Map, Value};
 
 use crate::accumulate::Accumulation;
 use crate::error::Error;
-use crate::fieldspec::{self, FieldSpec, Leaf};
+use crate::fieldspec::{Compiled, Leaf, SpecSet};
 use crate::load::gojson;
 use crate::load::gojson::type_name as go_type;
 use crate::load::kustomization::Kustomization;
@@ -393,26 +393,26 @@ pub fn resolve(
         values.insert(var.name.clone(), value);
     }
     let mut used: HashSet<String> = HashSet::new();
-    let specs: Vec<FieldSpec> = tables
-        .var_reference
-        .iter()
-        .map(|s| FieldSpec {
-            create: false,
-            ..s.clone()
-        })
-        .collect();
+    // The table pass never creates fields.
+    let specs = SpecSet::new(&tables.var_reference, Some(false));
+    let mut selected: Vec<&Compiled<'_>> = Vec::new();
     // One budget for the whole pass: a long var referenced in many objects
     // multiplies as surely as one referenced many times in one object.
     let mut budget = max_document_bytes;
     for r in resources.iter_mut() {
-        let selected: Vec<&FieldSpec> = specs.iter().filter(|s| s.selects(r.gvk())).collect();
+        specs.select_into(r.gvk(), &mut selected);
         if selected.is_empty() {
             continue;
         }
-        let gvk = r.gvk().clone();
-        for spec in selected {
-            r.edit_where(spec.may_touch_id(), |object| {
-                fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| {
+        // Errors name the kind the object had before the pass: copied only
+        // when a spec may change it.
+        let gvk_before = selected
+            .iter()
+            .any(|c| c.touches_id)
+            .then(|| r.gvk().clone());
+        for &compiled in &selected {
+            r.edit_where(compiled.touches_id, |object| {
+                compiled.visit(object, Leaf::Scalar, &mut |node| {
                     substitute_node(node, &values, &mut used, &mut budget)
                 })
             })
@@ -420,8 +420,12 @@ pub fn resolve(
                 path: r.origin().to_path_buf(),
                 message: format!(
                     "considering field '{}' of object {}: {message}",
-                    spec.path,
-                    describe_id(&gvk, r.name(), r.namespace())
+                    compiled.spec.path,
+                    describe_id(
+                        gvk_before.as_ref().unwrap_or(r.gvk()),
+                        r.name(),
+                        r.namespace()
+                    )
                 ),
             })?;
         }
@@ -469,15 +473,22 @@ fn substitute_node(
     used: &mut HashSet<String>,
     budget: &mut usize,
 ) -> Result<(), String> {
+    // A string without `$` expands to itself: it is left in place rather
+    // than replaced by a copy (most strings the table reaches hold no var).
+    let plain = |s: &str| !s.as_bytes().contains(&b'$');
     match node {
         Value::String(s) => {
-            *node = expand(s, values, used, budget)?;
+            if !plain(s) {
+                *node = expand(s, values, used, budget)?;
+            }
             Ok(())
         }
         Value::Map(m) => {
             for v in m.values_mut() {
                 if let Value::String(s) = v {
-                    *v = expand(s, values, used, budget)?;
+                    if !plain(s) {
+                        *v = expand(s, values, used, budget)?;
+                    }
                 }
             }
             Ok(())
@@ -490,7 +501,9 @@ fn substitute_node(
                         item.type_name()
                     ));
                 };
-                *item = expand(s, values, used, budget)?;
+                if !plain(s) {
+                    *item = expand(s, values, used, budget)?;
+                }
             }
             Ok(())
         }

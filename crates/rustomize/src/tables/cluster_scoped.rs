@@ -60,7 +60,39 @@ const CLUSTER_SCOPED: &[(&str, &str)] = &[
 
 /// Whether the built-in type `group/version` `kind` is cluster-scoped.
 pub fn is_cluster_scoped(group: &str, version: &str, kind: &str) -> bool {
-    in_table(CLUSTER_SCOPED, group, version, kind)
+    // Asked for every id comparison: nearly all kinds are namespaced, and one
+    // match on the kind rules them out without scanning the table.
+    is_listed_kind(kind) && in_table(CLUSTER_SCOPED, group, version, kind)
+}
+
+/// Whether `kind` is the kind of some row of [`CLUSTER_SCOPED`] (kept in
+/// step with the table by a test).
+fn is_listed_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "MutatingWebhookConfiguration"
+            | "ValidatingWebhookConfiguration"
+            | "CustomResourceDefinition"
+            | "APIService"
+            | "CertificateSigningRequest"
+            | "FlowSchema"
+            | "PriorityLevelConfiguration"
+            | "IngressClass"
+            | "PodSecurityPolicy"
+            | "RuntimeClass"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "PriorityClass"
+            | "CSIDriver"
+            | "CSINode"
+            | "StorageClass"
+            | "VolumeAttachment"
+            | "ComponentStatus"
+            | "Namespace"
+            | "Node"
+            | "NodeProxyOptions"
+            | "PersistentVolume"
+    )
 }
 
 fn in_table(table: &[(&str, &str)], group: &str, version: &str, kind: &str) -> bool {
@@ -71,4 +103,17 @@ fn in_table(table: &[(&str, &str)], group: &str, version: &str, kind: &str) -> b
                 None => group.is_empty() && api_version == version,
             }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_listed_kind, CLUSTER_SCOPED};
+
+    #[test]
+    fn every_table_kind_is_listed() {
+        for (_, kind) in CLUSTER_SCOPED {
+            assert!(is_listed_kind(kind), "{kind}");
+        }
+        assert!(!is_listed_kind("Deployment"));
+    }
 }

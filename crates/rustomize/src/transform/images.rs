@@ -26,7 +26,7 @@
 use regex::Regex;
 use rustomize_yaml::{Map, Value};
 
-use crate::fieldspec::{self, FieldSpec, Leaf};
+use crate::fieldspec::{Compiled, FieldSpec, Leaf, SpecSet};
 use crate::load::gojson::field as canonical;
 use crate::load::gojson::type_name as go_type;
 use crate::resource::Resource;
@@ -55,15 +55,10 @@ pub fn apply(
 ) -> Result<(), String> {
     let entries = parse_entries(images)?;
     // The table pass never creates fields.
-    let specs: Vec<FieldSpec> = specs
-        .iter()
-        .map(|s| FieldSpec {
-            create: false,
-            ..s.clone()
-        })
-        .collect();
+    let specs = SpecSet::new(specs, Some(false));
     for entry in &entries {
         let mut updater = Updater::new(entry);
+        let mut selected: Vec<&Compiled<'_>> = Vec::new();
         for resource in resources.iter_mut() {
             if resource.kind() == SKIPPED_KIND {
                 continue;
@@ -79,15 +74,15 @@ pub fn apply(
             // Most resources match no spec (the table's are limited by kind):
             // pick the specs first, borrowing the id, before editing.
             let gvk = resource.gvk();
-            let selected: Vec<&FieldSpec> = specs.iter().filter(|s| s.selects(gvk)).collect();
-            for spec in selected {
-                let result = resource.edit_where(spec.may_touch_id(), |object| {
-                    fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| updater.update(node))
+            specs.select_into(gvk, &mut selected);
+            for &compiled in &selected {
+                let result = resource.edit_where(compiled.touches_id, |object| {
+                    compiled.visit(object, Leaf::Scalar, &mut |node| updater.update(node))
                 });
                 result.map_err(|e| {
                     format!(
                         "considering field '{}' of object {}: {e}",
-                        spec.path,
+                        compiled.spec.path,
                         resource_id(resource)
                     )
                 })?;

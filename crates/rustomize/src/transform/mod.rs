@@ -25,7 +25,7 @@ use std::path::Path;
 use rustomize_yaml::Value;
 
 use crate::error::Error;
-use crate::fieldspec::{self, FieldSpec, Leaf};
+use crate::fieldspec::{Compiled, FieldSpec, Leaf, SpecSet};
 use crate::load::Loader;
 use crate::plugins::{Configured, Transformer};
 use crate::resmap::ResMap;
@@ -177,29 +177,33 @@ pub(crate) fn set_pairs(
         return Ok(());
     }
     let empty_key = pairs.iter().any(|(k, _)| k.is_empty());
+    let specs = SpecSet::new(specs, None);
+    let mut selected: Vec<&Compiled<'_>> = Vec::new();
     for resource in resources {
         // Specs picked while borrowing the id; the kind is copied only when
         // one applies (for error messages), not the whole group/version/kind.
         let gvk = resource.gvk();
-        let selected: Vec<&FieldSpec> = specs.iter().filter(|s| s.selects(gvk)).collect();
+        specs.select_into(gvk, &mut selected);
         if selected.is_empty() {
             continue;
         }
-        let kind = gvk.kind.clone();
+        let kind = if selected.iter().all(|c| !c.touches_id) {
+            None
+        } else {
+            Some(gvk.kind.clone())
+        };
         let id = if empty_key {
             resource.id().to_string()
         } else {
             String::new()
         };
-        for spec in selected {
-            resource.edit_where(spec.may_touch_id(), |object| fieldspec::visit(object, spec, Leaf::Map, &mut |node| {
+        for &compiled in &selected {
+            let spec: &FieldSpec = &compiled.spec;
+            let mut wrong: Option<&'static str> = None;
+            let result = resource.edit_where(compiled.touches_id, |object| compiled.visit(object, Leaf::Map, &mut |node| {
                 let Value::Map(map) = node else {
-                    return Err(format!(
-                        "{}: expected a mapping at '{}', found a {}",
-                        resource_label(&kind),
-                        spec.path,
-                        node.type_name()
-                    ));
+                    wrong = Some(node.type_name());
+                    return Err(String::new());
                 };
                 // kustomize's field setter takes an empty key for the map
                 // itself and fails on it.
@@ -213,7 +217,24 @@ pub(crate) fn set_pairs(
                     map.insert(k.clone(), Value::String(v.clone()));
                 }
                 Ok(())
-            }))?;
+            }));
+            if let Err(message) = result {
+                let Some(found) = wrong else {
+                    return Err(message);
+                };
+                // The kind before the edit: when the spec cannot touch the
+                // id it is still the current one.
+                let kind = match &kind {
+                    Some(kind) => kind.as_str(),
+                    None => resource.kind(),
+                };
+                return Err(format!(
+                    "{}: expected a mapping at '{}', found a {}",
+                    resource_label(kind),
+                    spec.path,
+                    found
+                ));
+            }
         }
     }
     Ok(())

@@ -7,13 +7,13 @@
 
 use rustomize_yaml::Value;
 
-use crate::fieldspec::{self, FieldSpec, Leaf};
-use crate::resource::{Gvk, Resource};
+use crate::fieldspec::{Compiled, FieldSpec, Leaf, SpecSet};
+use crate::resource::Resource;
 
-fn keeps_its_name(gvk: &Gvk) -> bool {
-    gvk.kind == "CustomResourceDefinition"
-        || gvk.kind == "Namespace"
-        || (gvk.kind == "APIService" && gvk.group == "apiregistration.k8s.io")
+fn keeps_its_name(group: &str, kind: &str) -> bool {
+    kind == "CustomResourceDefinition"
+        || kind == "Namespace"
+        || (kind == "APIService" && group == "apiregistration.k8s.io")
 }
 
 /// Adds `prefix` and `suffix` to the fields `specs` reach.
@@ -23,12 +23,21 @@ pub fn apply(
     suffix: &str,
     specs: &[FieldSpec],
 ) -> Result<(), String> {
+    let specs = SpecSet::new(specs, None);
+    let mut selected: Vec<&Compiled<'_>> = Vec::new();
     for resource in resources.iter_mut() {
-        let original = resource.original_id().gvk;
-        if keeps_its_name(&original) {
-            continue;
+        // Selection is by the original id: the current group and version
+        // with the original kind (borrowed, not copied).
+        {
+            let gvk = resource.gvk();
+            let kind = resource.original_kind();
+            if keeps_its_name(&gvk.group, kind) {
+                continue;
+            }
+            specs.select_parts_into(&gvk.group, &gvk.version, kind, &mut selected);
         }
-        for spec in specs.iter().filter(|s| s.selects(&original)) {
+        for &compiled in &selected {
+            let spec: &FieldSpec = &compiled.spec;
             if spec.path == "metadata/name" {
                 if !prefix.is_empty() {
                     resource.prefixes.push(prefix.to_owned());
@@ -38,13 +47,13 @@ pub fn apply(
                 }
                 resource.store_previous_id();
             }
-            let id = resource.id().to_string();
-            fieldspec::visit(resource.object_mut(), spec, Leaf::Scalar, &mut |node| {
+            // The node kind of a non-scalar field, named in the error with
+            // the object's id before this visit (formatted only then).
+            let mut wrong: Option<&'static str> = None;
+            let mut rename = |node: &mut Value| {
                 if let Some(kind) = node_kind(node) {
-                    return Err(format!(
-                        "considering field '{}' of object {id}: wrong node kind: expected ScalarNode but got {kind}",
-                        spec.path
-                    ));
+                    wrong = Some(kind);
+                    return Err(String::new());
                 }
                 if let Value::String(s) = node {
                     let mut renamed = String::with_capacity(prefix.len() + s.len() + suffix.len());
@@ -54,7 +63,29 @@ pub fn apply(
                     *s = renamed;
                 }
                 Ok(())
-            })?;
+            };
+            let (result, id) = if compiled.touches_id {
+                let (id, object) = resource.object_mut_with_id();
+                (compiled.visit(object, Leaf::Scalar, &mut rename), Some(id))
+            } else {
+                let result = resource.edit_where(false, |object| {
+                    compiled.visit(object, Leaf::Scalar, &mut rename)
+                });
+                (result, None)
+            };
+            if let Err(message) = result {
+                let Some(kind) = wrong else {
+                    return Err(message);
+                };
+                let id = match id {
+                    Some(id) => id.to_string(),
+                    None => resource.id().to_string(),
+                };
+                return Err(format!(
+                    "considering field '{}' of object {id}: wrong node kind: expected ScalarNode but got {kind}",
+                    spec.path
+                ));
+            }
         }
     }
     Ok(())

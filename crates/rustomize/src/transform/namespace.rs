@@ -11,11 +11,11 @@
 //! are set. Every resource records its id beforehand so references can be
 //! fixed later.
 
-use rustomize_yaml::Value;
+use rustomize_yaml::{Map, Value};
 
-use crate::fieldspec::{self, FieldSpec, Leaf};
+use crate::fieldspec::{Compiled, FieldSpec, Leaf, SpecSet};
 use crate::plugins::SubjectMode;
-use crate::resource::Resource;
+use crate::resource::{Gvk, Resource};
 
 /// Sets `namespace` on every resource (kustomize's `NamespaceTransformer`:
 /// each resource records its id first, so references follow the move).
@@ -26,14 +26,32 @@ pub fn apply(
     unset_only: bool,
     subjects: SubjectMode,
 ) -> Result<(), String> {
+    let specs = NamespaceSpecs::new(specs);
     for resource in resources.iter_mut() {
         if resource.object().is_empty() {
             continue;
         }
         resource.store_previous_id();
-        filter(resource, namespace, specs, unset_only, subjects)?;
+        filter(resource, namespace, &specs, unset_only, subjects)?;
     }
     Ok(())
+}
+
+/// The namespace filter's field specs, compiled once for all resources:
+/// `metadata/namespace` (always set) and the configured ones.
+pub struct NamespaceSpecs<'a> {
+    meta: Compiled<'static>,
+    specs: SpecSet<'a>,
+}
+
+impl<'a> NamespaceSpecs<'a> {
+    /// Compiles `specs`.
+    pub fn new(specs: &'a [FieldSpec]) -> Self {
+        NamespaceSpecs {
+            meta: Compiled::owned(FieldSpec::new("", "", "", "metadata/namespace", true)),
+            specs: SpecSet::new(specs, None),
+        }
+    }
 }
 
 /// kustomize's namespace filter on one resource, without recording its id
@@ -41,7 +59,7 @@ pub fn apply(
 pub fn filter(
     resource: &mut Resource,
     namespace: &str,
-    specs: &[FieldSpec],
+    specs: &NamespaceSpecs<'_>,
     unset_only: bool,
     subjects: SubjectMode,
 ) -> Result<(), String> {
@@ -50,39 +68,58 @@ pub fn filter(
     if namespace.is_empty() {
         return Ok(());
     }
-    let id = resource.id().to_string();
+    // The id before any change, named in errors (formatted only then).
+    let (id, object) = resource.object_mut_with_id();
+    let mut wrong: Option<&'static str> = None;
     let mut set = |node: &mut Value| {
         if let Some(kind) = super::name_affix::node_kind(node) {
-            return Err(format!(
-                "namespace field specs must target scalar nodes: object {id}: wrong node kind: expected ScalarNode but got {kind}"
-            ));
+            wrong = Some(kind);
+            return Err(String::new());
         }
         if !unset_only || is_unset(node) {
             *node = Value::String(namespace.to_owned());
         }
         Ok(())
     };
-    let gvk = resource.gvk().clone();
-    let api_version = gvk.api_version();
+    let result = set_all(object, &id.gvk, specs, subjects, &mut set);
+    result.map_err(|message| match wrong {
+        Some(kind) => format!(
+            "namespace field specs must target scalar nodes: object {id}: wrong node kind: expected ScalarNode but got {kind}"
+        ),
+        None => message,
+    })
+}
+
+/// The namespace filter's edits of `object`, whose kind is `gvk`.
+fn set_all(
+    object: &mut Map,
+    gvk: &Gvk,
+    specs: &NamespaceSpecs<'_>,
+    subjects: SubjectMode,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), String> {
     if !gvk.is_cluster_scoped() {
-        let meta = FieldSpec::new("", "", "", "metadata/namespace", true);
-        fieldspec::visit(resource.object_mut(), &meta, Leaf::Scalar, &mut set)?;
+        specs.meta.visit(object, Leaf::Scalar, set)?;
     }
     let binding = is_binding(&gvk.kind);
     if binding {
-        set_subjects(resource, subjects, &mut set)?;
+        set_subjects(object, subjects, set)?;
     }
-    for spec in specs.iter().filter(|s| s.selects(&gvk)) {
+    let v1 = gvk.group.is_empty() && gvk.version == "v1";
+    let mut selected: Vec<&Compiled<'_>> = Vec::new();
+    specs.specs.select_into(gvk, &mut selected);
+    for compiled in selected {
+        let spec: &FieldSpec = &compiled.spec;
         if spec.path == "metadata/namespace" {
             continue;
         }
-        if spec.path == "metadata/name" && api_version != "v1" {
+        if spec.path == "metadata/name" && !v1 {
             continue;
         }
         if binding && is_binding(&spec.kind) && spec.path == "subjects/namespace" {
             continue;
         }
-        fieldspec::visit(resource.object_mut(), spec, Leaf::Scalar, &mut set)?;
+        compiled.visit(object, Leaf::Scalar, set)?;
     }
     Ok(())
 }
@@ -101,11 +138,11 @@ fn is_unset(node: &Value) -> bool {
 }
 
 fn set_subjects(
-    resource: &mut Resource,
+    object: &mut Map,
     mode: SubjectMode,
     set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
 ) -> Result<(), String> {
-    let Some(Value::Seq(subjects)) = resource.object_mut().get_mut("subjects") else {
+    let Some(Value::Seq(subjects)) = object.get_mut("subjects") else {
         return Ok(());
     };
     for subject in subjects {

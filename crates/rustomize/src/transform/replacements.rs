@@ -32,7 +32,7 @@ use crate::error::Error;
 use crate::load::gojson;
 use crate::load::gojson::type_name as go_type;
 use crate::load::Loader;
-use crate::resource::{Gvk, ResId, Resource};
+use crate::resource::{effective_namespace, Gvk, ResId, Resource};
 use crate::selector::{Matcher, Selector};
 use crate::transform::patch_json6902::estimated_size;
 use path::CreateKind;
@@ -69,16 +69,42 @@ impl IdSelector {
 
     /// kyaml's `ResId.IsSelectedBy`.
     fn selects(&self, id: &ResId) -> bool {
-        (self.name.is_empty() || self.name == id.name)
-            && (self.namespace.is_empty()
-                || self.as_res_id().effective_namespace() == id.effective_namespace())
-            && (self.group.is_empty() || self.group == id.gvk.group)
-            && (self.version.is_empty() || self.version == id.gvk.version)
-            && (self.kind.is_empty() || self.kind == id.gvk.kind)
+        self.selects_parts(
+            &id.gvk.group,
+            &id.gvk.version,
+            &id.gvk.kind,
+            &id.name,
+            &id.namespace,
+        )
     }
 
-    fn selects_any(&self, ids: &[ResId]) -> bool {
-        ids.iter().any(|id| self.selects(id))
+    /// [`IdSelector::selects`] over the parts of an id.
+    fn selects_parts(
+        &self,
+        group: &str,
+        version: &str,
+        kind: &str,
+        name: &str,
+        namespace: &str,
+    ) -> bool {
+        (self.name.is_empty() || self.name == name)
+            && (self.namespace.is_empty()
+                || effective_namespace(&self.group, &self.version, &self.kind, &self.namespace)
+                    == effective_namespace(group, version, kind, namespace))
+            && (self.group.is_empty() || self.group == group)
+            && (self.version.is_empty() || self.version == version)
+            && (self.kind.is_empty() || self.kind == kind)
+    }
+
+    /// Whether the current id of `r` or one of its previous ids (with the
+    /// current group and version, see [`Resource::previous_ids`]) is
+    /// selected; borrowed, as this runs for every resource.
+    fn selects_any_id_of(&self, r: &Resource) -> bool {
+        let gvk = r.gvk();
+        self.selects(r.id())
+            || r.previous.iter().any(|(name, namespace, kind)| {
+                self.selects_parts(&gvk.group, &gvk.version, kind, name, namespace)
+            })
     }
 }
 
@@ -523,13 +549,6 @@ impl Decoder {
     }
 }
 
-/// The current id of a resource followed by its previous ones.
-fn all_ids(r: &Resource) -> Vec<ResId> {
-    let mut ids = vec![r.id().clone()];
-    ids.extend(r.previous_ids());
-    ids
-}
-
 /// The value a replacement copies: the node (for mapping and list targets) and
 /// its text (for scalar targets).
 struct Copied {
@@ -590,7 +609,7 @@ fn run(resources: &mut [Resource], r: &Replacement, growth: &mut Growth) -> Resu
 fn source_value(resources: &[Resource], source: &Source) -> Result<Copied, String> {
     let mut found: Option<&Resource> = None;
     for r in resources {
-        if source.id.selects_any(&all_ids(r)) {
+        if source.id.selects_any_id_of(r) {
             if found.is_some() {
                 return Err(format!(
                     "multiple matches for selector {}",
@@ -673,12 +692,11 @@ fn apply_target(
         if !select_meta.selects(r) || reject_meta.iter().any(|m| m.selects(r)) {
             continue;
         }
-        let ids = all_ids(r);
         let rejected = target
             .reject
             .iter()
-            .any(|rj| !rj.id.is_empty() && rj.id.selects_any(&ids));
-        if !select.id.selects_any(&ids) || rejected {
+            .any(|rj| !rj.id.is_empty() && rj.id.selects_any_id_of(r));
+        if !select.id.selects_any_id_of(r) || rejected {
             continue;
         }
         for fp in field_paths {

@@ -16,7 +16,7 @@
 
 use rustomize_yaml::Value;
 
-use crate::fieldspec::{self, FieldSpec, Leaf};
+use crate::fieldspec::{FieldSpec, Leaf, SpecSet};
 use crate::load::gojson::field as canonical;
 use crate::load::gojson::type_name as go_type;
 use crate::resource::{Gvk, Resource};
@@ -47,7 +47,8 @@ fn apply_one(
     specs: &[FieldSpec],
 ) -> Result<(), String> {
     let mut found = false;
-    for spec in specs {
+    for compiled in SpecSet::new(specs, None).all() {
+        let spec: &FieldSpec = &compiled.spec;
         for resource in resources.iter_mut() {
             // Most resources bear none of the entry's names: rule them out
             // before building their previous ids.
@@ -69,8 +70,8 @@ fn apply_one(
                 continue;
             }
             resource
-                .edit_where(spec.may_touch_id(), |object| {
-                    fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| {
+                .edit_where(compiled.touches_id, |object| {
+                    compiled.visit(object, Leaf::Scalar, &mut |node| {
                         set_count(node, entry.count)
                     })
                 })

@@ -39,7 +39,7 @@ pub fn apply(
                     super::namespace::filter(
                         resource,
                         value,
-                        &[],
+                        &super::namespace::NamespaceSpecs::new(&[]),
                         false,
                         SubjectMode::DefaultOnly,
                     )?;
