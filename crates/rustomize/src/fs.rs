@@ -13,8 +13,9 @@
 //! size is checked before opening and again on the open handle, the file is
 //! opened without following a final symlink and without blocking, and on
 //! Linux the file actually opened is checked against the kustomization root
-//! through `/proc/self/fd` (a directory on the path may have been swapped for
-//! a symlink after the path was resolved).
+//! (a directory on the path may have been swapped for a symlink after the
+//! path was resolved): opened with no symlink anywhere on its path
+//! (`openat2`), it lies where its path says; else `/proc/self/fd` names it.
 //!
 //! Helm charts and exec plugins run other programs on real directories: a
 //! build over a file system that is not the disk refuses them with an error
@@ -194,7 +195,7 @@ impl FileSystem for DiskFs {
         max_bytes: usize,
         confine: Option<&Path>,
     ) -> Result<Vec<u8>, ReadError> {
-        read_guarded(path, None, max_bytes, |file| check_opened(file, confine))
+        read_guarded(path, None, max_bytes, confine)
     }
 
     fn read_file_seen(
@@ -207,7 +208,7 @@ impl FileSystem for DiskFs {
         // A symlink is followed by `read_file`'s own check (and then refused
         // by the open), as before.
         let seen = (!seen.is_symlink()).then_some(seen);
-        read_guarded(path, seen, max_bytes, |file| check_opened(file, confine))
+        read_guarded(path, seen, max_bytes, confine)
     }
 
     fn checks_opened_path(&self) -> bool {
@@ -238,11 +239,32 @@ fn disk_metadata(meta: &std::fs::Metadata) -> Metadata {
 
 /// Under a confining directory, the file actually opened must still lie in
 /// it: a directory on the path may have been replaced by a symlink after the
-/// path was resolved. Linux names an open file's real path under
-/// `/proc/self/fd`; where that is unavailable the loader's earlier checks stand.
-fn check_opened(file: &std::fs::File, confine: Option<&Path>) -> Result<(), ReadError> {
+/// path was resolved. A file opened with no symlink anywhere on its path
+/// (`symlink_free`, see [`open_no_block`]) lies where its path says, when
+/// that path has no `..`; otherwise Linux names an open file's real path under
+/// `/proc/self/fd`. Where neither is available the loader's earlier checks stand.
+fn check_opened(
+    file: &std::fs::File,
+    path: &Path,
+    symlink_free: bool,
+    confine: Option<&Path>,
+) -> Result<(), ReadError> {
+    let Some(root) = confine else {
+        return Ok(());
+    };
+    if symlink_free
+        && path.is_absolute()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+    {
+        if !path.starts_with(root) {
+            return Err(ReadError::Escaped(path.to_path_buf()));
+        }
+        return Ok(());
+    }
     #[cfg(target_os = "linux")]
-    if let Some(root) = confine {
+    {
         use std::os::fd::AsRawFd;
         let link = format!("/proc/self/fd/{}", file.as_raw_fd());
         if let Ok(real) = std::fs::read_link(link) {
@@ -252,7 +274,7 @@ fn check_opened(file: &std::fs::File, confine: Option<&Path>) -> Result<(), Read
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = (file, confine);
+    let _ = file;
     Ok(())
 }
 
@@ -262,22 +284,22 @@ fn check_opened(file: &std::fs::File, confine: Option<&Path>) -> Result<(), Read
 /// metadata of the path taken just before, or else on a fresh `stat` — the
 /// file is opened non-blocking without following a final symlink, checked
 /// again on the handle (the path may have been swapped meanwhile) and by
-/// `check_opened`, and read by [`read_bounded`] so a growing file cannot
-/// exceed the limit either.
+/// [`check_opened`] against `confine`, and read by [`read_bounded`] so a
+/// growing file cannot exceed the limit either.
 pub(crate) fn read_guarded(
     path: &Path,
     seen: Option<Metadata>,
     max_bytes: usize,
-    check_opened: impl FnOnce(&std::fs::File) -> Result<(), ReadError>,
+    confine: Option<&Path>,
 ) -> Result<Vec<u8>, ReadError> {
     let size = match seen {
         Some(meta) => check_seen(&meta, max_bytes)?,
         None => check_regular(&std::fs::metadata(path).map_err(io_cause)?, max_bytes)?,
     };
-    let mut file = open_no_block(path).map_err(io_cause)?;
+    let (mut file, symlink_free) = open_no_block(path, confine.is_some()).map_err(io_cause)?;
     let meta = file.metadata().map_err(io_cause)?;
     let size = size.max(check_regular(&meta, max_bytes)?);
-    check_opened(&file)?;
+    check_opened(&file, path, symlink_free, confine)?;
     read_bounded(&mut file, size, max_bytes)
 }
 
@@ -361,19 +383,41 @@ fn check_size(size: u64, max_bytes: usize) -> Result<u64, FileCause> {
 
 /// Opens `path` for reading without blocking (a FIFO swapped in after the type
 /// check must not hang the build) and without following a final symlink (the
-/// path was resolved already; a symlink there now is a swap).
+/// path was resolved already; a symlink there now is a swap); and says whether
+/// no symlink was followed anywhere on the path.
+///
+/// With `symlink_free` asked, Linux first tries `openat2` with
+/// `RESOLVE_NO_SYMLINKS`: the kernel then vouches that the file lies where
+/// its path says, which spares [`check_opened`] a `readlink` of
+/// `/proc/self/fd`. If that fails for any reason (a symlink on the path, an
+/// older kernel, a sandbox refusing the call, a missing file), the plain open
+/// decides, as it always did.
 #[cfg(unix)]
-fn open_no_block(path: &Path) -> io::Result<std::fs::File> {
+fn open_no_block(path: &Path, symlink_free: bool) -> io::Result<(std::fs::File, bool)> {
+    #[cfg(target_os = "linux")]
+    if symlink_free {
+        use rustix::fs::{Mode, OFlags, ResolveFlags, CWD};
+        let flags =
+            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::CLOEXEC;
+        if let Ok(fd) =
+            rustix::fs::openat2(CWD, path, flags, Mode::empty(), ResolveFlags::NO_SYMLINKS)
+        {
+            return Ok((std::fs::File::from(fd), true));
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = symlink_free;
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
-        .open(path)
+        .open(path)?;
+    Ok((file, false))
 }
 
 #[cfg(not(unix))]
-fn open_no_block(path: &Path) -> io::Result<std::fs::File> {
-    std::fs::File::open(path)
+fn open_no_block(path: &Path, _symlink_free: bool) -> io::Result<(std::fs::File, bool)> {
+    std::fs::File::open(path).map(|f| (f, false))
 }
 
 /// What kind of non-regular file a file type is, for error messages.
@@ -749,11 +793,11 @@ mod tests {
         };
         // Metadata taken before the file grew: the handle's size wins.
         assert_eq!(
-            read_guarded(&path, Some(stale), 10, |_| Ok(())).unwrap(),
+            read_guarded(&path, Some(stale), 10, None).unwrap(),
             b"0123456789"
         );
         assert!(matches!(
-            read_guarded(&path, Some(stale), 9, |_| Ok(())),
+            read_guarded(&path, Some(stale), 9, None),
             Err(ReadError::Cause(FileCause::TooLarge { size: 10, limit: 9 }))
         ));
         let fifo = Metadata {
@@ -761,11 +805,11 @@ mod tests {
             len: 0,
         };
         assert!(matches!(
-            read_guarded(&path, Some(fifo), 10, |_| Ok(())),
+            read_guarded(&path, Some(fifo), 10, None),
             Err(ReadError::Cause(FileCause::NotRegular("FIFO")))
         ));
         std::fs::write(&path, "").unwrap();
-        assert_eq!(read_guarded(&path, None, 10, |_| Ok(())).unwrap(), b"");
+        assert_eq!(read_guarded(&path, None, 10, None).unwrap(), b"");
     }
 
     #[test]
@@ -774,10 +818,10 @@ mod tests {
         #[cfg(target_os = "linux")]
         {
             let status = Path::new("/proc/self/status");
-            let bytes = read_guarded(status, None, 1 << 20, |_| Ok(())).unwrap();
+            let bytes = read_guarded(status, None, 1 << 20, None).unwrap();
             assert!(bytes.starts_with(b"Name:"));
             assert!(matches!(
-                read_guarded(status, None, 16, |_| Ok(())),
+                read_guarded(status, None, 16, None),
                 Err(ReadError::Cause(FileCause::Grew { limit: 16 }))
             ));
         }

@@ -810,7 +810,7 @@ pub fn read_regular_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, Error
     let real = path
         .canonicalize()
         .map_err(|e| file_error(&DiskFs, path, e))?;
-    crate::fs::read_guarded(&real, None, max_bytes, |_| Ok(())).map_err(|e| Error::File {
+    crate::fs::read_guarded(&real, None, max_bytes, None).map_err(|e| Error::File {
         path: path.to_path_buf(),
         cause: match e {
             ReadError::Cause(cause) => cause,
