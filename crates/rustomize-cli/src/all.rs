@@ -218,6 +218,17 @@ fn find_roots(
     let mut found = Vec::new();
     walk(tree, ".", max_file_bytes, &mut found).map_err(|e| format!("{}: {e}", tree.display()))?;
     let mut canon = Canonical::default();
+    // `walk` descends through real directories only (never a symlink), so a
+    // found directory's real path is the tree's followed by its relative one.
+    if let Ok(real_tree) = tree.canonicalize() {
+        for f in &found {
+            let real = match f.rel.as_str() {
+                "." => real_tree.clone(),
+                rel => real_tree.join(rel),
+            };
+            canon.0.insert(f.dir.clone(), Some(real));
+        }
+    }
     let mut included = BTreeSet::new();
     for f in &found {
         let Some(k) = &f.kustomization else { continue };
