@@ -217,6 +217,18 @@ fn find_roots(
 ) -> Result<Vec<Root>, String> {
     let mut found = Vec::new();
     walk(tree, ".", max_file_bytes, &mut found).map_err(|e| format!("{}: {e}", tree.display()))?;
+    let mut canon = Canonical::default();
+    // `walk` descends through real directories only (never a symlink), so a
+    // found directory's real path is the tree's followed by its relative one.
+    if let Ok(real_tree) = tree.canonicalize() {
+        for f in &found {
+            let real = match f.rel.as_str() {
+                "." => real_tree.clone(),
+                rel => real_tree.join(rel),
+            };
+            canon.0.insert(f.dir.clone(), Some(real));
+        }
+    }
     let mut included = BTreeSet::new();
     for f in &found {
         let Some(k) = &f.kustomization else { continue };
@@ -224,13 +236,13 @@ fn find_roots(
             // Remote bases and files are not directories of this tree.
             let path = f.dir.join(entry);
             if path.is_dir() {
-                if let Ok(real) = path.canonicalize() {
+                if let Some(real) = canon.of(&path) {
                     included.insert(real);
                 }
             }
         }
     }
-    let weights = weights(&found);
+    let weights = weights(&found, &mut canon);
     Ok(found
         .into_iter()
         .zip(weights)
@@ -239,10 +251,9 @@ fn find_roots(
                 .kustomization
                 .as_ref()
                 .is_some_and(|k| k.kind == "Component");
-            let is_included = f
-                .dir
-                .canonicalize()
-                .is_ok_and(|real| included.contains(&real));
+            let is_included = canon
+                .of(&f.dir)
+                .is_some_and(|real| included.contains(&real));
             !component && (include_bases || !is_included)
         })
         .map(|(f, weight)| Root {
@@ -258,16 +269,34 @@ fn find_roots(
 /// kustomization directories they name (a shared base counts once per use).
 /// Only an ordering hint: `run_all` starts the largest builds first so a long
 /// one does not start last and leave the other cores idle at the end.
-fn weights(found: &[Found]) -> Vec<u64> {
+fn weights(found: &[Found], canon: &mut Canonical) -> Vec<u64> {
     let by_dir: std::collections::HashMap<PathBuf, usize> = found
         .iter()
         .enumerate()
-        .filter_map(|(i, f)| f.dir.canonicalize().ok().map(|real| (real, i)))
+        .filter_map(|(i, f)| canon.of(&f.dir).map(|real| (real, i)))
         .collect();
     let mut memo: Vec<Option<u64>> = vec![None; found.len()];
     (0..found.len())
-        .map(|i| weight_of(i, found, &by_dir, &mut memo))
+        .map(|i| weight_of(i, found, &by_dir, &mut memo, canon))
         .collect()
+}
+
+/// `canonicalize` remembered per path for one discovery: the same
+/// directories and entries come up again and again (a shared base named by
+/// many overlays, each directory looked up for `included` and for
+/// `weights`), and each `realpath` costs a `readlink` per component.
+#[derive(Default)]
+struct Canonical(std::collections::HashMap<PathBuf, Option<PathBuf>>);
+
+impl Canonical {
+    fn of(&mut self, path: &Path) -> Option<PathBuf> {
+        if let Some(real) = self.0.get(path) {
+            return real.clone();
+        }
+        let real = path.canonicalize().ok();
+        self.0.insert(path.to_path_buf(), real.clone());
+        real
+    }
 }
 
 fn weight_of(
@@ -275,6 +304,7 @@ fn weight_of(
     found: &[Found],
     by_dir: &std::collections::HashMap<PathBuf, usize>,
     memo: &mut [Option<u64>],
+    canon: &mut Canonical,
 ) -> u64 {
     if let Some(Some(w)) = memo.get(i) {
         return *w;
@@ -293,8 +323,8 @@ fn weight_of(
             };
             if meta.is_file() {
                 total = total.saturating_add(meta.len());
-            } else if let Some(&sub) = path.canonicalize().ok().and_then(|r| by_dir.get(&r)) {
-                total = total.saturating_add(weight_of(sub, found, by_dir, memo));
+            } else if let Some(&sub) = canon.of(&path).and_then(|r| by_dir.get(&r)) {
+                total = total.saturating_add(weight_of(sub, found, by_dir, memo, canon));
             }
         }
     }

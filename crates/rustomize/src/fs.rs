@@ -13,8 +13,9 @@
 //! size is checked before opening and again on the open handle, the file is
 //! opened without following a final symlink and without blocking, and on
 //! Linux the file actually opened is checked against the kustomization root
-//! through `/proc/self/fd` (a directory on the path may have been swapped for
-//! a symlink after the path was resolved).
+//! (a directory on the path may have been swapped for a symlink after the
+//! path was resolved): opened with no symlink anywhere on its path
+//! (`openat2`), it lies where its path says; else `/proc/self/fd` names it.
 //!
 //! Helm charts and exec plugins run other programs on real directories: a
 //! build over a file system that is not the disk refuses them with an error
@@ -129,6 +130,32 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
         confine: Option<&Path>,
     ) -> Result<Vec<u8>, ReadError>;
 
+    /// As [`FileSystem::read_file`], for a path whose final name the caller
+    /// has just found, through [`FileSystem::symlink_metadata`], to be `seen`
+    /// (no symlink): the file system may take that for its own check of the
+    /// type and size before opening instead of asking again. The default
+    /// ignores `seen`.
+    fn read_file_seen(
+        &self,
+        path: &Path,
+        seen: Metadata,
+        max_bytes: usize,
+        confine: Option<&Path>,
+    ) -> Result<Vec<u8>, ReadError> {
+        let _ = seen;
+        self.read_file(path, max_bytes, confine)
+    }
+
+    /// Whether [`FileSystem::read_file`] checks the real path of what it
+    /// opened against `confine` after opening, so a directory swapped for a
+    /// symlink after the loader resolved a path is caught there. The loader
+    /// then remembers, for the rest of a build, which directories it found to
+    /// be real (no symlink) instead of asking again for every path through
+    /// them. Only [`DiskFs`] on Linux says yes.
+    fn checks_opened_path(&self) -> bool {
+        false
+    }
+
     /// Whether paths of this file system are paths on the local disk, which
     /// other programs (Helm, exec plugins) can be given. Only [`DiskFs`]
     /// says yes.
@@ -168,7 +195,24 @@ impl FileSystem for DiskFs {
         max_bytes: usize,
         confine: Option<&Path>,
     ) -> Result<Vec<u8>, ReadError> {
-        read_guarded(path, max_bytes, |file| check_opened(file, confine))
+        read_guarded(path, None, max_bytes, confine)
+    }
+
+    fn read_file_seen(
+        &self,
+        path: &Path,
+        seen: Metadata,
+        max_bytes: usize,
+        confine: Option<&Path>,
+    ) -> Result<Vec<u8>, ReadError> {
+        // A symlink is followed by `read_file`'s own check (and then refused
+        // by the open), as before.
+        let seen = (!seen.is_symlink()).then_some(seen);
+        read_guarded(path, seen, max_bytes, confine)
+    }
+
+    fn checks_opened_path(&self) -> bool {
+        cfg!(target_os = "linux")
     }
 
     fn is_disk(&self) -> bool {
@@ -195,11 +239,32 @@ fn disk_metadata(meta: &std::fs::Metadata) -> Metadata {
 
 /// Under a confining directory, the file actually opened must still lie in
 /// it: a directory on the path may have been replaced by a symlink after the
-/// path was resolved. Linux names an open file's real path under
-/// `/proc/self/fd`; where that is unavailable the loader's earlier checks stand.
-fn check_opened(file: &std::fs::File, confine: Option<&Path>) -> Result<(), ReadError> {
+/// path was resolved. A file opened with no symlink anywhere on its path
+/// (`symlink_free`, see [`open_no_block`]) lies where its path says, when
+/// that path has no `..`; otherwise Linux names an open file's real path under
+/// `/proc/self/fd`. Where neither is available the loader's earlier checks stand.
+fn check_opened(
+    file: &std::fs::File,
+    path: &Path,
+    symlink_free: bool,
+    confine: Option<&Path>,
+) -> Result<(), ReadError> {
+    let Some(root) = confine else {
+        return Ok(());
+    };
+    if symlink_free
+        && path.is_absolute()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+    {
+        if !path.starts_with(root) {
+            return Err(ReadError::Escaped(path.to_path_buf()));
+        }
+        return Ok(());
+    }
     #[cfg(target_os = "linux")]
-    if let Some(root) = confine {
+    {
         use std::os::fd::AsRawFd;
         let link = format!("/proc/self/fd/{}", file.as_raw_fd());
         if let Ok(real) = std::fs::read_link(link) {
@@ -209,39 +274,75 @@ fn check_opened(file: &std::fs::File, confine: Option<&Path>) -> Result<(), Read
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = (file, confine);
+    let _ = file;
     Ok(())
 }
 
 /// Reads a symlink-resolved path that must be a regular file of at most
 /// `max_bytes` bytes. The type and size are checked before opening (so a
-/// device is never opened and a FIFO never blocks), the file is opened
-/// non-blocking without following a final symlink, checked again on the
-/// handle (the path may have been swapped meanwhile) and by `check_opened`,
-/// and read through a `take` so a growing file cannot exceed the limit either.
+/// device is never opened and a FIFO never blocks) — on `seen`, the caller's
+/// metadata of the path taken just before, or else on a fresh `stat` — the
+/// file is opened non-blocking without following a final symlink, checked
+/// again on the handle (the path may have been swapped meanwhile) and by
+/// [`check_opened`] against `confine`, and read by [`read_bounded`] so a
+/// growing file cannot exceed the limit either.
 pub(crate) fn read_guarded(
     path: &Path,
+    seen: Option<Metadata>,
     max_bytes: usize,
-    check_opened: impl FnOnce(&std::fs::File) -> Result<(), ReadError>,
+    confine: Option<&Path>,
 ) -> Result<Vec<u8>, ReadError> {
-    let meta = std::fs::metadata(path).map_err(io_cause)?;
-    let size = check_regular(&meta, max_bytes)?;
-    let file = open_no_block(path).map_err(io_cause)?;
+    let size = match seen {
+        Some(meta) => check_seen(&meta, max_bytes)?,
+        None => check_regular(&std::fs::metadata(path).map_err(io_cause)?, max_bytes)?,
+    };
+    let (mut file, symlink_free) = open_no_block(path, confine.is_some()).map_err(io_cause)?;
     let meta = file.metadata().map_err(io_cause)?;
     let size = size.max(check_regular(&meta, max_bytes)?);
-    check_opened(&file)?;
-    // The size checks above keep this allocation within the limit.
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(max_bytes).min(max_bytes));
-    file.take(
-        u64::try_from(max_bytes)
-            .unwrap_or(u64::MAX)
-            .saturating_add(1),
-    )
-    .read_to_end(&mut bytes)
-    .map_err(io_cause)?;
-    if bytes.len() > max_bytes {
-        return Err(FileCause::Grew { limit: max_bytes }.into());
+    check_opened(&file, path, symlink_free, confine)?;
+    read_bounded(&mut file, size, max_bytes)
+}
+
+/// Reads `file`, `size` bytes long when it was opened, to its end, failing
+/// once it holds more than `max_bytes` bytes ([`FileCause::Grew`]). The
+/// buffer is sized once, for `size` bytes and one more: a read that fills
+/// the `size` bytes and stops short of the extra one has met the end (a
+/// regular file reads short only there), so a file that did not change takes
+/// one read. A file that grew, or reports no size (`/proc`), reads on,
+/// the buffer doubling, up to the limit.
+fn read_bounded(
+    file: &mut std::fs::File,
+    size: u64,
+    max_bytes: usize,
+) -> Result<Vec<u8>, ReadError> {
+    // The size checks before keep `size` within the limit.
+    let size = usize::try_from(size).unwrap_or(max_bytes).min(max_bytes);
+    let cap = max_bytes.saturating_add(1);
+    let mut bytes = vec![0u8; size.saturating_add(1).min(cap)];
+    let mut filled = 0;
+    loop {
+        if filled == bytes.len() {
+            if bytes.len() >= cap {
+                return Err(FileCause::Grew { limit: max_bytes }.into());
+            }
+            let grown = bytes.len().saturating_mul(2).max(8192).min(cap);
+            bytes.resize(grown, 0);
+        }
+        let Some(spare) = bytes.get_mut(filled..) else {
+            break;
+        };
+        let asked = spare.len();
+        let n = match file.read(spare) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_cause(e)),
+        };
+        filled += n;
+        if n == 0 || (n < asked && filled == size) {
+            break;
+        }
     }
+    bytes.truncate(filled);
     Ok(bytes)
 }
 
@@ -259,6 +360,16 @@ fn check_regular(meta: &std::fs::Metadata, max_bytes: usize) -> Result<u64, File
     check_size(meta.len(), max_bytes)
 }
 
+/// As [`check_regular`], on the loader's metadata of the path.
+fn check_seen(meta: &Metadata, max_bytes: usize) -> Result<u64, FileCause> {
+    match meta.kind {
+        FileKind::File => check_size(meta.len, max_bytes),
+        FileKind::Dir => Err(FileCause::NotRegular("directory")),
+        FileKind::Symlink => Err(FileCause::NotRegular("symlink")),
+        FileKind::Other(name) => Err(FileCause::NotRegular(name)),
+    }
+}
+
 /// `size` if it is within `max_bytes`.
 fn check_size(size: u64, max_bytes: usize) -> Result<u64, FileCause> {
     if usize::try_from(size).map_or(true, |s| s > max_bytes) {
@@ -272,19 +383,41 @@ fn check_size(size: u64, max_bytes: usize) -> Result<u64, FileCause> {
 
 /// Opens `path` for reading without blocking (a FIFO swapped in after the type
 /// check must not hang the build) and without following a final symlink (the
-/// path was resolved already; a symlink there now is a swap).
+/// path was resolved already; a symlink there now is a swap); and says whether
+/// no symlink was followed anywhere on the path.
+///
+/// With `symlink_free` asked, Linux first tries `openat2` with
+/// `RESOLVE_NO_SYMLINKS`: the kernel then vouches that the file lies where
+/// its path says, which spares [`check_opened`] a `readlink` of
+/// `/proc/self/fd`. If that fails for any reason (a symlink on the path, an
+/// older kernel, a sandbox refusing the call, a missing file), the plain open
+/// decides, as it always did.
 #[cfg(unix)]
-fn open_no_block(path: &Path) -> io::Result<std::fs::File> {
+fn open_no_block(path: &Path, symlink_free: bool) -> io::Result<(std::fs::File, bool)> {
+    #[cfg(target_os = "linux")]
+    if symlink_free {
+        use rustix::fs::{Mode, OFlags, ResolveFlags, CWD};
+        let flags =
+            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::CLOEXEC;
+        if let Ok(fd) =
+            rustix::fs::openat2(CWD, path, flags, Mode::empty(), ResolveFlags::NO_SYMLINKS)
+        {
+            return Ok((std::fs::File::from(fd), true));
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = symlink_free;
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
-        .open(path)
+        .open(path)?;
+    Ok((file, false))
 }
 
 #[cfg(not(unix))]
-fn open_no_block(path: &Path) -> io::Result<std::fs::File> {
-    std::fs::File::open(path)
+fn open_no_block(path: &Path, _symlink_free: bool) -> io::Result<(std::fs::File, bool)> {
+    std::fs::File::open(path).map(|f| (f, false))
 }
 
 /// What kind of non-regular file a file type is, for error messages.
@@ -647,6 +780,62 @@ mod tests {
             io::ErrorKind::NotADirectory
         );
         assert_eq!(fs.read_dir(Path::new("/a")).unwrap(), ["b", "link", "up"]);
+    }
+
+    #[test]
+    fn disk_reads_take_the_size_on_the_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, "0123456789").unwrap();
+        let stale = Metadata {
+            kind: FileKind::File,
+            len: 3,
+        };
+        // Metadata taken before the file grew: the handle's size wins.
+        assert_eq!(
+            read_guarded(&path, Some(stale), 10, None).unwrap(),
+            b"0123456789"
+        );
+        assert!(matches!(
+            read_guarded(&path, Some(stale), 9, None),
+            Err(ReadError::Cause(FileCause::TooLarge { size: 10, limit: 9 }))
+        ));
+        let fifo = Metadata {
+            kind: FileKind::Other("FIFO"),
+            len: 0,
+        };
+        assert!(matches!(
+            read_guarded(&path, Some(fifo), 10, None),
+            Err(ReadError::Cause(FileCause::NotRegular("FIFO")))
+        ));
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(read_guarded(&path, None, 10, None).unwrap(), b"");
+    }
+
+    #[test]
+    fn disk_reads_are_bounded_past_the_reported_size() {
+        // A regular file reporting no size reads on to its end, within the limit.
+        #[cfg(target_os = "linux")]
+        {
+            let status = Path::new("/proc/self/status");
+            let bytes = read_guarded(status, None, 1 << 20, None).unwrap();
+            assert!(bytes.starts_with(b"Name:"));
+            assert!(matches!(
+                read_guarded(status, None, 16, None),
+                Err(ReadError::Cause(FileCause::Grew { limit: 16 }))
+            ));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, vec![b'x'; 100_000]).unwrap();
+        let mut file = std::fs::File::open(&path).unwrap();
+        // Told a smaller size than it has (it grew): read on, up to the limit.
+        assert_eq!(read_bounded(&mut file, 10, 100_000).unwrap().len(), 100_000);
+        let mut file = std::fs::File::open(&path).unwrap();
+        assert!(matches!(
+            read_bounded(&mut file, 10, 99_999),
+            Err(ReadError::Cause(FileCause::Grew { limit: 99_999 }))
+        ));
     }
 
     #[test]

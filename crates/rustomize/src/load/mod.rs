@@ -29,10 +29,10 @@
 pub mod gojson;
 pub mod kustomization;
 
-use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::cache::RunCache;
 
@@ -68,6 +68,37 @@ pub struct Loader {
     fs: Arc<dyn FileSystem>,
     /// The files this build read, and the parses it shares with other builds.
     files: Arc<BuildFiles>,
+    /// Directories this build found to be real, shared by all its loaders.
+    real_dirs: Arc<RealDirs>,
+}
+
+/// The directories a build found, by `lstat`, to be real directories (no
+/// symlink), so [`Loader::resolve_lexically`] asks about each only once per
+/// build instead of once per path through it (a Kubeflow build looked at
+/// `common`, `common/istio`, ... again for every entry below them). Only kept
+/// where the file system checks the real path of every file it opens
+/// ([`FileSystem::checks_opened_path`]): a directory swapped for a symlink
+/// after it was remembered is caught there, as one swapped between the
+/// `lstat` and the open always was. Keys are the paths' bytes: the loader
+/// builds them from names alone (no `.`, no doubled `/`), so equal bytes are
+/// equal paths, and hashing bytes skips `Path`'s component walk.
+#[derive(Debug, Default)]
+struct RealDirs(RwLock<foldhash::HashSet<OsString>>);
+
+impl RealDirs {
+    fn contains(&self, dir: &Path) -> bool {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(dir.as_os_str())
+    }
+
+    fn insert(&self, dir: &Path) {
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(dir.as_os_str().to_owned());
+    }
 }
 
 /// What one build's loaders share about files beyond the budget: every path
@@ -75,21 +106,23 @@ pub struct Loader {
 /// run's [`RunCache`] if the build has one.
 #[derive(Debug, Default)]
 struct BuildFiles {
-    /// Canonical paths of the files read (and directories confined).
-    read: Mutex<BTreeSet<PathBuf>>,
+    /// Canonical paths of the files read (and directories confined), as
+    /// bytes: hashing them costs less than keeping `Path`s in order, which
+    /// compares component by component; [`Loader::files_read`] sorts once.
+    read: Mutex<foldhash::HashSet<OsString>>,
     /// What the builds of the run share.
     cache: Option<Arc<RunCache>>,
 }
 
 impl BuildFiles {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<PathBuf>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, foldhash::HashSet<OsString>> {
         self.read.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn record(&self, path: &Path) {
         let mut read = self.lock();
-        if !read.contains(path) {
-            read.insert(path.to_path_buf());
+        if !read.contains(path.as_os_str()) {
+            read.insert(path.as_os_str().to_owned());
         }
     }
 }
@@ -185,6 +218,7 @@ impl Loader {
             repo_chain: Arc::new(Vec::new()),
             fs,
             files: Arc::default(),
+            real_dirs: Arc::default(),
         })
     }
 
@@ -224,6 +258,7 @@ impl Loader {
             // A checkout is on the disk, whatever file system the build reads.
             fs: Arc::new(DiskFs),
             files: Arc::default(),
+            real_dirs: Arc::default(),
         })
     }
 
@@ -257,7 +292,13 @@ impl Loader {
     /// together, kustomization files included) and of the directories it
     /// handed to another program (Helm charts), sorted.
     pub fn files_read(&self) -> Vec<PathBuf> {
-        self.files.lock().iter().cloned().collect()
+        let mut files: Vec<PathBuf> = self.files.lock().iter().map(PathBuf::from).collect();
+        // In `Path` order; a path spelled apart (`a//b`, `a/b/`; the loader
+        // spells none so) kept once, in its least spelling, whatever order
+        // the set gave.
+        files.sort_unstable_by(|a, b| a.cmp(b).then_with(|| a.as_os_str().cmp(b.as_os_str())));
+        files.dedup();
+        files
     }
 
     /// This loader recording the files it (and the loaders derived from it)
@@ -276,7 +317,7 @@ impl Loader {
     /// Records `files` as read by this build.
     pub(crate) fn record_files(&self, files: &[PathBuf]) {
         let mut read = self.files.lock();
-        read.extend(files.iter().cloned());
+        read.extend(files.iter().map(|f| f.as_os_str().to_owned()));
     }
 
     /// Counts `bytes` and `kustomizations` against the build's budgets, as a
@@ -374,21 +415,31 @@ impl Loader {
         let mut found = None;
         for name in KUSTOMIZATION_FILE_NAMES {
             let path = self.root.join(name);
-            match self.fs.metadata(&path) {
-                // kustomize passes over a directory of that name, and over a
-                // name that does not resolve (missing, or a dangling symlink).
+            // The name itself first (`lstat`): what is no symlink needs no
+            // second look, and its metadata serves the read's own check.
+            let seen = match self.fs.symlink_metadata(&path) {
                 Ok(meta) if meta.is_dir() => continue,
+                Ok(meta) if !meta.is_symlink() => Some(meta),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                // Anything else (a file, a FIFO, a symlink loop, no permission)
-                // is this directory's kustomization; reading it says what is wrong.
-                _ => {}
-            }
+                // A symlink (or an error to name): judged by what it resolves to.
+                _ => match self.fs.metadata(&path) {
+                    // kustomize passes over a directory of that name, and over
+                    // a name that does not resolve (missing, or a dangling
+                    // symlink).
+                    Ok(meta) if meta.is_dir() => continue,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    // Anything else (a file, a FIFO, a symlink loop, no
+                    // permission) is this directory's kustomization; reading
+                    // it says what is wrong.
+                    _ => None,
+                },
+            };
             if found.is_some() {
                 return Err(Error::MultipleKustomizations(self.root.clone()));
             }
-            found = Some(path);
+            found = Some((path, seen));
         }
-        let path = found.ok_or_else(|| Error::MissingKustomization(self.root.clone()))?;
+        let (path, seen) = found.ok_or_else(|| Error::MissingKustomization(self.root.clone()))?;
         self.budget
             .spend_kustomization()
             .map_err(|cause| Error::File {
@@ -397,12 +448,15 @@ impl Loader {
             })?;
         // The root is symlink-free: a kustomization file that is no symlink
         // is its own resolved path.
-        let resolved = match self.fs.symlink_metadata(&path) {
-            Ok(m) if !m.is_symlink() => path.clone(),
-            _ => canonical(&*self.fs, &path)?,
+        let resolved = match seen {
+            Some(_) => path.clone(),
+            None => match self.fs.symlink_metadata(&path) {
+                Ok(m) if !m.is_symlink() => path.clone(),
+                _ => canonical(&*self.fs, &path)?,
+            },
         };
         self.check_restriction(&path, &resolved)?;
-        let text = self.read_text(&resolved)?;
+        let text = self.read_text(&resolved, seen)?;
         Ok((resolved, text))
     }
 
@@ -416,8 +470,8 @@ impl Loader {
             })?;
             return Ok((path, text));
         }
-        let path = self.resolve_file(relative)?;
-        let text = self.read_text(&path)?;
+        let (path, seen) = self.resolve_file(relative)?;
+        let text = self.read_text(&path, seen)?;
         Ok((path, text))
     }
 
@@ -427,8 +481,8 @@ impl Loader {
         if is_remote_file(relative) {
             return self.download(&self.root.display().to_string(), relative);
         }
-        let path = self.resolve_file(relative)?;
-        let bytes = self.read_regular(&path)?;
+        let (path, seen) = self.resolve_file(relative)?;
+        let bytes = self.read_regular(&path, seen)?;
         Ok((path, bytes))
     }
 
@@ -437,7 +491,7 @@ impl Loader {
         if is_remote_file(entry) {
             return self.http_entry(kustomization, entry);
         }
-        let (path, is_dir) = match self.resolve(entry) {
+        let (path, is_dir, seen) = match self.resolve(entry) {
             Ok(found) => found,
             Err(e) => {
                 let cause = file_cause(&*self.fs, &self.root.join(entry), e);
@@ -493,7 +547,7 @@ impl Loader {
             return self.child(path).map(Entry::Dir);
         }
         self.check_restriction(&self.root.join(entry), &path)?;
-        let text = self.read_text(&path)?;
+        let text = self.read_text(&path, seen)?;
         Ok(Entry::File(path, text))
     }
 
@@ -576,62 +630,80 @@ impl Loader {
         Ok((path, bytes))
     }
 
-    /// The symlink-free absolute path of an entry and whether it is a directory
-    /// (see [`Loader::resolve_lexically`] for the cheap way, else a full
+    /// The symlink-free absolute path of an entry, whether it is a directory,
+    /// and for what is not, its `lstat` metadata for the read when taken (see
+    /// [`Loader::resolve_lexically`] for the cheap way, else a full
     /// `canonicalize`).
-    fn resolve(&self, entry: &str) -> std::io::Result<(PathBuf, bool)> {
-        if let Some((path, meta)) = self.resolve_lexically(entry) {
-            return Ok((path, meta.is_dir()));
+    fn resolve(&self, entry: &str) -> std::io::Result<(PathBuf, bool, Option<Metadata>)> {
+        if let Some((path, seen)) = self.resolve_lexically(entry) {
+            return Ok((path, seen.is_none(), seen));
         }
         let path = self.fs.canonicalize(&self.root.join(entry))?;
         let is_dir = self.fs.metadata(&path)?.is_dir();
-        Ok((path, is_dir))
+        // Not seen by `lstat`: the read checks the file itself.
+        Ok((path, is_dir, None))
     }
 
-    /// Resolves `relative` (`a/b.yaml`, `../../base`: any `..` first, then
-    /// names) against the symlink-free root with one `lstat` per name instead
-    /// of a full `canonicalize`, which reads every component of the root again
-    /// (`realpath` made ~7 `readlink` calls per file, ~5% of a Kubeflow
-    /// build). A leading `..` of a symlink-free directory is its parent, so
-    /// only the names need checking. `None` (then canonicalize) when a name is
-    /// a symlink or missing, `..` follows a name, or the path is absolute or
-    /// ends in `/`.
-    fn resolve_lexically(&self, relative: &str) -> Option<(PathBuf, Metadata)> {
+    /// Resolves `relative` (`a/b.yaml`, `../../base`, `dir/`: any `..` first,
+    /// then names) against the symlink-free root with one `lstat` per name
+    /// instead of a full `canonicalize`, which reads every component of the
+    /// root again (`realpath` made ~7 `readlink` calls per file, ~5% of a
+    /// Kubeflow build). A leading `..` of a symlink-free directory is its
+    /// parent, so only the names need checking, and a directory found real
+    /// is remembered for the build ([`RealDirs`]). Returns the path and, for
+    /// what is not a directory, its `lstat` metadata (which the read takes
+    /// for its check before opening). `None` (then canonicalize) when a name
+    /// is a symlink or missing, `..` follows a name, the path is absolute, or
+    /// a trailing `/` names what is not a directory.
+    fn resolve_lexically(&self, relative: &str) -> Option<(PathBuf, Option<Metadata>)> {
         use std::path::Component;
-        if relative.ends_with('/') {
-            return None;
-        }
+        let remember = self.fs.checks_opened_path();
         let mut path = self.root.clone();
-        let mut meta = None;
+        let mut last = None;
         for component in Path::new(relative).components() {
             match component {
                 Component::CurDir => {}
-                Component::ParentDir if meta.is_none() => {
+                Component::ParentDir if last.is_none() => {
                     path.pop();
                 }
                 Component::Normal(name) => {
                     path.push(name);
+                    if remember && self.real_dirs.contains(&path) {
+                        last = Some(None);
+                        continue;
+                    }
                     match self.fs.symlink_metadata(&path) {
-                        Ok(m) if !m.is_symlink() => meta = Some(m),
+                        Ok(m) if m.is_dir() => {
+                            if remember {
+                                self.real_dirs.insert(&path);
+                            }
+                            last = Some(None);
+                        }
+                        Ok(m) if !m.is_symlink() => last = Some(Some(m)),
                         _ => return None,
                     }
                 }
                 _ => return None,
             }
         }
-        meta.map(|m| (path, m))
+        // `dir/` must name a directory (the full resolution says why not).
+        if relative.ends_with('/') && !matches!(last, Some(None)) {
+            return None;
+        }
+        last.map(|m| (path, m))
     }
 
     /// The symlink-free path of a file named relative to the root, checked
-    /// against the load restrictor.
-    fn resolve_file(&self, relative: &str) -> Result<PathBuf, Error> {
+    /// against the load restrictor, with its `lstat` metadata when that was
+    /// taken.
+    fn resolve_file(&self, relative: &str) -> Result<(PathBuf, Option<Metadata>), Error> {
         let requested = self.root.join(relative);
-        let path = match self.resolve_lexically(relative) {
-            Some((path, _)) => path,
-            None => canonical(&*self.fs, &requested)?,
+        let (path, seen) = match self.resolve_lexically(relative) {
+            Some((path, seen)) => (path, seen),
+            None => (canonical(&*self.fs, &requested)?, None),
         };
         self.check_restriction(&requested, &path)?;
-        Ok(path)
+        Ok((path, seen))
     }
 
     /// A loader for a directory named by a `components` entry.
@@ -667,6 +739,7 @@ impl Loader {
             repo_chain: Arc::clone(&self.repo_chain),
             fs: Arc::clone(&self.fs),
             files: Arc::clone(&self.files),
+            real_dirs: Arc::clone(&self.real_dirs),
         })
     }
 
@@ -685,8 +758,8 @@ impl Loader {
 
     /// Reads a (symlink-resolved) YAML file as text: UTF-8, or UTF-16 and
     /// byte-order marks read as kustomize reads them.
-    fn read_text(&self, path: &Path) -> Result<String, Error> {
-        let bytes = self.read_regular(path)?;
+    fn read_text(&self, path: &Path, seen: Option<Metadata>) -> Result<String, Error> {
+        let bytes = self.read_regular(path, seen)?;
         rustomize_yaml::decode_text(bytes).map_err(|e| Error::Yaml {
             path: path.to_path_buf(),
             message: e.message,
@@ -695,27 +768,30 @@ impl Loader {
 
     /// Reads a symlink-resolved path the guarded way ([`FileSystem::read_file`];
     /// on disk, `crate::fs::read_guarded`), the opened file checked against the
-    /// restrictor, and counts it against the build's read budget.
-    fn read_regular(&self, path: &Path) -> Result<Vec<u8>, Error> {
+    /// restrictor, and counts it against the build's read budget. `seen` is
+    /// the path's `lstat` metadata when the loader just took it
+    /// ([`FileSystem::read_file_seen`]).
+    fn read_regular(&self, path: &Path, seen: Option<Metadata>) -> Result<Vec<u8>, Error> {
         self.files.record(path);
         // Under the restrictor, the file actually opened must still lie in the
         // root: a directory on the path may have been replaced by a symlink
         // after the path was resolved.
         let confine = (self.restrictor == LoadRestrictor::RootOnly).then_some(self.root.as_path());
-        let bytes = self
-            .fs
-            .read_file(path, self.max_bytes, confine)
-            .map_err(|e| match e {
-                ReadError::Cause(cause) => Error::File {
-                    path: path.to_path_buf(),
-                    cause,
-                },
-                ReadError::Escaped(real) => Error::OutsideRoot {
-                    requested: path.to_path_buf(),
-                    path: real,
-                    root: self.root.clone(),
-                },
-            })?;
+        let read = match seen {
+            Some(meta) => self.fs.read_file_seen(path, meta, self.max_bytes, confine),
+            None => self.fs.read_file(path, self.max_bytes, confine),
+        };
+        let bytes = read.map_err(|e| match e {
+            ReadError::Cause(cause) => Error::File {
+                path: path.to_path_buf(),
+                cause,
+            },
+            ReadError::Escaped(real) => Error::OutsideRoot {
+                requested: path.to_path_buf(),
+                path: real,
+                root: self.root.clone(),
+            },
+        })?;
         self.budget
             .spend(bytes.len())
             .map_err(|cause| Error::File {
@@ -730,11 +806,22 @@ impl Loader {
 /// file) the loader's guarded way: symlinks resolved, then it must be a regular
 /// file of at most `max_bytes` bytes (never a FIFO, device or directory), opened
 /// without blocking. Errors name `path` as given.
+///
+/// A path whose final name is no symlink is read as it stands (the kernel
+/// resolves any symlink before it, as `canonicalize` would): `realpath` costs
+/// a `readlink` per component, which `build --all` paid for every
+/// kustomization file of a tree.
 pub fn read_regular_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, Error> {
-    let real = path
-        .canonicalize()
-        .map_err(|e| file_error(&DiskFs, path, e))?;
-    crate::fs::read_guarded(&real, max_bytes, |_| Ok(())).map_err(|e| Error::File {
+    let (real, seen) = match DiskFs.symlink_metadata(path) {
+        Ok(meta) if !meta.is_symlink() => (path.to_path_buf(), Some(meta)),
+        // A symlink, or an error `canonicalize` names as it always did.
+        _ => (
+            path.canonicalize()
+                .map_err(|e| file_error(&DiskFs, path, e))?,
+            None,
+        ),
+    };
+    crate::fs::read_guarded(&real, seen, max_bytes, None).map_err(|e| Error::File {
         path: path.to_path_buf(),
         cause: match e {
             ReadError::Cause(cause) => cause,
@@ -924,6 +1011,55 @@ mod tests {
             "is a character device, not a regular file"
         );
         assert_eq!(cause("."), "is a directory, not a regular file");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn remembered_directory_swapped_for_a_symlink_is_caught() {
+        let s = Scratch::new("swap");
+        let root = s.0.join("root");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::create_dir(s.0.join("outside")).unwrap();
+        std::fs::write(root.join("sub/a.yaml"), "inside").unwrap();
+        std::fs::write(s.0.join("outside/a.yaml"), "outside").unwrap();
+        let loader = Loader::new(
+            Arc::new(DiskFs),
+            &root,
+            LoadRestrictor::RootOnly,
+            1 << 20,
+            usize::MAX,
+            usize::MAX,
+        )
+        .unwrap();
+        assert_eq!(loader.read_file("sub/a.yaml").unwrap().1, "inside");
+        // `sub` is now remembered as real; swap it for a way out.
+        std::fs::rename(root.join("sub"), s.0.join("old-sub")).unwrap();
+        std::os::unix::fs::symlink(s.0.join("outside"), root.join("sub")).unwrap();
+        let err = loader.read_file("sub/a.yaml").unwrap_err();
+        assert!(matches!(err, Error::OutsideRoot { .. }), "{err}");
+    }
+
+    #[test]
+    fn trailing_slash_names_a_directory() {
+        let s = Scratch::new("slash");
+        std::fs::create_dir(s.0.join("base")).unwrap();
+        std::fs::write(s.0.join("base/kustomization.yaml"), "{}\n").unwrap();
+        std::fs::write(s.0.join("file.yaml"), "{}\n").unwrap();
+        let loader = Loader::new(
+            Arc::new(DiskFs),
+            &s.0,
+            LoadRestrictor::RootOnly,
+            1 << 20,
+            usize::MAX,
+            usize::MAX,
+        )
+        .unwrap();
+        let k = s.0.join("kustomization.yaml");
+        assert!(
+            matches!(loader.entry(&k, "base/"), Ok(Entry::Dir(l)) if l.root() == s.0.join("base"))
+        );
+        let err = loader.entry(&k, "file.yaml/").err().unwrap();
+        assert!(err.full_message().ends_with("not a directory"), "{err}");
     }
 
     #[test]
