@@ -28,59 +28,76 @@ struct Target<'a> {
 }
 
 impl Target<'_> {
-    fn selects(&self, gvk: &Gvk) -> bool {
-        (self.group.is_empty() || self.group == gvk.group)
-            && (self.version.is_empty() || self.version == gvk.version)
-            && (self.kind.is_empty() || self.kind == gvk.kind)
+    /// Whether the target selects a previous id of `c` with kind `kind`
+    /// (previous ids keep the current group and version).
+    fn selects_previous(&self, c: &Facts<'_>, kind: &str) -> bool {
+        (self.group.is_empty() || self.group == c.gvk.group)
+            && (self.version.is_empty() || self.version == c.gvk.version)
+            && (self.kind.is_empty() || self.kind == kind)
     }
 }
 
-/// What the resolver needs to know about each candidate, computed once.
-struct Facts {
-    gvk: Gvk,
-    kind: String,
-    name: String,
-    namespace: String,
-    effective_namespace: String,
-    original_namespace: String,
+/// What the resolver needs to know about each candidate, borrowed from the
+/// resource (its cached id and bookkeeping; the objects are lent out while
+/// references are edited, see [`resolve`]). Copying these strings for every
+/// resource was the largest block of a 100k-resource build's peak memory.
+struct Facts<'r> {
+    gvk: &'r Gvk,
+    name: &'r str,
+    namespace: &'r str,
+    effective_namespace: &'r str,
+    original_namespace: &'r str,
     cluster_scoped: bool,
-    /// Previous ids as (name, gvk).
-    previous: Vec<(String, Gvk)>,
-    prefixes: Vec<String>,
-    suffixes: Vec<String>,
+    /// Previous ids as (name, effective namespace, kind), group and version
+    /// being the current ones.
+    previous: &'r [(String, String, String)],
+    prefixes: &'r [String],
+    suffixes: &'r [String],
 }
 
-impl Facts {
-    fn of(r: &Resource) -> Facts {
+impl<'r> Facts<'r> {
+    fn of(r: &'r Resource) -> Facts<'r> {
         let id = r.id();
-        let previous = r
-            .previous_ids()
-            .into_iter()
-            .map(|p| (p.name, p.gvk))
-            .collect();
         Facts {
-            kind: id.gvk.kind.clone(),
             cluster_scoped: id.gvk.is_cluster_scoped(),
-            effective_namespace: id.effective_namespace().to_owned(),
+            effective_namespace: id.effective_namespace(),
             original_namespace: r.original_effective_namespace(),
-            gvk: id.gvk.clone(),
-            name: id.name.clone(),
-            namespace: id.namespace.clone(),
-            previous,
-            prefixes: r.prefixes.clone(),
-            suffixes: r.suffixes.clone(),
+            gvk: &id.gvk,
+            name: &id.name,
+            namespace: &id.namespace,
+            previous: &r.previous,
+            prefixes: &r.prefixes,
+            suffixes: &r.suffixes,
         }
     }
 }
 
 /// Updates every name reference in `resources`.
+///
+/// The objects are moved out of the resources for the pass, so that every
+/// resource's ids can be read in place (no copies) while objects are edited;
+/// they are put back, with their ids checked, whatever the outcome.
 pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Result<(), String> {
+    let mut objects: Vec<Map> = resources.iter_mut().map(Resource::lend_object).collect();
+    let out = resolve_objects(resources, &mut objects, references);
+    for (resource, object) in resources.iter_mut().zip(objects) {
+        resource.return_object(object);
+    }
+    out
+}
+
+/// [`resolve`] on objects lent out of `resources` (same order).
+fn resolve_objects(
+    resources: &[Resource],
+    objects: &mut [Map],
+    references: &[NameReference],
+) -> Result<(), String> {
     let facts: Vec<Facts> = resources.iter().map(Facts::of).collect();
     // Previous name → resources that had it, in resource order.
     let mut by_previous_name: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, f) in facts.iter().enumerate() {
         let mut seen: HashSet<&str> = HashSet::new();
-        for (name, _) in &f.previous {
+        for (name, _, _) in f.previous {
             if seen.insert(name) {
                 by_previous_name.entry(name).or_default().push(i);
             }
@@ -91,8 +108,8 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
     let mut namespace_pairs: HashSet<(&str, &str)> = HashSet::new();
     let mut original_namespaces: HashSet<&str> = HashSet::new();
     for f in &facts {
-        namespace_pairs.insert((&f.original_namespace, &f.effective_namespace));
-        original_namespaces.insert(&f.original_namespace);
+        namespace_pairs.insert((f.original_namespace, f.effective_namespace));
+        original_namespaces.insert(f.original_namespace);
     }
     let index = Index {
         facts: &facts,
@@ -118,12 +135,12 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
         by_kind.insert(kind.to_owned(), pairs);
     }
 
-    for (i, resource) in resources.iter_mut().enumerate() {
+    for (i, (resource, object)) in resources.iter().zip(objects.iter_mut()).enumerate() {
         let Some(referrer) = facts.get(i) else {
             continue;
         };
         let original = resource.original_id().gvk;
-        let scope = Scope::of(referrer, resource.object())?;
+        let scope = Scope::of(referrer, object)?;
         let pairs = by_kind
             .get(original.kind.as_str())
             .map_or(&[][..], Vec::as_slice);
@@ -138,7 +155,7 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
                 continue;
             }
             let role_ref = if path.ends_with("roleRef/name") {
-                role_ref_gvk(resource.object())
+                role_ref_gvk(object)
             } else {
                 None
             };
@@ -149,23 +166,21 @@ pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Resu
                 target: &target,
                 role_ref,
             };
-            resource
-                .edit_where(spec.may_touch_id(), |object| {
-                    fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| query.set(node))
-                })
-                .map_err(|e| {
+            fieldspec::visit(object, spec, Leaf::Scalar, &mut |node| query.set(node)).map_err(
+                |e| {
                     format!(
                         "updating name reference in '{path}' field of '{}': {e}",
                         referrer.name
                     )
-                })?;
+                },
+            )?;
         }
     }
     Ok(())
 }
 
 struct Index<'f> {
-    facts: &'f [Facts],
+    facts: &'f [Facts<'f>],
     by_previous_name: HashMap<&'f str, Vec<usize>>,
     namespace_pairs: HashSet<(&'f str, &'f str)>,
     original_namespaces: HashSet<&'f str>,
@@ -180,9 +195,9 @@ struct Scope {
 }
 
 impl Scope {
-    fn of(referrer: &Facts, object: &Map) -> Result<Scope, String> {
+    fn of(referrer: &Facts<'_>, object: &Map) -> Result<Scope, String> {
         let mut role_binding_namespaces = HashSet::new();
-        if referrer.kind == "RoleBinding" {
+        if referrer.gvk.kind == "RoleBinding" {
             if let Some(Value::Seq(subjects)) = object.get("subjects") {
                 for s in subjects {
                     let (Some(ns), Some(kind)) = (s.get("namespace"), s.get("kind")) else {
@@ -206,16 +221,16 @@ impl Scope {
         }
         Ok(Scope {
             cluster_scoped: referrer.cluster_scoped,
-            namespace: referrer.effective_namespace.clone(),
+            namespace: referrer.effective_namespace.to_owned(),
             role_binding_namespaces,
         })
     }
 
-    fn admits(&self, c: &Facts) -> bool {
+    fn admits(&self, c: &Facts<'_>) -> bool {
         self.cluster_scoped
             || c.cluster_scoped
             || c.effective_namespace == self.namespace
-            || self.role_binding_namespaces.contains(&c.namespace)
+            || self.role_binding_namespaces.contains(c.namespace)
     }
 
     /// Whether any candidate this scope admits was originally in `original_ns`.
@@ -251,10 +266,12 @@ fn role_ref_gvk(object: &Map) -> Option<Gvk> {
     })
 }
 
-fn gvk_selects(selector: &Gvk, gvk: &Gvk) -> bool {
-    (selector.group.is_empty() || selector.group == gvk.group)
-        && (selector.version.is_empty() || selector.version == gvk.version)
-        && (selector.kind.is_empty() || selector.kind == gvk.kind)
+/// Whether `selector` selects a previous id of `c` with kind `kind` (previous
+/// ids keep the current group and version).
+fn selects_previous(selector: &Gvk, c: &Facts<'_>, kind: &str) -> bool {
+    (selector.group.is_empty() || selector.group == c.gvk.group)
+        && (selector.version.is_empty() || selector.version == c.gvk.version)
+        && (selector.kind.is_empty() || selector.kind == kind)
 }
 
 /// `a` and `b` agree at their ends (the shorter is a suffix of the longer).
@@ -268,13 +285,13 @@ fn same_ending(a: &[String], b: &[String]) -> bool {
 
 struct Query<'a, 'f> {
     index: &'a Index<'f>,
-    referrer: &'a Facts,
+    referrer: &'a Facts<'f>,
     scope: &'a Scope,
     target: &'a Target<'a>,
     role_ref: Option<Gvk>,
 }
 
-impl Query<'_, '_> {
+impl<'f> Query<'_, 'f> {
     fn set(&self, node: &mut Value) -> Result<(), String> {
         match node {
             Value::Null | Value::Empty => Ok(()),
@@ -302,7 +319,7 @@ impl Query<'_, '_> {
             return Ok(());
         };
         if referral.name != old {
-            *node = Value::String(referral.name.clone());
+            *node = Value::String(referral.name.to_owned());
         }
         Ok(())
     }
@@ -324,18 +341,18 @@ impl Query<'_, '_> {
         if referral.name == old && referral.namespace.is_empty() {
             return Ok(());
         }
-        map.insert("name".to_owned(), Value::String(referral.name.clone()));
+        map.insert("name".to_owned(), Value::String(referral.name.to_owned()));
         if !referral.namespace.is_empty() {
             map.insert(
                 "namespace".to_owned(),
-                Value::String(referral.namespace.clone()),
+                Value::String(referral.namespace.to_owned()),
             );
         }
         Ok(())
     }
 
     /// Candidates named `old` before, of the target kind, that the referrer may see.
-    fn candidates(&self, old: &str, namespace: Option<&str>) -> Vec<&Facts> {
+    fn candidates(&self, old: &str, namespace: Option<&str>) -> Vec<&'f Facts<'f>> {
         let Some(list) = self.index.by_previous_name.get(old) else {
             return Vec::new();
         };
@@ -355,15 +372,22 @@ impl Query<'_, '_> {
                 Some((true, ns)) => c.original_namespace == ns && !c.cluster_scoped,
                 Some((false, ns)) => c.effective_namespace == ns && !c.cluster_scoped,
             })
-            .filter(|c| c.previous.iter().any(|(_, gvk)| self.target.selects(gvk)))
+            .filter(|c| {
+                c.previous
+                    .iter()
+                    .any(|(_, _, kind)| self.target.selects_previous(c, kind))
+            })
             .filter(|c| match &self.role_ref {
-                Some(rr) => c.previous.iter().any(|(_, gvk)| gvk_selects(rr, gvk)),
+                Some(rr) => c
+                    .previous
+                    .iter()
+                    .any(|(_, _, kind)| selects_previous(rr, c, kind)),
                 None => true,
             })
             .filter(|c| {
                 self.referrer.cluster_scoped
                     || c.cluster_scoped
-                    || c.kind == "ServiceAccount"
+                    || c.gvk.kind == "ServiceAccount"
                     || c.effective_namespace == self.referrer.effective_namespace
             })
             .collect()
@@ -371,24 +395,22 @@ impl Query<'_, '_> {
 
     fn select<'c>(
         &self,
-        mut candidates: Vec<&'c Facts>,
+        mut candidates: Vec<&'c Facts<'f>>,
         with_namespace: bool,
-    ) -> Result<Option<&'c Facts>, String> {
+    ) -> Result<Option<&'c Facts<'f>>, String> {
         if candidates.len() == 1 {
             return Ok(candidates.pop());
         }
         let r = self.referrer;
         candidates.retain(|c| {
-            (r.prefixes.is_empty()
-                || c.prefixes.is_empty()
-                || same_ending(&r.prefixes, &c.prefixes))
+            (r.prefixes.is_empty() || c.prefixes.is_empty() || same_ending(r.prefixes, c.prefixes))
                 && (r.suffixes.is_empty()
                     || c.suffixes.is_empty()
-                    || same_ending(&r.suffixes, &c.suffixes))
+                    || same_ending(r.suffixes, c.suffixes))
         });
         if candidates.len() > 1 {
             candidates.retain(|c| {
-                same_ending(&r.prefixes, &c.prefixes) && same_ending(&r.suffixes, &c.suffixes)
+                same_ending(r.prefixes, c.prefixes) && same_ending(r.suffixes, c.suffixes)
             });
         }
         match candidates.as_slice() {

@@ -363,16 +363,36 @@ impl Resource {
 
     /// The effective namespace of the original id (see [`ResId::effective_namespace`];
     /// a recorded namespace is already effective).
-    pub(crate) fn original_effective_namespace(&self) -> String {
+    pub(crate) fn original_effective_namespace(&self) -> &str {
         match self.previous.first() {
             Some((_, namespace, _)) => {
                 if namespace.is_empty() {
-                    "default".to_owned()
+                    "default"
                 } else {
-                    namespace.clone()
+                    namespace
                 }
             }
-            None => self.id().effective_namespace().to_owned(),
+            None => self.id().effective_namespace(),
+        }
+    }
+
+    /// Moves the object out for a pass that edits objects while reading every
+    /// resource's ids (name-reference resolution), leaving an empty map; the
+    /// id stays cached (it is read first), so the ids still answer for the
+    /// object. Give the object back with [`Resource::return_object`].
+    pub(crate) fn lend_object(&mut self) -> Map {
+        self.id();
+        std::mem::take(&mut self.object)
+    }
+
+    /// Puts back an object taken by [`Resource::lend_object`], dropping the
+    /// cached id if the edits changed it.
+    pub(crate) fn return_object(&mut self, object: Map) {
+        self.object = object;
+        if let Some(id) = self.id.get() {
+            if !self.id_still_matches(id) {
+                self.id.take();
+            }
         }
     }
 
