@@ -31,44 +31,61 @@ impl Target<'_> {
     /// Whether the target selects a previous id of `c` with kind `kind`
     /// (previous ids keep the current group and version).
     fn selects_previous(&self, c: &Facts<'_>, kind: &str) -> bool {
-        (self.group.is_empty() || self.group == c.gvk.group)
-            && (self.version.is_empty() || self.version == c.gvk.version)
+        (self.group.is_empty() || self.group == c.gvk().group)
+            && (self.version.is_empty() || self.version == c.gvk().version)
             && (self.kind.is_empty() || self.kind == kind)
     }
 }
 
-/// What the resolver needs to know about each candidate, borrowed from the
-/// resource (its cached id and bookkeeping; the objects are lent out while
-/// references are edited, see [`resolve`]). Copying these strings for every
-/// resource was the largest block of a 100k-resource build's peak memory.
+/// What the resolver needs to know about each candidate: the resource itself
+/// (its cached id and bookkeeping, read in place: the objects are lent out
+/// while references are edited, see [`resolve`]) and the two facts that cost
+/// a table lookup. Copying the ids' strings for every resource was the
+/// largest block of a 100k-resource build's peak memory; this is 32 bytes.
 struct Facts<'r> {
-    gvk: &'r Gvk,
-    name: &'r str,
-    namespace: &'r str,
+    resource: &'r Resource,
     effective_namespace: &'r str,
-    original_namespace: &'r str,
     cluster_scoped: bool,
-    /// Previous ids as (name, effective namespace, kind), group and version
-    /// being the current ones.
-    previous: &'r [(String, String, String)],
-    prefixes: &'r [String],
-    suffixes: &'r [String],
 }
 
 impl<'r> Facts<'r> {
     fn of(r: &'r Resource) -> Facts<'r> {
         let id = r.id();
         Facts {
+            resource: r,
             cluster_scoped: id.gvk.is_cluster_scoped(),
             effective_namespace: id.effective_namespace(),
-            original_namespace: r.original_effective_namespace(),
-            gvk: &id.gvk,
-            name: &id.name,
-            namespace: &id.namespace,
-            previous: &r.previous,
-            prefixes: &r.prefixes,
-            suffixes: &r.suffixes,
         }
+    }
+
+    fn gvk(&self) -> &'r Gvk {
+        &self.resource.id().gvk
+    }
+
+    fn name(&self) -> &'r str {
+        &self.resource.id().name
+    }
+
+    fn namespace(&self) -> &'r str {
+        &self.resource.id().namespace
+    }
+
+    fn original_namespace(&self) -> &'r str {
+        self.resource.original_effective_namespace()
+    }
+
+    /// Previous ids as (name, effective namespace, kind), group and version
+    /// being the current ones.
+    fn previous(&self) -> &'r [(String, String, String)] {
+        &self.resource.previous
+    }
+
+    fn prefixes(&self) -> &'r [String] {
+        &self.resource.prefixes
+    }
+
+    fn suffixes(&self) -> &'r [String] {
+        &self.resource.suffixes
     }
 }
 
@@ -99,8 +116,8 @@ fn resolve_objects(
     let mut namespace_pairs: HashSet<(&str, &str)> = HashSet::new();
     let mut original_namespaces: HashSet<&str> = HashSet::new();
     for f in &facts {
-        namespace_pairs.insert((f.original_namespace, f.effective_namespace));
-        original_namespaces.insert(f.original_namespace);
+        namespace_pairs.insert((f.original_namespace(), f.effective_namespace));
+        original_namespaces.insert(f.original_namespace());
     }
     let index = Index {
         facts: &facts,
@@ -161,7 +178,7 @@ fn resolve_objects(
                 |e| {
                     format!(
                         "updating name reference in '{path}' field of '{}': {e}",
-                        referrer.name
+                        referrer.name()
                     )
                 },
             )?;
@@ -191,7 +208,7 @@ impl<'f> ByName<'f> {
     fn of(facts: &[Facts<'f>]) -> ByName<'f> {
         // The distinct previous names of a resource (its list is short).
         let names = |f: &Facts<'f>| {
-            let previous = f.previous;
+            let previous = f.previous();
             previous
                 .iter()
                 .enumerate()
@@ -249,7 +266,7 @@ struct Scope {
 impl Scope {
     fn of(referrer: &Facts<'_>, object: &Map) -> Result<Scope, String> {
         let mut role_binding_namespaces = HashSet::new();
-        if referrer.gvk.kind == "RoleBinding" {
+        if referrer.gvk().kind == "RoleBinding" {
             if let Some(Value::Seq(subjects)) = object.get("subjects") {
                 for s in subjects {
                     let (Some(ns), Some(kind)) = (s.get("namespace"), s.get("kind")) else {
@@ -263,7 +280,7 @@ impl Scope {
                             None => {
                                 return Err(format!(
                                     "Invalid Input: namespace is blank for resource {}",
-                                    referrer.name
+                                    referrer.name()
                                 ))
                             }
                         }
@@ -282,7 +299,7 @@ impl Scope {
         self.cluster_scoped
             || c.cluster_scoped
             || c.effective_namespace == self.namespace
-            || self.role_binding_namespaces.contains(c.namespace)
+            || self.role_binding_namespaces.contains(c.namespace())
     }
 
     /// Whether any candidate this scope admits was originally in `original_ns`.
@@ -321,8 +338,8 @@ fn role_ref_gvk(object: &Map) -> Option<Gvk> {
 /// Whether `selector` selects a previous id of `c` with kind `kind` (previous
 /// ids keep the current group and version).
 fn selects_previous(selector: &Gvk, c: &Facts<'_>, kind: &str) -> bool {
-    (selector.group.is_empty() || selector.group == c.gvk.group)
-        && (selector.version.is_empty() || selector.version == c.gvk.version)
+    (selector.group.is_empty() || selector.group == c.gvk().group)
+        && (selector.version.is_empty() || selector.version == c.gvk().version)
         && (selector.kind.is_empty() || selector.kind == kind)
 }
 
@@ -370,8 +387,8 @@ impl<'f> Query<'_, 'f> {
         let Some(referral) = self.select(candidates, false)? else {
             return Ok(());
         };
-        if referral.name != old {
-            *node = Value::String(referral.name.to_owned());
+        if referral.name() != old {
+            *node = Value::String(referral.name().to_owned());
         }
         Ok(())
     }
@@ -390,14 +407,14 @@ impl<'f> Query<'_, 'f> {
         let Some(referral) = self.select(candidates, true)? else {
             return Ok(());
         };
-        if referral.name == old && referral.namespace.is_empty() {
+        if referral.name() == old && referral.namespace().is_empty() {
             return Ok(());
         }
-        map.insert("name".to_owned(), Value::String(referral.name.to_owned()));
-        if !referral.namespace.is_empty() {
+        map.insert("name".to_owned(), Value::String(referral.name().to_owned()));
+        if !referral.namespace().is_empty() {
             map.insert(
                 "namespace".to_owned(),
-                Value::String(referral.namespace.to_owned()),
+                Value::String(referral.namespace().to_owned()),
             );
         }
         Ok(())
@@ -421,17 +438,17 @@ impl<'f> Query<'_, 'f> {
             .filter(|c| self.scope.admits(c))
             .filter(|c| match by_original {
                 None => true,
-                Some((true, ns)) => c.original_namespace == ns && !c.cluster_scoped,
+                Some((true, ns)) => c.original_namespace() == ns && !c.cluster_scoped,
                 Some((false, ns)) => c.effective_namespace == ns && !c.cluster_scoped,
             })
             .filter(|c| {
-                c.previous
+                c.previous()
                     .iter()
                     .any(|(_, _, kind)| self.target.selects_previous(c, kind))
             })
             .filter(|c| match &self.role_ref {
                 Some(rr) => c
-                    .previous
+                    .previous()
                     .iter()
                     .any(|(_, _, kind)| selects_previous(rr, c, kind)),
                 None => true,
@@ -439,7 +456,7 @@ impl<'f> Query<'_, 'f> {
             .filter(|c| {
                 self.referrer.cluster_scoped
                     || c.cluster_scoped
-                    || c.gvk.kind == "ServiceAccount"
+                    || c.gvk().kind == "ServiceAccount"
                     || c.effective_namespace == self.referrer.effective_namespace
             })
             .collect()
@@ -455,14 +472,16 @@ impl<'f> Query<'_, 'f> {
         }
         let r = self.referrer;
         candidates.retain(|c| {
-            (r.prefixes.is_empty() || c.prefixes.is_empty() || same_ending(r.prefixes, c.prefixes))
-                && (r.suffixes.is_empty()
-                    || c.suffixes.is_empty()
-                    || same_ending(r.suffixes, c.suffixes))
+            (r.prefixes().is_empty()
+                || c.prefixes().is_empty()
+                || same_ending(r.prefixes(), c.prefixes()))
+                && (r.suffixes().is_empty()
+                    || c.suffixes().is_empty()
+                    || same_ending(r.suffixes(), c.suffixes()))
         });
         if candidates.len() > 1 {
             candidates.retain(|c| {
-                same_ending(r.prefixes, c.prefixes) && same_ending(r.suffixes, c.suffixes)
+                same_ending(r.prefixes(), c.prefixes()) && same_ending(r.suffixes(), c.suffixes())
             });
         }
         match candidates.as_slice() {
@@ -470,14 +489,15 @@ impl<'f> Query<'_, 'f> {
             [one] => Ok(Some(*one)),
             [first, rest @ ..] => {
                 let identical = rest.iter().all(|c| {
-                    c.name == first.name && (!with_namespace || c.namespace == first.namespace)
+                    c.name() == first.name()
+                        && (!with_namespace || c.namespace() == first.namespace())
                 });
                 if identical {
                     Ok(Some(*first))
                 } else {
                     let ids: Vec<String> = candidates
                         .iter()
-                        .map(|c| format!("{}/{}", c.gvk, c.name))
+                        .map(|c| format!("{}/{}", c.gvk(), c.name()))
                         .collect();
                     Err(format!(
                         "found multiple possible referrals: {}",
