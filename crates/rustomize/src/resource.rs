@@ -416,13 +416,22 @@ impl Resource {
 
     /// Records the current id as a previous one (kustomize stores the effective
     /// namespace, so an unset namespace is remembered as `default`).
+    ///
+    /// An entry equal to the last one is not stored again: every reader asks
+    /// whether any previous id matches, or for the first one. The list grows
+    /// one entry at a time (a resource gets a few, one per renaming layer;
+    /// doubling left a quarter to a half of every list unused, and these
+    /// lists live as long as the build).
     pub(crate) fn store_previous_id(&mut self) {
         let id = self.id();
-        let entry = (
-            id.name.clone(),
-            id.effective_namespace().to_owned(),
-            id.gvk.kind.clone(),
-        );
+        let (name, namespace, kind) = (&id.name, id.effective_namespace(), &id.gvk.kind);
+        if let Some((n, ns, k)) = self.previous.last() {
+            if n == name && ns == namespace && k == kind {
+                return;
+            }
+        }
+        let entry = (name.clone(), namespace.to_owned(), kind.clone());
+        self.previous.reserve_exact(1);
         self.previous.push(entry);
     }
 }
