@@ -373,7 +373,7 @@ fn apply_strategic(
             resource.store_previous_id();
         }
         let gvk = before.gvk.clone();
-        let outcome = strategic_merge::apply(resource.object_mut(), &body, &gvk, env.schema)
+        let outcome = strategic_merge::apply_owned(resource.object_mut(), body, &gvk, env.schema)
             .map_err(|e| env.fail(format!("{}: {e}", patch_label(patch))))?;
         if outcome == Outcome::Deleted || resource.object().is_empty() {
             deleted.push(i);
