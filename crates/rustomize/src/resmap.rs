@@ -20,6 +20,10 @@ struct IdIndex {
     first: HashMap<u64, usize>,
     /// Further positions whose ids share a hash with a different id (rare).
     more: Vec<(u64, usize)>,
+    /// The id hash of the resource at each position, for [`IdIndex::refresh`]
+    /// (as long as the resources it was built for; a position whose id was
+    /// not recorded still has its hash here).
+    hashes: Vec<u64>,
 }
 
 fn id_hash(resource: &Resource) -> u64 {
@@ -32,6 +36,7 @@ impl IdIndex {
         IdIndex {
             first: HashMap::with_capacity(n),
             more: Vec::new(),
+            hashes: Vec::with_capacity(n),
         }
     }
 
@@ -39,6 +44,21 @@ impl IdIndex {
     /// a resource of `resources` with an equal id is already recorded.
     fn insert(&mut self, resources: &[Resource], candidate: &Resource, at: usize) -> bool {
         let hash = id_hash(candidate);
+        let recorded = self.insert_hashed(resources, candidate, hash, at);
+        if recorded && at == self.hashes.len() {
+            self.hashes.push(hash);
+        }
+        recorded
+    }
+
+    /// [`IdIndex::insert`] with the candidate's hash given.
+    fn insert_hashed(
+        &mut self,
+        resources: &[Resource],
+        candidate: &Resource,
+        hash: u64,
+        at: usize,
+    ) -> bool {
         let key = candidate.id().equality_key();
         let same = |j: usize| {
             resources
@@ -60,6 +80,44 @@ impl IdIndex {
         }
     }
 
+    /// This index (built for the same resources before a transformer changed
+    /// some of their ids) brought up to date with `resources`, if that shows
+    /// the ids are still unique; `None` when a full rebuild must decide (the
+    /// number of resources changed, the old index had a hash shared by two
+    /// positions, or a changed id's hash is taken).
+    ///
+    /// Why this is exact: the old index recorded every position under its own
+    /// hash, so the old hashes were distinct; a position whose hash did not
+    /// change keeps its entry, and each changed one must land on a free hash.
+    /// Distinct hashes imply distinct ids.
+    fn refresh(mut self, resources: &[Resource]) -> Option<IdIndex> {
+        let n = resources.len();
+        if !self.more.is_empty() || self.hashes.len() != n || self.first.len() != n {
+            return None;
+        }
+        let mut changed: Vec<(usize, u64)> = Vec::new();
+        for ((i, r), old) in resources.iter().enumerate().zip(&self.hashes) {
+            let hash = id_hash(r);
+            if hash != *old {
+                changed.push((i, hash));
+            }
+        }
+        // Free every old hash first, so that ids that trade places still fit.
+        for &(i, _) in &changed {
+            let old = self.hashes.get(i).copied()?;
+            self.first.remove(&old);
+        }
+        for (i, hash) in changed {
+            if self.first.insert(hash, i).is_some() {
+                return None;
+            }
+            if let Some(slot) = self.hashes.get_mut(i) {
+                *slot = hash;
+            }
+        }
+        Some(self)
+    }
+
     /// An index of `resources`, or the first resource whose id repeats one before it.
     fn of(resources: &[Resource]) -> Result<IdIndex, &Resource> {
         let mut index = IdIndex::with_capacity(resources.len());
@@ -78,6 +136,9 @@ pub struct ResMap {
     resources: Vec<Resource>,
     /// Current id → position. `None` after transformers may have changed ids.
     index: Option<IdIndex>,
+    /// The index as it was before transformers may have changed ids, for
+    /// [`ResMap::check_unique`] to bring up to date instead of rebuilding.
+    stale: Option<IdIndex>,
 }
 
 impl ResMap {
@@ -86,6 +147,7 @@ impl ResMap {
         ResMap {
             resources: Vec::new(),
             index: Some(IdIndex::default()),
+            stale: None,
         }
     }
 
@@ -96,7 +158,9 @@ impl ResMap {
 
     /// The resources, for transformers that change them (ids may change).
     pub fn resources_mut(&mut self) -> &mut Vec<Resource> {
-        self.index = None;
+        if let Some(index) = self.index.take() {
+            self.stale = Some(index);
+        }
         &mut self.resources
     }
 
@@ -121,11 +185,16 @@ impl ResMap {
         let index = match &mut self.index {
             Some(index) => index,
             None => {
+                self.stale = None;
                 // Every id present is recorded once (a repeated one needs no
                 // second entry to be found).
                 let mut rebuilt = IdIndex::with_capacity(self.resources.len());
                 for (i, r) in self.resources.iter().enumerate() {
-                    rebuilt.insert(&self.resources, r, i);
+                    if !rebuilt.insert(&self.resources, r, i) {
+                        // Keeps `hashes` by position; with fewer ids recorded
+                        // than positions the index is never refreshed.
+                        rebuilt.hashes.push(id_hash(r));
+                    }
                 }
                 self.index.insert(rebuilt)
             }
@@ -155,7 +224,12 @@ impl ResMap {
             // instead of moving each resource into a new vector. Its index is
             // kept when still valid; otherwise it is rebuilt here with the
             // check `append` would have made, in the same order.
-            let ResMap { resources, index } = other;
+            let ResMap {
+                resources,
+                index,
+                stale,
+            } = other;
+            self.stale = stale;
             let room = self.resources.capacity();
             if room > resources.len() {
                 // Room was reserved for what follows: keep it.
@@ -191,7 +265,11 @@ impl ResMap {
 
     /// Fails if two resources now share an id (after a transformer changed ids).
     pub fn check_unique(&mut self, origin: &Path, what: &str) -> Result<(), Error> {
-        self.index = None;
+        let known = self.index.take().or_else(|| self.stale.take());
+        if let Some(index) = known.and_then(|index| index.refresh(&self.resources)) {
+            self.index = Some(index);
+            return Ok(());
+        }
         match IdIndex::of(&self.resources) {
             Ok(index) => self.index = Some(index),
             Err(r) => {

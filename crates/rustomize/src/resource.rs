@@ -354,6 +354,28 @@ impl Resource {
         }
     }
 
+    /// Caches the id the object has now, built in the strings of `old` (the
+    /// id taken out by [`Resource::object_mut_with_id`] before an edit that
+    /// changed a field or two of it): only the fields that differ are copied,
+    /// where reading the id afresh would copy all five.
+    pub(crate) fn recache_id(&mut self, mut old: ResId) {
+        if self.id.get().is_some() {
+            return;
+        }
+        let api_version = self.str_at(&["apiVersion"]);
+        let (group, version) = match api_version.rsplit_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", api_version),
+        };
+        set_text(&mut old.gvk.group, group);
+        set_text(&mut old.gvk.version, version);
+        set_text(&mut old.gvk.kind, self.str_at(&["kind"]));
+        set_text(&mut old.name, self.str_at(&["metadata", "name"]));
+        set_text(&mut old.namespace, self.str_at(&["metadata", "namespace"]));
+        // Empty just above, and nothing else holds `self`.
+        let _ = self.id.set(old);
+    }
+
     /// Consumes the resource, giving its id (without copying a cached one)
     /// and its object.
     pub(crate) fn into_id_and_object(mut self) -> (ResId, Map) {
@@ -433,5 +455,13 @@ impl Resource {
         let entry = (name.clone(), namespace.to_owned(), kind.clone());
         self.previous.reserve_exact(1);
         self.previous.push(entry);
+    }
+}
+
+/// Makes `slot` read `text`, copying only if it differs.
+fn set_text(slot: &mut String, text: &str) {
+    if slot != text {
+        slot.clear();
+        slot.push_str(text);
     }
 }

@@ -15,7 +15,7 @@
 //! can take more definitions later ([`MergeSchema::add_definitions`]), e.g. from a
 //! kustomization's `openapi:` or `crds:`.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::OnceLock;
 
 use rustomize_yaml::{Map, Value};

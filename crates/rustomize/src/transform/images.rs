@@ -110,13 +110,22 @@ fn legacy_walk(node: &mut Value, updater: &mut Updater<'_>) -> Result<(), String
 
 fn legacy_walk_map(map: &mut Map, updater: &mut Updater<'_>) -> Result<(), String> {
     for (key, value) in map.iter_mut() {
-        legacy_walk(value, updater)?;
+        // Scalars (most fields) have nothing to walk; only a list can be a
+        // `containers` list.
+        let items = match value {
+            Value::Map(inner) => {
+                legacy_walk_map(inner, updater)?;
+                continue;
+            }
+            Value::Seq(items) => items,
+            _ => continue,
+        };
+        for item in items.iter_mut() {
+            legacy_walk(item, updater)?;
+        }
         if !LEGACY_LISTS.contains(&key.as_str()) {
             continue;
         }
-        let Value::Seq(items) = value else {
-            continue;
-        };
         for item in items {
             match item {
                 Value::Null | Value::Empty => {}

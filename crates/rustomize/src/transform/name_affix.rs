@@ -86,6 +86,9 @@ pub fn apply(
                     spec.path
                 ));
             }
+            if let Some(id) = id {
+                resource.recache_id(id);
+            }
         }
     }
     Ok(())

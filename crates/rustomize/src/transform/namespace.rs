@@ -82,12 +82,18 @@ pub fn filter(
         Ok(())
     };
     let result = set_all(object, &id.gvk, specs, subjects, &mut set);
-    result.map_err(|message| match wrong {
-        Some(kind) => format!(
-            "namespace field specs must target scalar nodes: object {id}: wrong node kind: expected ScalarNode but got {kind}"
-        ),
-        None => message,
-    })
+    match result {
+        Ok(()) => {
+            resource.recache_id(id);
+            Ok(())
+        }
+        Err(message) => Err(match wrong {
+            Some(kind) => format!(
+                "namespace field specs must target scalar nodes: object {id}: wrong node kind: expected ScalarNode but got {kind}"
+            ),
+            None => message,
+        }),
+    }
 }
 
 /// The namespace filter's edits of `object`, whose kind is `gvk`.

@@ -368,12 +368,13 @@ fn apply_strategic(
                 body.insert("apiVersion".to_owned(), api_version);
             }
         }
-        let before = resource.id().clone();
         if allow_name_change || allow_kind_change {
             resource.store_previous_id();
         }
-        let gvk = before.gvk.clone();
-        let outcome = strategic_merge::apply(resource.object_mut(), &body, &gvk, env.schema)
+        // The id before the merge (taken out, not copied): restored below
+        // and re-read in its own strings.
+        let (before, object) = resource.object_mut_with_id();
+        let outcome = strategic_merge::apply_owned(object, body, &before.gvk, env.schema)
             .map_err(|e| env.fail(format!("{}: {e}", patch_label(patch))))?;
         if outcome == Outcome::Deleted || resource.object().is_empty() {
             deleted.push(i);
@@ -395,6 +396,7 @@ fn apply_strategic(
             )));
         }
         restore_identity(resource, &before, allow_name_change, allow_kind_change);
+        resource.recache_id(before);
     }
     if !deleted.is_empty() {
         let mut i = 0;
@@ -457,19 +459,21 @@ fn apply_json(
         }
         // kustomize patches through JSON, which types plain annotation texts.
         resource.type_annotations();
-        let id = resource.id().clone();
+        // The id before the patch (taken out, not copied), for errors and to
+        // re-read the new one in its strings.
+        let (id, object) = resource.object_mut_with_id();
         // kustomize's resources always carry annotations while they are
         // patched (its own bookkeeping), so a path into `metadata.annotations`
         // finds the map even when the resource has none; an empty map is
         // dropped again afterwards, as kustomize drops it at the end.
-        let added = ensure_annotations(resource.object_mut());
-        let result = patch_json6902::apply_to_object(
-            resource.object_mut(),
-            ops,
-            env.limits.max_document_bytes,
-        );
+        let added = ensure_annotations(object);
+        let result = patch_json6902::apply_to_object(object, ops, env.limits.max_document_bytes);
         if added {
-            drop_empty_annotations(resource.object_mut());
+            drop_empty_annotations(object);
+        }
+        if result.is_ok() {
+            resource.recache_id(id);
+            continue;
         }
         result.map_err(|e| {
             env.fail(format!(

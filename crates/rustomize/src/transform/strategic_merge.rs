@@ -24,7 +24,7 @@
 //! * the whole target is walked, so associative lists the patch does not touch are
 //!   still de-duplicated by key, and their `null`/`{}` elements dropped.
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 use rustomize_yaml::{Map, Value};
 
@@ -50,8 +50,21 @@ pub fn apply(
     gvk: &Gvk,
     schema: &MergeSchema,
 ) -> Result<Outcome, String> {
+    apply_owned(target, patch.clone(), gvk, schema)
+}
+
+/// [`apply`] with a patch the caller no longer needs: the merge moves the
+/// patch's values into the target instead of copying them.
+///
+/// On error the target is left in an unspecified (possibly empty) state.
+pub fn apply_owned(
+    target: &mut Map,
+    patch: Map,
+    gvk: &Gvk,
+    schema: &MergeSchema,
+) -> Result<Outcome, String> {
     let dest = Value::Map(std::mem::take(target));
-    let origin = Value::Map(patch.clone());
+    let origin = Value::Map(patch);
     match walk(Some(dest), Some(origin), false, schema.root(gvk))? {
         Some(Value::Map(merged)) if !merged.is_empty() => {
             *target = merged;
@@ -108,6 +121,15 @@ fn text(v: &Value) -> String {
         Value::Float(f) => f.to_string(),
         Value::String(s) => s.clone(),
         Value::Seq(_) | Value::Map(_) => String::new(),
+    }
+}
+
+/// Whether the [`text`] of `v` is `s` (without building a string's text).
+fn text_is(v: &Value, s: &str) -> bool {
+    match v {
+        Value::String(t) => t == s,
+        Value::Seq(_) | Value::Map(_) => s.is_empty(),
+        other => text(other) == s,
     }
 }
 
@@ -249,40 +271,60 @@ fn walk_map(
             _ => return Ok(None),
         }
     };
+    // Each field is merged in place, in order; a field whose merge comes out
+    // empty is dropped (`retain` keeps the others' order, as removing by key
+    // would). The first error stops the merging.
+    let mut failed = None;
     if self_walk {
-        let keys: Vec<String> = out.keys().cloned().collect();
-        for key in keys {
-            let v = out.get_mut(&key).map(std::mem::take);
-            match walk(None, v, true, sch.field(&key))? {
-                Some(v) => {
-                    if let Some(slot) = out.get_mut(&key) {
-                        *slot = v;
-                    }
+        out.retain(|key, slot| {
+            if failed.is_some() {
+                return true;
+            }
+            let v = std::mem::take(slot);
+            match walk(None, Some(v), true, sch.field(key)) {
+                Ok(Some(v)) => {
+                    *slot = v;
+                    true
                 }
-                None => {
-                    out.shift_remove(&key);
+                Ok(None) => false,
+                Err(e) => {
+                    failed = Some(e);
+                    true
                 }
             }
-        }
-        return Ok(Some(Value::Map(out)));
+        });
+        return match failed {
+            Some(e) => Err(e),
+            None => Ok(Some(Value::Map(out))),
+        };
     }
     let mut patch = patch.unwrap_or_default();
-    let keys: Vec<String> = out.keys().cloned().collect();
-    for key in keys {
-        let d = out.get_mut(&key).map(std::mem::take);
-        let o = patch.shift_remove(&key);
-        let quoted = matches!(&d, Some(Value::String(s)) if was_quoted(s));
-        let merged = walk(d, o, false, sch.field(&key))?;
-        match merged.map(|v| keep_quoted(v, quoted)) {
-            Some(v) => {
-                if let Some(slot) = out.get_mut(&key) {
-                    *slot = v;
-                }
+    out.retain(|key, slot| {
+        if failed.is_some() {
+            return true;
+        }
+        let d = std::mem::take(slot);
+        let o = patch.shift_remove(key.as_str());
+        // Only a number or boolean replacing a string needs the string's
+        // quoting (the merge takes a scalar patch value as is).
+        let quoted = matches!(
+            &o,
+            Some(Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_))
+        ) && matches!(&d, Value::String(s) if was_quoted(s));
+        match walk(Some(d), o, false, sch.field(key)) {
+            Ok(Some(v)) => {
+                *slot = keep_quoted(v, quoted);
+                true
             }
-            None => {
-                out.shift_remove(&key);
+            Ok(None) => false,
+            Err(e) => {
+                failed = Some(e);
+                true
             }
         }
+    });
+    if let Some(e) = failed {
+        return Err(e);
     }
     for (key, o) in patch {
         if let Some(v) = walk(None, Some(o), false, sch.field(&key))? {
@@ -461,29 +503,36 @@ fn merge_values(list: &mut [Vec<String>]) {
     }
 }
 
-/// The keys (and their values) that any tuple sets; all keys if none does.
-fn validate_keys(
-    all: &[Vec<String>],
-    values: &[String],
-    keys: &[String],
-) -> (Vec<String>, Vec<String>) {
-    let set: HashSet<&String> = all
-        .iter()
-        .flat_map(|t| {
-            t.iter()
-                .zip(keys)
-                .filter(|(v, _)| !v.is_empty())
-                .map(|(_, k)| k)
-        })
-        .collect();
-    if set.is_empty() {
+/// Which of `keys` some tuple of `all` sets (by name: a key counts if any
+/// key of that name is set).
+fn keys_set(all: &[Vec<String>], keys: &[String]) -> Vec<bool> {
+    let mut named: Vec<&str> = Vec::new();
+    for t in all {
+        for (v, k) in t.iter().zip(keys) {
+            if !v.is_empty() && !named.contains(&k.as_str()) {
+                named.push(k);
+            }
+        }
+    }
+    keys.iter().map(|k| named.contains(&k.as_str())).collect()
+}
+
+/// The keys (and their values) that any tuple sets (`set`, from [`keys_set`]
+/// over all tuples); all keys if none does.
+fn validate_keys(set: &[bool], values: &[String], keys: &[String]) -> (Vec<String>, Vec<String>) {
+    if !set.contains(&true) {
         return (keys.to_vec(), values.to_vec());
     }
-    let vk = keys.iter().filter(|k| set.contains(k)).cloned().collect();
+    let vk = keys
+        .iter()
+        .zip(set)
+        .filter(|(_, &s)| s)
+        .map(|(k, _)| k.clone())
+        .collect();
     let vv = values
         .iter()
-        .zip(keys)
-        .filter(|(v, k)| !v.is_empty() || set.contains(k))
+        .zip(set)
+        .filter(|(v, &s)| !v.is_empty() || s)
         .map(|(v, _)| v.clone())
         .collect();
     (vk, vv)
@@ -497,12 +546,12 @@ fn field_matches(elem: &Value, key: &str, value: &str) -> Res<bool> {
     }
     if key.is_empty() {
         check_kind(Kind::Scalar, Some(elem))?;
-        return Ok(text(elem) == value);
+        return Ok(text_is(elem, value));
     }
     check_kind(Kind::Map, Some(elem))?;
     Ok(match elem.get(key) {
         None => false,
-        Some(v) => value.is_empty() || text(v) == value,
+        Some(v) => value.is_empty() || text_is(v, value),
     })
 }
 
@@ -511,7 +560,7 @@ fn find_element(list: &[Value], keys: &[String], values: &[String]) -> Option<us
     let first_key = keys.first().map_or("", String::as_str);
     if first_key.is_empty() {
         let v = values.first().map_or("", String::as_str);
-        return list.iter().position(|e| text(e) == v);
+        return list.iter().position(|e| text_is(e, v));
     }
     list.iter().position(|e| {
         let Value::Map(m) = e else {
@@ -519,7 +568,7 @@ fn find_element(list: &[Value], keys: &[String], values: &[String]) -> Option<us
         };
         keys.iter()
             .zip(values)
-            .all(|(k, v)| m.get(k).is_some_and(|f| text(f) == *v))
+            .all(|(k, v)| m.get(k).is_some_and(|f| text_is(f, v)))
     })
 }
 
@@ -536,7 +585,9 @@ fn element_set(
     let keys = if keys.is_empty() { &empty[..] } else { keys };
     let mapping_setter = keys.first().is_some_and(|k| !k.is_empty())
         && values.first().is_some_and(|v| !v.is_empty());
-    let mut found_any = false;
+    // Positions in `out` that get (a copy of) `element`; filled in at the end
+    // so that the last one takes the element itself.
+    let mut matches: Vec<usize> = Vec::new();
     let mut out = Vec::with_capacity(list.len() + 1);
     for elem in std::mem::take(list) {
         if is_null_or_empty_map(&elem) {
@@ -563,15 +614,31 @@ fn element_set(
             }
             continue;
         }
-        found_any = true;
-        if let Some(e) = &element {
-            out.push(e.clone());
+        // Without an element the match is dropped.
+        if element.is_some() {
+            matches.push(out.len());
+            out.push(Value::Null);
         }
     }
     *list = out;
-    if let Some(e) = element.filter(|e| !e.is_null()) {
-        if !found_any {
-            list.push(e);
+    let Some(e) = element else {
+        return Ok(());
+    };
+    match matches.split_last() {
+        None => {
+            if !e.is_null() {
+                list.push(e);
+            }
+        }
+        Some((&last, rest)) => {
+            for &i in rest {
+                if let Some(slot) = list.get_mut(i) {
+                    slot.clone_from(&e);
+                }
+            }
+            if let Some(slot) = list.get_mut(last) {
+                *slot = e;
+            }
         }
     }
     Ok(())
@@ -613,17 +680,29 @@ fn set_elements(
     }
     let mut items: Vec<Value> = Vec::new();
     let mut valid_keys: Vec<String> = Vec::new();
+    // The keys some tuple sets: the same for every tuple of this list.
+    let set = keys_set(&values_list, keys);
     for values in &values_list {
         if values.is_empty() {
             continue;
         }
-        let (vk, vv) = validate_keys(&values_list, values, keys);
-        let (mk, mv) = validate_keys(std::slice::from_ref(&vv), &vv, &vk);
+        let (vk, vv) = validate_keys(&set, values, keys);
+        let (mk, mv) = validate_keys(&keys_set(std::slice::from_ref(&vv), &vk), &vv, &vk);
         let d_idx = find_element(lists.dest, &mk, &mv);
         let val = if lists.same {
             match d_idx {
                 Some(i) => {
-                    let elem = lists.dest.get(i).cloned();
+                    // A map without a directive always merges into a map, so
+                    // it can be taken out and its merge put back; anything
+                    // else may merge into nothing and keeps its slot.
+                    let takes = matches!(
+                        lists.dest.get(i),
+                        Some(Value::Map(m)) if !m.contains_key("$patch")
+                    );
+                    let elem = match lists.dest.get_mut(i) {
+                        Some(slot) if takes => Some(std::mem::take(slot)),
+                        other => other.map(|v| v.clone()),
+                    };
                     let val = walk(None, elem, true, elem_sch)?;
                     if let (Some(v), Some(slot)) = (&val, lists.dest.get_mut(i)) {
                         slot.clone_from(v);
@@ -633,17 +712,23 @@ fn set_elements(
                 None => None,
             }
         } else {
-            let d = d_idx.and_then(|i| lists.dest.get(i)).cloned();
             let o = lists
                 .patch
                 .and_then(|p| find_element(p, &mk, &mv).and_then(|i| p.get(i)))
                 .cloned();
-            let mutates_dest = matches!(d, Some(Value::Map(_)))
+            let mutates_dest = matches!(d_idx.and_then(|i| lists.dest.get(i)), Some(Value::Map(_)))
                 && match &o {
                     None => true,
-                    Some(Value::Map(m)) => m.get("$patch").is_none_or(|v| text(v) == "merge"),
+                    Some(Value::Map(m)) => m.get("$patch").is_none_or(|v| text_is(v, "merge")),
                     Some(_) => false,
                 };
+            // A target map that a merge (not a replace or delete) meets always
+            // merges into a map that goes back into its slot: take it out
+            // rather than copy it.
+            let d = match d_idx.and_then(|i| lists.dest.get_mut(i)) {
+                Some(slot) if mutates_dest => Some(std::mem::take(slot)),
+                other => other.map(|v| v.clone()),
+            };
             let val = walk(d, o, false, elem_sch)?;
             if mutates_dest {
                 if let (Some(v), Some(slot)) = (&val, d_idx.and_then(|i| lists.dest.get_mut(i))) {
@@ -682,18 +767,20 @@ fn set_elements(
     if valid_keys.is_empty() {
         valid_keys.push(String::new());
     }
-    append_list(&mut items, lists.dest, &valid_keys)?;
+    let dest = std::mem::take(lists.dest);
+    append_list(&mut items, dest, &valid_keys)?;
     *lists.dest = items;
     Ok(())
 }
 
 /// kyaml's `appendListNode`: the target's elements go into `items`, replacing
 /// the element with their key (or appended).
-fn append_list(items: &mut Vec<Value>, src: &[Value], keys: &[String]) -> Res<()> {
+fn append_list(items: &mut Vec<Value>, src: Vec<Value>, keys: &[String]) -> Res<()> {
     let primitive = keys.first().is_none_or(String::is_empty);
     for elem in src {
         if primitive {
-            element_set(items, Some(elem.clone()), &[String::new()], &[text(elem)])?;
+            let t = text(&elem);
+            element_set(items, Some(elem), &[String::new()], &[t])?;
             continue;
         }
         let mut v = Vec::with_capacity(keys.len());
@@ -702,7 +789,7 @@ fn append_list(items: &mut Vec<Value>, src: &[Value], keys: &[String]) -> Res<()
                 items.push(elem.clone());
                 continue;
             }
-            check_kind(Kind::Map, Some(elem))?;
+            check_kind(Kind::Map, Some(&elem))?;
             match elem.get(key) {
                 None => items.push(elem.clone()),
                 Some(f) => v.push(text(f)),
@@ -711,7 +798,7 @@ fn append_list(items: &mut Vec<Value>, src: &[Value], keys: &[String]) -> Res<()
         if keys.len() > 1 {
             element_set(items, None, keys, &v)?;
         }
-        element_set(items, Some(elem.clone()), keys, &v)?;
+        element_set(items, Some(elem), keys, &v)?;
     }
     Ok(())
 }
