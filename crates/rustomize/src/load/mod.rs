@@ -879,6 +879,20 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
+    /// A loader over the disk at `root`, reading files of at most `max_bytes`
+    /// with no overall read budgets.
+    fn disk_loader(root: &Path, restrictor: LoadRestrictor, max_bytes: usize) -> Loader {
+        Loader::new(
+            Arc::new(DiskFs),
+            root,
+            restrictor,
+            max_bytes,
+            usize::MAX,
+            usize::MAX,
+        )
+        .unwrap()
+    }
+
     /// A fresh scratch directory (removed when dropped).
     struct Scratch(PathBuf);
 
@@ -934,15 +948,7 @@ mod tests {
     fn file_over_the_limit_is_refused_before_reading() {
         let s = Scratch::new("limit");
         std::fs::write(s.0.join("big.yaml"), "0123456789").unwrap();
-        let loader = Loader::new(
-            Arc::new(DiskFs),
-            &s.0,
-            LoadRestrictor::RootOnly,
-            9,
-            usize::MAX,
-            usize::MAX,
-        )
-        .unwrap();
+        let loader = disk_loader(&s.0, LoadRestrictor::RootOnly, 9);
         let err = loader.read_file("big.yaml").unwrap_err();
         assert!(matches!(
             err,
@@ -951,15 +957,7 @@ mod tests {
                 ..
             }
         ));
-        let loader = Loader::new(
-            Arc::new(DiskFs),
-            &s.0,
-            LoadRestrictor::RootOnly,
-            10,
-            usize::MAX,
-            usize::MAX,
-        )
-        .unwrap();
+        let loader = disk_loader(&s.0, LoadRestrictor::RootOnly, 10);
         assert_eq!(loader.read_file("big.yaml").unwrap().1, "0123456789");
     }
 
@@ -968,15 +966,7 @@ mod tests {
         let s = Scratch::new("kdir");
         std::fs::create_dir(s.0.join("kustomization.yaml")).unwrap();
         std::fs::write(s.0.join("Kustomization"), "namePrefix: x-\n").unwrap();
-        let loader = Loader::new(
-            Arc::new(DiskFs),
-            &s.0,
-            LoadRestrictor::RootOnly,
-            1 << 20,
-            usize::MAX,
-            usize::MAX,
-        )
-        .unwrap();
+        let loader = disk_loader(&s.0, LoadRestrictor::RootOnly, 1 << 20);
         let (path, text) = loader.read_kustomization().unwrap();
         assert_eq!(path, s.0.join("Kustomization"));
         assert_eq!(text, "namePrefix: x-\n");
@@ -989,15 +979,7 @@ mod tests {
         std::os::unix::fs::symlink("loop", s.0.join("loop")).unwrap();
         std::os::unix::fs::symlink("gone", s.0.join("dangling")).unwrap();
         std::fs::write(s.0.join("file"), "x").unwrap();
-        let loader = Loader::new(
-            Arc::new(DiskFs),
-            &s.0,
-            LoadRestrictor::None,
-            1 << 20,
-            usize::MAX,
-            usize::MAX,
-        )
-        .unwrap();
+        let loader = disk_loader(&s.0, LoadRestrictor::None, 1 << 20);
         let cause = |name: &str| match loader.read_bytes(name) {
             Err(Error::File { cause, .. }) => cause.to_string(),
             other => panic!("{name}: {:?}", other.map(|(p, _)| p)),
@@ -1045,15 +1027,7 @@ mod tests {
         std::fs::create_dir(s.0.join("base")).unwrap();
         std::fs::write(s.0.join("base/kustomization.yaml"), "{}\n").unwrap();
         std::fs::write(s.0.join("file.yaml"), "{}\n").unwrap();
-        let loader = Loader::new(
-            Arc::new(DiskFs),
-            &s.0,
-            LoadRestrictor::RootOnly,
-            1 << 20,
-            usize::MAX,
-            usize::MAX,
-        )
-        .unwrap();
+        let loader = disk_loader(&s.0, LoadRestrictor::RootOnly, 1 << 20);
         let k = s.0.join("kustomization.yaml");
         assert!(
             matches!(loader.entry(&k, "base/"), Ok(Entry::Dir(l)) if l.root() == s.0.join("base"))
