@@ -70,7 +70,26 @@ pub fn write_document(value: &Value, out: &mut String) {
 }
 
 /// How much [`write_document_to`] buffers before handing text to its sink.
-const FLUSH_AT: usize = 1 << 16;
+pub(crate) const FLUSH_AT: usize = 1 << 16;
+
+/// Where [`write_document_to`] hands its buffer whenever it holds
+/// [`FLUSH_AT`] bytes at a line end: a writer, or the queue of one of the
+/// parallel writer's workers ([`crate::ordered`]).
+pub(crate) trait Drain {
+    /// Takes all of `buf`, leaving it empty.
+    fn drain(&mut self, buf: &mut String) -> std::io::Result<()>;
+}
+
+/// Drains into an [`std::io::Write`].
+pub(crate) struct WriteDrain<'w>(pub(crate) &'w mut dyn std::io::Write);
+
+impl Drain for WriteDrain<'_> {
+    fn drain(&mut self, buf: &mut String) -> std::io::Result<()> {
+        self.0.write_all(buf.as_bytes())?;
+        buf.clear();
+        Ok(())
+    }
+}
 
 /// Appends one document to `buf` like [`write_document`], but writes `buf` to
 /// `sink` (and empties it) whenever it holds 64 KiB at a line end,
@@ -87,6 +106,15 @@ pub fn write_document_to(
     value: &Value,
     buf: &mut String,
     sink: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    write_document_drained(value, buf, &mut WriteDrain(sink))
+}
+
+/// [`write_document_to`] into any [`Drain`].
+pub(crate) fn write_document_drained(
+    value: &Value,
+    buf: &mut String,
+    sink: &mut dyn Drain,
 ) -> std::io::Result<()> {
     let start = buf.len();
     let max_depth = if crate::stack::is_on_deep_stack() {
@@ -109,14 +137,14 @@ pub fn write_document_to(
         emit(value, buf, Vec::new());
         return Ok(());
     }
-    // `flushed` counted the `start` bytes that were in `buf` before the document.
+    // `flushed` counted the `start` bytes that were in `buf` before the
+    // document; what follows them in the new text stays in `buf`.
     let skip = flushed.saturating_sub(start);
     buf.clear();
     emit(value, buf, Vec::new());
-    let rest = buf.get(skip..).unwrap_or_default();
-    let written = sink.write_all(rest.as_bytes());
-    buf.clear();
-    written
+    let rest = buf.get(skip..).unwrap_or_default().to_owned();
+    *buf = rest;
+    Ok(())
 }
 
 /// Writes one document with the key buffer `keys` (reused across documents) and
@@ -252,7 +280,7 @@ struct Emitter<'o, 'a> {
     /// Set when `max_depth` was reached: the output is incomplete.
     too_deep: bool,
     /// Where full buffers go ([`write_document_to`]); `None`: all stays in `out`.
-    sink: Option<&'o mut dyn std::io::Write>,
+    sink: Option<&'o mut dyn Drain>,
     /// Bytes handed to `sink` so far.
     flushed: usize,
     /// The sink's first error (nothing more is written after it).
@@ -327,11 +355,9 @@ impl<'o, 'a> Emitter<'o, 'a> {
             return;
         }
         if let Some(sink) = self.sink.as_mut() {
-            match sink.write_all(self.out.as_bytes()) {
-                Ok(()) => {
-                    self.flushed += self.out.len();
-                    self.out.clear();
-                }
+            let len = self.out.len();
+            match sink.drain(self.out) {
+                Ok(()) => self.flushed += len,
                 Err(e) => self.error = Some(e),
             }
         }

@@ -387,6 +387,9 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         Some(cache) => loader.with_run_cache(Arc::clone(cache)),
         None => loader,
     };
+    let threads = options
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut cx = BuildContext {
         warnings: Vec::new(),
         limits: ParseLimits {
@@ -397,11 +400,7 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         schema: accumulate::SchemaChoice::Builtin,
         schema_chosen: false,
         exec: std::sync::Arc::new(options.exec.clone()),
-        threads: std::sync::Arc::new(parallel::ThreadBudget::new(
-            options
-                .threads
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        )),
+        threads: std::sync::Arc::new(parallel::ThreadBudget::new(threads)),
         helm: generate::helm::HelmSession::new(options.helm.clone(), options.limits.max_bytes),
         origin: None,
     };
@@ -489,12 +488,16 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
             }
         }
     }
-    let resources = resources.into_iter().map(Resource::new).collect();
+    // The output takes each resource's id and object; the rest of the build's
+    // resources goes along unfreed (see `output::Leftovers`).
+    let output = resources.iter_mut().map(Resource::take).collect();
     Ok(Build {
-        resources,
+        resources: output,
         warnings: cx.warnings,
         image_fields: acc.tables.images.clone(),
         files_read: loader.files_read(),
+        leftovers: output::Leftovers(resources),
+        threads,
     })
 }
 
