@@ -1,15 +1,21 @@
 //! Writing a stream of documents on several threads, in order, with bounded
 //! memory: [`write_documents_to`].
 //!
-//! The documents are cut into units of a few consecutive documents. Worker
-//! threads take the next unit as they become free and render it, in pieces of
-//! about [`FLUSH_AT`] bytes (the same line-end flush points the sequential
-//! writer uses), into a small queue per unit. The calling thread writes the
-//! pieces of the oldest unfinished unit to the sink, strictly in document
-//! order. A worker whose queue is full waits for the caller, so at most
-//! `workers × (QUEUED_PIECES + 1)` pieces exist at any time, however large the
-//! output or its documents are: the whole output is never held. Pieces are
-//! recycled, so the buffers are allocated once.
+//! Worker threads take units of consecutive documents as they become free
+//! and render them, in pieces of about [`PIECE_BYTES`] (cut at line ends, as
+//! the sequential writer's flushes are), into a queue per unit. The calling thread
+//! writes the pieces of the oldest unfinished unit to the sink, strictly in
+//! document order. Memory stays bounded however large the output or its
+//! documents are (the whole output is never held): the unit being written may
+//! queue [`QUEUED_PIECES`] pieces, the units after it [`AHEAD_PIECES`] between
+//! them, and a worker with no room waits. Pieces are recycled, so the buffers
+//! are allocated once.
+//!
+//! A unit holds about [`UNIT_BYTES`] of text: its number of documents follows
+//! the size of the documents the last finished unit held (they come grouped by
+//! kind, so sizes run in stretches: CRDs of a megabyte, then thousands of
+//! small objects). Units of many large documents would leave the other workers
+//! waiting behind them; units of one small document would cost a lock each.
 //!
 //! The bytes are those of the sequential writer: the same emitter writes each
 //! document, joined by the same `---` lines; only where the text is cut into
@@ -17,24 +23,36 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::writer::{write_document_drained, Drain, WriteDrain, FLUSH_AT};
 use crate::Value;
 
-/// Documents per unit a worker takes at a time. Small enough that a few
-/// large documents spread over the workers, large enough that taking a unit
-/// (an atomic increment and a lock) costs nothing next to writing it.
-const DOCS_PER_UNIT: usize = 8;
+/// Text a unit of documents should hold, in bytes (see the module docs).
+const UNIT_BYTES: usize = 64 * 1024;
 
-/// Pieces a worker may queue ahead of the caller before it waits.
+/// Most documents in one unit.
+const MAX_UNIT_DOCS: usize = 64;
+
+/// Bytes a worker renders before it hands the text over: half the sequential
+/// writer's flush size, so that the pieces in flight stay under a MiB.
+const PIECE_BYTES: usize = FLUSH_AT / 2;
+
+/// Pieces the unit being written may have queued before its worker waits for
+/// the caller (a slow sink, a pipe, must not let a large unit pile up).
 const QUEUED_PIECES: usize = 3;
+
+/// Pieces the units after the one being written may have queued between
+/// them before their workers wait: how far rendering may run ahead of
+/// writing. Large documents come in runs (Kubeflow's CRDs of 0.5-1 MiB are
+/// half its output), so a worker must be able to render most of one while
+/// the caller still writes the one before; at 32 KiB a piece this is 512 KiB.
+const AHEAD_PIECES: usize = 16;
 
 /// Writes `docs` (their objects as `value` gives them) to `sink`, joined by
 /// `---` lines, exactly as [`crate::write_documents`] would print them, on up
 /// to `threads` worker threads (see the module documentation). With `threads`
-/// at most 1, or too few documents to share, everything is written on the
+/// at most 1, or fewer than two documents, everything is written on the
 /// calling thread, one document at a time. `sink` is written only from the
 /// calling thread and is not flushed here.
 ///
@@ -51,42 +69,39 @@ where
     T: Sync,
     F: Fn(&T) -> &Value + Sync,
 {
-    let units = docs.len().div_ceil(DOCS_PER_UNIT);
-    let workers = threads.min(units);
+    let workers = threads.min(docs.len());
     if workers <= 1 {
         return write_sequentially(docs, &value, sink);
     }
     let shared = Shared {
         state: Mutex::new(State {
+            next_doc: 0,
+            claimed: 0,
+            doc_bytes: 0,
             first: 0,
             queues: VecDeque::new(),
+            ahead: 0,
             spare: Vec::new(),
             stop: false,
+            caller_waits: false,
+            workers_waiting: 0,
         }),
         ready: Condvar::new(),
         space: Condvar::new(),
     };
-    let next = AtomicUsize::new(0);
     let work = || {
         // Marks the run stopped if this worker unwinds, so that the caller
         // does not wait for a unit that will never finish.
         let _stop_on_panic = StopOnPanic(&shared);
         let mut buf = String::new();
-        loop {
-            let unit = next.fetch_add(1, Ordering::Relaxed);
-            if unit >= units {
-                return;
-            }
-            let start = unit * DOCS_PER_UNIT;
-            let chunk = docs
-                .get(start..docs.len().min(start + DOCS_PER_UNIT))
-                .unwrap_or_default();
+        while let Some((unit, start, end)) = shared.claim(docs.len()) {
             let mut queue = UnitQueue {
                 shared: &shared,
                 unit,
+                bytes: 0,
             };
             let mut rendered = Ok(());
-            for (i, doc) in chunk.iter().enumerate() {
+            for (i, doc) in docs.get(start..end).unwrap_or_default().iter().enumerate() {
                 if start + i > 0 {
                     buf.push_str("---\n");
                 }
@@ -102,7 +117,7 @@ where
                 // Stopped by the caller: nothing more is wanted.
                 return;
             }
-            shared.finish(unit);
+            shared.finish(unit, queue.bytes / (end - start).max(1));
         }
     };
     std::thread::scope(|scope| {
@@ -118,7 +133,7 @@ where
             // No thread could start (and none took a unit).
             return write_sequentially(docs, &value, sink);
         }
-        let written = shared.write_in_order(units, sink);
+        let written = shared.write_in_order(docs.len(), sink);
         if written.is_err() {
             shared.stop();
         }
@@ -153,14 +168,27 @@ struct Shared {
 }
 
 struct State {
+    /// The first document no unit has taken yet.
+    next_doc: usize,
+    /// Units taken so far (units are numbered in document order).
+    claimed: usize,
+    /// Bytes per document in the last unit finished (0: none yet).
+    doc_bytes: usize,
     /// The unit the caller is writing; units before it are written.
     first: usize,
-    /// Pieces of units `first..`, in unit order.
+    /// Pieces of units `first..claimed`, in unit order.
     queues: VecDeque<Queue>,
+    /// Pieces queued by units after `first`.
+    ahead: usize,
     /// Written pieces, emptied, for the workers to fill again.
     spare: Vec<String>,
     /// The caller stopped (its sink failed) or a worker panicked.
     stop: bool,
+    /// The caller waits on `ready`; workers waiting on `space`. A condition
+    /// variable's notify is a system call even with no one waiting, and there
+    /// are two per piece otherwise.
+    caller_waits: bool,
+    workers_waiting: usize,
 }
 
 #[derive(Default)]
@@ -170,7 +198,7 @@ struct Queue {
 }
 
 impl State {
-    /// The queue of `unit` (which the caller has not passed yet).
+    /// The queue of `unit` (taken, and not passed by the caller yet).
     fn queue(&mut self, unit: usize) -> &mut Queue {
         let index = unit.saturating_sub(self.first);
         if self.queues.len() <= index {
@@ -187,9 +215,36 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn finish(&self, unit: usize) {
-        self.lock().queue(unit).finished = true;
-        self.ready.notify_one();
+    /// Takes the next unit: its number and its documents `start..end`
+    /// (about [`UNIT_BYTES`] at the size of the last finished unit's
+    /// documents; one document while that is unknown). None when all are taken
+    /// or the run stopped.
+    fn claim(&self, docs: usize) -> Option<(usize, usize, usize)> {
+        let mut state = self.lock();
+        if state.stop || state.next_doc >= docs {
+            return None;
+        }
+        let count = match state.doc_bytes {
+            0 => 1,
+            size => (UNIT_BYTES / size).clamp(1, MAX_UNIT_DOCS),
+        };
+        let (unit, start) = (state.claimed, state.next_doc);
+        let end = docs.min(start + count);
+        state.claimed += 1;
+        state.next_doc = end;
+        state.queue(unit);
+        Some((unit, start, end))
+    }
+
+    fn finish(&self, unit: usize, doc_bytes: usize) {
+        let mut state = self.lock();
+        state.queue(unit).finished = true;
+        state.doc_bytes = doc_bytes.max(1);
+        let wake = state.caller_waits;
+        drop(state);
+        if wake {
+            self.ready.notify_one();
+        }
     }
 
     fn stop(&self) {
@@ -198,31 +253,47 @@ impl Shared {
         self.ready.notify_one();
     }
 
-    /// The caller's side: writes every unit's pieces to `sink`, in order.
-    fn write_in_order(&self, units: usize, sink: &mut dyn io::Write) -> io::Result<()> {
+    /// The caller's side: writes every unit's pieces to `sink`, in order,
+    /// until all `docs` documents are written.
+    fn write_in_order(&self, docs: usize, sink: &mut dyn io::Write) -> io::Result<()> {
         let mut state = self.lock();
-        while state.first < units {
+        while state.first < state.claimed || state.next_doc < docs {
             if state.stop {
                 return Err(io::Error::other("a writer thread failed"));
             }
             let first = state.first;
-            let front = state.queue(first);
-            if let Some(mut piece) = front.pieces.pop_front() {
-                drop(state);
-                self.space.notify_all();
-                sink.write_all(piece.as_bytes())?;
-                piece.clear();
-                state = self.lock();
-                state.spare.push(piece);
-            } else if front.finished {
-                state.queues.pop_front();
-                state.first += 1;
-                self.space.notify_all();
-            } else {
-                state = self
-                    .ready
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
+            let front = (first < state.claimed).then(|| state.queue(first));
+            match front {
+                Some(front) if !front.pieces.is_empty() => {
+                    let mut piece = front.pieces.pop_front().unwrap_or_default();
+                    let wake = state.workers_waiting > 0;
+                    drop(state);
+                    if wake {
+                        self.space.notify_all();
+                    }
+                    sink.write_all(piece.as_bytes())?;
+                    piece.clear();
+                    state = self.lock();
+                    state.spare.push(piece);
+                }
+                Some(front) if front.finished => {
+                    state.queues.pop_front();
+                    state.first += 1;
+                    // The next unit's pieces are now the ones being written.
+                    let now_first = state.queues.front().map_or(0, |q| q.pieces.len());
+                    state.ahead = state.ahead.saturating_sub(now_first);
+                    if state.workers_waiting > 0 {
+                        self.space.notify_all();
+                    }
+                }
+                _ => {
+                    state.caller_waits = true;
+                    state = self
+                        .ready
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    state.caller_waits = false;
+                }
             }
         }
         Ok(())
@@ -230,38 +301,59 @@ impl Shared {
 }
 
 /// A worker's side: hands full buffers to the queue of its unit, waiting
-/// while that queue is full.
+/// while there is no room for them.
 struct UnitQueue<'s> {
     shared: &'s Shared,
     unit: usize,
+    /// Bytes handed over so far.
+    bytes: usize,
 }
 
 impl Drain for UnitQueue<'_> {
+    fn piece_bytes(&self) -> usize {
+        PIECE_BYTES
+    }
+
     fn drain(&mut self, buf: &mut String) -> io::Result<()> {
         let mut state = self.shared.lock();
         loop {
             if state.stop {
                 return Err(io::Error::other("writing stopped"));
             }
-            // The caller's own unit waits too: a slow sink (a pipe) must not
-            // let one large unit pile up.
-            if state.queue(self.unit).pieces.len() < QUEUED_PIECES {
+            // The unit being written waits only for the caller; the others
+            // share one allowance, so they never hold up the first.
+            let unit = self.unit;
+            let room = if unit == state.first {
+                state.queue(unit).pieces.len() < QUEUED_PIECES
+            } else {
+                state.ahead < AHEAD_PIECES
+            };
+            if room {
                 break;
             }
+            state.workers_waiting += 1;
             state = self
                 .shared
                 .space
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
+            state.workers_waiting -= 1;
         }
         let fresh = state
             .spare
             .pop()
-            .unwrap_or_else(|| String::with_capacity(FLUSH_AT + FLUSH_AT / 4));
+            .unwrap_or_else(|| String::with_capacity(PIECE_BYTES + PIECE_BYTES / 4));
         let piece = std::mem::replace(buf, fresh);
+        self.bytes += piece.len();
+        if self.unit != state.first {
+            state.ahead += 1;
+        }
         state.queue(self.unit).pieces.push_back(piece);
+        let wake = state.caller_waits;
         drop(state);
-        self.shared.ready.notify_one();
+        if wake {
+            self.shared.ready.notify_one();
+        }
         Ok(())
     }
 }

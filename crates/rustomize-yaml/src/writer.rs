@@ -73,11 +73,17 @@ pub fn write_document(value: &Value, out: &mut String) {
 pub(crate) const FLUSH_AT: usize = 1 << 16;
 
 /// Where [`write_document_to`] hands its buffer whenever it holds
-/// [`FLUSH_AT`] bytes at a line end: a writer, or the queue of one of the
+/// [`Drain::piece_bytes`] at a line end: a writer, or the queue of one of the
 /// parallel writer's workers ([`crate::ordered`]).
 pub(crate) trait Drain {
     /// Takes all of `buf`, leaving it empty.
     fn drain(&mut self, buf: &mut String) -> std::io::Result<()>;
+
+    /// How full the buffer gets before it is drained ([`FLUSH_AT`] unless the
+    /// drain holds several pieces at once).
+    fn piece_bytes(&self) -> usize {
+        FLUSH_AT
+    }
 }
 
 /// Drains into an [`std::io::Write`].
@@ -123,6 +129,7 @@ pub(crate) fn write_document_drained(
         crate::stack::SHALLOW_DEPTH
     };
     let mut e = Emitter::new(buf, Vec::new(), max_depth);
+    e.flush_at = sink.piece_bytes();
     e.sink = Some(&mut *sink);
     e.document(value);
     let (too_deep, flushed, error) = (e.too_deep, e.flushed, e.error.take());
@@ -283,6 +290,8 @@ struct Emitter<'o, 'a> {
     sink: Option<&'o mut dyn Drain>,
     /// Bytes handed to `sink` so far.
     flushed: usize,
+    /// How full `out` gets before it goes to `sink`.
+    flush_at: usize,
     /// The sink's first error (nothing more is written after it).
     error: Option<std::io::Error>,
 }
@@ -301,6 +310,7 @@ impl<'o, 'a> Emitter<'o, 'a> {
             too_deep: false,
             sink: None,
             flushed: 0,
+            flush_at: FLUSH_AT,
             error: None,
         }
     }
@@ -343,7 +353,7 @@ impl<'o, 'a> Emitter<'o, 'a> {
     fn put_break(&mut self) {
         self.out.push('\n');
         self.column = 0;
-        if self.out.len() >= FLUSH_AT {
+        if self.out.len() >= self.flush_at {
             self.flush();
         }
     }
