@@ -70,7 +70,32 @@ pub fn write_document(value: &Value, out: &mut String) {
 }
 
 /// How much [`write_document_to`] buffers before handing text to its sink.
-const FLUSH_AT: usize = 1 << 16;
+pub(crate) const FLUSH_AT: usize = 1 << 16;
+
+/// Where [`write_document_to`] hands its buffer whenever it holds
+/// [`Drain::piece_bytes`] at a line end: a writer, or the queue of one of the
+/// parallel writer's workers ([`crate::ordered`]).
+pub(crate) trait Drain {
+    /// Takes all of `buf`, leaving it empty.
+    fn drain(&mut self, buf: &mut String) -> std::io::Result<()>;
+
+    /// How full the buffer gets before it is drained ([`FLUSH_AT`] unless the
+    /// drain holds several pieces at once).
+    fn piece_bytes(&self) -> usize {
+        FLUSH_AT
+    }
+}
+
+/// Drains into an [`std::io::Write`].
+pub(crate) struct WriteDrain<'w>(pub(crate) &'w mut dyn std::io::Write);
+
+impl Drain for WriteDrain<'_> {
+    fn drain(&mut self, buf: &mut String) -> std::io::Result<()> {
+        self.0.write_all(buf.as_bytes())?;
+        buf.clear();
+        Ok(())
+    }
+}
 
 /// Appends one document to `buf` like [`write_document`], but writes `buf` to
 /// `sink` (and empties it) whenever it holds 64 KiB at a line end,
@@ -88,6 +113,15 @@ pub fn write_document_to(
     buf: &mut String,
     sink: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    write_document_drained(value, buf, &mut WriteDrain(sink))
+}
+
+/// [`write_document_to`] into any [`Drain`].
+pub(crate) fn write_document_drained(
+    value: &Value,
+    buf: &mut String,
+    sink: &mut dyn Drain,
+) -> std::io::Result<()> {
     let start = buf.len();
     let max_depth = if crate::stack::is_on_deep_stack() {
         usize::MAX
@@ -95,6 +129,7 @@ pub fn write_document_to(
         crate::stack::SHALLOW_DEPTH
     };
     let mut e = Emitter::new(buf, Vec::new(), max_depth);
+    e.flush_at = sink.piece_bytes();
     e.sink = Some(&mut *sink);
     e.document(value);
     let (too_deep, flushed, error) = (e.too_deep, e.flushed, e.error.take());
@@ -109,14 +144,14 @@ pub fn write_document_to(
         emit(value, buf, Vec::new());
         return Ok(());
     }
-    // `flushed` counted the `start` bytes that were in `buf` before the document.
+    // `flushed` counted the `start` bytes that were in `buf` before the
+    // document; what follows them in the new text stays in `buf`.
     let skip = flushed.saturating_sub(start);
     buf.clear();
     emit(value, buf, Vec::new());
-    let rest = buf.get(skip..).unwrap_or_default();
-    let written = sink.write_all(rest.as_bytes());
-    buf.clear();
-    written
+    let rest = buf.get(skip..).unwrap_or_default().to_owned();
+    *buf = rest;
+    Ok(())
 }
 
 /// Writes one document with the key buffer `keys` (reused across documents) and
@@ -252,9 +287,11 @@ struct Emitter<'o, 'a> {
     /// Set when `max_depth` was reached: the output is incomplete.
     too_deep: bool,
     /// Where full buffers go ([`write_document_to`]); `None`: all stays in `out`.
-    sink: Option<&'o mut dyn std::io::Write>,
+    sink: Option<&'o mut dyn Drain>,
     /// Bytes handed to `sink` so far.
     flushed: usize,
+    /// How full `out` gets before it goes to `sink`.
+    flush_at: usize,
     /// The sink's first error (nothing more is written after it).
     error: Option<std::io::Error>,
 }
@@ -273,6 +310,7 @@ impl<'o, 'a> Emitter<'o, 'a> {
             too_deep: false,
             sink: None,
             flushed: 0,
+            flush_at: FLUSH_AT,
             error: None,
         }
     }
@@ -315,7 +353,7 @@ impl<'o, 'a> Emitter<'o, 'a> {
     fn put_break(&mut self) {
         self.out.push('\n');
         self.column = 0;
-        if self.out.len() >= FLUSH_AT {
+        if self.out.len() >= self.flush_at {
             self.flush();
         }
     }
@@ -327,11 +365,9 @@ impl<'o, 'a> Emitter<'o, 'a> {
             return;
         }
         if let Some(sink) = self.sink.as_mut() {
-            match sink.write_all(self.out.as_bytes()) {
-                Ok(()) => {
-                    self.flushed += self.out.len();
-                    self.out.clear();
-                }
+            let len = self.out.len();
+            match sink.drain(self.out) {
+                Ok(()) => self.flushed += len,
                 Err(e) => self.error = Some(e),
             }
         }

@@ -409,19 +409,23 @@ pub fn finish(
         return Ok(());
     }
     for r in resources {
-        let Some(Value::Map(meta)) = r.object_mut().get_mut("metadata") else {
-            continue;
-        };
-        let Some(Value::Map(a)) = meta.get_mut("annotations") else {
-            continue;
-        };
-        let mut changed = false;
-        for key in &remove {
-            changed |= a.shift_remove(*key).is_some();
-        }
-        if changed && a.is_empty() {
-            meta.shift_remove("annotations");
-        }
+        // Annotations are no part of the id: the cached one stays (dropping
+        // it here made every id be built again, 70 ms at 100k resources).
+        r.edit_where(false, |object| {
+            let Some(Value::Map(meta)) = object.get_mut("metadata") else {
+                return;
+            };
+            let Some(Value::Map(a)) = meta.get_mut("annotations") else {
+                return;
+            };
+            let mut changed = false;
+            for key in &remove {
+                changed |= a.shift_remove(*key).is_some();
+            }
+            if changed && a.is_empty() {
+                meta.shift_remove("annotations");
+            }
+        });
     }
     Ok(())
 }

@@ -387,6 +387,9 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         Some(cache) => loader.with_run_cache(Arc::clone(cache)),
         None => loader,
     };
+    let threads = options
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut cx = BuildContext {
         warnings: Vec::new(),
         limits: ParseLimits {
@@ -397,11 +400,7 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         schema: accumulate::SchemaChoice::Builtin,
         schema_chosen: false,
         exec: std::sync::Arc::new(options.exec.clone()),
-        threads: std::sync::Arc::new(parallel::ThreadBudget::new(
-            options
-                .threads
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        )),
+        threads: std::sync::Arc::new(parallel::ThreadBudget::new(threads)),
         helm: generate::helm::HelmSession::new(options.helm.clone(), options.limits.max_bytes),
         origin: None,
     };
@@ -466,35 +465,17 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
             message,
         }
     })?;
-    for r in &resources {
-        let found = r
-            .object()
-            .iter()
-            .try_for_each(|(k, v)| check_printable(k, v));
-        match found {
-            Ok(()) => {}
-            Err(Unprintable::Value(value)) => {
-                return Err(Error::UnsupportedValue {
-                    path: r.origin().to_path_buf(),
-                    id: r.id().to_string(),
-                    value,
-                })
-            }
-            Err(Unprintable::NelKey(key)) => {
-                return Err(Error::NelInKey {
-                    path: r.origin().to_path_buf(),
-                    id: r.id().to_string(),
-                    key,
-                })
-            }
-        }
-    }
-    let resources = resources.into_iter().map(Resource::new).collect();
+    check_all_printable(&resources, &cx.threads)?;
+    // The output takes each resource's id and object; the rest of the build's
+    // resources goes along unfreed (see `output::Leftovers`).
+    let output = resources.iter_mut().map(Resource::take).collect();
     Ok(Build {
-        resources,
+        resources: output,
         warnings: cx.warnings,
         image_fields: acc.tables.images.clone(),
         files_read: loader.files_read(),
+        leftovers: output::Leftovers(resources),
+        threads,
     })
 }
 
@@ -570,6 +551,46 @@ enum Unprintable {
     /// in the flow mapping JSON is, so kustomize fails. (In values the break
     /// only folds.)
     NelKey(String),
+}
+
+/// Resources per job of [`check_all_printable`]: a few hundred microseconds
+/// of walking, so that handing out jobs costs nothing next to it.
+const PRINTABLE_CHECK_CHUNK: usize = 64;
+
+/// Fails on the first resource, in output order, holding what kustomize
+/// cannot print ([`Unprintable`]), before anything is written. The resources
+/// are walked in chunks on the build's threads (every node of the output is
+/// visited: 76 ms of a 100k-resource build on one thread); the error is the
+/// one a walk in order finds first.
+fn check_all_printable(
+    resources: &[resource::Resource],
+    threads: &parallel::ThreadBudget,
+) -> Result<(), Error> {
+    let chunks: Vec<&[resource::Resource]> = resources.chunks(PRINTABLE_CHECK_CHUNK).collect();
+    let found = parallel::run_jobs(chunks.len(), threads, |i| {
+        chunks.get(i).and_then(|chunk| {
+            chunk.iter().find_map(|r| {
+                r.object()
+                    .iter()
+                    .try_for_each(|(k, v)| check_printable(k, v))
+                    .err()
+                    .map(|cause| (r, cause))
+            })
+        })
+    });
+    match found.into_iter().flatten().next() {
+        None => Ok(()),
+        Some((r, Unprintable::Value(value))) => Err(Error::UnsupportedValue {
+            path: r.origin().to_path_buf(),
+            id: r.id().to_string(),
+            value,
+        }),
+        Some((r, Unprintable::NelKey(key))) => Err(Error::NelInKey {
+            path: r.origin().to_path_buf(),
+            id: r.id().to_string(),
+            key,
+        }),
+    }
 }
 
 /// Checks `key: v` and everything under it for what kustomize cannot print.

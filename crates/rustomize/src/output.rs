@@ -23,9 +23,10 @@ pub struct Resource {
 }
 
 impl Resource {
-    pub(crate) fn new(resource: crate::resource::Resource) -> Resource {
+    /// Moves the id and object out of one of the build's resources.
+    pub(crate) fn take(resource: &mut crate::resource::Resource) -> Resource {
         let origin = Arc::clone(&resource.origin);
-        let (id, object) = resource.into_id_and_object();
+        let (id, object) = resource.take_id_and_object();
         Resource {
             id,
             origin,
@@ -105,6 +106,26 @@ impl Drop for Resource {
     }
 }
 
+/// The build's own resources once [`Resource::take`] moved their ids and
+/// objects out: their bookkeeping (previous names, prefixes, suffixes,
+/// annotation texts), freed with the [`Build`] rather than when it is made.
+/// Freeing it then was ~70 ms of a 100k-resource build, and the CLI exits
+/// without freeing the build at all. Cloning a build does not copy it.
+#[derive(Default)]
+pub(crate) struct Leftovers(pub(crate) Vec<crate::resource::Resource>);
+
+impl Clone for Leftovers {
+    fn clone(&self) -> Leftovers {
+        Leftovers::default()
+    }
+}
+
+impl std::fmt::Debug for Leftovers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Leftovers({})", self.0.len())
+    }
+}
+
 /// The result of a build: resources in output order, and warnings for stderr.
 ///
 /// [`Build::to_yaml`] and [`Build::write_to`] give the bytes `kustomize build`
@@ -120,6 +141,12 @@ pub struct Build {
     /// Canonical paths of every file the build read (kustomization files
     /// included) and of directories it handed to Helm, sorted.
     pub(crate) files_read: Vec<std::path::PathBuf>,
+    /// See [`Leftovers`]: held only to be freed with the build.
+    #[allow(dead_code)]
+    pub(crate) leftovers: Leftovers,
+    /// The threads the build could use ([`crate::BuildOptions::threads`]):
+    /// [`Build::write_to`] writes on as many (0 or 1: on the caller's alone).
+    pub(crate) threads: usize,
 }
 
 impl Build {
@@ -156,21 +183,25 @@ impl Build {
         rustomize_yaml::write_documents(self.values())
     }
 
-    /// Writes the YAML that `kustomize build` prints to `out`, one document at
-    /// a time (the whole output is never held in memory at once), byte for
-    /// byte what [`Build::to_yaml`] returns. `out` is not buffered here: wrap
-    /// a file or socket in an [`io::BufWriter`]. Fails only if `out` does.
+    /// Writes the YAML that `kustomize build` prints to `out`, byte for byte
+    /// what [`Build::to_yaml`] returns, and flushes it. The whole output is
+    /// never held in memory: documents are written in pieces of ~64 KiB (the
+    /// largest, CRDs of a megabyte, never sit whole in a buffer). With more
+    /// than one thread ([`crate::BuildOptions::threads`]) the pieces are
+    /// rendered on that many threads a few documents apart and written to
+    /// `out` from this thread in order, with a few pieces per thread in
+    /// flight (see [`rustomize_yaml::write_documents_to`]). `out` is not
+    /// buffered here: wrap a file or socket in an [`io::BufWriter`].
+    ///
+    /// # Errors
+    /// The first error of `out` (nothing more is written after it).
     pub fn write_to(&self, mut out: impl io::Write) -> io::Result<()> {
-        // Documents are written in chunks of at most ~64 KiB: the largest
-        // (CRDs of a megabyte) never sit whole in a buffer.
-        let mut buf = String::new();
-        for (i, value) in self.values().enumerate() {
-            if i > 0 {
-                buf.push_str("---\n");
-            }
-            rustomize_yaml::write_document_to(value, &mut buf, &mut out)?;
-        }
-        out.write_all(buf.as_bytes())?;
+        rustomize_yaml::write_documents_to(
+            &self.resources,
+            Resource::value,
+            self.threads,
+            &mut out,
+        )?;
         out.flush()
     }
 

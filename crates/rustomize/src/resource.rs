@@ -376,14 +376,16 @@ impl Resource {
         let _ = self.id.set(old);
     }
 
-    /// Consumes the resource, giving its id (without copying a cached one)
-    /// and its object.
-    pub(crate) fn into_id_and_object(mut self) -> (ResId, Map) {
+    /// Takes the id (without copying a cached one) and the object out of the
+    /// resource, leaving an empty object and the rest of its bookkeeping
+    /// (history, prefixes, ...) in place: see [`crate::output::Leftovers`] for
+    /// why that is not freed yet.
+    pub(crate) fn take_id_and_object(&mut self) -> (ResId, Map) {
         let id = match self.id.take() {
             Some(id) => id,
             None => self.read_id(),
         };
-        (id, self.object)
+        (id, std::mem::take(&mut self.object))
     }
 
     /// Previous ids, oldest first; their group and version are the current ones,

@@ -105,6 +105,7 @@ impl Rendered {
             all.resources.append(&mut app.build.resources);
             all.warnings.append(&mut app.build.warnings);
             all.image_fields.append(&mut app.build.image_fields);
+            all.threads = all.threads.max(app.build.threads);
         }
         all
     }

@@ -1,0 +1,458 @@
+//! Writing a stream of documents on several threads, in order, with bounded
+//! memory: [`write_documents_to`].
+//!
+//! Worker threads take units of consecutive documents as they become free
+//! and render them, in pieces of about [`PIECE_BYTES`] (cut at line ends, as
+//! the sequential writer's flushes are), into a queue per unit. The calling thread
+//! writes the pieces of the oldest unfinished unit to the sink, strictly in
+//! document order. Memory stays bounded however large the output or its
+//! documents are (the whole output is never held): the unit being written may
+//! queue [`QUEUED_PIECES`] pieces, the units after it [`AHEAD_PIECES`] between
+//! them, and a worker with no room waits. Pieces are recycled, so the buffers
+//! are allocated once.
+//!
+//! A unit holds about [`UNIT_BYTES`] of text: its number of documents follows
+//! the size of the documents the last finished unit held (they come grouped by
+//! kind, so sizes run in stretches: CRDs of a megabyte, then thousands of
+//! small objects). Units of many large documents would leave the other workers
+//! waiting behind them; units of one small document would cost a lock each.
+//!
+//! The bytes are those of the sequential writer: the same emitter writes each
+//! document, joined by the same `---` lines; only where the text is cut into
+//! pieces differs, and the sink sees the concatenation.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use crate::writer::{write_document_drained, Drain, WriteDrain, FLUSH_AT};
+use crate::Value;
+
+/// Text a unit of documents should hold, in bytes (see the module docs).
+const UNIT_BYTES: usize = 64 * 1024;
+
+/// Most documents in one unit.
+const MAX_UNIT_DOCS: usize = 64;
+
+/// Bytes a worker renders before it hands the text over: half the sequential
+/// writer's flush size, so that the pieces in flight stay under a MiB.
+const PIECE_BYTES: usize = FLUSH_AT / 2;
+
+/// Pieces the unit being written may have queued before its worker waits for
+/// the caller (a slow sink, a pipe, must not let a large unit pile up).
+const QUEUED_PIECES: usize = 8;
+
+/// Pieces the unit being written queues before its worker wakes the caller
+/// (or when it finishes). Waking the caller for every piece cost a context
+/// switch each: 800 of them and 10 ms of CPU on Kubeflow's 10 MB; the caller
+/// writes what is queued in bursts instead, and wakes waiting workers only
+/// when it has written all of it.
+const WAKE_PIECES: usize = 4;
+
+/// Pieces the units after the one being written may have queued between
+/// them before their workers wait: how far rendering may run ahead of
+/// writing. Large documents come in runs (Kubeflow's CRDs of 0.5-1 MiB are
+/// half its output), so a worker must be able to render most of one while
+/// the caller still writes the one before; at 32 KiB a piece this is 384 KiB.
+const AHEAD_PIECES: usize = 12;
+
+/// Writes `docs` (their objects as `value` gives them) to `sink`, joined by
+/// `---` lines, exactly as [`crate::write_documents`] would print them, on up
+/// to `threads` worker threads (see the module documentation). With `threads`
+/// at most 1, or fewer than two documents, everything is written on the
+/// calling thread, one document at a time. `sink` is written only from the
+/// calling thread and is not flushed here.
+///
+/// # Errors
+/// The first error of `sink`; nothing more is written after it (the workers
+/// stop at their next piece).
+pub fn write_documents_to<T, F>(
+    docs: &[T],
+    value: F,
+    threads: usize,
+    sink: &mut dyn io::Write,
+) -> io::Result<()>
+where
+    T: Sync,
+    F: Fn(&T) -> &Value + Sync,
+{
+    let workers = threads.min(docs.len());
+    if workers <= 1 {
+        return write_sequentially(docs, &value, sink);
+    }
+    let shared = Shared {
+        state: Mutex::new(State {
+            next_doc: 0,
+            claimed: 0,
+            doc_bytes: 0,
+            first: 0,
+            queues: VecDeque::new(),
+            ahead: 0,
+            spare: Vec::new(),
+            stop: false,
+            caller_waits: false,
+            workers_waiting: 0,
+        }),
+        ready: Condvar::new(),
+        space: Condvar::new(),
+    };
+    let work = || {
+        // Marks the run stopped if this worker unwinds, so that the caller
+        // does not wait for a unit that will never finish.
+        let _stop_on_panic = StopOnPanic(&shared);
+        let mut buf = String::new();
+        while let Some((unit, start, end)) = shared.claim(docs.len()) {
+            let mut queue = UnitQueue {
+                shared: &shared,
+                unit,
+                bytes: 0,
+            };
+            let mut rendered = Ok(());
+            for (i, doc) in docs.get(start..end).unwrap_or_default().iter().enumerate() {
+                if start + i > 0 {
+                    buf.push_str("---\n");
+                }
+                rendered = write_document_drained(value(doc), &mut buf, &mut queue);
+                if rendered.is_err() {
+                    break;
+                }
+            }
+            if rendered.is_ok() && !buf.is_empty() {
+                rendered = queue.drain(&mut buf);
+            }
+            if rendered.is_err() {
+                // Stopped by the caller: nothing more is wanted.
+                return;
+            }
+            shared.finish(unit, queue.bytes / (end - start).max(1));
+        }
+    };
+    std::thread::scope(|scope| {
+        let mut started = 0;
+        for _ in 0..workers {
+            // Deep stacks, as the build's threads have: a document nesting
+            // 10,000 levels is written there directly.
+            if crate::stack::spawn_deep(scope, work).is_ok() {
+                started += 1;
+            }
+        }
+        if started == 0 {
+            // No thread could start (and none took a unit).
+            return write_sequentially(docs, &value, sink);
+        }
+        let written = shared.write_in_order(docs.len(), sink);
+        if written.is_err() {
+            shared.stop();
+        }
+        written
+    })
+}
+
+/// The sequential writer: one document at a time through one buffer.
+fn write_sequentially<T>(
+    docs: &[T],
+    value: &dyn Fn(&T) -> &Value,
+    sink: &mut dyn io::Write,
+) -> io::Result<()> {
+    let mut buf = String::new();
+    let mut drain = WriteDrain(sink);
+    for (i, doc) in docs.iter().enumerate() {
+        if i > 0 {
+            buf.push_str("---\n");
+        }
+        write_document_drained(value(doc), &mut buf, &mut drain)?;
+    }
+    drain.drain(&mut buf)
+}
+
+/// What the workers and the caller share.
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when a piece is queued or a unit finishes (the caller waits).
+    ready: Condvar,
+    /// Signalled when the caller took a piece or moved on (workers wait).
+    space: Condvar,
+}
+
+struct State {
+    /// The first document no unit has taken yet.
+    next_doc: usize,
+    /// Units taken so far (units are numbered in document order).
+    claimed: usize,
+    /// Bytes per document in the last unit finished (0: none yet).
+    doc_bytes: usize,
+    /// The unit the caller is writing; units before it are written.
+    first: usize,
+    /// Pieces of units `first..claimed`, in unit order.
+    queues: VecDeque<Queue>,
+    /// Pieces queued by units after `first`.
+    ahead: usize,
+    /// Written pieces, emptied, for the workers to fill again.
+    spare: Vec<String>,
+    /// The caller stopped (its sink failed) or a worker panicked.
+    stop: bool,
+    /// The caller waits on `ready`; workers waiting on `space`. A condition
+    /// variable's notify is a system call even with no one waiting, and there
+    /// are two per piece otherwise.
+    caller_waits: bool,
+    workers_waiting: usize,
+}
+
+#[derive(Default)]
+struct Queue {
+    pieces: VecDeque<String>,
+    finished: bool,
+}
+
+impl State {
+    /// The queue of `unit` (taken, and not passed by the caller yet).
+    fn queue(&mut self, unit: usize) -> &mut Queue {
+        let index = unit.saturating_sub(self.first);
+        if self.queues.len() <= index {
+            self.queues.resize_with(index + 1, Queue::default);
+        }
+        // Just made long enough: `min` only keeps the index visibly in range.
+        let last = self.queues.len() - 1;
+        &mut self.queues[index.min(last)]
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes the next unit: its number and its documents `start..end`
+    /// (about [`UNIT_BYTES`] at the size of the last finished unit's
+    /// documents; one document while that is unknown). None when all are taken
+    /// or the run stopped.
+    fn claim(&self, docs: usize) -> Option<(usize, usize, usize)> {
+        let mut state = self.lock();
+        if state.stop || state.next_doc >= docs {
+            return None;
+        }
+        let count = match state.doc_bytes {
+            0 => 1,
+            size => (UNIT_BYTES / size).clamp(1, MAX_UNIT_DOCS),
+        };
+        let (unit, start) = (state.claimed, state.next_doc);
+        let end = docs.min(start + count);
+        state.claimed += 1;
+        state.next_doc = end;
+        state.queue(unit);
+        Some((unit, start, end))
+    }
+
+    fn finish(&self, unit: usize, doc_bytes: usize) {
+        let mut state = self.lock();
+        state.queue(unit).finished = true;
+        state.doc_bytes = doc_bytes.max(1);
+        let wake = state.caller_waits;
+        drop(state);
+        if wake {
+            self.ready.notify_one();
+        }
+    }
+
+    fn stop(&self) {
+        self.lock().stop = true;
+        self.space.notify_all();
+        self.ready.notify_one();
+    }
+
+    /// The caller's side: writes every unit's pieces to `sink`, in order,
+    /// until all `docs` documents are written.
+    fn write_in_order(&self, docs: usize, sink: &mut dyn io::Write) -> io::Result<()> {
+        let mut state = self.lock();
+        while state.first < state.claimed || state.next_doc < docs {
+            if state.stop {
+                return Err(io::Error::other("a writer thread failed"));
+            }
+            let first = state.first;
+            let front = (first < state.claimed).then(|| state.queue(first));
+            match front {
+                Some(front) if !front.pieces.is_empty() => {
+                    let mut piece = front.pieces.pop_front().unwrap_or_default();
+                    drop(state);
+                    sink.write_all(piece.as_bytes())?;
+                    piece.clear();
+                    state = self.lock();
+                    state.spare.push(piece);
+                }
+                Some(front) if front.finished => {
+                    state.queues.pop_front();
+                    state.first += 1;
+                    // The next unit's pieces are now the ones being written.
+                    let now_first = state.queues.front().map_or(0, |q| q.pieces.len());
+                    state.ahead = state.ahead.saturating_sub(now_first);
+                    if state.workers_waiting > 0 {
+                        self.space.notify_all();
+                    }
+                }
+                _ => {
+                    if state.workers_waiting > 0 {
+                        self.space.notify_all();
+                    }
+                    state.caller_waits = true;
+                    state = self
+                        .ready
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    state.caller_waits = false;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A worker's side: hands full buffers to the queue of its unit, waiting
+/// while there is no room for them.
+struct UnitQueue<'s> {
+    shared: &'s Shared,
+    unit: usize,
+    /// Bytes handed over so far.
+    bytes: usize,
+}
+
+impl Drain for UnitQueue<'_> {
+    fn piece_bytes(&self) -> usize {
+        PIECE_BYTES
+    }
+
+    fn drain(&mut self, buf: &mut String) -> io::Result<()> {
+        let mut state = self.shared.lock();
+        loop {
+            if state.stop {
+                return Err(io::Error::other("writing stopped"));
+            }
+            // The unit being written waits only for the caller; the others
+            // share one allowance, so they never hold up the first.
+            let unit = self.unit;
+            let room = if unit == state.first {
+                state.queue(unit).pieces.len() < QUEUED_PIECES
+            } else {
+                state.ahead < AHEAD_PIECES
+            };
+            if room {
+                break;
+            }
+            state.workers_waiting += 1;
+            state = self
+                .shared
+                .space
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+            state.workers_waiting -= 1;
+        }
+        let fresh = state
+            .spare
+            .pop()
+            .unwrap_or_else(|| String::with_capacity(PIECE_BYTES + PIECE_BYTES / 4));
+        let piece = std::mem::replace(buf, fresh);
+        self.bytes += piece.len();
+        if self.unit != state.first {
+            state.ahead += 1;
+        }
+        let queued = state.queue(self.unit).pieces.len() + 1;
+        state.queue(self.unit).pieces.push_back(piece);
+        let wake = state.caller_waits && self.unit == state.first && queued >= WAKE_PIECES;
+        drop(state);
+        if wake {
+            self.shared.ready.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// Stops the run when dropped during a panic.
+struct StopOnPanic<'s>(&'s Shared);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.stop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Documents of many sizes: small ones, and some over several flush sizes.
+    fn docs() -> Vec<Value> {
+        (0..200)
+            .map(|i| {
+                let mut m = crate::Map::default();
+                m.insert("kind".into(), Value::String(format!("Kind{i}")));
+                let lines = match i % 37 {
+                    0 => 9000,
+                    5 => 3000,
+                    _ => i % 11,
+                };
+                let items = (0..lines)
+                    .map(|j| Value::String(format!("line {j} of document {i}")))
+                    .collect();
+                m.insert("data".into(), Value::Seq(items));
+                Value::Map(m)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parallel_writer_gives_the_sequential_bytes_at_every_thread_count() {
+        let docs = docs();
+        let expected = crate::write_documents(&docs);
+        assert!(expected.len() > 4 * FLUSH_AT);
+        for n in [0, 1, 7, 8, 9, 17, docs.len()] {
+            let part = docs.get(..n).unwrap_or_default();
+            let want = crate::write_documents(part);
+            for threads in 1..=4 {
+                let mut out = Vec::new();
+                write_documents_to(part, |v| v, threads, &mut out).unwrap();
+                assert!(out == want.as_bytes(), "{n} documents, {threads} threads");
+            }
+        }
+    }
+
+    /// A sink that fails once it took `left` bytes.
+    struct Failing {
+        left: usize,
+        calls: usize,
+    }
+
+    impl io::Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.calls += 1;
+            if buf.len() > self.left {
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+            self.left -= buf.len();
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failing_sink_stops_the_writers_with_its_error() {
+        let docs = docs();
+        for threads in 1..=4 {
+            let mut sink = Failing {
+                left: 3 * FLUSH_AT,
+                calls: 0,
+            };
+            let err = write_documents_to(&docs, |v| v, threads, &mut sink).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+            let calls = sink.calls;
+            assert!(
+                calls < 10,
+                "{threads} threads: {calls} writes after the error"
+            );
+        }
+    }
+}
