@@ -117,7 +117,7 @@ impl Leaf {
     fn empty(self) -> Value {
         match self {
             Leaf::Map => Value::Map(Map::default()),
-            Leaf::Scalar => Value::String(String::new()),
+            Leaf::Scalar => Value::string(String::new()),
         }
     }
 }

@@ -540,7 +540,7 @@ fn normalize_annotations_in(object: &mut rustomize_yaml::Map) {
                     Value::Uint(u) => u.to_string(),
                     Value::Float(f) => rustomize_yaml::format_go_float(*f),
                 };
-                *v = Value::String(text);
+                *v = Value::string(text);
             }
         }
         // Empty, null, and anything that is not a mapping (kustomize's cleanup

@@ -406,7 +406,7 @@ impl<'a, 'f> Query<'a, 'f> {
             return Ok(());
         };
         if referral.name() != old {
-            *node = Value::String(referral.name().to_owned());
+            *node = Value::string(referral.name().to_owned());
         }
         Ok(())
     }
@@ -428,12 +428,9 @@ impl<'a, 'f> Query<'a, 'f> {
         if referral.name() == old && referral.namespace().is_empty() {
             return Ok(());
         }
-        map.insert("name".to_owned(), Value::String(referral.name().to_owned()));
+        map.insert("name", Value::string(referral.name().to_owned()));
         if !referral.namespace().is_empty() {
-            map.insert(
-                "namespace".to_owned(),
-                Value::String(referral.namespace().to_owned()),
-            );
+            map.insert("namespace", Value::string(referral.namespace().to_owned()));
         }
         Ok(())
     }
@@ -526,7 +523,7 @@ impl<'a, 'f> Query<'a, 'f> {
 /// The text of a scalar reference (names are strings; numbers are kept as written).
 fn scalar_text(v: &Value) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(s.to_string()),
         Value::Int(i) => Some(i.to_string()),
         Value::Uint(u) => Some(u.to_string()),
         Value::Bool(b) => Some(b.to_string()),

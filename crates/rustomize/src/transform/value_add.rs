@@ -110,7 +110,7 @@ fn set_field(object: &mut Map, target: &ValueAddTarget, value: &str) -> Result<(
     } else {
         value.to_owned()
     };
-    *slot = Value::String(new);
+    *slot = Value::string(new);
     Ok(())
 }
 

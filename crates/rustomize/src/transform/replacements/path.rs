@@ -63,7 +63,7 @@ pub fn split(path: &str) -> Vec<String> {
 /// The text kyaml sees in a scalar node (a mapping or sequence has none).
 pub fn scalar_text(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Uint(u) => u.to_string(),
         Value::Bool(b) => b.to_string(),
