@@ -132,7 +132,7 @@ pub use resource::{Gvk, ResId};
 #[doc(hidden)]
 pub use rustomize_yaml::stack::on_deep_stack;
 pub use rustomize_yaml::{
-    parse_documents, write_document, write_documents, Map, ParseLimits, Value,
+    parse_documents, write_document, write_documents, Map, ParseLimits, Str, Value,
 };
 
 use accumulate::BuildContext;

@@ -471,7 +471,7 @@ fn copy_merge_metadata(new: &mut Resource, old: &Resource) {
                 .into_iter()
                 .map(|(k, v)| (k, Value::string(v)))
                 .collect();
-            meta.insert(field.to_owned(), Value::Map(map));
+            meta.insert(field, Value::Map(map));
         }
     }
     let name = old.name().to_owned();
@@ -505,7 +505,7 @@ fn merge_string_map_field(new: &mut Map, old: &Map, field: &str) {
             .into_iter()
             .map(|(k, v)| (k, Value::string(v)))
             .collect();
-        new.insert(field.to_owned(), Value::Map(map));
+        new.insert(field, Value::Map(map));
     }
 }
 

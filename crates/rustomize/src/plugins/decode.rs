@@ -346,7 +346,7 @@ fn generator(config: &Map, id: &Identity) -> Result<Generator, DecodeError> {
                     .is_none_or(|v| v.as_str().is_some_and(str::is_empty) || v.is_null());
                 if empty {
                     if let Some(v) = config.get("metadata").and_then(|md| md.get(field)) {
-                        m.insert(field.to_owned(), v.clone());
+                        m.insert(field, v.clone());
                     }
                 }
             }
@@ -566,7 +566,7 @@ fn pick(m: &Map, known: &[&'static str]) -> Map {
     let mut out = Map::default();
     for (key, value) in keys {
         if let Some(field) = canonical(key, known) {
-            out.insert(field.to_owned(), value.clone());
+            out.insert(field, value.clone());
         }
     }
     out

@@ -262,7 +262,7 @@ mod tests {
         let mut node = Value::string("2");
         assert_eq!(set_count(&mut node, 5), Ok(()));
         assert_eq!(node, Value::string("5"));
-        let mut node = Value::string(String::new());
+        let mut node = Value::string("");
         assert_eq!(set_count(&mut node, 5), Ok(()));
         assert_eq!(node, Value::Int(5));
     }

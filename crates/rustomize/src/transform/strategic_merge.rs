@@ -752,7 +752,7 @@ fn set_elements(
             match &mut val {
                 Value::Map(m) => {
                     if !m.contains_key(key) {
-                        m.insert(key.clone(), Value::string(value.as_str()));
+                        m.insert(key.as_str(), Value::string(value.as_str()));
                     }
                 }
                 other => check_kind(Kind::Map, Some(other))?,
