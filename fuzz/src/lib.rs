@@ -204,14 +204,14 @@ pub fn field_path(data: &[u8]) {
             let spec = FieldSpec::new("", "", "", path, create);
             let mut copy = object.clone();
             let _ = fieldspec::visit(&mut copy, &spec, leaf, &mut |node| {
-                *node = Value::String("fuzz".to_owned());
+                *node = Value::string("fuzz");
                 Ok(())
             });
         }
     }
     let _ = rustomize::fuzzing::replacement_lookup(&object, path);
     let values = [
-        Value::String("fuzz".to_owned()),
+        Value::string("fuzz"),
         Value::Map(Map::from_iter([("k".to_owned(), Value::Int(1))])),
         Value::Seq(vec![Value::Int(1)]),
     ];

@@ -138,12 +138,12 @@ fn json_entry(reference: &str, uses: &[ImageUse], relocation: Option<&Relocation
         // `null` when the reference stays where it is, as the mapping leaves
         // it out.
         map.insert(
-            "relocated".to_owned(),
+            "relocated".into(),
             json!(destination(Some(relocation), reference)),
         );
     }
     if let Value::Object(map) = &mut entry {
-        map.insert("uses".to_owned(), Value::Array(uses));
+        map.insert("uses".into(), Value::Array(uses));
     }
     entry
 }

@@ -172,8 +172,8 @@ impl KustFile {
                 key_lines.push((key.to_owned(), i));
             }
         }
-        let parsed: Vec<&String> = root.keys().collect();
-        let scanned: Vec<&String> = key_lines.iter().map(|(k, _)| k).collect();
+        let parsed: Vec<&str> = root.keys().map(|k| k.as_str()).collect();
+        let scanned: Vec<&str> = key_lines.iter().map(|(k, _)| k.as_str()).collect();
         if parsed != scanned {
             return Err(format!(
                 "{shown}: cannot edit this layout: every top-level key must be a plain \
@@ -184,7 +184,7 @@ impl KustFile {
             .into_iter()
             .zip(key_lines)
             .map(|((key, value), (_, line))| Field {
-                key,
+                key: key.into_string(),
                 original: Some(value.clone()),
                 value,
                 dirty: false,
@@ -220,7 +220,7 @@ impl KustFile {
     fn fix_on_read(&mut self) {
         let kind = self.string("kind");
         if kind.is_empty() {
-            self.set("kind", Value::String("Kustomization".to_owned()));
+            self.set("kind", Value::string("Kustomization"));
         }
         if self.string("apiVersion").is_empty() {
             let version = if kind == "Component" {
@@ -228,7 +228,7 @@ impl KustFile {
             } else {
                 KUSTOMIZATION_VERSION
             };
-            self.set("apiVersion", Value::String(version.to_owned()));
+            self.set("apiVersion", Value::string(version));
         }
         for (old, new) in [("bases", "resources"), ("imageTags", "images")] {
             let moved = self.seq(old);
@@ -258,7 +258,7 @@ impl KustFile {
     /// A string field, empty if absent or not a string.
     pub fn string(&self, key: &str) -> String {
         match self.get(key) {
-            Some(Value::String(s)) => s.clone(),
+            Some(Value::String(s)) => s.to_string(),
             _ => String::new(),
         }
     }
@@ -277,7 +277,7 @@ impl KustFile {
         self.seq(key)
             .into_iter()
             .map(|v| match v {
-                Value::String(s) => Ok(s),
+                Value::String(s) => Ok(s.into_string()),
                 other => Err(format!(
                     "{}: {key}: expected a list of strings, found a {}",
                     self.path.display(),
@@ -561,7 +561,7 @@ fn marshal_field(key: &str, value: &Value) -> String {
 
 /// A string value.
 pub fn string(s: &str) -> Value {
-    Value::String(s.to_owned())
+    Value::string(s)
 }
 
 /// A map of the non-empty string entries given, as a struct with `omitempty`

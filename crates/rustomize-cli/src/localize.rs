@@ -598,11 +598,11 @@ impl Localizer {
         for doc in docs.into_iter().filter(|d| !d.is_null()) {
             let mut new = doc.clone();
             let builtin = matches!(&doc, Value::Map(m)
-                if m.get("apiVersion") == Some(&Value::String("builtin".to_owned())));
+                if m.get("apiVersion") == Some(&Value::string("builtin")));
             if builtin {
                 let kind = match &doc {
                     Value::Map(m) => match m.get("kind") {
-                        Some(Value::String(k)) => k.clone(),
+                        Some(Value::String(k)) => k.to_string(),
                         _ => String::new(),
                     },
                     _ => String::new(),
@@ -712,12 +712,12 @@ fn each_string(
 ) -> Result<(), String> {
     match value {
         Value::String(s) => {
-            *s = f(s)?;
+            *s = f(s)?.into();
         }
         Value::Seq(items) => {
             for item in items {
                 if let Value::String(s) = item {
-                    *s = f(s)?;
+                    *s = f(s)?.into();
                 }
             }
         }

@@ -205,13 +205,13 @@ fn equivalent_overlay(root: &Path, relocation: &[&str]) -> (tempfile::TempDir, u
         let source = ImageName::parse(reference).expect("valid");
         let target = ImageName::parse(relocated).expect("relocated is valid");
         let mut image = Map::default();
-        image.insert("name".into(), Value::String(reference.into()));
-        image.insert("newName".into(), Value::String(target.name()));
+        image.insert("name", Value::String(reference.into()));
+        image.insert("newName", Value::string(target.name()));
         if let Some(tag) = target.tag {
-            image.insert("newTag".into(), Value::String(tag));
+            image.insert("newTag", Value::string(tag));
         }
         if let Some(digest) = target.digest {
-            image.insert("digest".into(), Value::String(digest));
+            image.insert("digest", Value::string(digest));
         }
         // kustomize matches `name` followed by any tag and digest: entries for
         // versioned references come first, so a bare name's entry never sees
@@ -224,15 +224,12 @@ fn equivalent_overlay(root: &Path, relocation: &[&str]) -> (tempfile::TempDir, u
     }
     versioned.extend(bare);
     let mut k = Map::default();
-    k.insert(
-        "resources".into(),
-        Value::Seq(vec![Value::String("root".into())]),
-    );
-    k.insert("images".into(), Value::Seq(versioned));
+    k.insert("resources", Value::Seq(vec![Value::string("root")]));
+    k.insert("images", Value::Seq(versioned));
     let text = std::fs::read_to_string(root.join("kustomization.yaml")).expect("read root");
     let docs = rustomize::parse_documents(&text, &Default::default()).expect("parse root");
     if let Some(sort) = docs.first().and_then(|d| d.get("sortOptions")) {
-        k.insert("sortOptions".into(), sort.clone());
+        k.insert("sortOptions", sort.clone());
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let root = root.canonicalize().expect("canonical root");
@@ -331,7 +328,7 @@ fn image_field_values(node: &Value, out: &mut BTreeSet<String>) {
             for (key, value) in map {
                 match value {
                     Value::String(s) if key == "image" && !s.is_empty() => {
-                        out.insert(s.clone());
+                        out.insert(s.to_string());
                     }
                     _ => image_field_values(value, out),
                 }

@@ -31,7 +31,8 @@ use std::borrow::Cow;
 
 use crate::map::MapBuilder;
 use crate::reader::{resolve_plain, resolve_plain_yaml11, yaml11_key, ParseLimits};
-use crate::{Map, Value};
+use crate::value::fitted;
+use crate::{Map, Str, Value};
 
 /// The input is outside the subset, or malformed: the caller falls back.
 struct Unsupported;
@@ -202,7 +203,7 @@ struct Fast<'a> {
     too_deep: Option<usize>,
     /// Entries of the mappings under construction, innermost last: a mapping is
     /// built in one allocation of the right size when it ends.
-    entries: Vec<(String, Value)>,
+    entries: Vec<(Str, Value)>,
     /// Items of the sequences under construction, likewise.
     items: Vec<Value>,
     /// A line start known to begin a content line (not a marker), and its
@@ -650,7 +651,7 @@ impl<'a> Fast<'a> {
     fn typed(&self, text: Cow<'_, str>) -> Value {
         if self.ann == 3 {
             // An annotation value keeps its text (see ParseLimits::annotation_text).
-            return Value::String(text.into_owned());
+            return Value::String(text.into());
         }
         if self.yaml11 {
             resolve_plain_yaml11(text)
@@ -660,7 +661,7 @@ impl<'a> Fast<'a> {
     }
 
     /// The text of a plain mapping key, in a mapping nested `depth` deep.
-    fn plain_key(&self, s: &str, depth: usize) -> R<String> {
+    fn plain_key(&self, s: &str, depth: usize) -> R<Str> {
         if s == "<<" {
             return Err(Unsupported);
         }
@@ -673,17 +674,17 @@ impl<'a> Fast<'a> {
             if nested_reject {
                 return Err(Unsupported);
             }
-            return Ok(String::new());
+            return Ok(Str::default());
         }
         if nested_reject && key_is_non_string(s) {
             return Err(Unsupported);
         }
-        Ok(s.to_owned())
+        Ok(Str::from(s))
     }
 
     /// A block mapping at column `col` whose first key has been read (the cursor
     /// just past its `:`, on the line starting at `ls`).
-    fn mapping(&mut self, ls: usize, col: usize, first_key: String, depth: usize) -> R<Value> {
+    fn mapping(&mut self, ls: usize, col: usize, first_key: Str, depth: usize) -> R<Value> {
         if depth > self.max_depth {
             return Err(self.nests_too_deep(ls + col));
         }
@@ -727,7 +728,7 @@ impl<'a> Fast<'a> {
 
     /// A key of a block mapping at `p` (the start of its line's text); leaves the
     /// cursor just past the `:`.
-    fn block_key(&mut self, p: usize, depth: usize) -> R<String> {
+    fn block_key(&mut self, p: usize, depth: usize) -> R<Str> {
         match self.at(p) {
             b'"' | b'\'' => {
                 let (text, end, multiline) = self.quoted(p, -1)?;
@@ -753,7 +754,7 @@ impl<'a> Fast<'a> {
         }
     }
 
-    fn block_plain_key(&mut self, p: usize, depth: usize) -> R<String> {
+    fn block_plain_key(&mut self, p: usize, depth: usize) -> R<Str> {
         let (end, stop, next) = self.plain_line(p)?;
         if stop != Stop::Colon || end - p > MAX_KEY_LEN {
             return Err(Unsupported);
@@ -790,7 +791,7 @@ impl<'a> Fast<'a> {
 
     /// A single- or double-quoted scalar at `p`: its text, the index just past the
     /// closing quote, and whether it spans lines.
-    fn quoted(&self, p: usize, parent: isize) -> R<(String, usize, bool)> {
+    fn quoted(&self, p: usize, parent: isize) -> R<(Str, usize, bool)> {
         let b = self.b;
         let single = b[p] == b'\'';
         // The common case: one line, no escapes.
@@ -806,18 +807,16 @@ impl<'a> Fast<'a> {
                 b[q] == b'"'
             };
             if closes {
-                return Ok((self.s[p + 1..q].to_owned(), q + 1, false));
+                return Ok((Str::from(&self.s[p + 1..q]), q + 1, false));
             }
         }
         self.quoted_slow(p, single, parent)
     }
 
     /// saphyr's `scan_flow_scalar`, for escapes, doubled quotes and line folding.
-    fn quoted_slow(&self, p: usize, single: bool, parent: isize) -> R<(String, usize, bool)> {
-        let (mut text, end, multiline) = self.quoted_grown(p, single, parent)?;
-        // Grown a piece at a time: up to twice its length, for the whole build.
-        text.shrink_to_fit();
-        Ok((text, end, multiline))
+    fn quoted_slow(&self, p: usize, single: bool, parent: isize) -> R<(Str, usize, bool)> {
+        let (text, end, multiline) = self.quoted_grown(p, single, parent)?;
+        Ok((fitted(text), end, multiline))
     }
 
     /// [`Self::quoted_slow`] before its text is cut to size.
@@ -1148,9 +1147,7 @@ impl<'a> Fast<'a> {
         } else {
             self.pos = ls;
         }
-        // Grown a line at a time: up to twice its length, for the whole build.
-        text.shrink_to_fit();
-        Value::String(text)
+        Value::String(fitted(text))
     }
 
     /// A flow node at `*i`, inside a block collection indented by `parent` and

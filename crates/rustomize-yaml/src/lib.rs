@@ -58,7 +58,7 @@ pub use reader::{parse_documents, ParseError, ParseLimits, KUSTOMIZE_MAX_DEPTH, 
 #[doc(hidden)]
 pub use reader::{parse_documents_fast, parse_documents_fast_saphyr, parse_documents_reference};
 pub use text::{decode_text, excerpt};
-pub use value::Value;
+pub use value::{Str, Value};
 pub use writer::{
     format_go_float, write_document, write_document_to, write_documents, write_documents_parallel,
 };

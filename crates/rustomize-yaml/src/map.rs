@@ -19,7 +19,7 @@
 
 use std::borrow::Borrow;
 
-use crate::value::Value;
+use crate::value::{Str, Value};
 
 /// The hasher the reader checks duplicate keys of large mappings with
 /// (seeded per process, so crafted keys cannot collide on purpose).
@@ -30,11 +30,11 @@ pub type MapHasher = foldhash::fast::RandomState;
 /// See the [module documentation](self) for why it is a vector.
 #[derive(Clone, Default)]
 pub struct Map {
-    entries: Vec<(String, Value)>,
+    entries: Vec<(Str, Value)>,
 }
 
 /// One pair of a [`Map`].
-type Pair = (String, Value);
+type Pair = (Str, Value);
 
 impl Map {
     /// An empty map (allocates nothing).
@@ -81,7 +81,7 @@ impl Map {
     }
 
     /// The stored key and value of `key`.
-    pub fn get_key_value<Q: ?Sized + Borrow<str>>(&self, key: &Q) -> Option<(&String, &Value)> {
+    pub fn get_key_value<Q: ?Sized + Borrow<str>>(&self, key: &Q) -> Option<(&Str, &Value)> {
         let key = key.borrow();
         self.entries
             .iter()
@@ -90,12 +90,12 @@ impl Map {
     }
 
     /// The entry at position `i`.
-    pub fn get_index(&self, i: usize) -> Option<(&String, &Value)> {
+    pub fn get_index(&self, i: usize) -> Option<(&Str, &Value)> {
         self.entries.get(i).map(|(k, v)| (k, v))
     }
 
     /// The entry at position `i`, its value mutably.
-    pub fn get_index_mut(&mut self, i: usize) -> Option<(&String, &mut Value)> {
+    pub fn get_index_mut(&mut self, i: usize) -> Option<(&Str, &mut Value)> {
         self.entries.get_mut(i).map(|(k, v)| (&*k, v))
     }
 
@@ -107,7 +107,8 @@ impl Map {
 
     /// Sets `key` to `value`: an existing key keeps its position and its old
     /// value is returned, a new key goes last.
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+    pub fn insert(&mut self, key: impl Into<Str>, value: Value) -> Option<Value> {
+        let key = key.into();
         match self.get_mut(&key) {
             Some(slot) => Some(std::mem::replace(slot, value)),
             None => {
@@ -118,7 +119,8 @@ impl Map {
     }
 
     /// [`Map::insert`], also giving the position of the key.
-    pub fn insert_full(&mut self, key: String, value: Value) -> (usize, Option<Value>) {
+    pub fn insert_full(&mut self, key: impl Into<Str>, value: Value) -> (usize, Option<Value>) {
+        let key = key.into();
         match self.get_index_of(&key) {
             Some(i) => {
                 let old = self
@@ -141,10 +143,7 @@ impl Map {
 
     /// Removes `key` and gives back its stored key and value, keeping the
     /// order of the other entries.
-    pub fn shift_remove_entry<Q: ?Sized + Borrow<str>>(
-        &mut self,
-        key: &Q,
-    ) -> Option<(String, Value)> {
+    pub fn shift_remove_entry<Q: ?Sized + Borrow<str>>(&mut self, key: &Q) -> Option<(Str, Value)> {
         let i = self.get_index_of(key)?;
         Some(self.entries.remove(i))
     }
@@ -156,7 +155,8 @@ impl Map {
     }
 
     /// The slot of `key`, to fill in if it is vacant.
-    pub fn entry(&mut self, key: String) -> Entry<'_> {
+    pub fn entry(&mut self, key: impl Into<Str>) -> Entry<'_> {
+        let key = key.into();
         let index = self.get_index_of(&key);
         Entry {
             map: self,
@@ -166,17 +166,17 @@ impl Map {
     }
 
     /// The first entry.
-    pub fn first(&self) -> Option<(&String, &Value)> {
+    pub fn first(&self) -> Option<(&Str, &Value)> {
         self.entries.first().map(|(k, v)| (k, v))
     }
 
     /// The last entry.
-    pub fn last(&self) -> Option<(&String, &Value)> {
+    pub fn last(&self) -> Option<(&Str, &Value)> {
         self.entries.last().map(|(k, v)| (k, v))
     }
 
     /// Removes and returns the last entry.
-    pub fn pop(&mut self) -> Option<(String, Value)> {
+    pub fn pop(&mut self) -> Option<(Str, Value)> {
         self.entries.pop()
     }
 
@@ -206,14 +206,14 @@ impl Map {
     }
 
     /// Keeps the entries for which `keep` returns true, in order.
-    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Value) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(&Str, &mut Value) -> bool) {
         self.entries.retain_mut(|(k, v)| keep(k, v));
     }
 
     /// Sorts the entries with `cmp` (stable).
     pub fn sort_by(
         &mut self,
-        mut cmp: impl FnMut(&String, &Value, &String, &Value) -> std::cmp::Ordering,
+        mut cmp: impl FnMut(&Str, &Value, &Str, &Value) -> std::cmp::Ordering,
     ) {
         self.entries
             .sort_by(|(k1, v1), (k2, v2)| cmp(k1, v1, k2, v2));
@@ -228,7 +228,7 @@ impl Map {
     /// is full rather than doubling it: maps that transformers add a label or
     /// an annotation to stay that size for the rest of the build, and a
     /// doubled vector would be mostly empty (still amortized linear).
-    fn push(&mut self, key: String, value: Value) {
+    fn push(&mut self, key: Str, value: Value) {
         if self.entries.len() == self.entries.capacity() {
             self.entries.reserve_exact(self.entries.len() / 4 + 1);
         }
@@ -239,7 +239,7 @@ impl Map {
     pub fn drain(
         &mut self,
         range: impl std::ops::RangeBounds<usize>,
-    ) -> std::vec::Drain<'_, (String, Value)> {
+    ) -> std::vec::Drain<'_, (Str, Value)> {
         self.entries.drain(range)
     }
 
@@ -275,29 +275,29 @@ impl std::fmt::Debug for Map {
     }
 }
 
-impl FromIterator<(String, Value)> for Map {
+impl<K: Into<Str>> FromIterator<(K, Value)> for Map {
     /// Later duplicates replace earlier values in the first one's position.
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
         // Through the builder: collecting a large map stays linear.
         let iter = iter.into_iter();
         let mut map = MapBuilder::with_capacity(iter.size_hint().0);
         for (k, v) in iter {
-            map.insert(k, v);
+            map.insert(k.into(), v);
         }
         map.finish()
     }
 }
 
-impl Extend<(String, Value)> for Map {
-    fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
+impl<K: Into<Str>> Extend<(K, Value)> for Map {
+    fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
         for (k, v) in iter {
             self.insert(k, v);
         }
     }
 }
 
-impl<const N: usize> From<[(String, Value); N]> for Map {
-    fn from(pairs: [(String, Value); N]) -> Self {
+impl<K: Into<Str>, const N: usize> From<[(K, Value); N]> for Map {
+    fn from(pairs: [(K, Value); N]) -> Self {
         pairs.into_iter().collect()
     }
 }
@@ -312,7 +312,7 @@ const LINEAR_MAX: usize = 16;
 #[derive(Default)]
 pub(crate) struct MapBuilder {
     map: Map,
-    index: Option<std::collections::HashMap<String, usize, MapHasher>>,
+    index: Option<std::collections::HashMap<Str, usize, MapHasher>>,
 }
 
 impl MapBuilder {
@@ -339,7 +339,7 @@ impl MapBuilder {
 
     /// Sets `key` to `value` (an existing key keeps its position); returns
     /// the old value.
-    pub(crate) fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+    pub(crate) fn insert(&mut self, key: Str, value: Value) -> Option<Value> {
         if let Some(i) = self.position(&key) {
             let slot = self.map.entries.get_mut(i).map(|(_, slot)| slot)?;
             return Some(std::mem::replace(slot, value));
@@ -349,14 +349,14 @@ impl MapBuilder {
     }
 
     /// Adds `key` with `value` unless `key` is present.
-    pub(crate) fn insert_if_absent(&mut self, key: String, value: Value) {
+    pub(crate) fn insert_if_absent(&mut self, key: Str, value: Value) {
         if self.position(&key).is_none() {
             self.push_new(key, value);
         }
     }
 
     /// Appends a key known to be absent, indexing it once the map is large.
-    fn push_new(&mut self, key: String, value: Value) {
+    fn push_new(&mut self, key: Str, value: Value) {
         let at = self.map.entries.len();
         if let Some(index) = &mut self.index {
             index.insert(key.clone(), at);
@@ -382,13 +382,13 @@ impl MapBuilder {
 /// The slot of one key of a [`Map`] (see [`Map::entry`]).
 pub struct Entry<'a> {
     map: &'a mut Map,
-    key: String,
+    key: Str,
     index: Option<usize>,
 }
 
 impl<'a> Entry<'a> {
     /// The key.
-    pub fn key(&self) -> &String {
+    pub fn key(&self) -> &Str {
         &self.key
     }
 
@@ -473,19 +473,19 @@ macro_rules! pair_iterator {
     };
 }
 
-pair_iterator!(Iter<'a>, (&'a String, &'a Value), |(k, v): &'a Pair| (k, v));
+pair_iterator!(Iter<'a>, (&'a Str, &'a Value), |(k, v): &'a Pair| (k, v));
 pair_iterator!(
     IterMut<'a>,
-    (&'a String, &'a mut Value),
+    (&'a Str, &'a mut Value),
     |(k, v): &'a mut Pair| (&*k, v)
 );
-pair_iterator!(IntoIter, (String, Value), |pair: Pair| pair);
-pair_iterator!(Keys<'a>, &'a String, |(k, _): &'a Pair| k);
+pair_iterator!(IntoIter, (Str, Value), |pair: Pair| pair);
+pair_iterator!(Keys<'a>, &'a Str, |(k, _): &'a Pair| k);
 pair_iterator!(Values<'a>, &'a Value, |(_, v): &'a Pair| v);
 pair_iterator!(ValuesMut<'a>, &'a mut Value, |(_, v): &'a mut Pair| v);
 
 impl IntoIterator for Map {
-    type Item = (String, Value);
+    type Item = (Str, Value);
     type IntoIter = IntoIter;
     fn into_iter(self) -> IntoIter {
         IntoIter(self.entries.into_iter())
@@ -493,7 +493,7 @@ impl IntoIterator for Map {
 }
 
 impl<'a> IntoIterator for &'a Map {
-    type Item = (&'a String, &'a Value);
+    type Item = (&'a Str, &'a Value);
     type IntoIter = Iter<'a>;
     fn into_iter(self) -> Iter<'a> {
         self.iter()
@@ -501,7 +501,7 @@ impl<'a> IntoIterator for &'a Map {
 }
 
 impl<'a> IntoIterator for &'a mut Map {
-    type Item = (&'a String, &'a mut Value);
+    type Item = (&'a Str, &'a mut Value);
     type IntoIter = IterMut<'a>;
     fn into_iter(self) -> IterMut<'a> {
         self.iter_mut()
@@ -513,22 +513,22 @@ mod tests {
     use super::*;
 
     fn s(text: &str) -> Value {
-        Value::String(text.to_owned())
+        Value::string(text)
     }
 
     #[test]
     fn insert_keeps_position_and_remove_keeps_order() {
         let mut m = Map::new();
-        assert_eq!(m.insert("a".into(), s("1")), None);
-        assert_eq!(m.insert("b".into(), s("2")), None);
-        assert_eq!(m.insert("c".into(), s("3")), None);
-        assert_eq!(m.insert("a".into(), s("4")), Some(s("1")));
+        assert_eq!(m.insert("a", s("1")), None);
+        assert_eq!(m.insert("b", s("2")), None);
+        assert_eq!(m.insert("c", s("3")), None);
+        assert_eq!(m.insert("a", s("4")), Some(s("1")));
         assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!(m.shift_remove("b"), Some(s("2")));
         assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "c"]);
         assert_eq!(m.get("a"), Some(&s("4")));
-        *m.entry("d".into()).or_insert(Value::Null) = s("5");
-        *m.entry("a".into()).or_insert(Value::Null) = s("6");
+        *m.entry("d").or_insert(Value::Null) = s("5");
+        *m.entry("a").or_insert(Value::Null) = s("6");
         assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "c", "d"]);
         assert_eq!(m.get("a"), Some(&s("6")));
         assert_eq!(m.swap_remove("a"), Some(s("6")));
@@ -537,25 +537,21 @@ mod tests {
 
     #[test]
     fn equality_ignores_order() {
-        let a: Map = [("x".to_owned(), s("1")), ("y".to_owned(), s("2"))].into();
-        let b: Map = [("y".to_owned(), s("2")), ("x".to_owned(), s("1"))].into();
-        let c: Map = [("y".to_owned(), s("2")), ("x".to_owned(), s("3"))].into();
+        let a: Map = [("x", s("1")), ("y", s("2"))].into();
+        let b: Map = [("y", s("2")), ("x", s("1"))].into();
+        let c: Map = [("y", s("2")), ("x", s("3"))].into();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }
 
     #[test]
     fn collect_replaces_duplicates_in_place() {
-        let m: Map = [
-            ("x".to_owned(), s("1")),
-            ("y".to_owned(), s("2")),
-            ("x".to_owned(), s("3")),
-        ]
-        .into_iter()
-        .collect();
+        let m: Map = [("x", s("1")), ("y", s("2")), ("x", s("3"))]
+            .into_iter()
+            .collect();
         assert_eq!(
-            m.iter().collect::<Vec<_>>(),
-            [(&"x".to_owned(), &s("3")), (&"y".to_owned(), &s("2"))]
+            m.iter().map(|(k, v)| (k.as_str(), v)).collect::<Vec<_>>(),
+            [("x", &s("3")), ("y", &s("2"))]
         );
     }
 }

@@ -386,16 +386,16 @@ mod tests {
         (0..200)
             .map(|i| {
                 let mut m = crate::Map::default();
-                m.insert("kind".into(), Value::String(format!("Kind{i}")));
+                m.insert("kind", Value::string(format!("Kind{i}")));
                 let lines = match i % 37 {
                     0 => 9000,
                     5 => 3000,
                     _ => i % 11,
                 };
                 let items = (0..lines)
-                    .map(|j| Value::String(format!("line {j} of document {i}")))
+                    .map(|j| Value::string(format!("line {j} of document {i}")))
                     .collect();
-                m.insert("data".into(), Value::Seq(items));
+                m.insert("data", Value::Seq(items));
                 Value::Map(m)
             })
             .collect()

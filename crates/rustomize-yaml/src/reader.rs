@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 
 use crate::map::MapBuilder;
-use crate::Value;
+use crate::{Str, Value};
 
 /// Limits that keep hostile input from exhausting memory or the stack.
 #[derive(Clone, Debug)]
@@ -372,7 +372,7 @@ impl Frame {
 
 /// A mapping key: its text, and whether it is the merge key `<<`.
 struct Key {
-    text: String,
+    text: Str,
     merge: bool,
     /// A plain key that resolves to a number, boolean or null.
     non_string: bool,
@@ -428,7 +428,7 @@ impl Builder<'_> {
                             non_string: false,
                         });
                         if anchor > 0 {
-                            self.remember(anchor, &Value::String(String::new()))?;
+                            self.remember(anchor, &Value::String(Str::default()))?;
                         }
                         return Ok(());
                     }
@@ -440,13 +440,13 @@ impl Builder<'_> {
                         non_string,
                     });
                     if anchor > 0 {
-                        self.remember(anchor, &Value::String(String::new()))?;
+                        self.remember(anchor, &Value::String(Str::default()))?;
                     }
                     return Ok(());
                 }
                 let value =
                     if self.in_annotation_value() && style == ScalarStyle::Plain && tag.is_none() {
-                        Value::String(text.into_owned())
+                        Value::String(text.into())
                     } else if self.limits.yaml11 && style == ScalarStyle::Plain && tag.is_none() {
                         resolve_plain_yaml11(text)
                     } else {
@@ -668,24 +668,24 @@ fn size_in_bytes(value: &Value, cap: usize) -> usize {
 }
 
 /// The text of a mapping key: keys are strings in kustomize's JSON view of a resource.
-fn key_text(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Result<String, String> {
+fn key_text(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Result<Str, String> {
     if style == ScalarStyle::Plain
         && tag.is_none()
         && matches!(&*text, "~" | "null" | "Null" | "NULL")
     {
-        return Ok(String::new());
+        return Ok(Str::default());
     }
-    Ok(text.into_owned())
+    Ok(text.into())
 }
 
-fn scalar_key_of(value: &Value) -> Result<String, String> {
+fn scalar_key_of(value: &Value) -> Result<Str, String> {
     match value {
         Value::String(s) => Ok(s.clone()),
-        Value::Null | Value::Empty => Ok(String::new()),
-        Value::Bool(b) => Ok(b.to_string()),
-        Value::Int(i) => Ok(i.to_string()),
-        Value::Uint(u) => Ok(u.to_string()),
-        Value::Float(f) => Ok(f.to_string()),
+        Value::Null | Value::Empty => Ok(Str::default()),
+        Value::Bool(b) => Ok(b.to_string().into()),
+        Value::Int(i) => Ok(i.to_string().into()),
+        Value::Uint(u) => Ok(u.to_string().into()),
+        Value::Float(f) => Ok(f.to_string().into()),
         Value::Seq(_) | Value::Map(_) => {
             Err("a mapping or sequence used as a mapping key is not supported".into())
         }
@@ -703,10 +703,10 @@ fn scalar_value(
             return core_tagged(text, &tag.suffix);
         }
         // Custom tags (`!Ref`, ...) leave the text as a string.
-        return Ok(Value::String(text.into_owned()));
+        return Ok(Value::String(text.into()));
     }
     if style != ScalarStyle::Plain {
-        return Ok(Value::String(text.into_owned()));
+        return Ok(Value::String(text.into()));
     }
     Ok(resolve_plain(text))
 }
@@ -714,10 +714,10 @@ fn scalar_value(
 /// A scalar with an explicit `!!type` tag.
 fn core_tagged(text: Cow<'_, str>, suffix: &str) -> Result<Value, String> {
     match suffix {
-        "str" => Ok(Value::String(text.into_owned())),
+        "str" => Ok(Value::String(text.into())),
         "binary" => decode_base64(&text)
             .and_then(|bytes| String::from_utf8(bytes).ok())
-            .map(Value::String)
+            .map(Value::string)
             .ok_or_else(|| {
                 format!(
                     "cannot decode !!binary value {:?}",
@@ -740,7 +740,7 @@ fn core_tagged(text: Cow<'_, str>, suffix: &str) -> Result<Value, String> {
                 Err(format!("cannot decode value as !!{suffix}"))
             }
         }
-        _ => Ok(Value::String(text.into_owned())),
+        _ => Ok(Value::String(text.into())),
     }
 }
 
@@ -762,20 +762,20 @@ pub(crate) fn resolve_plain_yaml11(text: Cow<'_, str>) -> Value {
     }
     // go-yaml v2 hands a timestamp to an `interface{}` as its text.
     if crate::timestamp::parse(text.as_bytes()).is_some() {
-        return Value::String(text.into_owned());
+        return Value::String(text.into());
     }
     resolve_plain(text)
 }
 
 /// A plain mapping key in YAML 1.1 mode: sigs.k8s.io/yaml turns the typed key
 /// into JSON text, and refuses a null one.
-pub(crate) fn yaml11_key(text: &str) -> Result<String, String> {
+pub(crate) fn yaml11_key(text: &str) -> Result<Str, String> {
     match resolve_plain_yaml11(Cow::Borrowed(text)) {
         Value::String(s) => Ok(s),
-        Value::Bool(b) => Ok(b.to_string()),
-        Value::Int(i) => Ok(i.to_string()),
-        Value::Uint(u) => Ok(u.to_string()),
-        Value::Float(f) => Ok(crate::format_go_float(f)),
+        Value::Bool(b) => Ok(b.to_string().into()),
+        Value::Int(i) => Ok(i.to_string().into()),
+        Value::Uint(u) => Ok(u.to_string().into()),
+        Value::Float(f) => Ok(crate::format_go_float(f).into()),
         Value::Null | Value::Empty | Value::Seq(_) | Value::Map(_) => Err(format!(
             "unsupported map key {:?}: a null key",
             crate::excerpt(text, 200)
@@ -794,28 +794,28 @@ pub(crate) fn resolve_plain(text: Cow<'_, str>) -> Value {
             "~" | "null" | "Null" | "NULL" => Value::Null,
             "true" | "True" | "TRUE" => Value::Bool(true),
             "false" | "False" | "FALSE" => Value::Bool(false),
-            _ => Value::String(text.into_owned()),
+            _ => Value::String(text.into()),
         },
         b'.' => match s {
             ".inf" | ".Inf" | ".INF" => Value::Float(f64::INFINITY),
             ".nan" | ".NaN" | ".NAN" => Value::Float(f64::NAN),
             _ => match parse_go_float(s) {
                 Some(f) => Value::Float(f),
-                None => Value::String(text.into_owned()),
+                None => Value::String(text.into()),
             },
         },
         b'+' | b'-' | b'0'..=b'9' => match s {
             "+.inf" | "+.Inf" | "+.INF" => Value::Float(f64::INFINITY),
             "-.inf" | "-.Inf" | "-.INF" => Value::Float(f64::NEG_INFINITY),
-            _ => resolve_number(s).unwrap_or_else(|| Value::String(text.into_owned())),
+            _ => resolve_number(s).unwrap_or_else(|| Value::String(text.into())),
         },
-        _ => Value::String(text.into_owned()),
+        _ => Value::String(text.into()),
     }
 }
 
 fn resolve_number(s: &str) -> Option<Value> {
     if let Some(ts) = timestamp(s) {
-        return Some(Value::String(ts));
+        return Some(Value::String(ts.into()));
     }
     let plain: Cow<'_, str> = if s.contains('_') {
         Cow::Owned(s.replace('_', ""))
@@ -1110,7 +1110,7 @@ mod tests {
     }
 
     fn s(v: &str) -> Result<Value, String> {
-        Ok(Value::String(v.to_owned()))
+        Ok(Value::string(v))
     }
 
     /// Values as kubectl kustomize (go-yaml) reads them: NEL is a line feed,

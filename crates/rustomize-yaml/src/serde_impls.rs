@@ -9,7 +9,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use crate::Value;
+use crate::{Str, Value};
 
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -30,7 +30,7 @@ impl Serialize for Value {
             Value::Map(map) => {
                 let mut out = serializer.serialize_map(Some(map.len()))?;
                 for (k, v) in map {
-                    out.serialize_entry(k, v)?;
+                    out.serialize_entry(k.as_str(), v)?;
                 }
                 out.end()
             }
@@ -82,11 +82,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::String(s.to_owned()))
+        Ok(Value::String(s.into()))
     }
 
     fn visit_string<E>(self, s: String) -> Result<Value, E> {
-        Ok(Value::String(s))
+        Ok(Value::String(s.into()))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
@@ -111,7 +111,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 }
 
 /// A map key: a string, or an integer or boolean keyed by its text.
-struct Key(String);
+struct Key(Str);
 
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key, D::Error> {
@@ -129,23 +129,23 @@ impl Visitor<'_> for KeyVisitor {
     }
 
     fn visit_str<E>(self, s: &str) -> Result<Key, E> {
-        Ok(Key(s.to_owned()))
+        Ok(Key(s.into()))
     }
 
     fn visit_string<E>(self, s: String) -> Result<Key, E> {
-        Ok(Key(s))
+        Ok(Key(s.into()))
     }
 
     fn visit_i64<E>(self, i: i64) -> Result<Key, E> {
-        Ok(Key(i.to_string()))
+        Ok(Key(compact_str::ToCompactString::to_compact_string(&i)))
     }
 
     fn visit_u64<E>(self, u: u64) -> Result<Key, E> {
-        Ok(Key(u.to_string()))
+        Ok(Key(compact_str::ToCompactString::to_compact_string(&u)))
     }
 
     fn visit_bool<E>(self, b: bool) -> Result<Key, E> {
-        Ok(Key(b.to_string()))
+        Ok(Key(compact_str::ToCompactString::to_compact_string(&b)))
     }
 
     fn visit_f64<E: de::Error>(self, f: f64) -> Result<Key, E> {
@@ -170,7 +170,7 @@ impl From<serde_json::Value> for Value {
                     Value::Float(n.as_f64().unwrap_or(f64::NAN))
                 }
             }
-            serde_json::Value::String(s) => Value::String(s),
+            serde_json::Value::String(s) => Value::String(s.into()),
             serde_json::Value::Array(items) => {
                 Value::Seq(items.into_iter().map(Value::from).collect())
             }
@@ -195,13 +195,13 @@ impl From<Value> for serde_json::Value {
             Value::Uint(u) => serde_json::Value::Number(u.into()),
             Value::Float(f) => serde_json::Number::from_f64(f)
                 .map_or(serde_json::Value::Null, serde_json::Value::Number),
-            Value::String(s) => serde_json::Value::String(s),
+            Value::String(s) => serde_json::Value::String(s.into_string()),
             Value::Seq(items) => {
                 serde_json::Value::Array(items.into_iter().map(serde_json::Value::from).collect())
             }
             Value::Map(map) => serde_json::Value::Object(
                 map.into_iter()
-                    .map(|(k, v)| (k, serde_json::Value::from(v)))
+                    .map(|(k, v)| (k.into_string(), serde_json::Value::from(v)))
                     .collect(),
             ),
         }

@@ -158,7 +158,7 @@ mod tests {
                 Value::Seq(vec![v])
             } else {
                 let mut m = Map::default();
-                m.insert("a".into(), v);
+                m.insert("a", v);
                 Value::Map(m)
             };
         }

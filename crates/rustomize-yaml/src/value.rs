@@ -8,6 +8,28 @@
 
 use crate::map::Map;
 
+/// The string type of the tree: [`Value::String`] payloads and [`Map`] keys.
+///
+/// A [`compact_str::CompactString`]: 24 bytes, like `String`, but strings of
+/// up to 24 bytes live inline with no heap block. Almost every key and most
+/// values of a Kubernetes object are that short: at the heap peak of a build,
+/// 4.49M of the live allocations of the synthetic 100k-resource tree (about
+/// 47 MB of 241 MB) and 232k of the Kubeflow v1.10.2 example's (2.5 MB of
+/// 17.9 MB) were strings of at most 24 bytes, and allocating, freeing and
+/// faulting them in was a large share of build CPU. It dereferences to `str`
+/// and converts from `&str` and `String` with `.into()`.
+pub type Str = compact_str::CompactString;
+
+/// A string the reader grew a piece at a time (up to twice its length) as a
+/// [`Str`]: inline if short, else its buffer cut to size once, for the whole
+/// build.
+pub(crate) fn fitted(mut text: String) -> Str {
+    if text.len() > std::mem::size_of::<Str>() {
+        text.shrink_to_fit();
+    }
+    Str::from(text)
+}
+
 /// One node of a YAML/JSON document, typed the way kustomize types it on reading.
 #[derive(Clone, Debug, Default)]
 pub enum Value {
@@ -28,7 +50,7 @@ pub enum Value {
     /// Any other number. The writer reproduces Go's float formatting.
     Float(f64),
     /// A string (quoted in the source, or a plain scalar that is no other type).
-    String(String),
+    String(Str),
     /// A sequence.
     Seq(Vec<Value>),
     /// A mapping (a vector of pairs: see [`Map`] for why).
@@ -36,6 +58,11 @@ pub enum Value {
 }
 
 impl Value {
+    /// A string value (`Value::String(text.into())`).
+    pub fn string(text: impl Into<Str>) -> Value {
+        Value::String(text.into())
+    }
+
     /// Structural identity, stricter than `==`: `Empty` and `Null` differ (the
     /// writer and strategic merge tell them apart), mapping order counts, and
     /// floats compare by bits (any NaN equals any NaN). What the reader's
@@ -151,12 +178,18 @@ impl PartialEq for Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::String(s.to_owned())
+        Value::String(s.into())
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Self {
+        Value::String(s.into())
+    }
+}
+
+impl From<Str> for Value {
+    fn from(s: Str) -> Self {
         Value::String(s)
     }
 }
@@ -175,5 +208,13 @@ mod size_tests {
     #[test]
     fn value_is_32_bytes() {
         assert_eq!(std::mem::size_of::<Value>(), 32);
+    }
+
+    /// Short strings are stored inline: a `Str` is no bigger than a `String`.
+    #[test]
+    fn str_is_24_bytes_and_inline_up_to_24() {
+        assert_eq!(std::mem::size_of::<super::Str>(), 24);
+        assert!(!super::Str::from("a".repeat(24)).is_heap_allocated());
+        assert!(super::Str::from("a".repeat(25)).is_heap_allocated());
     }
 }

@@ -2146,7 +2146,7 @@ mod tests {
 
     /// A map with `wide` long entries, then one value nested `deep` levels.
     fn wide_then_deep(wide: usize, deep: usize) -> Value {
-        let mut nested = Value::String("leaf".to_owned());
+        let mut nested = Value::string("leaf");
         for _ in 0..deep {
             let mut m = crate::Map::default();
             m.insert("k".to_owned(), nested);
@@ -2154,7 +2154,7 @@ mod tests {
         }
         let mut top = crate::Map::default();
         for i in 0..wide {
-            top.insert(format!("a{i:06}"), Value::String("x".repeat(60)));
+            top.insert(format!("a{i:06}"), Value::string("x".repeat(60)));
         }
         top.insert("z".to_owned(), nested);
         Value::Map(top)

@@ -67,9 +67,9 @@ fn yaml_to_json_and_back_prints_the_same() {
 #[test]
 fn empty_nan_and_infinities_become_null() {
     let mut map = Map::new();
-    map.insert("empty".to_owned(), Value::Empty);
-    map.insert("nan".to_owned(), Value::Float(f64::NAN));
-    map.insert("inf".to_owned(), Value::Float(f64::INFINITY));
+    map.insert("empty", Value::Empty);
+    map.insert("nan", Value::Float(f64::NAN));
+    map.insert("inf", Value::Float(f64::INFINITY));
     assert_eq!(
         serde_json::Value::from(Value::Map(map)),
         json!({"empty": null, "nan": null, "inf": null})

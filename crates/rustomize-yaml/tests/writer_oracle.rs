@@ -103,7 +103,7 @@ impl Json<'_> {
                     }
                 }
             }
-            b'"' => Value::String(self.string()),
+            b'"' => Value::string(self.string()),
             b't' => self.lit("true", Value::Bool(true)),
             b'f' => self.lit("false", Value::Bool(false)),
             b'n' => self.lit("null", Value::Null),

@@ -616,7 +616,7 @@ fn plain_annotations(
                 .filter_map(|(k, v)| {
                     let text = v.as_str()?;
                     let t = typed.get(k)?;
-                    (t.as_str() != Some(text)).then(|| (k.clone(), text.to_owned(), t.clone()))
+                    (t.as_str() != Some(text)).then(|| (k.to_string(), text.to_owned(), t.clone()))
                 })
                 .collect()
         })

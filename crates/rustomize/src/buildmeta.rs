@@ -123,7 +123,7 @@ impl Origin {
         let text = |m: &Map, key: &str| -> Result<String, String> {
             match m.get(key) {
                 None | Some(Value::Null) | Some(Value::Empty) => Ok(String::new()),
-                Some(Value::String(s)) => Ok(s.clone()),
+                Some(Value::String(s)) => Ok(s.to_string()),
                 Some(other) => Err(format!(
                     "field '{key}': expected a string, found a {}",
                     other.type_name()
@@ -155,7 +155,7 @@ impl Origin {
 /// A string as kyaml writes it after a key: plain when it can be, else quoted.
 fn scalar(text: &str) -> String {
     let mut m = Map::default();
-    m.insert("k".to_owned(), Value::String(text.to_owned()));
+    m.insert("k", Value::string(text));
     let mut out = String::new();
     rustomize_yaml::write_document(&Value::Map(m), &mut out);
     match out.strip_prefix("k: ").and_then(|s| s.strip_suffix('\n')) {
@@ -279,7 +279,7 @@ fn annotations_mut(r: &mut Resource) -> Option<&mut Map> {
         return None;
     };
     let slot = meta
-        .entry("annotations".to_owned())
+        .entry("annotations")
         .or_insert_with(|| Value::Map(Map::default()));
     if !matches!(slot, Value::Map(_)) {
         *slot = Value::Map(Map::default());
@@ -303,7 +303,7 @@ pub fn set_origin(r: &mut Resource, origin: &Origin) {
     if let Some(a) = annotations_mut(r) {
         a.insert(
             ORIGIN_ANNOTATION.to_owned(),
-            Value::String(origin.to_yaml()),
+            Value::string(origin.to_yaml()),
         );
     }
 }
@@ -363,7 +363,7 @@ pub fn record_transformer(
             if let Some(a) = annotations_mut(r) {
                 a.insert(
                     TRANSFORMATIONS_ANNOTATION.to_owned(),
-                    Value::String(transformations_yaml(&list)),
+                    Value::string(transformations_yaml(&list)),
                 );
             }
         }
@@ -460,7 +460,7 @@ mod tests {
             "path: dep.yaml\n"
         );
         let list = transformations_yaml(std::slice::from_ref(&o));
-        let back = parse_transformations(&Value::String(list)).unwrap_or_default();
+        let back = parse_transformations(&Value::string(list)).unwrap_or_default();
         assert_eq!(back, vec![o]);
     }
 }

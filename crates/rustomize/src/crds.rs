@@ -63,7 +63,7 @@ fn walk<'t>(
     };
     visiting.push(type_name);
     for (prop, schema) in props {
-        path.push(prop.clone());
+        path.push(prop.to_string());
         let spec = |p: &[String]| FieldSpec::new("", "", kind, &p.join("/"), false);
         let has = |ext: &str| schema.get(ext).is_some();
         let text = |ext: &str| schema.get(ext).and_then(Value::as_str);

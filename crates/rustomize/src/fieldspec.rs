@@ -117,7 +117,7 @@ impl Leaf {
     fn empty(self) -> Value {
         match self {
             Leaf::Map => Value::Map(Map::default()),
-            Leaf::Scalar => Value::String(String::new()),
+            Leaf::Scalar => Value::string(""),
         }
     }
 }
@@ -384,7 +384,7 @@ fn walk_map(
         // Looked up before inserting: the key is copied only when created.
         let at = match map.get_index_of(name) {
             Some(at) => at,
-            None => map.insert_full(name.to_owned(), kind.empty()).0,
+            None => map.insert_full(name, kind.empty()).0,
         };
         let Some((_, field)) = map.get_index_mut(at) else {
             return Ok(());

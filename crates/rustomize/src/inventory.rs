@@ -171,7 +171,7 @@ pub(crate) fn relocate(
                     let quoted =
                         matches!(node, Value::String(s) if !matches!(plain(s), Value::String(_)));
                     *node = if quoted {
-                        Value::String(new)
+                        Value::string(new)
                     } else {
                         plain(&new)
                     };
@@ -269,7 +269,7 @@ fn scan_object(object: &Map, table: &Table<'_>, deep: bool, out: &mut Vec<ImageU
 
 fn walk_map(map: &Map, walk: &mut Walk<'_>, out: &mut Vec<ImageUse>) {
     for (key, value) in map {
-        walk.steps.push(Step::Key(key.clone()));
+        walk.steps.push(Step::Key(key.to_string()));
         match value {
             Value::Map(m) => walk_map(m, walk, out),
             Value::Seq(items) => walk_seq(items, walk, out),
@@ -308,7 +308,7 @@ fn walk_seq(items: &[Value], walk: &mut Walk<'_>, out: &mut Vec<ImageUse>) {
 
 fn scalar_text(value: &Value) -> Option<String> {
     match value {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::String(s) if !s.is_empty() => Some(s.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         Value::Int(i) => Some(i.to_string()),
         Value::Uint(u) => Some(u.to_string()),

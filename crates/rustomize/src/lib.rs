@@ -132,7 +132,7 @@ pub use resource::{Gvk, ResId};
 #[doc(hidden)]
 pub use rustomize_yaml::stack::on_deep_stack;
 pub use rustomize_yaml::{
-    parse_documents, write_document, write_documents, Map, ParseLimits, Value,
+    parse_documents, write_document, write_documents, Map, ParseLimits, Str, Value,
 };
 
 use accumulate::BuildContext;
@@ -521,7 +521,7 @@ fn normalize_annotations_in(object: &mut rustomize_yaml::Map) {
                     Value::Uint(u) => u.to_string(),
                     Value::Float(f) => rustomize_yaml::format_go_float(*f),
                 };
-                *v = Value::String(text);
+                *v = Value::string(text);
             }
         }
         // Empty, null, and anything that is not a mapping (kustomize's cleanup

@@ -406,7 +406,7 @@ impl<'a, 'f> Query<'a, 'f> {
             return Ok(());
         };
         if referral.name() != old {
-            *node = Value::String(referral.name().to_owned());
+            *node = Value::string(referral.name());
         }
         Ok(())
     }
@@ -428,12 +428,9 @@ impl<'a, 'f> Query<'a, 'f> {
         if referral.name() == old && referral.namespace().is_empty() {
             return Ok(());
         }
-        map.insert("name".to_owned(), Value::String(referral.name().to_owned()));
+        map.insert("name", Value::string(referral.name()));
         if !referral.namespace().is_empty() {
-            map.insert(
-                "namespace".to_owned(),
-                Value::String(referral.namespace().to_owned()),
-            );
+            map.insert("namespace", Value::string(referral.namespace()));
         }
         Ok(())
     }
@@ -524,12 +521,14 @@ impl<'a, 'f> Query<'a, 'f> {
 }
 
 /// The text of a scalar reference (names are strings; numbers are kept as written).
-fn scalar_text(v: &Value) -> Option<String> {
+/// Borrowed for strings: every reference visited is read through this.
+fn scalar_text(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
     match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Uint(u) => Some(u.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Int(i) => Some(Cow::Owned(i.to_string())),
+        Value::Uint(u) => Some(Cow::Owned(u.to_string())),
+        Value::Bool(b) => Some(Cow::Owned(b.to_string())),
         _ => None,
     }
 }

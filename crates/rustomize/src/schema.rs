@@ -113,10 +113,11 @@ impl MergeSchema {
                         format!("{group}/{version}")
                     };
                     self.roots
-                        .insert((api_version, kind.to_owned()), name.clone());
+                        .insert((api_version, kind.to_owned()), name.to_string());
                 }
             }
-            self.defs.insert(name.clone(), node_from_openapi(def_map));
+            self.defs
+                .insert(name.to_string(), node_from_openapi(def_map));
         }
     }
 
@@ -229,7 +230,7 @@ fn node_from_openapi(schema: &Map) -> Node {
     if let Some(Value::Map(props)) = schema.get("properties") {
         for (name, prop) in props {
             if let Some(shape) = prop.as_map().and_then(shape_from_openapi) {
-                node.fields.insert(name.clone(), shape);
+                node.fields.insert(name.to_string(), shape);
             }
         }
     }

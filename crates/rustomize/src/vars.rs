@@ -274,7 +274,7 @@ enum VarValue {
 impl VarValue {
     fn read(v: &Value) -> Option<VarValue> {
         Some(match v {
-            Value::String(s) => VarValue::Str(s.clone()),
+            Value::String(s) => VarValue::Str(s.to_string()),
             Value::Int(i) => VarValue::Int(*i),
             // strconv.Atoi fails above the int64 range.
             Value::Uint(_) => return None,
@@ -287,7 +287,7 @@ impl VarValue {
 
     fn to_value(&self) -> Value {
         match self {
-            VarValue::Str(s) => Value::String(s.clone()),
+            VarValue::Str(s) => Value::string(s.as_str()),
             VarValue::Int(i) => Value::Int(*i),
             VarValue::Float(f) => Value::Float(*f),
             VarValue::Bool(b) => Value::Bool(*b),
@@ -522,7 +522,7 @@ fn expand(
 ) -> Result<Value, String> {
     let bytes = input.as_bytes();
     if !bytes.contains(&b'$') {
-        return Ok(Value::String(input.to_owned()));
+        return Ok(Value::string(input));
     }
     let mut spend = |n: usize| -> Result<(), String> {
         *budget = budget.checked_sub(n).ok_or_else(|| {
@@ -564,7 +564,7 @@ fn expand(
                                     spend(v.text().len())?;
                                     Ok(v.to_value())
                                 }
-                                None => Ok(Value::String(input.to_owned())),
+                                None => Ok(Value::string(input)),
                             };
                         }
                         match mapped {
@@ -602,9 +602,9 @@ fn expand(
     }
     out.extend_from_slice(bytes.get(checkpoint..).unwrap_or_default());
     Ok(match String::from_utf8(out) {
-        Ok(s) => Value::String(s),
+        Ok(s) => Value::string(s),
         // Invalid UTF-8 reaches the output as binary: base64 text.
-        Err(e) => Value::String(base64(e.as_bytes())),
+        Err(e) => Value::string(base64(e.as_bytes())),
     })
 }
 
@@ -650,7 +650,7 @@ mod tests {
     }
 
     fn s(text: &str) -> Value {
-        Value::String(text.to_owned())
+        Value::string(text)
     }
 
     #[test]

@@ -118,13 +118,13 @@ impl PatchArgs {
         ]);
         let mut entry = Map::default();
         if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty()) {
-            entry.insert("path".to_owned(), string(path));
+            entry.insert("path", string(path));
         }
         if let Some(patch) = self.patch.as_deref().filter(|p| !p.is_empty()) {
-            entry.insert("patch".to_owned(), string(patch));
+            entry.insert("patch", string(patch));
         }
         if target.as_map().is_some_and(|m| !m.is_empty()) {
-            entry.insert("target".to_owned(), target);
+            entry.insert("target", target);
         }
         Value::Map(entry)
     }
@@ -256,7 +256,7 @@ fn add_generator(
             let mut entry = struct_of([("name", args.name.as_str()), ("namespace", &namespace)]);
             if let (Some(t), Some(m)) = (secret_type, entry.as_map_mut()) {
                 if !t.is_empty() {
-                    m.insert("type".to_owned(), string(t));
+                    m.insert("type", string(t));
                 }
             }
             list.push(entry);
@@ -285,11 +285,11 @@ fn add_generator(
     }
     if args.disable_name_suffix_hash {
         let mut options = Map::default();
-        options.insert("disableNameSuffixHash".to_owned(), Value::Bool(true));
-        entry.insert("options".to_owned(), Value::Map(options));
+        options.insert("disableNameSuffixHash", Value::Bool(true));
+        entry.insert("options", Value::Map(options));
     }
     if let Some(b) = args.behavior.as_deref().filter(|b| !b.is_empty()) {
-        entry.insert("behavior".to_owned(), string(b));
+        entry.insert("behavior", string(b));
     }
     file.set(field, Value::Seq(list));
     Ok(())
@@ -444,9 +444,9 @@ pub fn run(command: AddCommand, dir: &Path) -> Result<Vec<String>, String> {
                 let mut map = Map::default();
                 add_pairs(&mut map, pairs, "label", force)?;
                 let mut entry = Map::default();
-                entry.insert("pairs".to_owned(), Value::Map(map));
+                entry.insert("pairs", Value::Map(map));
                 if include_templates {
-                    entry.insert("includeTemplates".to_owned(), Value::Bool(true));
+                    entry.insert("includeTemplates", Value::Bool(true));
                 }
                 let mut list = file.seq("labels");
                 list.push(Value::Map(entry));

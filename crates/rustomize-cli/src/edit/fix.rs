@@ -78,8 +78,8 @@ pub fn run(args: &FixArgs, dir: &Path) -> Result<Vec<String>, String> {
             }
         }
         let mut entry = Map::default();
-        entry.insert("pairs".to_owned(), Value::Map(common));
-        entry.insert("includeSelectors".to_owned(), Value::Bool(true));
+        entry.insert("pairs", Value::Map(common));
+        entry.insert("includeSelectors", Value::Bool(true));
         labels.push(Value::Map(entry));
         file.set("labels", Value::Seq(labels));
         file.set("commonLabels", Value::Null);

@@ -274,9 +274,9 @@ pub fn run(command: SetCommand, dir: &Path) -> Result<Vec<String>, String> {
                 let count: i64 = count.parse().map_err(|_| invalid())?;
                 let mut entry = Map::default();
                 if !name.is_empty() {
-                    entry.insert("name".to_owned(), string(name));
+                    entry.insert("name", string(name));
                 }
-                entry.insert("count".to_owned(), Value::Int(count));
+                entry.insert("count", Value::Int(count));
                 by_name.insert((*name).to_owned(), Value::Map(entry));
             }
             for old in file.seq("replicas") {

@@ -479,7 +479,7 @@ fn known_fields(v: &Value, known: &[&str]) -> Result<(), String> {
 /// A scalar's text (numbers and booleans as written by the reader's types).
 fn scalar_text(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         Value::Null | Value::Empty => String::new(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
@@ -526,7 +526,7 @@ fn plugin_name(config: &Value) -> String {
 fn sorted(v: &Value) -> Value {
     match v {
         Value::Map(m) => {
-            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            let mut entries: Vec<_> = m.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
             Value::Map(
                 entries
@@ -546,14 +546,14 @@ fn sorted(v: &Value) -> Value {
 fn annotations_mut(v: &mut Value) -> Option<&mut Map> {
     let meta = v
         .as_map_mut()?
-        .entry("metadata".to_owned())
+        .entry("metadata")
         .or_insert_with(|| Value::Map(Map::default()));
     if meta.is_null() {
         *meta = Value::Map(Map::default());
     }
     let annotations = meta
         .as_map_mut()?
-        .entry("annotations".to_owned())
+        .entry("annotations")
         .or_insert_with(|| Value::Map(Map::default()));
     if annotations.is_null() {
         *annotations = Value::Map(Map::default());
@@ -574,13 +574,13 @@ fn with_id_annotation(r: &Value) -> Value {
         ("version", &id.gvk.version),
     ] {
         if !v.is_empty() {
-            fields.insert(k.to_owned(), Value::String(v.clone()));
+            fields.insert(k.to_owned(), Value::string(v.as_str()));
         }
     }
     let text = emit::document(&Value::Map(fields), &[]);
     let mut r = r.clone();
     if let Some(a) = annotations_mut(&mut r) {
-        a.insert(ID_ANNOTATION.to_owned(), Value::String(text));
+        a.insert(ID_ANNOTATION.to_owned(), Value::string(text));
         a.sort_keys();
     }
     r
@@ -599,7 +599,7 @@ fn add_index_annotations(item: &mut Value, index: usize) {
             ("internal.config.kubernetes.io/id", index + 1),
             ("config.k8s.io/id", index + 1),
         ] {
-            a.insert(k.to_owned(), Value::String(v.to_string()));
+            a.insert(k.to_owned(), Value::string(v.to_string()));
         }
     }
 }
@@ -608,7 +608,7 @@ fn add_index_annotations(item: &mut Value, index: usize) {
 fn function_config(config: &Value) -> Value {
     let mut fc = sorted(config);
     if let Some(a) = annotations_mut(&mut fc) {
-        a.insert(LOCAL_CONFIG.to_owned(), Value::String("true".to_owned()));
+        a.insert(LOCAL_CONFIG.to_owned(), Value::string("true"));
     }
     fc
 }

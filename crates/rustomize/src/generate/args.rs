@@ -312,10 +312,7 @@ fn options(value: &Value, field: &str) -> Result<Options, String> {
 
 /// An object's fields sorted by key (the order Go's JSON decoder sees them in
 /// after kustomize's YAML-to-JSON conversion); `null` is an empty object.
-fn sorted_fields<'v>(
-    value: &'v Value,
-    field: &str,
-) -> Result<Vec<(&'v String, &'v Value)>, String> {
+fn sorted_fields<'v>(value: &'v Value, field: &str) -> Result<Vec<(&'v str, &'v Value)>, String> {
     let map: &Map = match value {
         Value::Null | Value::Empty => return Ok(Vec::new()),
         Value::Map(m) => m,
@@ -326,7 +323,7 @@ fn sorted_fields<'v>(
             ))
         }
     };
-    let mut fields: Vec<(&String, &Value)> = map.iter().collect();
+    let mut fields: Vec<_> = map.iter().map(|(k, v)| (k.as_str(), v)).collect();
     fields.sort_by(|a, b| a.0.cmp(b.0));
     Ok(fields)
 }
@@ -340,7 +337,7 @@ fn mismatch(value: &Value, field: &str, want: &str) -> String {
 
 fn string(value: &Value, field: &str) -> Result<String, String> {
     match value {
-        Value::String(s) => Ok(s.clone()),
+        Value::String(s) => Ok(s.to_string()),
         Value::Null | Value::Empty => Ok(String::new()),
         other => Err(mismatch(other, field, "string")),
     }
@@ -359,7 +356,7 @@ fn string_map(value: &Value, field: &str) -> Result<Vec<(String, String)>, Strin
         Value::Null | Value::Empty => Ok(Vec::new()),
         Value::Map(m) => m
             .iter()
-            .map(|(k, v)| Ok((k.clone(), string(v, field)?)))
+            .map(|(k, v)| Ok((k.to_string(), string(v, field)?)))
             .collect(),
         other => Err(mismatch(other, field, "map[string]string")),
     }

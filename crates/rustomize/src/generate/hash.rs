@@ -74,7 +74,7 @@ fn field_json(value: Option<&Value>) -> String {
 /// The text of a scalar as YAML holds it.
 pub(crate) fn scalar_text(value: &Value) -> String {
     match value {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Uint(u) => u.to_string(),
@@ -113,7 +113,7 @@ fn write_json(value: &Value, out: &mut String) {
             out.push(']');
         }
         Value::Map(m) => {
-            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            let mut entries: Vec<_> = m.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
             out.push('{');
             for (i, (k, v)) in entries.into_iter().enumerate() {

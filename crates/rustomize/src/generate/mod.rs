@@ -158,44 +158,35 @@ fn generate(
     let pairs = kv::load(loader, &entry.sources, &label, fail)?;
 
     let mut meta = Map::default();
-    meta.insert("name".to_owned(), Value::String(entry.name.clone()));
+    meta.insert("name", Value::string(entry.name.as_str()));
     if !entry.namespace.is_empty() {
-        meta.insert(
-            "namespace".to_owned(),
-            Value::String(entry.namespace.clone()),
-        );
+        meta.insert("namespace", Value::string(entry.namespace.as_str()));
     }
     if !entry.options.labels.is_empty() {
-        meta.insert("labels".to_owned(), string_map(&entry.options.labels));
+        meta.insert("labels", string_map(&entry.options.labels));
     }
     if !entry.options.annotations.is_empty() {
-        meta.insert(
-            "annotations".to_owned(),
-            string_map(&entry.options.annotations),
-        );
+        meta.insert("annotations", string_map(&entry.options.annotations));
     }
     let mut object = Map::default();
-    object.insert("apiVersion".to_owned(), Value::String("v1".to_owned()));
-    object.insert(
-        "kind".to_owned(),
-        Value::String(entry.kind.object_kind().to_owned()),
-    );
-    object.insert("metadata".to_owned(), Value::Map(meta));
+    object.insert("apiVersion", Value::string("v1"));
+    object.insert("kind", Value::string(entry.kind.object_kind().to_owned()));
+    object.insert("metadata", Value::Map(meta));
     match entry.kind {
         Kind::ConfigMap => {
             let mut data = Map::default();
             let mut binary = Map::default();
             for pair in pairs {
                 match String::from_utf8(pair.value) {
-                    Ok(text) => data.insert(pair.key, Value::String(text)),
-                    Err(e) => binary.insert(pair.key, Value::String(base64(e.as_bytes()))),
+                    Ok(text) => data.insert(pair.key, Value::string(text)),
+                    Err(e) => binary.insert(pair.key, Value::string(base64(e.as_bytes()))),
                 };
             }
             if !data.is_empty() {
-                object.insert("data".to_owned(), Value::Map(data));
+                object.insert("data", Value::Map(data));
             }
             if !binary.is_empty() {
-                object.insert("binaryData".to_owned(), Value::Map(binary));
+                object.insert("binaryData", Value::Map(binary));
             }
         }
         Kind::Secret => {
@@ -204,16 +195,16 @@ fn generate(
             } else {
                 &entry.secret_type
             };
-            object.insert("type".to_owned(), Value::String(secret_type.to_owned()));
+            object.insert("type", Value::string(secret_type));
             let data: Map = pairs
                 .into_iter()
-                .map(|p| (p.key, Value::String(base64(&p.value))))
+                .map(|p| (p.key, Value::string(base64(&p.value))))
                 .collect();
-            object.insert("data".to_owned(), Value::Map(data));
+            object.insert("data", Value::Map(data));
         }
     }
     if entry.options.immutable {
-        object.insert("immutable".to_owned(), Value::Bool(true));
+        object.insert("immutable", Value::Bool(true));
     }
     let mut resource = Resource::new(object, origin.clone());
     resource.needs_hash_suffix = !entry.options.disable_name_suffix_hash;
@@ -225,7 +216,7 @@ fn string_map(pairs: &[(String, String)]) -> Value {
     Value::Map(
         pairs
             .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .map(|(k, v)| (k.clone(), Value::string(v.as_str())))
             .collect(),
     )
 }
@@ -478,19 +469,19 @@ fn copy_merge_metadata(new: &mut Resource, old: &Resource) {
             merged.sort_keys();
             let map: Map = merged
                 .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
+                .map(|(k, v)| (k, Value::string(v)))
                 .collect();
-            meta.insert(field.to_owned(), Value::Map(map));
+            meta.insert(field, Value::Map(map));
         }
     }
     let name = old.name().to_owned();
     let namespace = old.namespace().to_owned();
     if let Some(meta) = metadata_mut(new.object_mut()) {
-        meta.insert("name".to_owned(), Value::String(name));
+        meta.insert("name", Value::string(name));
         if namespace.is_empty() {
             meta.shift_remove("namespace");
         } else {
-            meta.insert("namespace".to_owned(), Value::String(namespace));
+            meta.insert("namespace", Value::string(namespace));
         }
     }
     new.previous = old.previous.clone();
@@ -512,9 +503,9 @@ fn merge_string_map_field(new: &mut Map, old: &Map, field: &str) {
     if !merged.is_empty() {
         let map: Map = merged
             .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
+            .map(|(k, v)| (k, Value::string(v)))
             .collect();
-        new.insert(field.to_owned(), Value::Map(map));
+        new.insert(field, Value::Map(map));
     }
 }
 
@@ -524,7 +515,7 @@ fn meta_field<'a>(object: &'a Map, field: &str) -> Option<&'a Value> {
 
 fn metadata_mut(object: &mut Map) -> Option<&mut Map> {
     let slot = object
-        .entry("metadata".to_owned())
+        .entry("metadata")
         .or_insert_with(|| Value::Map(Map::default()));
     if !matches!(slot, Value::Map(_)) {
         *slot = Value::Map(Map::default());
@@ -537,7 +528,7 @@ fn string_map_of(value: Option<&Value>) -> indexmap::IndexMap<String, String> {
     match value {
         Some(Value::Map(m)) => m
             .iter()
-            .map(|(k, v)| (k.clone(), hash::scalar_text(v)))
+            .map(|(k, v)| (k.to_string(), hash::scalar_text(v)))
             .collect(),
         _ => indexmap::IndexMap::new(),
     }
@@ -558,7 +549,7 @@ pub fn add_hash_suffixes(resources: &mut [Resource]) -> Result<(), Error> {
         resource.store_previous_id();
         let name = format!("{}-{suffix}", resource.name());
         if let Some(meta) = metadata_mut(resource.object_mut()) {
-            meta.insert("name".to_owned(), Value::String(name));
+            meta.insert("name", Value::string(name));
         }
     }
     Ok(())

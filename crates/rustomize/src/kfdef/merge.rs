@@ -143,7 +143,7 @@ fn strings(map: &Map, key: &str, file: &Path) -> Result<Vec<String>, Error> {
         Value::Seq(items) => items
             .iter()
             .map(|v| match v {
-                Value::String(s) => Ok(s.clone()),
+                Value::String(s) => Ok(s.to_string()),
                 _ => Err(kf_error(file, format!("{key}: entries must be strings"))),
             })
             .collect(),
@@ -167,7 +167,7 @@ fn maps<'a>(map: &'a Map, key: &str, file: &Path) -> Result<Vec<&'a Map>, Error>
 
 fn text_of(map: &Map, key: &str) -> String {
     match map.get(key) {
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => s.to_string(),
         _ => String::new(),
     }
 }
@@ -177,7 +177,7 @@ fn text_of(map: &Map, key: &str) -> String {
 fn rebase_generator(entry: &Map, dir: &str, file: &Path) -> Result<Map, Error> {
     let mut out = entry.clone();
     if let Some(Value::String(env)) = entry.get("env") {
-        out.insert("env".into(), Value::String(rebase(dir, env)));
+        out.insert("env", Value::string(rebase(dir, env)));
     }
     for key in ["envs", "files"] {
         let list = strings(entry, key, file)?;
@@ -187,13 +187,13 @@ fn rebase_generator(entry: &Map, dir: &str, file: &Path) -> Result<Map, Error> {
         let rebased = list
             .iter()
             .map(|s| {
-                Value::String(match s.split_once('=') {
+                Value::string(match s.split_once('=') {
                     Some((k, p)) if key == "files" => format!("{k}={}", rebase(dir, p)),
                     _ => rebase(dir, s),
                 })
             })
             .collect();
-        out.insert(key.into(), Value::Seq(rebased));
+        out.insert(key, Value::Seq(rebased));
     }
     Ok(out)
 }
@@ -253,7 +253,7 @@ fn merge_child(
         match child.get(key) {
             None | Some(Value::Null | Value::Empty) => {}
             // A later directory's value replaces an earlier one's.
-            Some(Value::Map(m)) => into.extend(m.iter().map(|(k, v)| (k.clone(), v.clone()))),
+            Some(Value::Map(m)) => into.extend(m.iter().map(|(k, v)| (k.to_string(), v.clone()))),
             Some(_) => return Err(kf_error(file, format!("{key}: must be a mapping"))),
         }
     }
@@ -294,7 +294,7 @@ fn merge_child(
                 }
             }
             b => {
-                entry.insert("behavior".into(), Value::String(b.into()));
+                entry.insert("behavior", Value::String(b.into()));
                 merged.config_map_names.insert(name);
                 merged.config_maps.push(Value::Map(entry));
             }
@@ -310,7 +310,7 @@ fn merge_child(
                 }
             }
             b => {
-                entry.insert("behavior".into(), Value::String(b.into()));
+                entry.insert("behavior", Value::String(b.into()));
                 merged.secret_names.insert(name);
                 merged.secrets.push(Value::Map(entry));
             }
@@ -444,7 +444,7 @@ pub(super) fn generate(
                     ));
                 }
                 if text_of(&top_map, "namespace").is_empty() && !kfdef.namespace.is_empty() {
-                    top_map.insert("namespace".into(), Value::String(kfdef.namespace.clone()));
+                    top_map.insert("namespace", Value::string(kfdef.namespace.as_str()));
                     write_map(&top, &top_map)?;
                 }
                 return Ok(());
@@ -526,12 +526,12 @@ fn aggregate_json_patches(merged: &Merged, dir: &Path) -> Result<Vec<Value>, Err
         for k in ["group", "kind", "name", "namespace", "version"] {
             let v = text_of(target, k);
             if !v.is_empty() {
-                t.insert(k.into(), Value::String(v));
+                t.insert(k, Value::string(v));
             }
         }
         let mut entry = Map::default();
-        entry.insert("path".into(), Value::String(name));
-        entry.insert("target".into(), Value::Map(t));
+        entry.insert("path", Value::string(name));
+        entry.insert("target", Value::Map(t));
         entries.push(Value::Map(entry));
     }
     Ok(entries)
@@ -543,9 +543,9 @@ fn to_map(merged: Merged, namespace: String, json_patches: Vec<Value>) -> Map {
     let mut fields: Vec<(&str, Value)> = vec![
         (
             "apiVersion",
-            Value::String("kustomize.config.k8s.io/v1beta1".into()),
+            Value::string("kustomize.config.k8s.io/v1beta1"),
         ),
-        ("kind", Value::String("Kustomization".into())),
+        ("kind", Value::string("Kustomization")),
     ];
     let mut push_seq = |key: &'static str, v: Vec<Value>| {
         if !v.is_empty() {
@@ -554,7 +554,7 @@ fn to_map(merged: Merged, namespace: String, json_patches: Vec<Value>) -> Map {
     };
     push_seq(
         "bases",
-        merged.bases.items.into_iter().map(Value::String).collect(),
+        merged.bases.items.into_iter().map(Value::string).collect(),
     );
     push_seq(
         "resources",
@@ -562,12 +562,12 @@ fn to_map(merged: Merged, namespace: String, json_patches: Vec<Value>) -> Map {
             .resources
             .items
             .into_iter()
-            .map(Value::String)
+            .map(Value::string)
             .collect(),
     );
     push_seq(
         "crds",
-        merged.crds.items.into_iter().map(Value::String).collect(),
+        merged.crds.items.into_iter().map(Value::string).collect(),
     );
     push_seq(
         "patchesStrategicMerge",
@@ -575,7 +575,7 @@ fn to_map(merged: Merged, namespace: String, json_patches: Vec<Value>) -> Map {
             .patches_sm
             .items
             .into_iter()
-            .map(Value::String)
+            .map(Value::string)
             .collect(),
     );
     push_seq("patchesJson6902", json_patches);
@@ -585,7 +585,7 @@ fn to_map(merged: Merged, namespace: String, json_patches: Vec<Value>) -> Map {
             .configurations
             .items
             .into_iter()
-            .map(Value::String)
+            .map(Value::string)
             .collect(),
     );
     push_seq("images", merged.images.items);
@@ -606,7 +606,7 @@ fn to_map(merged: Merged, namespace: String, json_patches: Vec<Value>) -> Map {
         ("namespace", Some(namespace).filter(|ns| !ns.is_empty())),
     ] {
         if let Some(v) = v {
-            fields.push((key, Value::String(v)));
+            fields.push((key, Value::string(v)));
         }
     }
     if let Some(g) = merged.generator_options {

@@ -127,7 +127,7 @@ fn io_error(path: &Path, e: &io::Error) -> Error {
 fn str_field(map: &Map, key: &str, file: &Path, at: &str) -> Result<String, Error> {
     match map.get(key) {
         None | Some(Value::Null | Value::Empty) => Ok(String::new()),
-        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::String(s)) => Ok(s.to_string()),
         Some(_) => Err(kf_error(file, format!("{at}{key}: must be a string"))),
     }
 }
@@ -243,7 +243,7 @@ pub fn parse_limited(path: &Path, max_bytes: usize) -> Result<KfDef, Error> {
             if let Value::Map(plugin) = plugin {
                 if let Some(Value::Map(ps)) = plugin.get("spec") {
                     if let Some(Value::String(p)) = ps.get("project") {
-                        project = p.clone();
+                        project = p.to_string();
                         break;
                     }
                 }
@@ -327,7 +327,7 @@ fn parse_applications(spec: &Map, path: &Path) -> Result<Vec<Application>, Error
         let mut overlays = Vec::new();
         for (j, o) in seq_field(kc, "overlays", path, &at)?.iter().enumerate() {
             match o {
-                Value::String(o) if is_plain_component(o) => overlays.push(o.clone()),
+                Value::String(o) if is_plain_component(o) => overlays.push(o.to_string()),
                 _ => {
                     return Err(kf_error(
                         path,

@@ -30,7 +30,7 @@ pub fn type_name(value: &Value) -> &'static str {
 /// `Kustomization.` + `namePrefix`).
 pub fn string(value: &Value, owner: &str, field: &str) -> Result<String, String> {
     match value {
-        Value::String(s) => Ok(s.clone()),
+        Value::String(s) => Ok(s.to_string()),
         Value::Null | Value::Empty => Ok(String::new()),
         other => Err(format!(
             "json: cannot unmarshal {} into Go struct field {owner}{field} of type string",

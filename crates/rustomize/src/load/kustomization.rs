@@ -220,7 +220,7 @@ impl Kustomization {
         let mut api_version = String::new();
         // kustomize decodes via JSON with sorted keys, so when two spellings of a
         // field appear (`namePrefix`, `nameprefix`), the one sorting last wins.
-        let mut entries: Vec<(String, Value)> = root.into_iter().collect();
+        let mut entries: Vec<_> = root.into_iter().collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         for (key, value) in entries {
             let Some(field) = canonical_field(&key, KNOWN_FIELDS) else {
@@ -395,7 +395,7 @@ pub(crate) fn string_map(value: &Value, field: &str) -> Result<Vec<(String, Stri
         Value::Null | Value::Empty => Ok(Vec::new()),
         Value::Map(m) => m
             .iter()
-            .map(|(k, v)| Ok((k.clone(), scalar_string(v, field)?)))
+            .map(|(k, v)| Ok((k.to_string(), scalar_string(v, field)?)))
             .collect(),
         other => Err(format!(
             "field '{field}': expected a map of strings, found a {}",

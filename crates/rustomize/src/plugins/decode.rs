@@ -271,11 +271,11 @@ pub fn decode(config: &Map, dir_name: &str) -> Result<Decoded, DecodeError> {
             };
             let mut m = pick(config, fields);
             if let Some(op) = m.shift_remove("jsonOp") {
-                m.insert("patch".to_owned(), op);
+                m.insert("patch", op);
             }
             if let Some(Value::Map(target)) = m.get("target") {
                 let target = pick(target, crate::selector::SELECTOR_FIELDS);
-                m.insert("target".to_owned(), Value::Map(target));
+                m.insert("target", Value::Map(target));
             }
             let mut entries =
                 k::patch_entries(&Value::Seq(vec![Value::Map(m)]), "patch", !json6902)
@@ -346,7 +346,7 @@ fn generator(config: &Map, id: &Identity) -> Result<Generator, DecodeError> {
                     .is_none_or(|v| v.as_str().is_some_and(str::is_empty) || v.is_null());
                 if empty {
                     if let Some(v) = config.get("metadata").and_then(|md| md.get(field)) {
-                        m.insert(field.to_owned(), v.clone());
+                        m.insert(field, v.clone());
                     }
                 }
             }
@@ -354,7 +354,7 @@ fn generator(config: &Map, id: &Identity) -> Result<Generator, DecodeError> {
                 let mut options = pick(options, crate::generate::args::OPTION_FIELDS);
                 stringify_values(&mut options, "labels");
                 stringify_values(&mut options, "annotations");
-                m.insert("options".to_owned(), Value::Map(options));
+                m.insert("options", Value::Map(options));
             }
             stringify_fields(&mut m, &["name", "namespace", "behavior", "type", "env"]);
             for list in ["literals", "files", "envs"] {
@@ -463,10 +463,10 @@ fn value_add(config: &Map, dir_name: &str) -> Result<Transformer, DecodeError> {
 /// anything else is left for the field's decoder to accept or refuse.
 fn stringify(v: &Value) -> Value {
     match v {
-        Value::Int(i) => Value::String(i.to_string()),
-        Value::Uint(u) => Value::String(u.to_string()),
-        Value::Bool(b) => Value::String(b.to_string()),
-        Value::Float(f) => Value::String(go_float32_text(*f)),
+        Value::Int(i) => Value::string(i.to_string()),
+        Value::Uint(u) => Value::string(u.to_string()),
+        Value::Bool(b) => Value::string(b.to_string()),
+        Value::Float(f) => Value::string(go_float32_text(*f)),
         other => other.clone(),
     }
 }
@@ -561,12 +561,12 @@ fn pick_exact(m: &Map, known: &[&'static str]) -> Map {
 /// JSON decoder sees them: case-insensitive, the spelling sorting last wins,
 /// unknown fields dropped.
 fn pick(m: &Map, known: &[&'static str]) -> Map {
-    let mut keys: Vec<(&String, &Value)> = m.iter().collect();
+    let mut keys: Vec<_> = m.iter().collect();
     keys.sort_by(|a, b| a.0.cmp(b.0));
     let mut out = Map::default();
     for (key, value) in keys {
         if let Some(field) = canonical(key, known) {
-            out.insert(field.to_owned(), value.clone());
+            out.insert(field, value.clone());
         }
     }
     out

@@ -180,7 +180,7 @@ pub fn parse_config(text: &str, base: &std::path::Path) -> Result<Vec<Mirror>, S
                     return Err(format!("mirrors.{prefix}: the target must be a string"));
                 };
                 out.push(Mirror {
-                    prefix,
+                    prefix: prefix.into_string(),
                     target: resolve_target(&target, base),
                 });
             }

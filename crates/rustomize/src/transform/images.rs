@@ -232,7 +232,7 @@ impl<'e> Updater<'e> {
     fn update(&mut self, node: &mut Value) -> Result<(), String> {
         let text = match node {
             Value::Null | Value::Empty => String::new(),
-            Value::String(s) => s.clone(),
+            Value::String(s) => s.to_string(),
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Uint(u) => u.to_string(),
@@ -255,7 +255,7 @@ impl<'e> Updater<'e> {
         // string; a plain one is typed again.
         let was_quoted = matches!(node, Value::String(s) if !matches!(plain(s), Value::String(_)));
         *node = if was_quoted {
-            Value::String(rewritten)
+            Value::string(rewritten)
         } else {
             plain(&rewritten)
         };
@@ -338,7 +338,7 @@ pub(crate) fn plain(text: &str) -> Value {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-' | '_'));
     if !simple || text.starts_with("---") || text.starts_with("...") {
-        return Value::String(text.to_owned());
+        return Value::string(text);
     }
     if text.is_empty() {
         return Value::Null;
@@ -351,9 +351,9 @@ pub(crate) fn plain(text: &str) -> Value {
             | Value::Int(_)
             | Value::Uint(_)
             | Value::Float(_))] => value.clone(),
-            _ => Value::String(text.to_owned()),
+            _ => Value::string(text),
         },
-        Err(_) => Value::String(text.to_owned()),
+        Err(_) => Value::string(text),
     }
 }
 
@@ -385,7 +385,7 @@ fn parse_entry(item: &Value) -> Result<ImageEntry, String> {
     };
     const FIELDS: &[&str] = &["name", "newName", "tagSuffix", "newTag", "digest"];
     // Keys are decoded in sorted order; of two spellings of a field the later wins.
-    let mut keys: Vec<(&String, &Value)> = map.iter().collect();
+    let mut keys: Vec<_> = map.iter().collect();
     keys.sort_by(|a, b| a.0.cmp(b.0));
     let mut entry = ImageEntry::default();
     for (key, value) in keys {
@@ -401,7 +401,7 @@ fn parse_entry(item: &Value) -> Result<ImageEntry, String> {
         };
         match value {
             Value::Null | Value::Empty => {}
-            Value::String(s) => s.clone_into(slot),
+            Value::String(s) => s.as_str().clone_into(slot),
             other => {
                 return Err(invalid(format!(
                     "json: cannot unmarshal {} into Go struct field Image.images.{field} of type string",
@@ -492,8 +492,8 @@ mod tests {
         assert_eq!(plain("123"), Value::Int(123));
         assert_eq!(plain("1.5"), Value::Float(1.5));
         assert_eq!(plain("true"), Value::Bool(true));
-        assert_eq!(plain("nginx:1"), Value::String("nginx:1".into()));
-        assert_eq!(plain("-"), Value::String("-".into()));
-        assert_eq!(plain("---"), Value::String("---".into()));
+        assert_eq!(plain("nginx:1"), Value::string("nginx:1"));
+        assert_eq!(plain("-"), Value::string("-"));
+        assert_eq!(plain("---"), Value::string("---"));
     }
 }

@@ -214,7 +214,7 @@ pub(crate) fn set_pairs(
                     ));
                 }
                 for (k, v) in pairs {
-                    map.insert(k.clone(), Value::String(v.clone()));
+                    map.insert(k.as_str(), Value::string(v.as_str()));
                 }
                 Ok(())
             }));

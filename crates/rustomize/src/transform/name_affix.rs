@@ -56,7 +56,8 @@ pub fn apply(
                     return Err(String::new());
                 }
                 if let Value::String(s) = node {
-                    let mut renamed = String::with_capacity(prefix.len() + s.len() + suffix.len());
+                    let mut renamed =
+                        rustomize_yaml::Str::with_capacity(prefix.len() + s.len() + suffix.len());
                     renamed.push_str(prefix);
                     renamed.push_str(s);
                     renamed.push_str(suffix);

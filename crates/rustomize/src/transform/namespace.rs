@@ -77,7 +77,7 @@ pub fn filter(
             return Err(String::new());
         }
         if !unset_only || is_unset(node) {
-            *node = Value::String(namespace.to_owned());
+            *node = Value::string(namespace);
         }
         Ok(())
     };
@@ -165,7 +165,7 @@ fn set_subjects(
             }
         };
         if chosen {
-            let slot = subject.entry("namespace".to_owned()).or_insert(Value::Null);
+            let slot = subject.entry("namespace").or_insert(Value::Null);
             set(slot)?;
         }
     }

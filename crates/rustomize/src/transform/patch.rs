@@ -326,10 +326,7 @@ fn unique_target(
 fn ensure_annotations(object: &mut rustomize_yaml::Map) -> bool {
     match object.get_mut("metadata") {
         Some(Value::Map(meta)) if !meta.contains_key("annotations") => {
-            meta.insert(
-                "annotations".to_owned(),
-                Value::Map(rustomize_yaml::Map::default()),
-            );
+            meta.insert("annotations", Value::Map(rustomize_yaml::Map::default()));
             true
         }
         _ => false,
@@ -365,7 +362,7 @@ fn apply_strategic(
         let mut body = patch.object().clone();
         if adopt_api_version {
             if let Some(api_version) = resource.object().get("apiVersion").cloned() {
-                body.insert("apiVersion".to_owned(), api_version);
+                body.insert("apiVersion", api_version);
             }
         }
         if allow_name_change || allow_kind_change {
@@ -418,25 +415,22 @@ fn restore_identity(resource: &mut Resource, before: &ResId, allow_name: bool, a
     if !allow_kind {
         resource
             .object_mut()
-            .insert("kind".to_owned(), Value::String(before.gvk.kind.clone()));
+            .insert("kind", Value::string(before.gvk.kind.as_str()));
     }
     let meta = resource
         .object_mut()
-        .entry("metadata".to_owned())
+        .entry("metadata")
         .or_insert_with(|| Value::Map(Default::default()));
     let Value::Map(meta) = meta else {
         return;
     };
     if !allow_name {
-        meta.insert("name".to_owned(), Value::String(before.name.clone()));
+        meta.insert("name", Value::string(before.name.as_str()));
     }
     if before.namespace.is_empty() {
         meta.shift_remove("namespace");
     } else {
-        meta.insert(
-            "namespace".to_owned(),
-            Value::String(before.namespace.clone()),
-        );
+        meta.insert("namespace", Value::string(before.namespace.as_str()));
     }
 }
 

@@ -336,7 +336,7 @@ fn get<'v>(container: &'v mut Value, key: &str) -> Result<Option<&'v mut Value>,
 fn add(container: &mut Value, key: &str, value: Value) -> Result<(), String> {
     match container {
         Value::Map(m) => {
-            m.insert(key.to_owned(), value);
+            m.insert(key, value);
             Ok(())
         }
         Value::Seq(items) => {
@@ -353,7 +353,7 @@ fn add(container: &mut Value, key: &str, value: Value) -> Result<(), String> {
 fn set(container: &mut Value, key: &str, value: Value) -> Result<(), String> {
     match container {
         Value::Map(m) => {
-            m.insert(key.to_owned(), value);
+            m.insert(key, value);
             Ok(())
         }
         Value::Seq(items) => {

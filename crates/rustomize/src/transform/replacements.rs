@@ -806,7 +806,7 @@ fn tag(v: &Value) -> &'static str {
 /// and the text must then read as that type (an int can hold `80`, not `hello`).
 pub(crate) fn retype(like: &Value, text: &str) -> Result<Value, String> {
     if let Value::String(_) = like {
-        return Ok(Value::String(text.to_owned()));
+        return Ok(Value::string(text));
     }
     let read = rustomize_yaml::resolve_plain(text);
     let ok = match (like, &read) {

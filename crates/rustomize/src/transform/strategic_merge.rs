@@ -119,7 +119,7 @@ fn text(v: &Value) -> String {
         Value::Int(i) => i.to_string(),
         Value::Uint(u) => u.to_string(),
         Value::Float(f) => f.to_string(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         Value::Seq(_) | Value::Map(_) => String::new(),
     }
 }
@@ -346,7 +346,7 @@ fn was_quoted(s: &str) -> bool {
 fn keep_quoted(v: Value, quoted: bool) -> Value {
     match v {
         Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) if quoted => {
-            Value::String(text(&v))
+            Value::string(text(&v))
         }
         v => v,
     }
@@ -752,7 +752,7 @@ fn set_elements(
             match &mut val {
                 Value::Map(m) => {
                     if !m.contains_key(key) {
-                        m.insert(key.clone(), Value::String(value.clone()));
+                        m.insert(key.as_str(), Value::string(value.as_str()));
                     }
                 }
                 other => check_kind(Kind::Map, Some(other))?,

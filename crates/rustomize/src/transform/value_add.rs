@@ -78,7 +78,7 @@ fn set_field(object: &mut Map, target: &ValueAddTarget, value: &str) -> Result<(
     let mut map = object;
     for field in parents {
         let slot = map
-            .entry(field.clone())
+            .entry(field.as_str())
             .or_insert_with(|| Value::Map(Map::default()));
         if slot.is_null() {
             *slot = Value::Map(Map::default());
@@ -93,7 +93,7 @@ fn set_field(object: &mut Map, target: &ValueAddTarget, value: &str) -> Result<(
             }
         };
     }
-    let slot = map.entry(last.clone()).or_insert(Value::Null);
+    let slot = map.entry(last.as_str()).or_insert(Value::Null);
     let current = match &*slot {
         Value::Seq(_) | Value::Map(_) => {
             return Err(format!(
@@ -110,7 +110,7 @@ fn set_field(object: &mut Map, target: &ValueAddTarget, value: &str) -> Result<(
     } else {
         value.to_owned()
     };
-    *slot = Value::String(new);
+    *slot = Value::string(new);
     Ok(())
 }
 

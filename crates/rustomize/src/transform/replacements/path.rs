@@ -63,7 +63,7 @@ pub fn split(path: &str) -> Vec<String> {
 /// The text kyaml sees in a scalar node (a mapping or sequence has none).
 pub fn scalar_text(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Uint(u) => u.to_string(),
         Value::Bool(b) => b.to_string(),
@@ -320,7 +320,7 @@ fn visit(
         let Some(kind) = create else {
             return Ok(0);
         };
-        map.insert(part.clone(), part_kind(rest.first(), kind).empty());
+        map.insert(part.as_str(), part_kind(rest.first(), kind).empty());
         created_here = true;
     }
     match map.get_mut(part.as_str()) {
@@ -390,7 +390,7 @@ fn visit_matching(
         items.push(value);
     } else {
         let mut m = Map::default();
-        m.insert(key.to_owned(), value);
+        m.insert(key, value);
         items.push(Value::Map(m));
     }
     // Search again: only the new element can match now.
