@@ -187,6 +187,34 @@ fn seq_directive(patch: &mut Vec<Value>) -> Res<Directive> {
     Ok(d)
 }
 
+/// Replaces every field of `map` by what `merge` makes of it (moved out of
+/// its slot), in order; a field whose merge comes out empty is dropped
+/// (`retain` keeps the others' order, as removing by key would). The first
+/// error stops the merging and is returned.
+fn merge_fields(
+    map: &mut Map,
+    mut merge: impl FnMut(&str, Value) -> Res<Option<Value>>,
+) -> Res<()> {
+    let mut failed = None;
+    map.retain(|key, slot| {
+        if failed.is_some() {
+            return true;
+        }
+        match merge(key, std::mem::take(slot)) {
+            Ok(Some(v)) => {
+                *slot = v;
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                failed = Some(e);
+                true
+            }
+        }
+    });
+    failed.map_or(Ok(()), Err)
+}
+
 /// Walks one node. `same` says the target side is the patch itself (kyaml walks
 /// newly added content against itself).
 fn walk(
@@ -271,61 +299,22 @@ fn walk_map(
             _ => return Ok(None),
         }
     };
-    // Each field is merged in place, in order; a field whose merge comes out
-    // empty is dropped (`retain` keeps the others' order, as removing by key
-    // would). The first error stops the merging.
-    let mut failed = None;
+    // Each field is merged in place, in order.
     if self_walk {
-        out.retain(|key, slot| {
-            if failed.is_some() {
-                return true;
-            }
-            let v = std::mem::take(slot);
-            match walk(None, Some(v), true, sch.field(key)) {
-                Ok(Some(v)) => {
-                    *slot = v;
-                    true
-                }
-                Ok(None) => false,
-                Err(e) => {
-                    failed = Some(e);
-                    true
-                }
-            }
-        });
-        return match failed {
-            Some(e) => Err(e),
-            None => Ok(Some(Value::Map(out))),
-        };
+        merge_fields(&mut out, |key, v| walk(None, Some(v), true, sch.field(key)))?;
+        return Ok(Some(Value::Map(out)));
     }
     let mut patch = patch.unwrap_or_default();
-    out.retain(|key, slot| {
-        if failed.is_some() {
-            return true;
-        }
-        let d = std::mem::take(slot);
-        let o = patch.shift_remove(key.as_str());
+    merge_fields(&mut out, |key, d| {
+        let o = patch.shift_remove(key);
         // Only a number or boolean replacing a string needs the string's
         // quoting (the merge takes a scalar patch value as is).
         let quoted = matches!(
             &o,
             Some(Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_))
         ) && matches!(&d, Value::String(s) if was_quoted(s));
-        match walk(Some(d), o, false, sch.field(key)) {
-            Ok(Some(v)) => {
-                *slot = keep_quoted(v, quoted);
-                true
-            }
-            Ok(None) => false,
-            Err(e) => {
-                failed = Some(e);
-                true
-            }
-        }
-    });
-    if let Some(e) = failed {
-        return Err(e);
-    }
+        Ok(walk(Some(d), o, false, sch.field(key))?.map(|v| keep_quoted(v, quoted)))
+    })?;
     for (key, o) in patch {
         if let Some(v) = walk(None, Some(o), false, sch.field(&key))? {
             out.insert(key, v);
