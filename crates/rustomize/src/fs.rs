@@ -106,6 +106,14 @@ pub trait FileSystem: Send + Sync + fmt::Debug {
     /// resolved (as `std::fs::canonicalize`); fails if it does not exist.
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
 
+    /// The absolute path relative paths are taken from. The default asks
+    /// [`FileSystem::canonicalize`] for `.`; [`DiskFs`] names it as Go's
+    /// `os.Getwd` does (kustomize cleans a relative kustomization argument
+    /// against it as text).
+    fn current_dir(&self) -> io::Result<PathBuf> {
+        self.canonicalize(Path::new("."))
+    }
+
     /// Metadata of what `path` names, following symlinks.
     fn metadata(&self, path: &Path) -> io::Result<Metadata>;
 
@@ -171,6 +179,26 @@ pub struct DiskFs;
 impl FileSystem for DiskFs {
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
         std::fs::canonicalize(path)
+    }
+
+    /// `$PWD` when it is absolute and names the working directory (a shell
+    /// keeps there the path it was reached by, symlinks and all), else the
+    /// kernel's symlink-free one: Go's `os.Getwd`, which kustomize cleans a
+    /// relative argument against (`cd` through a link, `../app` is the
+    /// link's sibling).
+    fn current_dir(&self) -> io::Result<PathBuf> {
+        #[cfg(unix)]
+        if let Some(pwd) = std::env::var_os("PWD").map(PathBuf::from) {
+            use std::os::unix::fs::MetadataExt;
+            if pwd.is_absolute() {
+                if let (Ok(named), Ok(dot)) = (std::fs::metadata(&pwd), std::fs::metadata(".")) {
+                    if named.dev() == dot.dev() && named.ino() == dot.ino() {
+                        return Ok(pwd);
+                    }
+                }
+            }
+        }
+        std::env::current_dir()
     }
 
     fn metadata(&self, path: &Path) -> io::Result<Metadata> {

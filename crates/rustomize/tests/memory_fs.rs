@@ -230,6 +230,51 @@ fn restrictor_holds_in_memory() {
     }
 }
 
+/// Paths are cleaned as text before any symlink is resolved, in memory as
+/// on disk (kustomize's `filepath.Join`): a `..` cancels the link's name.
+#[test]
+fn dotdot_after_a_symlink_is_cleaned_in_memory() {
+    let cm = |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+    let fs = MemoryFs::new();
+    fs.add_file("/app/sub/cm.yaml", cm("inside"));
+    fs.add_file("/secret/cm.yaml", cm("outside"));
+    fs.add_dir("/secret/deep");
+    fs.add_symlink("/app/sub/link", "/secret/deep");
+    fs.add_file(
+        "/app/kustomization.yaml",
+        "resources:\n- sub/link/../cm.yaml\n",
+    );
+    fs.add_file(
+        "/above/app/kustomization.yaml",
+        "resources:\n- link/../../cm.yaml\n",
+    );
+    fs.add_file("/above/cm.yaml", cm("above"));
+    fs.add_dir("/above/app/d/e");
+    fs.add_symlink("/above/app/link", "/above/app/d/e");
+    let kustomizer = Kustomizer::new().file_system(fs);
+    let lifted = kustomizer.clone().load_restrictor(LoadRestrictor::None);
+    for k in [&kustomizer, &lifted] {
+        assert_eq!(k.build("/app").unwrap().resources()[0].name(), "inside");
+        // The build argument too.
+        assert_eq!(
+            k.build("/app/sub/link/../..").unwrap().resources()[0].name(),
+            "inside"
+        );
+    }
+    // Cleaned, `link/../../cm.yaml` is above the root (through the link it
+    // would be /above/app/d/cm.yaml, missing).
+    let err = kustomizer.build("/above/app").unwrap_err();
+    assert!(
+        matches!(err, Error::OutsideRoot { .. }),
+        "{}",
+        err.full_message()
+    );
+    assert_eq!(
+        lifted.build("/above/app").unwrap().resources()[0].name(),
+        "above"
+    );
+}
+
 #[test]
 fn limits_and_causes_hold_in_memory() {
     let fs = MemoryFs::new();

@@ -148,6 +148,99 @@ fn resource_dotdot_in_the_middle() {
     assert_fails!(tree, tree.build(&[]));
 }
 
+/// kustomize cleans every path as text before resolving it, so a `..` after
+/// a symlink out of the root cancels the link's name and stays inside: the
+/// secret beside the link's target is never read, restrictor or not.
+#[test]
+fn resource_dotdot_after_symlink_out_stays_inside() {
+    let tree = Tree::new();
+    tree.file("root/sub/secret.yaml", CM)
+        .dir("outside/deep")
+        .symlink("../../outside/deep", "root/sub/link")
+        .kustomization("resources:\n- sub/link/../secret.yaml\n");
+    for extra in [&[][..], LIFTED] {
+        let out = assert_builds_like_kustomize(&tree, extra);
+        assert!(out.contains("name: app"), "{out}");
+    }
+}
+
+/// Cleaned as text, a path may still pass through a symlink out of the
+/// root; the restrictor judges the cleaned path once resolved.
+#[test]
+fn resource_dotdot_then_symlink_out() {
+    let tree = Tree::new();
+    tree.dir("root/sub/x")
+        .symlink("../../outside", "root/sub/d")
+        .kustomization("resources:\n- sub/x/../d/secret.yaml\n");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+/// Through the symlink the path would stay in the root; cleaned as text it
+/// climbs out of it, and kustomize refuses it (so do we).
+#[test]
+fn resource_dotdot_after_symlink_climbs_out() {
+    let tree = Tree::new();
+    tree.file("root/outside/secret.yaml", CM)
+        .dir("root/a/b/c")
+        .symlink("../a/b/c", "root/sub/link")
+        .kustomization("resources:\n- sub/link/../../../outside/secret.yaml\n");
+    assert_fails!(tree, tree.build(&[]));
+}
+
+/// An absolute file path read with the restrictor lifted is kustomize's one
+/// path not cleaned first: the system follows the link before the `..`.
+#[test]
+fn absolute_path_lifted_resolves_through_symlink() {
+    let tree = Tree::new();
+    tree.file("root/sub/cm.yaml", CM)
+        .file("elsewhere/cm.yaml", &CM.replace("app", "elsewhere"))
+        .dir("elsewhere/deep")
+        .symlink("../../elsewhere/deep", "root/sub/link");
+    let entry = tree.path("root/sub/link/../cm.yaml");
+    tree.kustomization(&format!("resources:\n- {}\n", entry.display()));
+    let out = assert_builds_like_kustomize(&tree, LIFTED);
+    assert!(out.contains("name: elsewhere"), "{out}");
+    // Restricted, it is cleaned (and inside).
+    let out = assert_builds_like_kustomize(&tree, &[]);
+    assert!(out.contains("name: app"), "{out}");
+}
+
+/// The build argument is cleaned as text too, from the working directory as
+/// Go names it: `$PWD` when that is the working directory. From a directory
+/// reached through a symlink, `../root` is the link's sibling.
+#[test]
+fn root_argument_dotdot_from_a_linked_working_directory() {
+    let tree = Tree::new();
+    tree.file("root/cm.yaml", CM)
+        .kustomization("resources:\n- cm.yaml\n")
+        .dir("deep/er")
+        .symlink("deep/er", "here");
+    let here = tree.path("here");
+    let run = |program: &str, first: &str| {
+        std::process::Command::new(program)
+            .args([first, "../root"])
+            .current_dir(&here)
+            .env("PWD", &here)
+            .output()
+            .expect("run")
+    };
+    let ours = run(env!("CARGO_BIN_EXE_rustomize"), "build");
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&ours.stdout);
+    assert!(stdout.contains("name: app"), "{stdout}");
+    if tree.kubectl(&[]).is_some() {
+        let theirs = run("kubectl", "kustomize");
+        assert_eq!(
+            ours.stdout, theirs.stdout,
+            "output differs from kubectl kustomize"
+        );
+    }
+}
+
 #[test]
 fn resource_absolute_path() {
     let tree = Tree::new();
