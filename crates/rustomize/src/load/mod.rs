@@ -79,7 +79,7 @@ pub struct Loader {
 }
 
 /// The directories a build found, by `lstat`, to be real directories (no
-/// symlink), so [`Loader::resolve_lexically`] asks about each only once per
+/// symlink), so [`Loader::locate`] asks about each only once per
 /// build instead of once per path through it (a Kubeflow build looked at
 /// `common`, `common/istio`, ... again for every entry below them). Only kept
 /// where the file system checks the real path of every file it opens
@@ -182,6 +182,16 @@ impl ReadBudget {
         }
         Ok(())
     }
+}
+
+/// Where [`Loader::locate`] found an entry.
+enum Located {
+    /// At this symlink-free path, which is also the requested one, with its
+    /// `lstat` metadata unless it is a directory.
+    Real(PathBuf, Option<Metadata>),
+    /// The requested path passes through a symlink (or is missing): the
+    /// full resolution decides.
+    Linked(PathBuf),
 }
 
 /// What a `resources` entry names.
@@ -518,10 +528,9 @@ impl Loader {
         if is_remote_file(entry) {
             return self.http_entry(kustomization, entry);
         }
-        let requested = self.requested(entry);
-        let (path, is_dir, seen) = match self.resolve(&requested) {
+        let (requested, path, is_dir, seen) = match self.resolve(entry) {
             Ok(found) => found,
-            Err(e) => {
+            Err((requested, e)) => {
                 let cause = file_cause(&*self.fs, &requested, e);
                 if matches!(cause, FileCause::NotFound) {
                     if let Ok(spec) = parse_repo_spec(entry) {
@@ -564,7 +573,7 @@ impl Loader {
             if let Some(repo) = &self.repo_dir {
                 if !path.starts_with(repo) {
                     return Err(Error::OutsideRoot {
-                        requested,
+                        requested: requested.unwrap_or_else(|| path.clone()),
                         path,
                         root: repo.clone(),
                     });
@@ -574,7 +583,7 @@ impl Loader {
             // files are then held to its own root.
             return self.child(path).map(Entry::Dir);
         }
-        self.check_restriction(&requested, &path)?;
+        self.check_restriction(requested.as_deref().unwrap_or(&path), &path)?;
         let text = self.read_text(&path, seen)?;
         Ok(Entry::File(path, text))
     }
@@ -676,35 +685,77 @@ impl Loader {
         join_cleaned(&self.root, Path::new(entry))
     }
 
-    /// The symlink-free absolute path of `requested` (see
-    /// [`Loader::requested`]), whether it is a directory, and for what is
-    /// not, its `lstat` metadata for the read when taken (see
-    /// [`Loader::resolve_lexically`] for the cheap way, else a full
-    /// `canonicalize`).
-    fn resolve(&self, requested: &Path) -> std::io::Result<(PathBuf, bool, Option<Metadata>)> {
-        if let Some((path, seen)) = self.resolve_lexically(requested) {
-            return Ok((path, seen.is_none(), seen));
+    /// Where `entry` leads: the symlink-free absolute path of what
+    /// [`Loader::requested`] names, whether it is a directory, for what is
+    /// not, its `lstat` metadata when taken, and the requested path when it
+    /// differs (it passes through a symlink). On error, the requested path
+    /// with the cause. See [`Loader::locate`] for the cheap way; else a full
+    /// `canonicalize`.
+    #[allow(clippy::type_complexity)]
+    fn resolve(
+        &self,
+        entry: &str,
+    ) -> Result<(Option<PathBuf>, PathBuf, bool, Option<Metadata>), (PathBuf, std::io::Error)> {
+        let requested = match self.locate(entry) {
+            Located::Real(path, seen) => return Ok((None, path, seen.is_none(), seen)),
+            Located::Linked(requested) => requested,
+        };
+        let found = self
+            .fs
+            .canonicalize(&requested)
+            .and_then(|path| Ok((self.fs.metadata(&path)?.is_dir(), path)));
+        match found {
+            // Not seen by `lstat`: the read checks the file itself.
+            Ok((is_dir, path)) => Ok((Some(requested), path, is_dir, None)),
+            Err(e) => Err((requested, e)),
         }
-        let path = self.fs.canonicalize(requested)?;
-        let is_dir = self.fs.metadata(&path)?.is_dir();
-        // Not seen by `lstat`: the read checks the file itself.
-        Ok((path, is_dir, None))
     }
 
-    /// Resolves `requested` (absolute; cleaned by [`Loader::requested`], so
-    /// no `..` follows a name) with one `lstat` per name below the part it
-    /// shares with the symlink-free root, instead of a full `canonicalize`,
-    /// which reads every component of the root again (`realpath` made ~7
-    /// `readlink` calls per file, ~5% of a Kubeflow build). The shared part
-    /// — the root or one of its ancestors — is real already, and a directory
-    /// found real below it is remembered for the build ([`RealDirs`]).
-    /// Returns the path and, for what is not a directory, its `lstat`
-    /// metadata (which the read takes for its check before opening). `None`
-    /// (then canonicalize) when a name is a symlink or missing, or the path
-    /// still holds a `..` (an absolute path read as written).
-    fn resolve_lexically(&self, requested: &Path) -> Option<(PathBuf, Option<Metadata>)> {
+    /// Finds `entry` with one `lstat` per name instead of a full
+    /// `canonicalize`, which reads every component of the root again
+    /// (`realpath` made ~7 `readlink` calls per file, ~5% of a Kubeflow
+    /// build); a directory found real is remembered for the build
+    /// ([`RealDirs`]). The common shape — leading `..`, then names — is
+    /// walked as written: a leading `..` of the symlink-free root is its
+    /// parent, and a name no `..` follows stays, so the path walked is the
+    /// cleaned path itself. Any other entry (a `..` after a name, an
+    /// absolute path) and any walk that meets a symlink or a missing name is
+    /// cleaned first ([`Loader::requested`]) and walked again from there
+    /// ([`Loader::locate_cleaned`]).
+    fn locate(&self, entry: &str) -> Located {
         use std::path::Component;
-        let remember = self.fs.checks_opened_path();
+        let mut path = self.root.clone();
+        let mut last = None;
+        let mut named = false;
+        for component in Path::new(entry).components() {
+            match component {
+                Component::CurDir => {}
+                Component::ParentDir if !named => {
+                    path.pop();
+                }
+                Component::Normal(name) => {
+                    named = true;
+                    path.push(name);
+                    match self.real(&path) {
+                        Some(m) => last = m,
+                        None => return self.locate_cleaned(entry),
+                    }
+                }
+                _ => return self.locate_cleaned(entry),
+            }
+        }
+        Located::Real(path, last)
+    }
+
+    /// [`Loader::locate`] for what is not of the common shape: the requested
+    /// path (cleaned, so no `..` follows a name) walked with one `lstat` per
+    /// name below the part it shares with the symlink-free root (the root or
+    /// one of its ancestors, real already). Linked when a name is a symlink
+    /// or missing, or the path still holds a `..` (an absolute path read as
+    /// written).
+    fn locate_cleaned(&self, entry: &str) -> Located {
+        use std::path::Component;
+        let requested = self.requested(entry);
         let mut root = self.root.components();
         let mut path = PathBuf::with_capacity(requested.as_os_str().len());
         let mut shared = true;
@@ -716,40 +767,55 @@ impl Loader {
             }
             shared = false;
             let Component::Normal(name) = component else {
-                return None;
+                return Located::Linked(requested);
             };
             path.push(name);
-            if remember && self.real_dirs.contains(&path) {
-                last = None;
-                continue;
-            }
-            match self.fs.symlink_metadata(&path) {
-                Ok(m) if m.is_dir() => {
-                    if remember {
-                        self.real_dirs.insert(&path);
-                    }
-                    last = None;
-                }
-                Ok(m) if !m.is_symlink() => last = Some(m),
-                _ => return None,
+            match self.real(&path) {
+                Some(m) => last = m,
+                None => return Located::Linked(requested),
             }
         }
         // What is not a directory has a name below the shared part, so
         // `last` stands for the final component.
-        Some((path, last))
+        Located::Real(path, last)
+    }
+
+    /// Whether `path` (whose parent is real) is itself no symlink: for a
+    /// directory `Some(None)` (remembered where [`RealDirs`] applies), for
+    /// anything else `Some` of its `lstat` metadata; `None` for a symlink or
+    /// a path that cannot be looked at.
+    fn real(&self, path: &Path) -> Option<Option<Metadata>> {
+        let remember = self.fs.checks_opened_path();
+        if remember && self.real_dirs.contains(path) {
+            return Some(None);
+        }
+        match self.fs.symlink_metadata(path) {
+            Ok(m) if m.is_dir() => {
+                if remember {
+                    self.real_dirs.insert(path);
+                }
+                Some(None)
+            }
+            Ok(m) if !m.is_symlink() => Some(Some(m)),
+            _ => None,
+        }
     }
 
     /// The symlink-free path of a file named relative to the root, checked
     /// against the load restrictor, with its `lstat` metadata when that was
     /// taken.
     fn resolve_file(&self, relative: &str) -> Result<(PathBuf, Option<Metadata>), Error> {
-        let requested = self.requested(relative);
-        let (path, seen) = match self.resolve_lexically(&requested) {
-            Some((path, seen)) => (path, seen),
-            None => (canonical(&*self.fs, &requested)?, None),
-        };
-        self.check_restriction(&requested, &path)?;
-        Ok((path, seen))
+        match self.locate(relative) {
+            Located::Real(path, seen) => {
+                self.check_restriction(&path, &path)?;
+                Ok((path, seen))
+            }
+            Located::Linked(requested) => {
+                let path = canonical(&*self.fs, &requested)?;
+                self.check_restriction(&requested, &path)?;
+                Ok((path, None))
+            }
+        }
     }
 
     /// A loader for a directory named by a `components` entry.
