@@ -61,7 +61,10 @@ pub fn run(
     if list.is_empty() {
         return Ok(());
     }
-    let mut absorber = Absorber::new(std::mem::take(&mut acc.resources).into_resources());
+    let mut absorber = Absorber::new(
+        std::mem::take(&mut acc.resources).into_resources(),
+        list.len(),
+    );
     for item in list {
         let file = item.file.as_path();
         let fail = |message: String| Error::Kustomization {
@@ -328,9 +331,12 @@ struct Absorber {
 }
 
 impl Absorber {
-    fn new(list: Vec<Resource>) -> Absorber {
+    /// Room for `list` and `generators` more resources (most generators add
+    /// one): the first generated resource doubling a list of thousands copied
+    /// it whole into fresh pages.
+    fn new(list: Vec<Resource>, generators: usize) -> Absorber {
         let mut absorber = Absorber {
-            list: Vec::with_capacity(list.len()),
+            list: Vec::with_capacity(list.len().saturating_add(generators)),
             by_id: HashMap::with_capacity(list.len()),
         };
         for resource in list {

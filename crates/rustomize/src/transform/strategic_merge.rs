@@ -305,8 +305,12 @@ fn walk_map(
         return Ok(Some(Value::Map(out)));
     }
     let mut patch = patch.unwrap_or_default();
-    merge_fields(&mut out, |key, d| {
-        let o = patch.shift_remove(key);
+    merge_fields(&mut out, |key, mut d| {
+        let Some(o) = patch.shift_remove(key) else {
+            // Most of a target is not in the patch: walked in place.
+            return Ok(keep_target(&mut d, sch.field(key))?.then_some(d));
+        };
+        let o = Some(o);
         // Only a number or boolean replacing a string needs the string's
         // quoting (the merge takes a scalar patch value as is).
         let quoted = matches!(
@@ -321,6 +325,44 @@ fn walk_map(
         }
     }
     Ok(Some(Value::Map(out)))
+}
+
+/// What `walk(Some(target), None, false, sch)` makes of a target node the
+/// patch does not mention, in place: false for an empty value (`key:`, which
+/// the merge drops), a map keeps its other fields (walked alike, in order),
+/// an associative list goes through the list merge (which folds elements
+/// with equal keys), anything else stays as it is. Nothing is moved unless
+/// something changes.
+fn keep_target(node: &mut Value, sch: SchemaRef<'_>) -> Res<bool> {
+    match node {
+        Value::Empty => Ok(false),
+        Value::Map(map) => {
+            let mut dropped = false;
+            for (key, field) in map.iter_mut() {
+                if !keep_target(field, sch.field(key))? {
+                    dropped = true;
+                }
+            }
+            if dropped {
+                map.retain(|_, field| !matches!(field, Value::Empty));
+            }
+            Ok(true)
+        }
+        Value::Seq(_) if sch.is_associative() => {
+            match walk_assoc(Some(std::mem::take(node)), None, false, sch)? {
+                Some(list) => {
+                    *node = list;
+                    Ok(true)
+                }
+                None => {
+                    // Dropped by the caller's retain like an empty value.
+                    *node = Value::Empty;
+                    Ok(false)
+                }
+            }
+        }
+        _ => Ok(true),
+    }
 }
 
 /// Whether a target string must have been quoted in its source: read as a
