@@ -1,5 +1,6 @@
-//! Criterion benchmarks of the writer: `write_documents` and
-//! `write_documents_parallel`, on the documents of the writer cases (read back
+//! Criterion benchmarks of the writer: `write_documents`,
+//! `write_documents_parallel` and the ordered streaming writer the CLI prints
+//! with (`write_documents_to`, into a 64 KiB `BufWriter` over `io::sink`), on the documents of the writer cases (read back
 //! from their `expected.yaml`) repeated to about 4 MB of output, and on the YAML stream
 //! named by `RUSTOMIZE_WRITE_BENCH_INPUT` when it is set (e.g. a saved
 //! `kustomize build` of a Kubeflow tree).
@@ -9,7 +10,8 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rustomize_yaml::{
-    parse_documents, write_documents, write_documents_parallel, ParseLimits, Value,
+    parse_documents, write_documents, write_documents_parallel, write_documents_to, ParseLimits,
+    Value,
 };
 
 /// (name, documents) pairs to write.
@@ -54,6 +56,12 @@ fn write(c: &mut Criterion) {
         for threads in [2, 4] {
             group.bench_function(format!("parallel-{threads}"), |b| {
                 b.iter(|| write_documents_parallel(&docs, threads))
+            });
+            group.bench_function(format!("ordered-{threads}"), |b| {
+                b.iter(|| {
+                    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::sink());
+                    write_documents_to(&docs, |v| v, threads, &mut out).unwrap();
+                })
             });
         }
         group.finish();
