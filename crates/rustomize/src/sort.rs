@@ -65,11 +65,11 @@ pub fn sort(resources: &mut [Resource], order: &SortOrder) -> Vec<usize> {
         key.0 = position.get(key.0).copied().unwrap_or(0);
     }
     let tail = |start: usize, end: usize| text.get(start..end).unwrap_or("");
-    // Input order breaks ties, so an unstable sort gives the stable order.
-    keyed.sort_unstable_by(|&(pa, sa, ea, ia), &(pb, sb, eb, ib)| {
-        pa.cmp(&pb)
-            .then_with(|| tail(sa, ea).cmp(tail(sb, eb)))
-            .then(ia.cmp(&ib))
+    // Stable: kinds the order cannot tell apart keep their input order (and
+    // the run-aware stable sort took fewer instructions than an unstable one
+    // with the input position as a last key).
+    keyed.sort_by(|&(pa, sa, ea, _), &(pb, sb, eb, _)| {
+        pa.cmp(&pb).then_with(|| tail(sa, ea).cmp(tail(sb, eb)))
     });
     let before: Vec<usize> = keyed.into_iter().map(|(_, _, _, i)| i).collect();
     apply_permutation(resources, &mut before.clone());
