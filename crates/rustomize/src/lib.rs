@@ -419,14 +419,17 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         inventory::relocate(&mut resources, &acc.tables.images, relocation, *scope);
     }
     generate::add_hash_suffixes(&mut resources)?;
-    for r in &mut resources {
-        normalize_annotations(r);
-    }
-    nameref::resolve(&mut resources, &acc.tables.name_references).map_err(|message| {
-        Error::Transform {
-            path: k.path.clone(),
-            message,
-        }
+    // kustomize's annotation cleanup comes first, made on each object as the
+    // reference pass visits it.
+    nameref::resolve(
+        &mut resources,
+        &acc.tables.name_references,
+        &cx.threads,
+        normalize_annotations_in,
+    )
+    .map_err(|message| Error::Transform {
+        path: k.path.clone(),
+        message,
     })?;
     let var_warnings = vars::resolve(
         &mut resources,
@@ -434,15 +437,13 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         &acc.tables,
         options.limits.max_document_bytes,
     )?;
-    if !acc.vars.is_empty() {
-        // A var may have turned an annotation into a number; kustomize's final
-        // annotation cleanup (after vars) makes it text again.
-        for r in &mut resources {
-            normalize_annotations(r);
-        }
-    }
     cx.warnings.extend(var_warnings);
-    resources.retain(|r| !is_local_config(r));
+    let unprintable = finish_each(
+        &mut resources,
+        !acc.vars.is_empty(),
+        &buildmeta::annotations_to_strip(&k.build_metadata),
+        &cx.threads,
+    )?;
     let order = match (&k.sort_order, &options.reorder) {
         (Some(order), reorder) => {
             if reorder.is_some() {
@@ -453,19 +454,17 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         (None, Some(reorder)) => reorder.clone(),
         (None, None) => SortOrder::default_legacy(),
     };
-    sort::sort(&mut resources, &order);
+    let before = sort::sort(&mut resources, &order);
     let managed_by = (options.managed_by_label
         || k.build_metadata
             .iter()
             .any(|o| o == buildmeta::OPTION_MANAGED_BY))
     .then_some(options.managed_by.as_str());
-    buildmeta::finish(&mut resources, &k.build_metadata, managed_by).map_err(|message| {
-        Error::Transform {
-            path: k.path.clone(),
-            message,
-        }
+    buildmeta::label(&mut resources, managed_by).map_err(|message| Error::Transform {
+        path: k.path.clone(),
+        message,
     })?;
-    check_all_printable(&resources, &cx.threads)?;
+    first_unprintable(&resources, &before, unprintable)?;
     // The output takes each resource's id and object; the rest of the build's
     // resources goes along unfreed (see `output::Leftovers`).
     let output = resources.iter_mut().map(Resource::take).collect();
@@ -553,35 +552,114 @@ enum Unprintable {
     NelKey(String),
 }
 
-/// Resources per job of [`check_all_printable`]. Small: resources come sorted
-/// by kind, so a Kubeflow build's dozen CRDs of 0.5-1 MB (two thirds of its
-/// nodes) sit side by side, and chunks of 64 put them all in one job (the
-/// check took as long on two threads as on one). A job costs an atomic
-/// increment and a lock.
-const PRINTABLE_CHECK_CHUNK: usize = 2;
+/// What one job of [`finish_each`] found: the positions (in the whole list)
+/// of the local-config resources to drop, and of the resources kustomize
+/// cannot print, with the cause.
+type Finished = (Vec<usize>, Vec<(usize, Unprintable)>);
 
-/// Fails on the first resource, in output order, holding what kustomize
-/// cannot print ([`Unprintable`]), before anything is written. The resources
-/// are walked in chunks on the build's threads (every node of the output is
-/// visited: 76 ms of a 100k-resource build on one thread); the error is the
-/// one a walk in order finds first.
-fn check_all_printable(
-    resources: &[resource::Resource],
+/// The build's last pass over every resource before sorting, in chunks on
+/// the build's threads: each resource is visited once for what kustomize
+/// does in several whole-list steps after vars (a 100k-resource tree is far
+/// larger than the caches, and each step read every resource's metadata from
+/// memory again). In kustomize's order, per resource:
+/// - with vars, the check that no name was emptied ([`vars::check_name`];
+///   the first failure in resource order is the error) and the annotation
+///   cleanup again (a var may have turned an annotation into a number),
+/// - dropping local-config resources,
+/// - removing the bookkeeping annotations `strip`
+///   ([`buildmeta::strip_annotations`]; kustomize does it after sorting and
+///   labelling, which touch neither these annotations nor the id),
+/// - the walk over every node for what kustomize cannot print (the error
+///   is reported by [`first_unprintable`] after sorting, in output order).
+///
+/// Returns the unprintable resources by their position after the drop.
+fn finish_each(
+    resources: &mut Vec<resource::Resource>,
+    vars: bool,
+    strip: &[&str],
     threads: &parallel::ThreadBudget,
-) -> Result<(), Error> {
-    let chunks: Vec<&[resource::Resource]> = resources.chunks(PRINTABLE_CHECK_CHUNK).collect();
-    let found = parallel::run_jobs(chunks.len(), threads, |i| {
-        chunks.get(i).and_then(|chunk| {
-            chunk.iter().find_map(|r| {
-                r.object()
-                    .iter()
-                    .try_for_each(|(k, v)| check_printable(k, v))
-                    .err()
-                    .map(|cause| (r, cause))
-            })
-        })
+) -> Result<Vec<(usize, Unprintable)>, Error> {
+    // Small jobs for small builds: resources come in input order, and a
+    // Kubeflow build's dozen CRDs of 0.5-1 MB (two thirds of its nodes) may
+    // sit side by side; a job costs an atomic increment and a lock.
+    let chunk = (resources.len() / 256).clamp(2, 256);
+    let chunks: Vec<std::sync::Mutex<&mut [resource::Resource]>> = resources
+        .chunks_mut(chunk)
+        .map(std::sync::Mutex::new)
+        .collect();
+    let found = parallel::run_jobs(chunks.len(), threads, |c| -> Result<Finished, Error> {
+        let mut drop = Vec::new();
+        let mut unprintable = Vec::new();
+        let Some(Ok(mut slice)) = chunks.get(c).map(std::sync::Mutex::lock) else {
+            return Ok((drop, unprintable));
+        };
+        for (k, r) in slice.iter_mut().enumerate() {
+            let at = c * chunk + k;
+            if vars {
+                vars::check_name(r)?;
+                normalize_annotations(r);
+            }
+            if is_local_config(r) {
+                drop.push(at);
+                continue;
+            }
+            buildmeta::strip_annotations(r, strip);
+            let cause = r
+                .object()
+                .iter()
+                .try_for_each(|(k, v)| check_printable(k, v))
+                .err();
+            if let Some(cause) = cause {
+                unprintable.push((at, cause));
+            }
+        }
+        Ok((drop, unprintable))
     });
-    match found.into_iter().flatten().next() {
+    drop(chunks);
+    let mut drops = Vec::new();
+    let mut unprintable = Vec::new();
+    for job in found {
+        let (d, u) = job?;
+        drops.extend(d);
+        unprintable.extend(u);
+    }
+    // Positions after the drops before them (`drops` is in order).
+    for (at, _) in &mut unprintable {
+        *at -= drops.partition_point(|d| d < at);
+    }
+    if !drops.is_empty() {
+        let mut at = 0;
+        let mut next = drops.iter().peekable();
+        resources.retain(|_| {
+            let keep = next.peek() != Some(&&at);
+            if !keep {
+                next.next();
+            }
+            at += 1;
+            keep
+        });
+    }
+    Ok(unprintable)
+}
+
+/// Fails on the first resource, in output order, that kustomize cannot print
+/// (`unprintable` from [`finish_each`], by position before sorting; `before`
+/// from [`sort::sort`]), before anything is written.
+fn first_unprintable(
+    resources: &[resource::Resource],
+    before: &[usize],
+    unprintable: Vec<(usize, Unprintable)>,
+) -> Result<(), Error> {
+    if unprintable.is_empty() {
+        return Ok(());
+    }
+    let mut causes: std::collections::HashMap<usize, Unprintable> =
+        unprintable.into_iter().collect();
+    let found = resources
+        .iter()
+        .zip(before)
+        .find_map(|(r, at)| causes.remove(at).map(|cause| (r, cause)));
+    match found {
         None => Ok(()),
         Some((r, Unprintable::Value(value))) => Err(Error::UnsupportedValue {
             path: r.origin().to_path_buf(),

@@ -12,11 +12,14 @@
 //! Unlike a direct port, candidates are found through an index by previous name,
 //! so the cost is linear in the number of references, not quadratic in resources.
 
+use std::sync::Mutex;
+
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use rustomize_yaml::{Map, Value};
 
 use crate::fieldspec::{Compiled, Leaf};
+use crate::parallel::{run_jobs, ThreadBudget};
 use crate::resource::{Gvk, Resource, NOT_NAMESPACED};
 use crate::tables::field_specs::NameReference;
 
@@ -100,13 +103,34 @@ impl<'r> Facts<'r> {
     }
 }
 
-/// Updates every name reference in `resources`.
-pub fn resolve(resources: &mut [Resource], references: &[NameReference]) -> Result<(), String> {
+/// Resources per job of the reference pass. Each resource is resolved on its
+/// own against a read-only index, so chunks run on the build's threads; a
+/// job costs an atomic increment and a lock.
+const CHUNK: usize = 512;
+
+/// Updates every name reference in `resources`, on up to `threads` threads.
+/// The error is the one a pass in resource order meets first. `first` is
+/// applied to each object before its references (the build's annotation
+/// cleanup, which reads and writes no reference or id field: made here, it
+/// costs no walk over every resource of its own).
+pub fn resolve(
+    resources: &mut [Resource],
+    references: &[NameReference],
+    threads: &ThreadBudget,
+    first: fn(&mut Map),
+) -> Result<(), String> {
     // The objects are taken out to be edited while every resource's id (kept
     // cached) is read through borrowed facts; they go back whatever happens.
     let mut objects: Vec<Map> = resources.iter_mut().map(Resource::take_object).collect();
     let mut touched = vec![false; objects.len()];
-    let result = resolve_objects(resources, &mut objects, &mut touched, references);
+    let result = resolve_objects(
+        resources,
+        &mut objects,
+        &mut touched,
+        references,
+        threads,
+        first,
+    );
     for ((resource, object), touched) in resources.iter_mut().zip(objects).zip(touched) {
         resource.put_object(object, touched);
     }
@@ -118,6 +142,8 @@ fn resolve_objects(
     objects: &mut [Map],
     touched: &mut [bool],
     references: &[NameReference],
+    threads: &ThreadBudget,
+    first: fn(&mut Map),
 ) -> Result<(), String> {
     let facts: Vec<Facts<'_>> = resources.iter().map(Facts::of).collect();
     let by_previous_name = ByName::of(&facts);
@@ -158,17 +184,60 @@ fn resolve_objects(
             .collect();
         by_kind.insert(kind, positions);
     }
+    let pass = Pass {
+        index: &index,
+        pairs: &pairs,
+        by_kind: &by_kind,
+    };
 
-    for (i, (resource, object)) in resources.iter().zip(objects.iter_mut()).enumerate() {
-        let Some(referrer) = facts.get(i) else {
-            continue;
+    let chunks: Vec<Mutex<Chunk<'_>>> = objects
+        .chunks_mut(CHUNK)
+        .zip(touched.chunks_mut(CHUNK))
+        .enumerate()
+        .map(|(c, (objects, touched))| Mutex::new((c * CHUNK, objects, touched)))
+        .collect();
+    let results = run_jobs(chunks.len(), threads, |c| {
+        let Some(Ok(mut chunk)) = chunks.get(c).map(Mutex::lock) else {
+            return Ok(());
         };
+        let (start, objects, touched) = &mut *chunk;
+        for (k, (object, touched)) in objects.iter_mut().zip(touched.iter_mut()).enumerate() {
+            first(object);
+            pass.resolve_one(*start + k, object, touched)?;
+        }
+        Ok(())
+    });
+    results.into_iter().collect()
+}
+
+/// One job's share of the pass: the position of its first resource, the
+/// objects, and their "id may have changed" flags.
+type Chunk<'a> = (usize, &'a mut [Map], &'a mut [bool]);
+
+/// What every resource's resolution reads: the candidates and the table.
+struct Pass<'p, 'f> {
+    index: &'p Index<'f>,
+    pairs: &'p [(&'p NameReference, Compiled<'p>)],
+    by_kind: &'p HashMap<&'p str, Vec<usize>>,
+}
+
+impl Pass<'_, '_> {
+    /// Updates the references in `object`, the object of resource `i`;
+    /// `touched` is set if a field of its id may have changed.
+    fn resolve_one(&self, i: usize, object: &mut Map, touched: &mut bool) -> Result<(), String> {
+        let Some(referrer) = self.index.facts.get(i) else {
+            return Ok(());
+        };
+        let resource = referrer.resource;
         // The original id: the current group and version, the original kind.
         let gvk = resource.gvk();
         let original_kind = resource.original_kind();
         let scope = Scope::of(referrer, object)?;
-        let positions = by_kind.get(original_kind).map_or(&[][..], Vec::as_slice);
-        for (reference, compiled) in positions.iter().filter_map(|&p| pairs.get(p)) {
+        let positions = self
+            .by_kind
+            .get(original_kind)
+            .map_or(&[][..], Vec::as_slice);
+        for (reference, compiled) in positions.iter().filter_map(|&p| self.pairs.get(p)) {
             let spec = &compiled.spec;
             if !spec.selects_parts(&gvk.group, &gvk.version, original_kind) {
                 continue;
@@ -185,15 +254,13 @@ fn resolve_objects(
                 None
             };
             let query = Query {
-                index: &index,
+                index: self.index,
                 referrer,
                 scope: &scope,
                 target: &target,
                 role_ref,
             };
-            if let Some(flag) = touched.get_mut(i) {
-                *flag |= compiled.touches_id;
-            }
+            *touched |= compiled.touches_id;
             compiled
                 .visit(object, Leaf::Scalar, &mut |node| query.set(node))
                 .map_err(|e| {
@@ -203,8 +270,8 @@ fn resolve_objects(
                     )
                 })?;
         }
+        Ok(())
     }
-    Ok(())
 }
 
 struct Index<'f> {

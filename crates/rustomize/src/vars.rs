@@ -333,7 +333,8 @@ fn index_suffix(part: &str) -> Option<(&str, &str)> {
 }
 
 /// Substitutes `$(VAR)` references at the end of the build; returns the
-/// warning kustomize logs about vars that were never used.
+/// warning kustomize logs about vars that were never used. The check that no
+/// name was emptied, which kustomize makes next, is [`check_name`].
 ///
 /// Expansion may add at most `max_document_bytes` to all resources together: a
 /// few bytes of `$(NAME)` repeated many times, in one object or many, with a
@@ -430,16 +431,6 @@ pub fn resolve(
             })?;
         }
     }
-    // A var may have emptied a name; kustomize rejects the object then.
-    for r in resources.iter() {
-        let name = r.object().get("metadata").and_then(|m| m.get("name"));
-        if matches!(name, None | Some(Value::Null)) || name.and_then(Value::as_str) == Some("") {
-            return Err(Error::Resource {
-                path: r.origin().to_path_buf(),
-                message: format!("missing metadata.name in object of kind {}", r.kind()),
-            });
-        }
-    }
     let mut unused: Vec<String> = values
         .keys()
         .filter(|k| !used.contains(*k))
@@ -455,6 +446,20 @@ pub fn resolve(
         )]
     };
     Ok(warnings)
+}
+
+/// A var may have emptied a name; kustomize rejects the object then (after
+/// the whole substitution pass, see [`resolve`]). Only when there are vars:
+/// the build calls this in its one pass over every resource after vars.
+pub fn check_name(r: &Resource) -> Result<(), Error> {
+    let name = r.object().get("metadata").and_then(|m| m.get("name"));
+    if matches!(name, None | Some(Value::Null)) || name.and_then(Value::as_str) == Some("") {
+        return Err(Error::Resource {
+            path: r.origin().to_path_buf(),
+            message: format!("missing metadata.name in object of kind {}", r.kind()),
+        });
+    }
+    Ok(())
 }
 
 fn describe_id(gvk: &Gvk, name: &str, namespace: &str) -> ResId {
