@@ -29,7 +29,11 @@
 //!
 //! **Sharing.** Builds run in parallel, `--threads` at a time (default: one per
 //! core), each single-threaded, and share one [`rustomize::cache::RunCache`]:
-//! a resource file included by many roots is parsed once per run.
+//! a resource file included by many roots is parsed once per run, and a
+//! remote file or base is fetched (or found unreachable) once. The remote
+//! entries the roots reach through local kustomizations are fetched ahead
+//! on one more thread, so the builds do not wait for the network on a core;
+//! the run ends when that thread has finished too.
 //!
 //! **Affected.** `rustomize affected FILE...` builds every root of `--root
 //! DIR` (default `.`) and prints, one a line in root order, those whose build
@@ -132,6 +136,9 @@ pub(crate) struct Root {
     /// Estimated size of its build (bytes of the resource files it reaches
     /// through local kustomizations; 0 if unknown), to start large builds first.
     pub(crate) weight: u64,
+    /// The remote entries (URLs, git references) it reaches through local
+    /// kustomizations, each with the directory naming it, to fetch ahead.
+    pub(crate) remotes: Vec<(PathBuf, String)>,
 }
 
 impl Root {
@@ -196,6 +203,7 @@ fn listed_roots(tree: &Path, file: &Path, max_file_bytes: usize) -> Result<Vec<R
             dir: tree.join(&rel),
             rel,
             weight: 0,
+            remotes: Vec::new(),
         });
     }
     Ok(roots)
@@ -256,26 +264,33 @@ fn find_roots(
                 .is_some_and(|real| included.contains(&real));
             !component && (include_bases || !is_included)
         })
-        .map(|(f, weight)| Root {
+        .map(|(f, (weight, remotes))| Root {
             rel: f.rel,
             dir: f.dir,
             weight,
+            remotes: remotes.iter().cloned().collect(),
         })
         .collect())
 }
+
+/// What a kustomization reaches: estimated build size and remote entries.
+type Reach = (u64, Arc<BTreeSet<(PathBuf, String)>>);
 
 /// Each found kustomization's estimated build size: the bytes of the local
 /// files its `resources` and `components` name, plus the sizes of the local
 /// kustomization directories they name (a shared base counts once per use).
 /// Only an ordering hint: `run_all` starts the largest builds first so a long
 /// one does not start last and leave the other cores idle at the end.
-fn weights(found: &[Found], canon: &mut Canonical) -> Vec<u64> {
+/// With it, the entries that are not local paths but remote ones (a URL, a
+/// git reference) of the kustomization and of those it reaches, which
+/// `run_all` fetches ahead.
+fn weights(found: &[Found], canon: &mut Canonical) -> Vec<Reach> {
     let by_dir: std::collections::HashMap<PathBuf, usize> = found
         .iter()
         .enumerate()
         .filter_map(|(i, f)| canon.of(&f.dir).map(|real| (real, i)))
         .collect();
-    let mut memo: Vec<Option<u64>> = vec![None; found.len()];
+    let mut memo: Vec<Option<Reach>> = vec![None; found.len()];
     (0..found.len())
         .map(|i| weight_of(i, found, &by_dir, &mut memo, canon))
         .collect()
@@ -303,35 +318,46 @@ fn weight_of(
     i: usize,
     found: &[Found],
     by_dir: &std::collections::HashMap<PathBuf, usize>,
-    memo: &mut [Option<u64>],
+    memo: &mut [Option<Reach>],
     canon: &mut Canonical,
-) -> u64 {
-    if let Some(Some(w)) = memo.get(i) {
-        return *w;
+) -> Reach {
+    if let Some(Some(reach)) = memo.get(i) {
+        return reach.clone();
     }
     // A cycle (which the build itself rejects) counts as nothing.
     if let Some(slot) = memo.get_mut(i) {
-        *slot = Some(0);
+        *slot = Some((0, Arc::default()));
     }
-    let Some(f) = found.get(i) else { return 0 };
+    let Some(f) = found.get(i) else {
+        return (0, Arc::default());
+    };
     let mut total: u64 = 1;
+    let mut remotes = BTreeSet::new();
     if let Some(k) = &f.kustomization {
         for entry in k.resources.iter().chain(&k.components) {
             let path = f.dir.join(entry);
             let Ok(meta) = fs::metadata(&path) else {
+                if rustomize::remote::url::is_remote_file(entry)
+                    || rustomize::remote::url::parse_repo_spec(entry).is_ok()
+                {
+                    remotes.insert((f.dir.clone(), entry.clone()));
+                }
                 continue;
             };
             if meta.is_file() {
                 total = total.saturating_add(meta.len());
             } else if let Some(&sub) = canon.of(&path).and_then(|r| by_dir.get(&r)) {
-                total = total.saturating_add(weight_of(sub, found, by_dir, memo, canon));
+                let (weight, sub_remotes) = weight_of(sub, found, by_dir, memo, canon);
+                total = total.saturating_add(weight);
+                remotes.extend(sub_remotes.iter().cloned());
             }
         }
     }
+    let reach = (total, Arc::new(remotes));
     if let Some(slot) = memo.get_mut(i) {
-        *slot = Some(total);
+        *slot = Some(reach.clone());
     }
-    total
+    reach
 }
 
 /// Collects the kustomization directories at and below `dir` (relative path `rel`).
@@ -429,7 +455,31 @@ fn run_all(
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let outcomes: Vec<Mutex<Option<Outcome>>> = roots.iter().map(|_| Mutex::new(None)).collect();
+    // The remote entries the builds will need, in the order they start.
+    let mut remotes: Vec<&(PathBuf, String)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for root in schedule.iter().filter_map(|&i| roots.get(i)) {
+        for remote in &root.remotes {
+            if seen.insert(remote) {
+                remotes.push(remote);
+            }
+        }
+    }
     std::thread::scope(|scope| {
+        if let Some(cache) = options.run_cache.as_ref().filter(|_| !remotes.is_empty()) {
+            // Fetched ahead on a thread of their own: the network is waited
+            // for while the workers build, not by a worker (see
+            // RunCache::prefetch). Mostly blocked, it takes no core.
+            let (options, stop) = (&options, &stop);
+            scope.spawn(move || {
+                for (dir, entry) in remotes {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    cache.prefetch(options, dir, entry);
+                }
+            });
+        }
         for _ in 0..workers {
             // Each worker moves once to a deep stack and runs every build of
             // its share there: a build started elsewhere would get a new
@@ -648,6 +698,7 @@ mod tests {
                 rel: (*n).to_owned(),
                 dir: PathBuf::from(n),
                 weight: 0,
+                remotes: Vec::new(),
             })
             .collect()
     }
