@@ -29,8 +29,10 @@
 //!
 //! **Sharing.** Builds run in parallel, `--threads` at a time (default: one per
 //! core), each single-threaded, and share one [`rustomize::cache::RunCache`]:
-//! a resource file included by many roots is parsed once per run, and a
-//! remote file or base is fetched (or found unreachable) once. The remote
+//! a resource file included by many roots is parsed once per run, a base
+//! they share is built once (discovery tells the cache which bases more than
+//! one kustomization of the run includes, so their first build is kept), and
+//! a remote file or base is fetched (or found unreachable) once. The remote
 //! entries the roots reach through local kustomizations are fetched ahead
 //! on one more thread, so the builds do not wait for the network on a core;
 //! the run ends when that thread has finished too.
@@ -139,7 +141,16 @@ pub(crate) struct Root {
     /// The remote entries (URLs, git references) it reaches through local
     /// kustomizations, each with the directory naming it, to fetch ahead.
     pub(crate) remotes: Vec<(PathBuf, String)>,
+    /// The references from kustomization to kustomization directory in its
+    /// build, as (referring directory, entry position, directory referred
+    /// to), symlink-free paths: which bases the roots of a run share.
+    pub(crate) edges: Arc<BTreeSet<Edge>>,
 }
+
+/// One `resources`/`components` entry naming a kustomization directory: the
+/// directory of the kustomization holding it, its position there, and the
+/// directory it names (symlink-free paths).
+pub(crate) type Edge = (PathBuf, usize, PathBuf);
 
 impl Root {
     /// Where `build --all` writes this root's output under `out`.
@@ -204,6 +215,7 @@ fn listed_roots(tree: &Path, file: &Path, max_file_bytes: usize) -> Result<Vec<R
             rel,
             weight: 0,
             remotes: Vec::new(),
+            edges: Arc::default(),
         });
     }
     Ok(roots)
@@ -349,17 +361,26 @@ fn find_roots(
             let is_included = real.as_ref().is_some_and(|r| included.contains(r));
             !component && (include_bases || !is_included)
         })
-        .map(|((f, _), (weight, remotes))| Root {
+        .map(|((f, _), reach)| Root {
             rel: f.rel,
             dir: f.dir,
-            weight,
-            remotes: remotes.iter().cloned().collect(),
+            weight: reach.weight,
+            remotes: reach.remotes.iter().cloned().collect(),
+            edges: reach.edges,
         })
         .collect())
 }
 
-/// What a kustomization reaches: estimated build size and remote entries.
-type Reach = (u64, Arc<BTreeSet<(PathBuf, String)>>);
+/// What a kustomization's build reaches.
+#[derive(Clone, Default)]
+struct Reach {
+    /// Its estimated size.
+    weight: u64,
+    /// Remote entries, with the directory naming each.
+    remotes: Arc<BTreeSet<(PathBuf, String)>>,
+    /// Entries naming kustomization directories.
+    edges: Arc<BTreeSet<Edge>>,
+}
 
 /// Each found kustomization's estimated build size: the bytes of the local
 /// files its `resources` and `components` name, plus the sizes of the local
@@ -378,7 +399,7 @@ fn weights(found: &[Found], named: &[Vec<Named>], reals: &[Option<PathBuf>]) -> 
         .collect();
     let mut memo: Vec<Option<Reach>> = vec![None; named.len()];
     (0..named.len())
-        .map(|i| weight_of(i, found, named, &by_dir, &mut memo))
+        .map(|i| weight_of(i, found, named, reals, &by_dir, &mut memo))
         .collect()
 }
 
@@ -403,6 +424,7 @@ fn weight_of(
     i: usize,
     found: &[Found],
     named: &[Vec<Named>],
+    reals: &[Option<PathBuf>],
     by_dir: &HashMap<&PathBuf, usize>,
     memo: &mut [Option<Reach>],
 ) -> Reach {
@@ -411,21 +433,26 @@ fn weight_of(
     }
     // A cycle (which the build itself rejects) counts as nothing.
     if let Some(slot) = memo.get_mut(i) {
-        *slot = Some((0, Arc::default()));
+        *slot = Some(Reach::default());
     }
     let (Some(f), Some(entries)) = (found.get(i), named.get(i)) else {
-        return (0, Arc::default());
+        return Reach::default();
     };
     let mut total: u64 = 1;
     let mut remotes = BTreeSet::new();
-    for entry in entries {
+    let mut edges = BTreeSet::new();
+    for (n, entry) in entries.iter().enumerate() {
         match entry {
             Named::File(len) => total = total.saturating_add(*len),
             Named::Dir(real) => {
                 if let Some(&sub) = by_dir.get(real) {
-                    let (weight, sub_remotes) = weight_of(sub, found, named, by_dir, memo);
-                    total = total.saturating_add(weight);
-                    remotes.extend(sub_remotes.iter().cloned());
+                    let sub = weight_of(sub, found, named, reals, by_dir, memo);
+                    total = total.saturating_add(sub.weight);
+                    remotes.extend(sub.remotes.iter().cloned());
+                    edges.extend(sub.edges.iter().cloned());
+                    if let Some(Some(from)) = reals.get(i) {
+                        edges.insert((from.clone(), n, real.clone()));
+                    }
                 }
             }
             Named::Remote(entry) => {
@@ -434,7 +461,11 @@ fn weight_of(
             Named::Other => {}
         }
     }
-    let reach = (total, Arc::new(remotes));
+    let reach = Reach {
+        weight: total,
+        remotes: Arc::new(remotes),
+        edges: Arc::new(edges),
+    };
     if let Some(slot) = memo.get_mut(i) {
         *slot = Some(reach.clone());
     }
@@ -532,9 +563,22 @@ fn run_all(
     stop_on_failure: bool,
     job: impl Fn(&Root, rustomize::Build) -> Result<Outcome, String> + Sync,
 ) -> Vec<Option<Outcome>> {
+    // The bases more than one build of the run includes (counting each
+    // including kustomization once: it is built once, or reused whole).
+    let mut uses: HashMap<&PathBuf, usize> = HashMap::new();
+    let edges: BTreeSet<&Edge> = roots.iter().flat_map(|r| r.edges.iter()).collect();
+    for (_, _, base) in edges {
+        *uses.entry(base).or_default() += 1;
+    }
+    let shared = uses
+        .into_iter()
+        .filter(|&(_, n)| n > 1)
+        .map(|(base, _)| base.clone());
     let options = rustomize::BuildOptions {
         threads: Some(1),
-        run_cache: Some(Arc::new(rustomize::cache::RunCache::new())),
+        run_cache: Some(Arc::new(
+            rustomize::cache::RunCache::new().expecting_shared(shared),
+        )),
         ..options.clone()
     };
     let workers = threads
@@ -792,6 +836,7 @@ mod tests {
                 dir: PathBuf::from(n),
                 weight: 0,
                 remotes: Vec::new(),
+                edges: Arc::default(),
             })
             .collect()
     }

@@ -47,6 +47,9 @@ pub struct RunCache {
     dirs: Mutex<HashMap<PathBuf, Kept<BuiltDir>>>,
     /// Remote checkouts and downloads.
     fetches: Arc<crate::remote::SharedFetches>,
+    /// Directories the caller expects to be built more than once: kept on
+    /// their first build.
+    shared_dirs: std::collections::HashSet<PathBuf>,
 }
 
 /// What the cache keeps of a file or directory. Most files and directories
@@ -93,6 +96,16 @@ impl RunCache {
     /// An empty cache.
     pub fn new() -> RunCache {
         RunCache::default()
+    }
+
+    /// This cache, told that the kustomization directories `dirs` (canonical
+    /// paths) will be included as `resources` entries more than once in the
+    /// run (the caller knows the tree): their first build is kept, instead of
+    /// their second (a deep copy made once, where a directory used once is
+    /// better not copied at all). Only a hint: no output depends on it.
+    pub fn expecting_shared(mut self, dirs: impl IntoIterator<Item = PathBuf>) -> RunCache {
+        self.shared_dirs.extend(dirs);
+        self
     }
 
     /// How many files the cache holds parsed.
@@ -205,7 +218,12 @@ pub(crate) fn build_dir(
         }
         seen
     };
-    // On its first use the caller builds it as without the cache.
+    // On its first use the caller builds it as without the cache, unless
+    // more uses are expected.
+    let seen = match seen {
+        None if cache.shared_dirs.contains(&key) => Some(None),
+        seen => seen,
+    };
     if let Some(hit) = seen? {
         let cycle = child.ancestor_within(hit.files.iter().filter_map(|f| f.parent()));
         if cycle || !child.charge(hit.bytes, hit.kustomizations) {
