@@ -29,7 +29,13 @@
 //!
 //! **Sharing.** Builds run in parallel, `--threads` at a time (default: one per
 //! core), each single-threaded, and share one [`rustomize::cache::RunCache`]:
-//! a resource file included by many roots is parsed once per run.
+//! a resource file included by many roots is parsed once per run, a base
+//! they share is built once (discovery tells the cache which bases more than
+//! one kustomization of the run includes, so their first build is kept), and
+//! a remote file or base is fetched (or found unreachable) once. The remote
+//! entries the roots reach through local kustomizations are fetched ahead
+//! on one more thread, so the builds do not wait for the network on a core;
+//! the run ends when that thread has finished too.
 //!
 //! **Affected.** `rustomize affected FILE...` builds every root of `--root
 //! DIR` (default `.`) and prints, one a line in root order, those whose build
@@ -37,7 +43,7 @@
 //! build fails is printed too, with its error on stderr: what it would read
 //! is unknown, and the change may be its fix.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
@@ -132,7 +138,19 @@ pub(crate) struct Root {
     /// Estimated size of its build (bytes of the resource files it reaches
     /// through local kustomizations; 0 if unknown), to start large builds first.
     pub(crate) weight: u64,
+    /// The remote entries (URLs, git references) it reaches through local
+    /// kustomizations, each with the directory naming it, to fetch ahead.
+    pub(crate) remotes: Vec<(PathBuf, String)>,
+    /// The references from kustomization to kustomization directory in its
+    /// build, as (referring directory, entry position, directory referred
+    /// to), symlink-free paths: which bases the roots of a run share.
+    pub(crate) edges: Arc<BTreeSet<Edge>>,
 }
+
+/// One `resources`/`components` entry naming a kustomization directory: the
+/// directory of the kustomization holding it, its position there, and the
+/// directory it names (symlink-free paths).
+pub(crate) type Edge = (PathBuf, usize, PathBuf);
 
 impl Root {
     /// Where `build --all` writes this root's output under `out`.
@@ -196,6 +214,8 @@ fn listed_roots(tree: &Path, file: &Path, max_file_bytes: usize) -> Result<Vec<R
             dir: tree.join(&rel),
             rel,
             weight: 0,
+            remotes: Vec::new(),
+            edges: Arc::default(),
         });
     }
     Ok(roots)
@@ -209,6 +229,85 @@ struct Found {
     kustomization: Option<Kustomization>,
 }
 
+/// What a `resources` or `components` entry of a found kustomization names.
+enum Named {
+    /// A local directory, by its symlink-free path.
+    Dir(PathBuf),
+    /// A local file of this many bytes.
+    File(u64),
+    /// No local path, but a URL or a git reference, with the entry.
+    Remote(String),
+    /// Anything else (missing, unreadable, neither file nor directory).
+    Other,
+}
+
+/// The directories `walk` entered, by their path as walked (the tree's path
+/// joined with their relative one). `walk` enters real directories only
+/// (never a symlink), so each one's symlink-free path is the tree's followed
+/// by its relative path, and an entry that stays among them resolves as
+/// text: no `stat` or `readlink` for the bases of the tree.
+struct Walked<'a> {
+    tree: &'a Path,
+    real_tree: Option<PathBuf>,
+    dirs: HashSet<PathBuf>,
+}
+
+impl Walked<'_> {
+    /// The symlink-free path of the walked directory `dir`.
+    fn real(&self, dir: &Path) -> Option<PathBuf> {
+        let rel = dir.strip_prefix(self.tree).ok()?;
+        let real_tree = self.real_tree.as_ref()?;
+        Some(if rel.as_os_str().is_empty() {
+            real_tree.clone()
+        } else {
+            real_tree.join(rel)
+        })
+    }
+
+    /// The walked directory `entry` names from the walked directory `from`,
+    /// if every step of it is one: `..` of a walked directory below the tree
+    /// is its parent (it is no symlink), a name must be a walked directory.
+    fn lexical(&self, from: &Path, entry: &str) -> Option<PathBuf> {
+        let mut dir = from.to_path_buf();
+        for c in Path::new(entry).components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir if dir != self.tree => {
+                    dir.pop();
+                }
+                Component::Normal(name) => {
+                    dir.push(name);
+                    if !self.dirs.contains(&dir) {
+                        return None;
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(dir)
+    }
+
+    /// What `entry` of the kustomization in `dir` (a walked directory) names.
+    fn classify(&self, dir: &Path, entry: &str, canon: &mut Canonical) -> Named {
+        if let Some(real) = self.lexical(dir, entry).and_then(|d| self.real(&d)) {
+            return Named::Dir(real);
+        }
+        let path = dir.join(entry);
+        match fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => Named::File(meta.len()),
+            Ok(meta) if meta.is_dir() => canon.of(&path).map_or(Named::Other, Named::Dir),
+            Ok(_) => Named::Other,
+            Err(_)
+                if rustomize::remote::url::is_remote_file(entry)
+                    || rustomize::remote::url::parse_repo_spec(entry).is_ok() =>
+            {
+                Named::Remote(entry.to_owned())
+            }
+            Err(_) => Named::Other,
+        }
+    }
+}
+
 /// Every kustomization directory under `tree`, then those that are roots.
 fn find_roots(
     tree: &Path,
@@ -216,52 +315,71 @@ fn find_roots(
     max_file_bytes: usize,
 ) -> Result<Vec<Root>, String> {
     let mut found = Vec::new();
-    walk(tree, ".", max_file_bytes, &mut found).map_err(|e| format!("{}: {e}", tree.display()))?;
+    let mut walked = Walked {
+        tree,
+        real_tree: tree.canonicalize().ok(),
+        dirs: HashSet::new(),
+    };
+    walk(tree, ".", max_file_bytes, &mut found, &mut walked.dirs)
+        .map_err(|e| format!("{}: {e}", tree.display()))?;
     let mut canon = Canonical::default();
-    // `walk` descends through real directories only (never a symlink), so a
-    // found directory's real path is the tree's followed by its relative one.
-    if let Ok(real_tree) = tree.canonicalize() {
-        for f in &found {
-            let real = match f.rel.as_str() {
-                "." => real_tree.clone(),
-                rel => real_tree.join(rel),
-            };
-            canon.0.insert(f.dir.clone(), Some(real));
-        }
-    }
-    let mut included = BTreeSet::new();
-    for f in &found {
-        let Some(k) = &f.kustomization else { continue };
-        for entry in k.resources.iter().chain(&k.components) {
-            // Remote bases and files are not directories of this tree.
-            let path = f.dir.join(entry);
-            if path.is_dir() {
-                if let Some(real) = canon.of(&path) {
-                    included.insert(real);
-                }
-            }
-        }
-    }
-    let weights = weights(&found, &mut canon);
+    // What each kustomization's entries name, looked up once.
+    let named: Vec<Vec<Named>> = found
+        .iter()
+        .map(|f| match &f.kustomization {
+            Some(k) => k
+                .resources
+                .iter()
+                .chain(&k.components)
+                .map(|entry| walked.classify(&f.dir, entry, &mut canon))
+                .collect(),
+            None => Vec::new(),
+        })
+        .collect();
+    let reals: Vec<Option<PathBuf>> = found
+        .iter()
+        .map(|f| walked.real(&f.dir).or_else(|| canon.of(&f.dir)))
+        .collect();
+    let included: HashSet<&PathBuf> = named
+        .iter()
+        .flatten()
+        .filter_map(|n| match n {
+            Named::Dir(real) => Some(real),
+            _ => None,
+        })
+        .collect();
+    let weights = weights(&found, &named, &reals);
     Ok(found
         .into_iter()
+        .zip(reals.iter())
         .zip(weights)
-        .filter(|(f, _)| {
+        .filter(|((f, real), _)| {
             let component = f
                 .kustomization
                 .as_ref()
                 .is_some_and(|k| k.kind == "Component");
-            let is_included = canon
-                .of(&f.dir)
-                .is_some_and(|real| included.contains(&real));
+            let is_included = real.as_ref().is_some_and(|r| included.contains(r));
             !component && (include_bases || !is_included)
         })
-        .map(|(f, weight)| Root {
+        .map(|((f, _), reach)| Root {
             rel: f.rel,
             dir: f.dir,
-            weight,
+            weight: reach.weight,
+            remotes: reach.remotes.iter().cloned().collect(),
+            edges: reach.edges,
         })
         .collect())
+}
+
+/// What a kustomization's build reaches.
+#[derive(Clone, Default)]
+struct Reach {
+    /// Its estimated size.
+    weight: u64,
+    /// Remote entries, with the directory naming each.
+    remotes: Arc<BTreeSet<(PathBuf, String)>>,
+    /// Entries naming kustomization directories.
+    edges: Arc<BTreeSet<Edge>>,
 }
 
 /// Each found kustomization's estimated build size: the bytes of the local
@@ -269,24 +387,27 @@ fn find_roots(
 /// kustomization directories they name (a shared base counts once per use).
 /// Only an ordering hint: `run_all` starts the largest builds first so a long
 /// one does not start last and leave the other cores idle at the end.
-fn weights(found: &[Found], canon: &mut Canonical) -> Vec<u64> {
-    let by_dir: std::collections::HashMap<PathBuf, usize> = found
+/// With it, the entries that are not local paths but remote ones (a URL, a
+/// git reference) of the kustomization and of those it reaches, which
+/// `run_all` fetches ahead. `named[i]` are the entries of found directory `i`,
+/// `reals[i]` its symlink-free path.
+fn weights(found: &[Found], named: &[Vec<Named>], reals: &[Option<PathBuf>]) -> Vec<Reach> {
+    let by_dir: HashMap<&PathBuf, usize> = reals
         .iter()
         .enumerate()
-        .filter_map(|(i, f)| canon.of(&f.dir).map(|real| (real, i)))
+        .filter_map(|(i, real)| real.as_ref().map(|r| (r, i)))
         .collect();
-    let mut memo: Vec<Option<u64>> = vec![None; found.len()];
-    (0..found.len())
-        .map(|i| weight_of(i, found, &by_dir, &mut memo, canon))
+    let mut memo: Vec<Option<Reach>> = vec![None; named.len()];
+    (0..named.len())
+        .map(|i| weight_of(i, found, named, reals, &by_dir, &mut memo))
         .collect()
 }
 
-/// `canonicalize` remembered per path for one discovery: the same
-/// directories and entries come up again and again (a shared base named by
-/// many overlays, each directory looked up for `included` and for
-/// `weights`), and each `realpath` costs a `readlink` per component.
+/// `canonicalize` remembered per path for one discovery, for the entries
+/// that do not resolve among the walked directories (each `realpath` costs a
+/// `readlink` per component).
 #[derive(Default)]
-struct Canonical(std::collections::HashMap<PathBuf, Option<PathBuf>>);
+struct Canonical(HashMap<PathBuf, Option<PathBuf>>);
 
 impl Canonical {
     fn of(&mut self, path: &Path) -> Option<PathBuf> {
@@ -302,47 +423,90 @@ impl Canonical {
 fn weight_of(
     i: usize,
     found: &[Found],
-    by_dir: &std::collections::HashMap<PathBuf, usize>,
-    memo: &mut [Option<u64>],
-    canon: &mut Canonical,
-) -> u64 {
-    if let Some(Some(w)) = memo.get(i) {
-        return *w;
+    named: &[Vec<Named>],
+    reals: &[Option<PathBuf>],
+    by_dir: &HashMap<&PathBuf, usize>,
+    memo: &mut [Option<Reach>],
+) -> Reach {
+    if let Some(Some(reach)) = memo.get(i) {
+        return reach.clone();
     }
     // A cycle (which the build itself rejects) counts as nothing.
     if let Some(slot) = memo.get_mut(i) {
-        *slot = Some(0);
+        *slot = Some(Reach::default());
     }
-    let Some(f) = found.get(i) else { return 0 };
+    let (Some(f), Some(entries)) = (found.get(i), named.get(i)) else {
+        return Reach::default();
+    };
     let mut total: u64 = 1;
-    if let Some(k) = &f.kustomization {
-        for entry in k.resources.iter().chain(&k.components) {
-            let path = f.dir.join(entry);
-            let Ok(meta) = fs::metadata(&path) else {
-                continue;
-            };
-            if meta.is_file() {
-                total = total.saturating_add(meta.len());
-            } else if let Some(&sub) = canon.of(&path).and_then(|r| by_dir.get(&r)) {
-                total = total.saturating_add(weight_of(sub, found, by_dir, memo, canon));
+    let mut remotes = BTreeSet::new();
+    let mut edges = BTreeSet::new();
+    for (n, entry) in entries.iter().enumerate() {
+        match entry {
+            Named::File(len) => total = total.saturating_add(*len),
+            Named::Dir(real) => {
+                if let Some(&sub) = by_dir.get(real) {
+                    let sub = weight_of(sub, found, named, reals, by_dir, memo);
+                    total = total.saturating_add(sub.weight);
+                    remotes.extend(sub.remotes.iter().cloned());
+                    edges.extend(sub.edges.iter().cloned());
+                    if let Some(Some(from)) = reals.get(i) {
+                        edges.insert((from.clone(), n, real.clone()));
+                    }
+                }
             }
+            Named::Remote(entry) => {
+                remotes.insert((f.dir.clone(), entry.clone()));
+            }
+            Named::Other => {}
         }
     }
+    let reach = Reach {
+        weight: total,
+        remotes: Arc::new(remotes),
+        edges: Arc::new(edges),
+    };
     if let Some(slot) = memo.get_mut(i) {
-        *slot = Some(total);
+        *slot = Some(reach.clone());
     }
-    total
+    reach
 }
 
-/// Collects the kustomization directories at and below `dir` (relative path `rel`).
+/// Collects the kustomization directories at and below `dir` (relative path
+/// `rel`), and every directory entered into `dirs`.
 fn walk(
     dir: &Path,
     rel: &str,
     max_file_bytes: usize,
     found: &mut Vec<Found>,
+    dirs: &mut HashSet<PathBuf>,
 ) -> std::io::Result<()> {
+    dirs.insert(dir.to_path_buf());
+    let mut subdirs = Vec::new();
+    // Whether the listing holds a kustomization file's name (in any case,
+    // for case-insensitive file systems): most directories do not, and need
+    // no lookup of each name.
+    let mut named_like_kustomization = false;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let file_type = entry.file_type()?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        // Not followed through symlinks: a link to an ancestor would loop.
+        if !file_type.is_dir() {
+            named_like_kustomization |= KUSTOMIZATION_FILE_NAMES
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(name));
+            continue;
+        }
+        if name.starts_with('.') {
+            continue;
+        }
+        subdirs.push(name.to_owned());
+    }
     let file = KUSTOMIZATION_FILE_NAMES
         .iter()
+        .filter(|_| named_like_kustomization)
         .map(|name| dir.join(name))
         .find(|p| p.is_file());
     if let Some(file) = file {
@@ -356,20 +520,6 @@ fn walk(
             kustomization,
         });
     }
-    let mut subdirs = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        // Not followed through symlinks: a link to an ancestor would loop.
-        if !entry.file_type()?.is_dir() {
-            continue;
-        }
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.starts_with('.') {
-            continue;
-        }
-        subdirs.push(name.to_owned());
-    }
     subdirs.sort();
     for name in subdirs {
         let sub_rel = if rel == "." {
@@ -377,7 +527,7 @@ fn walk(
         } else {
             format!("{rel}/{name}")
         };
-        walk(&dir.join(&name), &sub_rel, max_file_bytes, found)?;
+        walk(&dir.join(&name), &sub_rel, max_file_bytes, found, dirs)?;
     }
     Ok(())
 }
@@ -413,9 +563,22 @@ fn run_all(
     stop_on_failure: bool,
     job: impl Fn(&Root, rustomize::Build) -> Result<Outcome, String> + Sync,
 ) -> Vec<Option<Outcome>> {
+    // The bases more than one build of the run includes (counting each
+    // including kustomization once: it is built once, or reused whole).
+    let mut uses: HashMap<&PathBuf, usize> = HashMap::new();
+    let edges: BTreeSet<&Edge> = roots.iter().flat_map(|r| r.edges.iter()).collect();
+    for (_, _, base) in edges {
+        *uses.entry(base).or_default() += 1;
+    }
+    let shared = uses
+        .into_iter()
+        .filter(|&(_, n)| n > 1)
+        .map(|(base, _)| base.clone());
     let options = rustomize::BuildOptions {
         threads: Some(1),
-        run_cache: Some(Arc::new(rustomize::cache::RunCache::new())),
+        run_cache: Some(Arc::new(
+            rustomize::cache::RunCache::new().expecting_shared(shared),
+        )),
         ..options.clone()
     };
     let workers = threads
@@ -429,7 +592,31 @@ fn run_all(
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let outcomes: Vec<Mutex<Option<Outcome>>> = roots.iter().map(|_| Mutex::new(None)).collect();
+    // The remote entries the builds will need, in the order they start.
+    let mut remotes: Vec<&(PathBuf, String)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for root in schedule.iter().filter_map(|&i| roots.get(i)) {
+        for remote in &root.remotes {
+            if seen.insert(remote) {
+                remotes.push(remote);
+            }
+        }
+    }
     std::thread::scope(|scope| {
+        if let Some(cache) = options.run_cache.as_ref().filter(|_| !remotes.is_empty()) {
+            // Fetched ahead on a thread of their own: the network is waited
+            // for while the workers build, not by a worker (see
+            // RunCache::prefetch). Mostly blocked, it takes no core.
+            let (options, stop) = (&options, &stop);
+            scope.spawn(move || {
+                for (dir, entry) in remotes {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    cache.prefetch(options, dir, entry);
+                }
+            });
+        }
         for _ in 0..workers {
             // Each worker moves once to a deep stack and runs every build of
             // its share there: a build started elsewhere would get a new
@@ -648,6 +835,8 @@ mod tests {
                 rel: (*n).to_owned(),
                 dir: PathBuf::from(n),
                 weight: 0,
+                remotes: Vec::new(),
+                edges: Arc::default(),
             })
             .collect()
     }

@@ -473,3 +473,67 @@ fn silent_hosts_time_out() {
     // Bounded, not measured: the two deadlines, with room for a slow machine.
     assert!(start.elapsed() < Duration::from_secs(30));
 }
+
+#[test]
+fn build_all_fetches_each_remote_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let w = World::new();
+    // A server that counts the requests it answers.
+    let www = w.root().join("www");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let http = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&requests);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(100) {
+            let Ok(stream) = stream else { continue };
+            counted.fetch_add(1, Ordering::SeqCst);
+            let _ = answer(&www, stream);
+        }
+    });
+    let tree = w.root().join("tree");
+    for (name, prefix) in [("a", "a-"), ("b", "b-"), ("c", "c-")] {
+        write(
+            &tree.join(name).join("kustomization.yaml"),
+            &format!(
+                "namePrefix: {prefix}\nresources:\n- {http}/svc.yaml\n- {http}/missing.yaml\n"
+            ),
+        );
+    }
+    let out_dir = w.root().join("out");
+    let out = w.rustomize(&[
+        "--all",
+        tree.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--keep-going",
+    ]);
+    // Every root fails on the missing file, with the same line.
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.matches("status code 404").count(), 3, "{err}");
+    // Each URL was asked for once in the run (the 404 included).
+    assert_eq!(requests.load(Ordering::SeqCst), 2, "{err}");
+    for name in ["a", "b", "c"] {
+        write(
+            &tree.join(name).join("kustomization.yaml"),
+            &format!("namePrefix: {name}-\nresources:\n- {http}/svc.yaml\n"),
+        );
+    }
+    let out = w.rustomize(&[
+        "--all",
+        tree.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(requests.load(Ordering::SeqCst), 3);
+    for name in ["a", "b", "c"] {
+        let one = w.rustomize(&[tree.join(name).to_str().unwrap()]);
+        assert!(one.status.success(), "{}", stderr(&one));
+        let all = std::fs::read(out_dir.join(format!("{name}.yaml"))).unwrap();
+        assert_eq!(all, one.stdout, "{name}");
+        assert!(stdout(&one).contains(&format!("name: {name}-served")));
+    }
+}

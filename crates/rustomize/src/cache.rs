@@ -15,7 +15,10 @@
 //!   the files it read fit the build's read budgets (which are charged as if
 //!   the files were read again); otherwise the directory is built afresh, and
 //!   reports what is wrong exactly as without the cache. Its warnings and the
-//!   files it read count for every build that reuses it.
+//!   files it read count for every build that reuses it;
+//! - the remote checkouts and downloads of the run, failures included (see
+//!   [`crate::remote::SharedFetches`]), so a remote named by many roots is
+//!   fetched, or found unreachable, once.
 //!
 //! The cache is an ordinary value the caller creates and hands to each build
 //! through [`crate::BuildOptions::run_cache`] (no global state). It assumes the
@@ -42,6 +45,11 @@ pub struct RunCache {
     entries: Mutex<HashMap<PathBuf, Kept<Parsed>>>,
     /// Built directories; None for a directory seen once.
     dirs: Mutex<HashMap<PathBuf, Kept<BuiltDir>>>,
+    /// Remote checkouts and downloads.
+    fetches: Arc<crate::remote::SharedFetches>,
+    /// Directories the caller expects to be built more than once: kept on
+    /// their first build.
+    shared_dirs: std::collections::HashSet<PathBuf>,
 }
 
 /// What the cache keeps of a file or directory. Most files and directories
@@ -90,6 +98,16 @@ impl RunCache {
         RunCache::default()
     }
 
+    /// This cache, told that the kustomization directories `dirs` (canonical
+    /// paths) will be included as `resources` entries more than once in the
+    /// run (the caller knows the tree): their first build is kept, instead of
+    /// their second (a deep copy made once, where a directory used once is
+    /// better not copied at all). Only a hint: no output depends on it.
+    pub fn expecting_shared(mut self, dirs: impl IntoIterator<Item = PathBuf>) -> RunCache {
+        self.shared_dirs.extend(dirs);
+        self
+    }
+
     /// How many files the cache holds parsed.
     pub fn len(&self) -> usize {
         self.lock().values().filter(|p| p.is_some()).count()
@@ -98,6 +116,43 @@ impl RunCache {
     /// Whether the cache holds no file.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The remote fetches of the run, for each build's remote session.
+    pub(crate) fn fetches(&self) -> Arc<crate::remote::SharedFetches> {
+        Arc::clone(&self.fetches)
+    }
+
+    /// Fetches ahead what a build of this run would fetch for `entry`, a
+    /// `resources` or `components` entry of the kustomization in `dir`, so
+    /// the build finds it done (or still running, and waits for it) instead
+    /// of waiting for the network itself: an `http(s)://` file (and, if that
+    /// fails as the loader then tries it, the git repository it names), or a
+    /// git reference that is no local path. What is fetched and what fails is
+    /// kept as the build would keep it; nothing is reported here. `options`
+    /// are the run's.
+    pub fn prefetch(&self, options: &crate::BuildOptions, dir: &Path, entry: &str) {
+        use crate::error::RemoteCause as C;
+        use crate::remote::url::{is_remote_file, parse_repo_spec};
+        let session = crate::remote::Session::new(options.remote.clone()).sharing(self.fetches());
+        if !session.enabled() {
+            return;
+        }
+        let git = if is_remote_file(entry) {
+            let downloaded = session.download(entry, options.limits.max_bytes);
+            matches!(
+                downloaded,
+                Err(C::HttpStatus { .. } | C::Unreachable(_) | C::Http(_))
+            )
+        } else {
+            std::fs::symlink_metadata(dir.join(entry)).is_err()
+        };
+        if git {
+            if let Ok(spec) = parse_repo_spec(entry) {
+                // The result stays in the shared fetches for the build.
+                let _ = session.checkout(&spec);
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Kept<Parsed>>> {
@@ -163,7 +218,12 @@ pub(crate) fn build_dir(
         }
         seen
     };
-    // On its first use the caller builds it as without the cache.
+    // On its first use the caller builds it as without the cache, unless
+    // more uses are expected.
+    let seen = match seen {
+        None if cache.shared_dirs.contains(&key) => Some(None),
+        seen => seen,
+    };
     if let Some(hit) = seen? {
         let cycle = child.ancestor_within(hit.files.iter().filter_map(|f| f.parent()));
         if cycle || !child.charge(hit.bytes, hit.kustomizations) {

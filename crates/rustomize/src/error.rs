@@ -290,7 +290,7 @@ pub enum FileCause {
 
 /// Why a remote resource could not be loaded, as one phrase (see
 /// [`crate::remote`]).
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum RemoteCause {
     /// The caller did not enable remote resources.
     #[error(

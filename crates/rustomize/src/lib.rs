@@ -357,7 +357,11 @@ impl Kustomizer {
 }
 
 fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
-    let session = std::sync::Arc::new(remote::Session::new(options.remote.clone()));
+    let session = remote::Session::new(options.remote.clone());
+    let session = std::sync::Arc::new(match &options.run_cache {
+        Some(cache) => session.sharing(cache.fetches()),
+        None => session,
+    });
     // kustomize takes a directory argument that parses as a git reference for
     // that reference (an existing directory of that name stays local while
     // remote resources are disabled).

@@ -80,13 +80,18 @@ fn shared_builds_equal_plain_builds_in_any_order() {
         [4, 3, 2, 1, 0, 4, 3, 2],
         [3, 0, 4, 2, 1, 1, 0, 3],
     ] {
-        let options = BuildOptions {
-            run_cache: Some(Arc::new(RunCache::new())),
-            ..Default::default()
-        };
-        for i in order {
-            let shared = build(&t.0.join(roots[i]), &options);
-            assert_eq!(shared, plain[i], "{}", roots[i]);
+        // Without hints, and told that every directory is shared (kept on
+        // its first build).
+        let hinted = roots.map(|r| t.0.join(r).canonicalize().unwrap());
+        for cache in [RunCache::new(), RunCache::new().expecting_shared(hinted)] {
+            let options = BuildOptions {
+                run_cache: Some(Arc::new(cache)),
+                ..Default::default()
+            };
+            for i in order {
+                let shared = build(&t.0.join(roots[i]), &options);
+                assert_eq!(shared, plain[i], "{}", roots[i]);
+            }
         }
     }
     let (_, warnings, files) = plain[0].clone().unwrap();

@@ -23,9 +23,10 @@ pub mod git;
 pub mod mirror;
 pub mod url;
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use crate::error::RemoteCause;
@@ -77,6 +78,41 @@ pub struct Session {
     options: RemoteOptions,
     cache: OnceLock<Result<Cache, String>>,
     warnings: Mutex<Vec<String>>,
+    /// What the builds of one run fetched, if this build is one of them.
+    shared: Option<Arc<SharedFetches>>,
+}
+
+/// One result per key, computed once: a second caller waits for the first.
+type Once<K, T> = Mutex<HashMap<K, Arc<OnceLock<Result<T, RemoteCause>>>>>;
+
+/// The outcomes of the checkouts and downloads of the builds of one run
+/// (`rustomize build --all`), kept through [`crate::cache::RunCache`]: a
+/// remote base or file named by many roots is resolved (`git ls-remote`),
+/// fetched or downloaded once per run, and a failure (an unreachable host, a
+/// timeout) is reported by every root that needs it without being waited for
+/// again. Like the run cache it assumes the world does not change during the
+/// run, and that every build of the run has the same [`RemoteOptions`].
+#[derive(Debug, Default)]
+pub struct SharedFetches {
+    /// Checkout directories by clone URL, ref, submodules and timeout.
+    checkouts: Once<(String, String, bool, Duration), PathBuf>,
+    /// Bodies by address and size limit.
+    downloads: Once<(String, usize), Vec<u8>>,
+}
+
+impl SharedFetches {
+    /// The result for `key`, computed by `make` by the first caller.
+    fn once<K: std::hash::Hash + Eq, T: Clone>(
+        map: &Once<K, T>,
+        key: K,
+        make: impl FnOnce() -> Result<T, RemoteCause>,
+    ) -> Result<T, RemoteCause> {
+        let slot = {
+            let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(map.entry(key).or_default())
+        };
+        slot.get_or_init(make).clone()
+    }
 }
 
 impl Session {
@@ -86,7 +122,15 @@ impl Session {
             options,
             cache: OnceLock::new(),
             warnings: Mutex::new(Vec::new()),
+            shared: None,
         }
+    }
+
+    /// This session, taking checkouts and downloads from `shared` (and
+    /// adding its own there) instead of fetching each itself.
+    pub fn sharing(mut self, shared: Arc<SharedFetches>) -> Session {
+        self.shared = Some(shared);
+        self
     }
 
     /// Whether remote resources may be loaded.
@@ -140,6 +184,23 @@ impl Session {
         if spec.git_prefix {
             self.warn(url::GIT_PREFIX_WARNING);
         }
+        match &self.shared {
+            Some(shared) => {
+                let key = (
+                    clone.clone(),
+                    spec.git_ref.clone(),
+                    spec.submodules,
+                    spec.timeout.unwrap_or(self.options.timeout),
+                );
+                SharedFetches::once(&shared.checkouts, key, || self.fetch_checkout(spec, &clone))
+            }
+            None => self.fetch_checkout(spec, &clone),
+        }
+    }
+
+    /// [`Session::checkout`] once the host is allowed: the ref resolved, and
+    /// the commit fetched unless the cache has it.
+    fn fetch_checkout(&self, spec: &RepoSpec, clone: &str) -> Result<PathBuf, RemoteCause> {
         let cache = self.cache()?;
         let timeout = spec.timeout.unwrap_or(self.options.timeout);
         let wanted = if spec.git_ref.is_empty() {
@@ -151,15 +212,15 @@ impl Session {
             spec.git_ref.to_ascii_lowercase()
         } else if self.options.offline {
             cache
-                .lookup_ref(&clone, wanted)
+                .lookup_ref(clone, wanted)
                 .ok_or_else(|| offline_miss(cache, &format!("ref '{wanted}'")))?
         } else {
-            let commit = resolve_ref(cache, &clone, wanted, timeout)?;
+            let commit = resolve_ref(cache, clone, wanted, timeout)?;
             // Even on a hit: an offline build later needs this resolution.
-            cache.record_ref(&clone, wanted, &commit);
+            cache.record_ref(clone, wanted, &commit);
             commit
         };
-        let dir = cache.checkout_dir(&clone, &commit);
+        let dir = cache.checkout_dir(clone, &commit);
         if dir.is_dir() {
             return Ok(dir);
         }
@@ -167,11 +228,11 @@ impl Session {
             return Err(offline_miss(cache, &format!("commit {commit}")));
         }
         let scratch = cache.scratch()?;
-        let fetched = fetch(scratch.path(), &clone, wanted, spec.submodules, timeout)?;
-        let dir = cache.checkout_dir(&clone, &fetched);
+        let fetched = fetch(scratch.path(), clone, wanted, spec.submodules, timeout)?;
+        let dir = cache.checkout_dir(clone, &fetched);
         cache.publish(scratch, &dir)?;
         if !spec.ref_is_commit() {
-            cache.record_ref(&clone, wanted, &fetched);
+            cache.record_ref(clone, wanted, &fetched);
         }
         Ok(dir)
     }
@@ -179,6 +240,17 @@ impl Session {
     /// The body of a plain HTTP(S) file, at most `limit` bytes (from its
     /// mirror when one matches).
     pub fn download(&self, address: &str, limit: usize) -> Result<Vec<u8>, RemoteCause> {
+        match &self.shared {
+            Some(shared) => {
+                let key = (address.to_owned(), limit);
+                SharedFetches::once(&shared.downloads, key, || self.fetch_file(address, limit))
+            }
+            None => self.fetch_file(address, limit),
+        }
+    }
+
+    /// [`Session::download`] itself.
+    fn fetch_file(&self, address: &str, limit: usize) -> Result<Vec<u8>, RemoteCause> {
         let mirrored;
         let address = match mirror::file_source(&self.options.mirrors, address) {
             None => address,
