@@ -241,6 +241,73 @@ fn root_argument_dotdot_from_a_linked_working_directory() {
     }
 }
 
+/// The same from a working directory whose `$PWD` itself holds a `..` after
+/// the link: Go cleans `$PWD` and the argument together, so `..` leaves the
+/// name written in `$PWD` (the linked directory's parent by name), not the
+/// link's target. Building `.` there names a directory that does not exist.
+#[test]
+fn root_argument_dotdot_with_an_unclean_pwd() {
+    let tree = Tree::new();
+    tree.file("app/cm.yaml", CM)
+        .file("app/kustomization.yaml", "resources:\n- cm.yaml\n")
+        .file("real/cm.yaml", &CM.replace("app", "real"))
+        .file("real/kustomization.yaml", "resources:\n- cm.yaml\n")
+        .dir("real/inner")
+        .symlink("../real/inner", "app/link");
+    let here = tree.path("app/link");
+    let pwd = tree.path("app/link/../inner");
+    let run = |program: &str, first: &str, arg: &str| {
+        std::process::Command::new(program)
+            .args([first, arg])
+            .current_dir(&here)
+            .env("PWD", &pwd)
+            .output()
+            .expect("run")
+    };
+    let ours = run(env!("CARGO_BIN_EXE_rustomize"), "build", "..");
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&ours.stdout);
+    assert!(stdout.contains("name: app"), "{stdout}");
+    let dot = run(env!("CARGO_BIN_EXE_rustomize"), "build", ".");
+    assert_eq!(dot.status.code(), Some(1));
+    if tree.kubectl(&[]).is_some() {
+        let theirs = run("kubectl", "kustomize", "..");
+        assert_eq!(
+            ours.stdout, theirs.stdout,
+            "output differs from kubectl kustomize"
+        );
+        assert!(!run("kubectl", "kustomize", ".").status.success());
+    }
+}
+
+/// With the restrictor lifted an absolute path is read as written, and a
+/// trailing `/` or `/.` asks for a directory: a file there is "not a
+/// directory" (kustomize fails alike), never read.
+#[test]
+fn absolute_file_with_trailing_slash_lifted() {
+    for suffix in ["/", "/."] {
+        let tree = Tree::new();
+        let secret = tree.path("outside/secret.yaml");
+        tree.kustomization(&format!("resources:\n- {}{suffix}\n", secret.display()));
+        assert_fails!(tree, tree.build(LIFTED));
+        if let Some(theirs) = tree.kubectl(LIFTED) {
+            assert!(!theirs.status.success(), "kubectl read the file");
+        }
+        tree.kustomization(&format!(
+            "configMapGenerator:\n- name: x\n  files:\n  - {}{suffix}\n",
+            secret.display()
+        ));
+        assert_fails!(tree, tree.build(LIFTED));
+        if let Some(theirs) = tree.kubectl(LIFTED) {
+            assert!(!theirs.status.success(), "kubectl read the file");
+        }
+    }
+}
+
 #[test]
 fn resource_absolute_path() {
     let tree = Tree::new();

@@ -217,28 +217,35 @@ impl Loader {
     ) -> Result<Loader, Error> {
         // kustomize cleans the argument as text too (`filepath.Abs`), from
         // the working directory as Go names it ([`FileSystem::current_dir`]):
-        // `app/link/..` is `app`. Without a `..` cleaning changes nothing the
-        // file system would not resolve alike, so the common case asks nothing.
-        let cleaned;
-        let dir = if dir
+        // `app/link/..` is `app`. A relative argument is always joined with
+        // it, since `$PWD` may itself hold a `..` or `.` that Go cleans away
+        // along with the argument's, before any symlink is followed. An
+        // absolute one without a `..` cleans to what the file system would
+        // resolve alike, so it asks nothing.
+        let dotdot = dir
             .components()
-            .any(|c| c == std::path::Component::ParentDir)
-        {
-            let base = if dir.is_absolute() {
-                PathBuf::new()
-            } else {
-                fs.current_dir().map_err(|e| file_error(&*fs, dir, e))?
-            };
-            cleaned = join_cleaned(&base, dir);
-            cleaned.as_path()
+            .any(|c| c == std::path::Component::ParentDir);
+        let cleaned = if dir.is_relative() {
+            let base = fs.current_dir().map_err(|e| file_error(&*fs, dir, e))?;
+            Some(join_cleaned(Path::new(""), &base.join(dir)))
+        } else if dotdot {
+            Some(join_cleaned(Path::new(""), dir))
         } else {
-            dir
+            None
         };
-        let root = canonical(&*fs, dir)?;
-        let meta = fs.metadata(&root).map_err(|e| file_error(&*fs, dir, e))?;
+        let target = cleaned.as_deref().unwrap_or(dir);
+        // Errors name the argument as written, unless a `..` in it changed
+        // what it names.
+        let named = if dotdot { target } else { dir };
+        let fail = |e: std::io::Error| Error::File {
+            path: named.to_path_buf(),
+            cause: file_cause(&*fs, target, e),
+        };
+        let root = fs.canonicalize(target).map_err(fail)?;
+        let meta = fs.metadata(&root).map_err(fail)?;
         if !meta.is_dir() {
             return Err(Error::File {
-                path: dir.to_path_buf(),
+                path: named.to_path_buf(),
                 cause: FileCause::NotADirectory,
             });
         }
@@ -756,6 +763,15 @@ impl Loader {
     fn locate_cleaned(&self, entry: &str) -> Located {
         use std::path::Component;
         let requested = self.requested(entry);
+        // A path read as written keeps what `components()` would drop: a
+        // trailing `/` or `/.` asks for a directory, so the operating system
+        // judges it (a file there is "not a directory", as for kustomize).
+        if self.restrictor == LoadRestrictor::None
+            && Path::new(entry).is_absolute()
+            && (entry.ends_with('/') || entry.ends_with("/."))
+        {
+            return Located::Linked(requested);
+        }
         let mut root = self.root.components();
         let mut path = PathBuf::with_capacity(requested.as_os_str().len());
         let mut shared = true;
