@@ -530,10 +530,28 @@ impl Loader {
         Ok((path, bytes))
     }
 
-    /// Resolves a `resources`/`components` entry: a file, or a kustomization directory.
+    /// Resolves a `resources` entry: a file, or a kustomization directory.
     pub fn entry(&self, kustomization: &Path, entry: &str) -> Result<Entry, Error> {
+        self.entry_in(kustomization, entry, "resource")
+    }
+
+    /// [`Loader::entry`] for a `resources` (`field` "resource") or
+    /// `components` ("component") entry: errors say which.
+    fn entry_in(
+        &self,
+        kustomization: &Path,
+        entry: &str,
+        field: &'static str,
+    ) -> Result<Entry, Error> {
         if is_remote_file(entry) {
             return self.http_entry(kustomization, entry);
+        }
+        if entry.is_empty() {
+            // Not the root itself (a cycle): kustomize refuses an empty root.
+            return Err(Error::Kustomization {
+                path: kustomization.to_path_buf(),
+                message: format!("{field} '': new root cannot be empty"),
+            });
         }
         let (requested, path, is_dir, seen) = match self.resolve(entry) {
             Ok(found) => found,
@@ -545,11 +563,13 @@ impl Loader {
                     }
                     return Err(Error::MissingResource {
                         kustomization: kustomization.to_path_buf(),
+                        field,
                         entry: entry.to_owned(),
                     });
                 }
                 return Err(Error::BadEntry {
                     kustomization: kustomization.to_path_buf(),
+                    field,
                     entry: entry.to_owned(),
                     cause,
                 });
@@ -590,8 +610,14 @@ impl Loader {
             // files are then held to its own root.
             return self.child(path).map(Entry::Dir);
         }
-        self.check_restriction(requested.as_deref().unwrap_or(&path), &path)?;
-        let text = self.read_text(&path, seen)?;
+        let in_field = |e: Error| e.in_field(kustomization, field, entry);
+        self.check_restriction(requested.as_deref().unwrap_or(&path), &path)
+            .map_err(in_field)?;
+        let bytes = self.read_regular(&path, seen).map_err(in_field)?;
+        let text = rustomize_yaml::decode_text(bytes).map_err(|e| Error::Yaml {
+            path: path.clone(),
+            message: e.message,
+        })?;
         Ok(Entry::File(path, text))
     }
 
@@ -836,7 +862,7 @@ impl Loader {
 
     /// A loader for a directory named by a `components` entry.
     pub fn component(&self, kustomization: &Path, entry: &str) -> Result<Loader, Error> {
-        match self.entry(kustomization, entry)? {
+        match self.entry_in(kustomization, entry, "component")? {
             Entry::Dir(loader) => Ok(loader),
             Entry::File(path, _) => Err(Error::Kustomization {
                 path: kustomization.to_path_buf(),
