@@ -181,7 +181,9 @@ fn choose_schema(
             "builtin version and custom schema provided, cannot use both".to_owned(),
         )),
         (Some(file), None) => {
-            let (path, text) = loader.read_file(file)?;
+            let (path, text) = loader
+                .read_file(file)
+                .map_err(|e| e.in_field(&k.path, "openapi.path", file))?;
             let docs =
                 rustomize_yaml::parse_documents(&text, &cx.limits).map_err(|e| Error::Yaml {
                     path: path.clone(),
@@ -288,12 +290,16 @@ fn accumulate(
         }
     }
     for file in &k.configurations {
-        let (path, text) = loader.read_file(file)?;
+        let (path, text) = loader
+            .read_file(file)
+            .map_err(|e| e.in_field(&k.path, "configurations", file))?;
         let added = crate::configurations::parse(&path, &text, &cx.limits)?;
         acc.add_tables(Arc::new(added));
     }
     for file in &k.crds {
-        let (path, text) = loader.read_file(file)?;
+        let (path, text) = loader
+            .read_file(file)
+            .map_err(|e| e.in_field(&k.path, "crds", file))?;
         let docs = rustomize_yaml::parse_documents(&text, &cx.limits).map_err(|e| Error::Yaml {
             path: path.clone(),
             message: e.message,

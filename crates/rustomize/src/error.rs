@@ -38,10 +38,12 @@ pub enum Error {
     /// A `resources`/`components` entry exists but cannot be resolved (a
     /// symlink loop, a dangling symlink, permission denied, ...). The cause is
     /// the error's [`source`](std::error::Error::source).
-    #[error("{}: resource '{entry}'", .kustomization.display())]
+    #[error("{}: {field} '{entry}'", .kustomization.display())]
     BadEntry {
         /// The kustomization naming the entry.
         kustomization: PathBuf,
+        /// `resource` or `component`: what the entry names.
+        field: &'static str,
         /// The entry as written.
         entry: String,
         /// Why it cannot be resolved.
@@ -113,12 +115,31 @@ pub enum Error {
     #[error("cycle detected: '{}' includes itself", .0.display())]
     Cycle(PathBuf),
     /// A resource path is neither a file nor a directory.
-    #[error("{kustomization}: resource '{entry}': no such file or directory")]
+    #[error("{kustomization}: {field} '{entry}': no such file or directory")]
     MissingResource {
         /// The kustomization naming the entry.
         kustomization: PathBuf,
+        /// `resource` or `component`: what the entry names.
+        field: &'static str,
         /// The entry as written.
         entry: String,
+    },
+    /// A file named by a kustomization field (`crds`, `configurations`,
+    /// `openapi.path`, a generator's `envs`/`files`, ...) cannot be loaded.
+    /// The loader's error, with kustomize's cause text, is the error's
+    /// [`source`](std::error::Error::source).
+    #[error("{}: {field} '{entry}'", .kustomization.display())]
+    InField {
+        /// The kustomization (or plugin configuration) naming the file.
+        kustomization: PathBuf,
+        /// The field, as written in the kustomization (with the generator
+        /// where there is one: `configMapGenerator 'app' envs`).
+        field: String,
+        /// The path as written (shortened when long).
+        entry: String,
+        /// Why it cannot be loaded.
+        #[source]
+        source: Box<Error>,
     },
     /// A remote resource (a git repository or an HTTP(S) file) could not be
     /// loaded. The entry is printed with any credentials redacted.
@@ -372,6 +393,35 @@ pub enum RemoteCause {
 }
 
 impl Error {
+    /// This error, met loading `entry` (a path the kustomization `kustomization`
+    /// names in `field`), as an [`Error::InField`]: the line then says which
+    /// file and field named the path, before kustomize's cause.
+    pub(crate) fn in_field(
+        self,
+        kustomization: &Path,
+        field: impl Into<String>,
+        entry: &str,
+    ) -> Error {
+        Error::InField {
+            kustomization: kustomization.to_path_buf(),
+            field: field.into(),
+            entry: excerpt(entry, 200),
+            source: Box::new(self),
+        }
+    }
+
+    /// The loader's own error under an [`Error::InField`] (a file named by a
+    /// kustomization field that could not be loaded), else this error: what
+    /// to match on to ask *why* (an [`Error::OutsideRoot`], an
+    /// [`Error::File`]) whatever field named the file.
+    pub fn root_cause(&self) -> &Error {
+        let mut error = self;
+        while let Error::InField { source, .. } = error {
+            error = source;
+        }
+        error
+    }
+
     /// The error and every cause under it on one line, joined by `: ` (what
     /// the CLI prints after `Error: `).
     pub fn full_message(&self) -> String {
@@ -408,7 +458,8 @@ impl Error {
             | Error::PluginTimeout { path, .. }
             | Error::PluginOutput { path, .. } => path,
             Error::BadEntry { kustomization, .. }
-            | Error::MissingResource { kustomization, .. } => kustomization,
+            | Error::MissingResource { kustomization, .. }
+            | Error::InField { kustomization, .. } => kustomization,
             Error::Remote { context, .. } => Path::new(context),
             Error::OutsideRoot { requested, .. } => requested,
             Error::MissingKustomization(dir)
@@ -428,12 +479,13 @@ impl Error {
         }
     }
 
-    /// The `resources`/`components` entry at fault, as written in the
-    /// kustomization, where the error is about one.
+    /// The `resources`/`components` entry (or the path another field names)
+    /// at fault, as written in the kustomization, where the error is about one.
     pub fn entry(&self) -> Option<&str> {
         match self {
             Error::BadEntry { entry, .. }
             | Error::MissingResource { entry, .. }
+            | Error::InField { entry, .. }
             | Error::Remote { entry, .. } => Some(entry),
             _ => None,
         }
@@ -443,6 +495,7 @@ impl Error {
     pub fn file_cause(&self) -> Option<&FileCause> {
         match self {
             Error::File { cause, .. } | Error::BadEntry { cause, .. } => Some(cause),
+            Error::InField { source, .. } => source.file_cause(),
             _ => None,
         }
     }

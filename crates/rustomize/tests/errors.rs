@@ -62,3 +62,15 @@ error_snapshot!(
     "error-multiple-kustomization-files"
 );
 error_snapshot!(empty_kustomization, "error-empty-kustomization-file");
+// A file a field names that cannot be loaded: the kustomization, the field
+// and the entry as written, then the loader's cause.
+error_snapshot!(
+    component_dotdot_after_symlink,
+    "error-component-dotdot-after-symlink"
+);
+error_snapshot!(resource_empty_entry, "error-resource-empty-entry");
+error_snapshot!(
+    generator_env_dotdot_after_symlink,
+    "error-generator-env-dotdot-after-symlink"
+);
+error_snapshot!(crds_dotdot_after_symlink, "error-crds-dotdot-after-symlink");

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rustomize::exec::{self, ExecOptions, Runtime};
+use rustomize::load::Loader;
 use rustomize::{Error, Value};
 
 type Outcome<T = ()> = Result<T, Box<dyn std::error::Error>>;
@@ -22,6 +23,18 @@ fn one(text: &str) -> Outcome<Value> {
         .into_iter()
         .next()
         .ok_or_else(|| "no document".into())
+}
+
+/// The loader of the kustomization at `root` (plugins run there).
+fn loader(root: &Path) -> Outcome<Loader> {
+    Ok(Loader::new(
+        std::sync::Arc::new(rustomize::fs::DiskFs),
+        root,
+        rustomize::LoadRestrictor::RootOnly,
+        1 << 20,
+        1 << 24,
+        100,
+    )?)
 }
 
 fn enabled() -> ExecOptions {
@@ -109,7 +122,7 @@ fn krm_generator_runs_from_the_root_with_the_resource_list() -> Outcome {
     let made = exec::generate(
         &config,
         &root.path().join("gen.yaml"),
-        root.path(),
+        &loader(root.path())?,
         &enabled(),
     )?;
     assert_eq!(
@@ -146,7 +159,7 @@ fn krm_transformer_output_is_merged_as_kustomize_merges_it() -> Outcome {
     let out = exec::transform(
         &krm_config("./fn.sh")?,
         &root.path().join("tr.yaml"),
-        root.path(),
+        &loader(root.path())?,
         resources,
         &enabled(),
     )?;
@@ -172,7 +185,7 @@ fn duplicate_output_ids_fail() -> Outcome {
     let err = exec::transform(
         &krm_config("./fn.sh")?,
         Path::new("tr.yaml"),
-        root.path(),
+        &loader(root.path())?,
         Vec::new(),
         &enabled(),
     )
@@ -189,7 +202,7 @@ fn generate_err(body: &str, opts: &ExecOptions) -> Outcome<Error> {
     let root = tempfile::tempdir()?;
     script(&root.path().join("fn.sh"), body)?;
     let config = krm_config("./fn.sh")?;
-    exec::generate(&config, Path::new("gen.yaml"), root.path(), opts)
+    exec::generate(&config, Path::new("gen.yaml"), &loader(root.path())?, opts)
         .err()
         .ok_or_else(|| "no error".into())
 }
@@ -254,7 +267,7 @@ fn a_plugin_that_ignores_stdin_does_not_hang() -> Outcome {
     let out = exec::transform(
         &krm_config("./fn.sh")?,
         Path::new("tr.yaml"),
-        root.path(),
+        &loader(root.path())?,
         parse(&big)?,
         &enabled(),
     )?;
@@ -269,7 +282,7 @@ fn missing_program_fails_clearly() -> Outcome {
     let err = exec::generate(
         &krm_config("./nothere.sh")?,
         Path::new("gen.yaml"),
-        root.path(),
+        &loader(root.path())?,
         &enabled(),
     )
     .err()
@@ -289,9 +302,14 @@ fn flags_gate_plugins_as_in_kustomize() -> Outcome {
     script(&root.path().join("fn.sh"), "exit 1\n")?;
     let config = krm_config("./fn.sh")?;
     let origin = Path::new("gen.yaml");
-    let err = exec::generate(&config, origin, root.path(), &ExecOptions::default())
-        .err()
-        .ok_or("no error")?;
+    let err = exec::generate(
+        &config,
+        origin,
+        &loader(root.path())?,
+        &ExecOptions::default(),
+    )
+    .err()
+    .ok_or("no error")?;
     assert_eq!(
         err.to_string(),
         "gen.yaml: external plugins disabled; unable to load external plugin 'MyFn' \
@@ -302,9 +320,15 @@ fn flags_gate_plugins_as_in_kustomize() -> Outcome {
         enable_exec: false,
         ..enabled()
     };
-    assert!(exec::generate(&config, origin, root.path(), &alpha_only)?.is_empty());
+    assert!(exec::generate(&config, origin, &loader(root.path())?, &alpha_only)?.is_empty());
     let resources = parse("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n")?;
-    let out = exec::transform(&config, origin, root.path(), resources.clone(), &alpha_only)?;
+    let out = exec::transform(
+        &config,
+        origin,
+        &loader(root.path())?,
+        resources.clone(),
+        &alpha_only,
+    )?;
     assert_eq!(out, resources);
     Ok(())
 }
@@ -324,7 +348,7 @@ fn container_and_starlark_functions_are_not_supported() -> Outcome {
     let err = exec::generate(
         &container,
         Path::new("gen.yaml"),
-        Path::new("."),
+        &loader(Path::new("."))?,
         &enabled(),
     )
     .err()
@@ -339,9 +363,14 @@ fn container_and_starlark_functions_are_not_supported() -> Outcome {
          config.kubernetes.io/function: |\n      starlark:\n        path: x.star\n",
     )?;
     assert_eq!(exec::runtime_of(&starlark, &enabled()), Runtime::Starlark);
-    let err = exec::generate(&starlark, Path::new("gen.yaml"), Path::new("."), &enabled())
-        .err()
-        .ok_or("no error")?;
+    let err = exec::generate(
+        &starlark,
+        Path::new("gen.yaml"),
+        &loader(Path::new("."))?,
+        &enabled(),
+    )
+    .err()
+    .ok_or("no error")?;
     assert!(matches!(err, Error::UnsupportedFunction { .. }), "{err:?}");
     Ok(())
 }
@@ -375,7 +404,13 @@ fn legacy_exec_plugin_gets_config_file_env_and_resources() -> Outcome {
     );
     let resources =
         parse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\ndata:\n  k: changeme\n")?;
-    let out = exec::transform(&config, Path::new("tr.yaml"), root.path(), resources, &opts)?;
+    let out = exec::transform(
+        &config,
+        Path::new("tr.yaml"),
+        &loader(root.path())?,
+        resources,
+        &opts,
+    )?;
     assert_eq!(
         rustomize::write_documents(&out),
         "apiVersion: v1\ndata:\n  k: changed\nkind: ConfigMap\nmetadata:\n  name: one\n"
@@ -418,7 +453,7 @@ fn legacy_plugin_lookup_failures() -> Outcome {
         ..enabled()
     };
     assert_eq!(exec::runtime_of(&config, &opts), Runtime::NotFound);
-    let err = exec::generate(&config, Path::new("g.yaml"), home.path(), &opts)
+    let err = exec::generate(&config, Path::new("g.yaml"), &loader(home.path())?, &opts)
         .err()
         .ok_or("no error")?;
     assert!(
@@ -429,7 +464,7 @@ fn legacy_plugin_lookup_failures() -> Outcome {
     let exe = home.path().join("example.com/v1/mytr/MyTr");
     std::fs::create_dir_all(home.path().join("example.com/v1/mytr"))?;
     std::fs::write(&exe, "not executable")?;
-    let err = exec::generate(&config, Path::new("g.yaml"), home.path(), &opts)
+    let err = exec::generate(&config, Path::new("g.yaml"), &loader(home.path())?, &opts)
         .err()
         .ok_or("no error")?;
     assert_eq!(
@@ -451,7 +486,7 @@ fn legacy_plugin_failure_is_one_line() -> Outcome {
         plugin_home: Some(home.path().to_path_buf()),
         ..enabled()
     };
-    let err = exec::generate(&config, Path::new("g.yaml"), home.path(), &opts)
+    let err = exec::generate(&config, Path::new("g.yaml"), &loader(home.path())?, &opts)
         .err()
         .ok_or("no error")?;
     assert!(

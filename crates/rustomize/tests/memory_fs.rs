@@ -218,7 +218,7 @@ fn restrictor_holds_in_memory() {
     for dir in ["/app", "/dots"] {
         let err = kustomizer.build(dir).unwrap_err();
         assert!(
-            matches!(err, Error::OutsideRoot { .. }),
+            matches!(err.root_cause(), Error::OutsideRoot { .. }),
             "{dir}: {}",
             err.full_message()
         );
@@ -265,7 +265,7 @@ fn dotdot_after_a_symlink_is_cleaned_in_memory() {
     // would be /above/app/d/cm.yaml, missing).
     let err = kustomizer.build("/above/app").unwrap_err();
     assert!(
-        matches!(err, Error::OutsideRoot { .. }),
+        matches!(err.root_cause(), Error::OutsideRoot { .. }),
         "{}",
         err.full_message()
     );

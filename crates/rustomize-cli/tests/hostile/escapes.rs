@@ -241,6 +241,73 @@ fn root_argument_dotdot_from_a_linked_working_directory() {
     }
 }
 
+/// The same from a working directory whose `$PWD` itself holds a `..` after
+/// the link: Go cleans `$PWD` and the argument together, so `..` leaves the
+/// name written in `$PWD` (the linked directory's parent by name), not the
+/// link's target. Building `.` there names a directory that does not exist.
+#[test]
+fn root_argument_dotdot_with_an_unclean_pwd() {
+    let tree = Tree::new();
+    tree.file("app/cm.yaml", CM)
+        .file("app/kustomization.yaml", "resources:\n- cm.yaml\n")
+        .file("real/cm.yaml", &CM.replace("app", "real"))
+        .file("real/kustomization.yaml", "resources:\n- cm.yaml\n")
+        .dir("real/inner")
+        .symlink("../real/inner", "app/link");
+    let here = tree.path("app/link");
+    let pwd = tree.path("app/link/../inner");
+    let run = |program: &str, first: &str, arg: &str| {
+        std::process::Command::new(program)
+            .args([first, arg])
+            .current_dir(&here)
+            .env("PWD", &pwd)
+            .output()
+            .expect("run")
+    };
+    let ours = run(env!("CARGO_BIN_EXE_rustomize"), "build", "..");
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&ours.stdout);
+    assert!(stdout.contains("name: app"), "{stdout}");
+    let dot = run(env!("CARGO_BIN_EXE_rustomize"), "build", ".");
+    assert_eq!(dot.status.code(), Some(1));
+    if tree.kubectl(&[]).is_some() {
+        let theirs = run("kubectl", "kustomize", "..");
+        assert_eq!(
+            ours.stdout, theirs.stdout,
+            "output differs from kubectl kustomize"
+        );
+        assert!(!run("kubectl", "kustomize", ".").status.success());
+    }
+}
+
+/// With the restrictor lifted an absolute path is read as written, and a
+/// trailing `/` or `/.` asks for a directory: a file there is "not a
+/// directory" (kustomize fails alike), never read.
+#[test]
+fn absolute_file_with_trailing_slash_lifted() {
+    for suffix in ["/", "/."] {
+        let tree = Tree::new();
+        let secret = tree.path("outside/secret.yaml");
+        tree.kustomization(&format!("resources:\n- {}{suffix}\n", secret.display()));
+        assert_fails!(tree, tree.build(LIFTED));
+        if let Some(theirs) = tree.kubectl(LIFTED) {
+            assert!(!theirs.status.success(), "kubectl read the file");
+        }
+        tree.kustomization(&format!(
+            "configMapGenerator:\n- name: x\n  files:\n  - {}{suffix}\n",
+            secret.display()
+        ));
+        assert_fails!(tree, tree.build(LIFTED));
+        if let Some(theirs) = tree.kubectl(LIFTED) {
+            assert!(!theirs.status.success(), "kubectl read the file");
+        }
+    }
+}
+
 #[test]
 fn resource_absolute_path() {
     let tree = Tree::new();
@@ -540,4 +607,146 @@ fn absolute_bases_dir_with_restrictions_none() {
 #[test]
 fn absolute_components_dir() {
     absolute_dir_entry("components", &[]);
+}
+
+// --- argsFromFile of a legacy exec plugin ----------------------------------
+
+/// A legacy exec generator `ArgsPlugin` (under `ph/`, outside the root) that
+/// prints a ConfigMap holding its arguments, configured by `root/gen.yaml`
+/// with `argsFromFile: <file>`.
+fn args_plugin_tree(file: &str) -> Tree {
+    let tree = Tree::new();
+    tree.file(
+        "ph/example.com/v1/argsplugin/ArgsPlugin",
+        "#!/bin/sh\nshift\nprintf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: args\\ndata:\\n  args: \"%s\"\\n' \"$*\"\n",
+    );
+    std::fs::set_permissions(
+        tree.path("ph/example.com/v1/argsplugin/ArgsPlugin"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    tree.file(
+        "root/gen.yaml",
+        &format!(
+            "apiVersion: example.com/v1\nkind: ArgsPlugin\nmetadata:\n  name: a\nargsFromFile: {file}\n"
+        ),
+    )
+    .kustomization("generators:\n- gen.yaml\n");
+    tree
+}
+
+/// `program` (`rustomize build` or `kubectl kustomize`) on the tree's root
+/// with the plugin home and alpha plugins.
+fn run_args_plugin(tree: &Tree, program: &str, extra: &[&str]) -> Outcome {
+    let first = if program == "kubectl" {
+        "kustomize"
+    } else {
+        "build"
+    };
+    let out = std::process::Command::new(program)
+        .arg(first)
+        .arg(tree.root())
+        .arg("--enable-alpha-plugins")
+        .args(extra)
+        .env("KUSTOMIZE_PLUGIN_HOME", tree.path("ph"))
+        .current_dir(tree.base())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run");
+    Outcome {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Both tools succeed alike (when kubectl is on PATH); returns our output.
+fn args_plugin_builds_like_kustomize(tree: &Tree, extra: &[&str]) -> String {
+    let ours = run_args_plugin(tree, env!("CARGO_BIN_EXE_rustomize"), extra);
+    let stdout = ours.assert_ok().to_owned();
+    if tree.kubectl(&[]).is_some() {
+        let theirs = run_args_plugin(tree, "kubectl", extra);
+        assert!(
+            theirs.status.success(),
+            "kubectl failed: {}",
+            head(&theirs.stderr)
+        );
+        assert_eq!(
+            stdout, theirs.stdout,
+            "output differs from kubectl kustomize"
+        );
+    }
+    stdout
+}
+
+/// kustomize reads `argsFromFile` with the kustomization's loader: cleaned
+/// as text first, so `..` cancels a symlink's name (inside or out of the
+/// root) and the file beside the link is read, not the one beside its target.
+#[test]
+fn args_from_file_dotdot_after_symlink_is_cleaned() {
+    for link in ["../../elsewhere/deep", "deep/x"] {
+        let tree = args_plugin_tree("sub/link/../args.txt");
+        tree.file("root/sub/args.txt", "beside-link\n")
+            .file("root/sub/deep/x/keep", "")
+            .file("root/sub/deep/args.txt", "beside-target\n")
+            .file("elsewhere/deep/keep", "")
+            .file("elsewhere/args.txt", "beside-target\n")
+            .symlink(link, "root/sub/link");
+        let out = args_plugin_builds_like_kustomize(&tree, &[]);
+        assert!(out.contains("args: beside-link"), "{out}");
+    }
+}
+
+/// Cleaned as text, the path climbs out of the root (through the link it
+/// would have stayed inside): refused, as kustomize refuses it.
+#[test]
+fn args_from_file_dotdot_climbing_out_is_refused() {
+    let tree = args_plugin_tree("sub/link/../../../outside/args.txt");
+    tree.file("root/outside/args.txt", "inside\n")
+        .file("root/a/b/c/keep", "")
+        .file("outside/args.txt", &format!("{SECRET}\n"))
+        .symlink("../a/b/c", "root/sub/link");
+    let ours = run_args_plugin(&tree, env!("CARGO_BIN_EXE_rustomize"), &[]);
+    insta::assert_snapshot!(tree.normalise(ours.assert_failed()));
+    if tree.kubectl(&[]).is_some() {
+        assert!(!run_args_plugin(&tree, "kubectl", &[]).status.success());
+    }
+}
+
+/// An absolute path out of the root: refused under the restrictor, read
+/// with it lifted (kustomize does both).
+#[test]
+fn args_from_file_absolute_follows_the_restrictor() {
+    // The path is only known once the tree exists: the config is rewritten.
+    let tree = args_plugin_tree("placeholder");
+    let file = tree.path("outside/args.txt");
+    tree.file("outside/args.txt", "lifted\n").file(
+        "root/gen.yaml",
+        &format!(
+            "apiVersion: example.com/v1\nkind: ArgsPlugin\nmetadata:\n  name: a\nargsFromFile: {}\n",
+            file.display()
+        ),
+    );
+    let ours = run_args_plugin(&tree, env!("CARGO_BIN_EXE_rustomize"), &[]);
+    insta::assert_snapshot!(tree.normalise(ours.assert_failed()));
+    let out = args_plugin_builds_like_kustomize(&tree, LIFTED);
+    assert!(out.contains("args: lifted"), "{out}");
+}
+
+/// A FIFO (kustomize blocks on it) and a file over --max-file-bytes are
+/// refused like any file the kustomization names, before anything is read.
+#[test]
+fn args_from_file_fifo_and_oversized_are_refused() {
+    let tree = args_plugin_tree("fifo");
+    tree.fifo("root/fifo");
+    let ours = run_args_plugin(&tree, env!("CARGO_BIN_EXE_rustomize"), &[]);
+    insta::assert_snapshot!(tree.normalise(ours.assert_failed()));
+    let tree = args_plugin_tree("big.txt");
+    tree.file("root/big.txt", &"x\n".repeat(1000));
+    let ours = run_args_plugin(
+        &tree,
+        env!("CARGO_BIN_EXE_rustomize"),
+        &["--max-file-bytes", "100"],
+    );
+    insta::assert_snapshot!(tree.normalise(ours.assert_failed()));
 }

@@ -349,3 +349,94 @@ fn timeout_kills_helms_children() {
     std::thread::sleep(std::time::Duration::from_secs(3));
     assert!(!marker.exists(), "helm's child outlived the timeout");
 }
+
+// --- where the chart is looked for ---------------------------------------
+
+/// A stand-in for Helm at `bin/helm` (outside the root): `version` answers
+/// v3, `template` prints a ConfigMap naming the chart directory it was given,
+/// `pull` makes chart `fake` under its `--untardir`.
+fn fake_helm(tree: &Tree) -> std::path::PathBuf {
+    tree.file(
+        "bin/helm",
+        "#!/bin/sh\ncase \"$1\" in\nversion) echo 'v3.14.0+g1234567';;\n\
+         template) c=''; for a in \"$@\"; do case \"$a\" in */fake) c=\"$a\";; esac; done\n\
+         printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: fromhelm\\ndata:\\n  chart: %s\\n' \"$c\";;\n\
+         pull) d=''; prev=''; for a in \"$@\"; do [ \"$prev\" = --untardir ] && d=\"$a\"; prev=\"$a\"; done\n\
+         mkdir -p \"$d/fake/templates\"; printf 'apiVersion: v2\\nname: fake\\nversion: 0.1.0\\n' > \"$d/fake/Chart.yaml\"\n\
+         : > \"$d/fake/values.yaml\";;\nesac\n",
+    );
+    let helm = tree.path("bin/helm");
+    std::fs::set_permissions(&helm, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    helm
+}
+
+/// A fake chart directory at `rel`.
+fn fake_chart(tree: &Tree, rel: &str) {
+    tree.file(
+        &format!("{rel}/Chart.yaml"),
+        "apiVersion: v2\nname: fake\nversion: 0.1.0\n",
+    )
+    .file(&format!("{rel}/values.yaml"), "");
+}
+
+/// Ours and kubectl's build (when kubectl is there) succeed alike.
+fn builds_like_kustomize_with(tree: &Tree, helm: &Path) -> String {
+    let helm = helm.to_str().expect("utf-8 path");
+    assert_builds_like_kustomize(tree, &["--enable-helm", "--helm-command", helm])
+}
+
+/// `chartHome: sub/out/..` is `sub` (kustomize cleans it as text): the chart
+/// in `sub` is used although the link's target's parent has none.
+#[test]
+fn chart_home_dotdot_after_symlink_finds_the_chart_beside_the_link() {
+    let tree = Tree::new();
+    let helm = fake_helm(&tree);
+    fake_chart(&tree, "root/sub/fake");
+    tree.dir("outside/dir")
+        .symlink("../../outside/dir", "root/sub/out")
+        .kustomization(
+            "helmGlobals:\n  chartHome: sub/out/..\nhelmCharts:\n- name: fake\n  releaseName: r\n",
+        );
+    let out = builds_like_kustomize_with(&tree, &helm);
+    assert!(out.contains("/root/sub/fake"), "{out}");
+}
+
+/// The same with the chart beside the link's target instead (outside the
+/// root) and a repo: it is not taken for present; the chart is pulled into
+/// `sub`, as kustomize does.
+#[test]
+fn chart_home_dotdot_after_symlink_pulls_beside_the_link() {
+    let tree = Tree::new();
+    let helm = fake_helm(&tree);
+    fake_chart(&tree, "outside/fake");
+    tree.dir("outside/dir")
+        .dir("root/sub")
+        .symlink("../../outside/dir", "root/sub/out")
+        .kustomization(
+            "helmGlobals:\n  chartHome: sub/out/..\nhelmCharts:\n- name: fake\n  releaseName: r\n  \
+             repo: https://charts.example.invalid\n",
+        );
+    let out = builds_like_kustomize_with(&tree, &helm);
+    assert!(out.contains("/root/sub/fake"), "{out}");
+}
+
+/// A chart home linked out of the root is refused alike whether the chart
+/// exists there or not: the outcome tells nothing about the outside.
+#[test]
+fn chart_home_out_of_root_reveals_nothing() {
+    let mut lines = Vec::new();
+    for present in [true, false] {
+        let tree = Tree::new();
+        let helm = fake_helm(&tree);
+        if present {
+            fake_chart(&tree, "outside/fake");
+        }
+        tree.symlink("../outside", "root/out").kustomization(
+            "helmGlobals:\n  chartHome: out\nhelmCharts:\n- name: fake\n  releaseName: r\n",
+        );
+        let outcome = build(&tree, &helm, &[]);
+        lines.push(tree.normalise(outcome.assert_failed()));
+    }
+    assert_eq!(lines.first(), lines.last());
+    insta::assert_snapshot!(lines.first().cloned().unwrap_or_default());
+}

@@ -27,12 +27,14 @@ mod emit;
 mod run;
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use rustomize_yaml::{Map, ParseLimits, Value};
 
+use crate::load::Loader;
 use crate::resource::{Gvk, ResId};
 use crate::Error;
 use run::RunFailure;
@@ -135,7 +137,9 @@ pub fn runtime_of(config: &Value, opts: &ExecOptions) -> Runtime {
 }
 
 /// Runs the generator plugin `config` (read from `config_origin`, in the
-/// kustomization at `root`) and returns the resources it makes.
+/// kustomization `loader` reads: its root is the plugin's working directory,
+/// and a legacy plugin's `argsFromFile` is read through it) and returns the
+/// resources it makes.
 ///
 /// The resources come back as the plugin printed them, less kustomize's
 /// bookkeeping annotations (`config.kubernetes.io/index`, `.../path`,
@@ -152,9 +156,10 @@ pub fn runtime_of(config: &Value, opts: &ExecOptions) -> Runtime {
 pub fn generate(
     config: &Value,
     config_origin: &Path,
-    root: &Path,
+    loader: &Loader,
     opts: &ExecOptions,
 ) -> Result<Vec<Value>, Error> {
+    let root = loader.root();
     match plan(config, config_origin, opts)? {
         Plan::Skip => Ok(Vec::new()),
         Plan::Krm(path) => {
@@ -163,7 +168,7 @@ pub fn generate(
             read_output(&out, config_origin, &path, true)
         }
         Plan::Legacy(exe) => {
-            let out = run_legacy(config, config_origin, root, &exe, Vec::new(), opts)?;
+            let out = run_legacy(config, config_origin, loader, &exe, Vec::new(), opts)?;
             read_output(&out, config_origin, &exe.display().to_string(), false)
         }
     }
@@ -177,14 +182,15 @@ pub fn generate(
 /// comparing is the caller's business.)
 ///
 /// Errors: as [`generate`], and [`Error::Plugin`] when the plugin prints two
-/// resources with one id.
+/// resources with one id. `loader` as for [`generate`].
 pub fn transform(
     config: &Value,
     config_origin: &Path,
-    root: &Path,
+    loader: &Loader,
     resources: Vec<Value>,
     opts: &ExecOptions,
 ) -> Result<Vec<Value>, Error> {
+    let root = loader.root();
     match plan(config, config_origin, opts)? {
         Plan::Skip => Ok(resources),
         Plan::Krm(path) => {
@@ -196,7 +202,7 @@ pub fn transform(
         Plan::Legacy(exe) => {
             let with_ids: Vec<Value> = resources.iter().map(with_id_annotation).collect();
             let input = rustomize_yaml::write_documents(&with_ids).into_bytes();
-            let out = run_legacy(config, config_origin, root, &exe, input, opts)?;
+            let out = run_legacy(config, config_origin, loader, &exe, input, opts)?;
             let name = exe.display().to_string();
             let output = read_output(&out, config_origin, &name, true)?;
             merge(resources, output, &name, config_origin)
@@ -818,11 +824,12 @@ fn run_krm(
 fn run_legacy(
     config: &Value,
     origin: &Path,
-    root: &Path,
+    loader: &Loader,
     exe: &Path,
     input: Vec<u8>,
     opts: &ExecOptions,
 ) -> Result<Vec<u8>, Error> {
+    let root = loader.root();
     let plugin_err = |message: String| Error::Plugin {
         path: origin.to_path_buf(),
         message,
@@ -835,21 +842,26 @@ fn run_legacy(
         .map_err(|e| plugin_err(format!("cannot create the plugin's config file: {e}")))?;
     std::io::Write::write_all(&mut file, config_text.as_bytes())
         .map_err(|e| plugin_err(format!("cannot write the plugin's config file: {e}")))?;
-    let mut args: Vec<String> = Vec::new();
+    let mut args: Vec<OsString> = Vec::new();
     if let Some(line) = config.get("argsOneLiner").map(scalar_text) {
         if !line.is_empty() {
-            args.extend(shlex::split(&line).unwrap_or_default());
+            args.extend(
+                shlex::split(&line)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(OsString::from),
+            );
         }
     }
     if let Some(name) = config.get("argsFromFile").map(scalar_text) {
         if !name.is_empty() {
-            let text = read_under_root(root, &name).map_err(&plugin_err)?;
-            args.extend(
-                text.lines()
-                    .map(|l| l.trim_start_matches(' '))
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_owned),
-            );
+            // kustomize reads it with the kustomization's loader (`Load`):
+            // the same cleaning, restrictor, size bound and file checks as
+            // any file the kustomization names.
+            let (_, bytes) = loader
+                .read_bytes(&name)
+                .map_err(|e| plugin_err(format!("argsFromFile '{name}': {}", e.full_message())))?;
+            args.extend(args_from_file(&bytes));
         }
     }
     let mut cmd = Command::new(exe);
@@ -864,19 +876,30 @@ fn run_legacy(
     execute(cmd, input, origin, &exe.display().to_string(), opts)
 }
 
-/// `argsFromFile`: a file under the kustomization root.
-fn read_under_root(root: &Path, name: &str) -> Result<String, String> {
-    let path = root.join(name);
-    let cause = |e: std::io::Error| format!("argsFromFile '{name}': {e}");
-    let real = path.canonicalize().map_err(cause)?;
-    let real_root = root.canonicalize().map_err(cause)?;
-    if !real.starts_with(&real_root) {
-        return Err(format!(
-            "argsFromFile '{name}': file is not in or below '{}'",
-            root.display()
-        ));
-    }
-    std::fs::read_to_string(&real).map_err(cause)
+/// The arguments an `argsFromFile` file holds, as kustomize splits them: one
+/// per line (split at `\n` only, so a `\r` stays), leading spaces trimmed,
+/// empty lines dropped. Bytes pass through unchanged where the platform's
+/// arguments are bytes.
+fn args_from_file(bytes: &[u8]) -> impl Iterator<Item = OsString> + '_ {
+    bytes
+        .split(|&b| b == b'\n')
+        .map(|line| {
+            let start = line.iter().position(|&b| b != b' ').unwrap_or(line.len());
+            line.get(start..).unwrap_or_default()
+        })
+        .filter(|line| !line.is_empty())
+        .map(os_arg)
+}
+
+#[cfg(unix)]
+fn os_arg(bytes: &[u8]) -> OsString {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::OsStr::from_bytes(bytes).to_owned()
+}
+
+#[cfg(not(unix))]
+fn os_arg(bytes: &[u8]) -> OsString {
+    OsString::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
 fn execute(

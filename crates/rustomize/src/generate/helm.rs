@@ -528,7 +528,12 @@ pub fn inflate(
             .pull_lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let local = loader.root().join(&chart_dir);
+        // The chart is looked for where it will be read: the path cleaned
+        // as text (kustomize's `filepath.Join`) and held to the root, so
+        // `chartHome: sub/link/..` is `sub` whatever the link is, and whether
+        // a directory outside the root exists is never asked.
+        let chart_error = |e: Error| fail(format!("chart directory: {}", e.full_message()));
+        let local = loader.confine(&chart_dir).map_err(chart_error)?;
         if !local.is_dir() {
             if chart.repo.is_empty() {
                 return Err(fail(format!(
@@ -542,9 +547,8 @@ pub fn inflate(
             let args = pull_args(&chart, &untar_dir);
             run(session, &args, &env).map_err(&fail)?;
         }
-        let resolved = loader
-            .confine(&chart_dir)
-            .map_err(|e| fail(format!("chart directory: {}", e.full_message())))?;
+        // Resolved again: the pull may have made what was missing.
+        let resolved = loader.confine(&chart_dir).map_err(chart_error)?;
         if !resolved.is_dir() {
             return Err(fail(format!(
                 "helm pull did not leave the chart at '{}'",

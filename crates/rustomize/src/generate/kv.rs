@@ -46,16 +46,21 @@ pub struct Sources {
 /// `bufio.MaxScanTokenSize`: a line this long stops Go's line scanner.
 const MAX_LINE: usize = 64 * 1024;
 
-/// Reads every source into pairs; `fail` builds an error about the kustomization.
+/// Reads every source into pairs; `fail` builds an error about the
+/// kustomization `origin` (the file holding the generator), which a file that
+/// cannot be loaded is reported against too, with the generator and field.
 pub fn load(
     loader: &Loader,
     sources: &Sources,
     generator: &str,
+    origin: &Path,
     fail: &dyn Fn(String) -> Error,
 ) -> Result<Vec<Pair>, Error> {
     let mut pairs = Vec::new();
     for env in &sources.envs {
-        let (path, bytes) = loader.read_bytes(env)?;
+        let (path, bytes) = loader
+            .read_bytes(env)
+            .map_err(|e| e.in_field(origin, format!("{generator} envs"), env))?;
         env_pairs(&path, &bytes, &mut pairs)?;
     }
     for literal in &sources.literals {
@@ -73,7 +78,9 @@ pub fn load(
     for source in &sources.files {
         let (key, file) =
             parse_file_source(source).map_err(|m| fail(format!("{generator}: {m}")))?;
-        let (_, bytes) = loader.read_bytes(file)?;
+        let (_, bytes) = loader
+            .read_bytes(file)
+            .map_err(|e| e.in_field(origin, format!("{generator} files"), file))?;
         pairs.push(Pair { key, value: bytes });
     }
     let mut seen: HashSet<&str> = HashSet::with_capacity(pairs.len());

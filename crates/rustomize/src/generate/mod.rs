@@ -158,7 +158,7 @@ fn generate(
             }
         )));
     }
-    let pairs = kv::load(loader, &entry.sources, &label, fail)?;
+    let pairs = kv::load(loader, &entry.sources, &label, origin, fail)?;
 
     let mut meta = Map::default();
     meta.insert("name", Value::string(entry.name.as_str()));

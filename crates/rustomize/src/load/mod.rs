@@ -217,28 +217,35 @@ impl Loader {
     ) -> Result<Loader, Error> {
         // kustomize cleans the argument as text too (`filepath.Abs`), from
         // the working directory as Go names it ([`FileSystem::current_dir`]):
-        // `app/link/..` is `app`. Without a `..` cleaning changes nothing the
-        // file system would not resolve alike, so the common case asks nothing.
-        let cleaned;
-        let dir = if dir
+        // `app/link/..` is `app`. A relative argument is always joined with
+        // it, since `$PWD` may itself hold a `..` or `.` that Go cleans away
+        // along with the argument's, before any symlink is followed. An
+        // absolute one without a `..` cleans to what the file system would
+        // resolve alike, so it asks nothing.
+        let dotdot = dir
             .components()
-            .any(|c| c == std::path::Component::ParentDir)
-        {
-            let base = if dir.is_absolute() {
-                PathBuf::new()
-            } else {
-                fs.current_dir().map_err(|e| file_error(&*fs, dir, e))?
-            };
-            cleaned = join_cleaned(&base, dir);
-            cleaned.as_path()
+            .any(|c| c == std::path::Component::ParentDir);
+        let cleaned = if dir.is_relative() {
+            let base = fs.current_dir().map_err(|e| file_error(&*fs, dir, e))?;
+            Some(join_cleaned(Path::new(""), &base.join(dir)))
+        } else if dotdot {
+            Some(join_cleaned(Path::new(""), dir))
         } else {
-            dir
+            None
         };
-        let root = canonical(&*fs, dir)?;
-        let meta = fs.metadata(&root).map_err(|e| file_error(&*fs, dir, e))?;
+        let target = cleaned.as_deref().unwrap_or(dir);
+        // Errors name the argument as written, unless a `..` in it changed
+        // what it names.
+        let named = if dotdot { target } else { dir };
+        let fail = |e: std::io::Error| Error::File {
+            path: named.to_path_buf(),
+            cause: file_cause(&*fs, target, e),
+        };
+        let root = fs.canonicalize(target).map_err(fail)?;
+        let meta = fs.metadata(&root).map_err(fail)?;
         if !meta.is_dir() {
             return Err(Error::File {
-                path: dir.to_path_buf(),
+                path: named.to_path_buf(),
                 cause: FileCause::NotADirectory,
             });
         }
@@ -523,10 +530,28 @@ impl Loader {
         Ok((path, bytes))
     }
 
-    /// Resolves a `resources`/`components` entry: a file, or a kustomization directory.
+    /// Resolves a `resources` entry: a file, or a kustomization directory.
     pub fn entry(&self, kustomization: &Path, entry: &str) -> Result<Entry, Error> {
+        self.entry_in(kustomization, entry, "resource")
+    }
+
+    /// [`Loader::entry`] for a `resources` (`field` "resource") or
+    /// `components` ("component") entry: errors say which.
+    fn entry_in(
+        &self,
+        kustomization: &Path,
+        entry: &str,
+        field: &'static str,
+    ) -> Result<Entry, Error> {
         if is_remote_file(entry) {
             return self.http_entry(kustomization, entry);
+        }
+        if entry.is_empty() {
+            // Not the root itself (a cycle): kustomize refuses an empty root.
+            return Err(Error::Kustomization {
+                path: kustomization.to_path_buf(),
+                message: format!("{field} '': new root cannot be empty"),
+            });
         }
         let (requested, path, is_dir, seen) = match self.resolve(entry) {
             Ok(found) => found,
@@ -538,11 +563,13 @@ impl Loader {
                     }
                     return Err(Error::MissingResource {
                         kustomization: kustomization.to_path_buf(),
+                        field,
                         entry: entry.to_owned(),
                     });
                 }
                 return Err(Error::BadEntry {
                     kustomization: kustomization.to_path_buf(),
+                    field,
                     entry: entry.to_owned(),
                     cause,
                 });
@@ -583,8 +610,14 @@ impl Loader {
             // files are then held to its own root.
             return self.child(path).map(Entry::Dir);
         }
-        self.check_restriction(requested.as_deref().unwrap_or(&path), &path)?;
-        let text = self.read_text(&path, seen)?;
+        let in_field = |e: Error| e.in_field(kustomization, field, entry);
+        self.check_restriction(requested.as_deref().unwrap_or(&path), &path)
+            .map_err(in_field)?;
+        let bytes = self.read_regular(&path, seen).map_err(in_field)?;
+        let text = rustomize_yaml::decode_text(bytes).map_err(|e| Error::Yaml {
+            path: path.clone(),
+            message: e.message,
+        })?;
         Ok(Entry::File(path, text))
     }
 
@@ -756,6 +789,15 @@ impl Loader {
     fn locate_cleaned(&self, entry: &str) -> Located {
         use std::path::Component;
         let requested = self.requested(entry);
+        // A path read as written keeps what `components()` would drop: a
+        // trailing `/` or `/.` asks for a directory, so the operating system
+        // judges it (a file there is "not a directory", as for kustomize).
+        if self.restrictor == LoadRestrictor::None
+            && Path::new(entry).is_absolute()
+            && (entry.ends_with('/') || entry.ends_with("/."))
+        {
+            return Located::Linked(requested);
+        }
         let mut root = self.root.components();
         let mut path = PathBuf::with_capacity(requested.as_os_str().len());
         let mut shared = true;
@@ -820,7 +862,7 @@ impl Loader {
 
     /// A loader for a directory named by a `components` entry.
     pub fn component(&self, kustomization: &Path, entry: &str) -> Result<Loader, Error> {
-        match self.entry(kustomization, entry)? {
+        match self.entry_in(kustomization, entry, "component")? {
             Entry::Dir(loader) => Ok(loader),
             Entry::File(path, _) => Err(Error::Kustomization {
                 path: kustomization.to_path_buf(),

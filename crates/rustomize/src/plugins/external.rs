@@ -65,7 +65,7 @@ impl crate::transform::External for Plugins<'_> {
         let output = crate::exec::transform(
             &Value::Map(config.clone()),
             file,
-            self.loader.root(),
+            self.loader,
             input,
             self.options,
         )?;
@@ -93,12 +93,8 @@ impl crate::transform::External for Plugins<'_> {
 impl crate::generate::External for Plugins<'_> {
     fn generate(&self, config: &Map, file: &Path) -> Result<Vec<Resource>, Error> {
         self.check_disk(file)?;
-        let output = crate::exec::generate(
-            &Value::Map(config.clone()),
-            file,
-            self.loader.root(),
-            self.options,
-        )?;
+        let output =
+            crate::exec::generate(&Value::Map(config.clone()), file, self.loader, self.options)?;
         let mut out = Vec::with_capacity(output.len());
         for mut resource in output_resources(output, file)? {
             let mut value = Value::Map(std::mem::take(resource.object_mut()));

@@ -61,16 +61,21 @@ pub fn strategic_merge(
     let mut patches = Vec::new();
     let limits = smp_limits(env.limits);
     for source in sources {
-        let from_file = |file: &str| -> Result<Vec<Resource>, Error> {
-            let (path, text) = env.loader.read_file(file)?;
+        // `field`: the kustomization's `patchesStrategicMerge`, or the
+        // `paths` of a PatchStrategicMergeTransformer config.
+        let from_file = |field: &str, file: &str| -> Result<Vec<Resource>, Error> {
+            let (path, text) = env
+                .loader
+                .read_file(file)
+                .map_err(|e| e.in_field(env.file, field, file))?;
             resources_from_text(&path, &text, &limits)
         };
         match source {
             SmPatchSource::Guess(entry) => match resources_from_text(env.file, entry, &limits) {
                 Ok(found) => patches.extend(found),
-                Err(_) => patches.extend(from_file(entry)?),
+                Err(_) => patches.extend(from_file("patchesStrategicMerge", entry)?),
             },
-            SmPatchSource::File(file) => patches.extend(from_file(file)?),
+            SmPatchSource::File(file) => patches.extend(from_file("paths", file)?),
             SmPatchSource::Inline(text) => {
                 patches.extend(resources_from_text(env.file, text, &limits)?)
             }

@@ -222,6 +222,8 @@ fn load(
     file: &Path,
     loader: &Loader,
 ) -> Result<Vec<Replacement>, Error> {
+    // `file` is shadowed below by each entry's `path`.
+    let kustomization = file;
     let bad = |message: String| Error::Kustomization {
         path: file.to_path_buf(),
         message,
@@ -264,7 +266,9 @@ fn load(
                 "cannot specify both path and inline replacement".to_owned()
             ));
         }
-        let (path, text) = loader.read_file(&file)?;
+        let (path, text) = loader
+            .read_file(&file)
+            .map_err(|e| e.in_field(kustomization, "replacements.path", &file))?;
         // Read like a kustomization file: YAML 1.1 typing (`create: yes`).
         let limits = rustomize_yaml::ParseLimits {
             yaml11: true,
