@@ -935,13 +935,14 @@ fn main() -> ExitCode {
             } else if let Err(e) = all.check_without_all() {
                 return fail(&e);
             }
-            // Built and written on one deep-stack thread, which ends the
+            // Built and written on one deep-stack thread (one of the build's
+            // pool when it has one), which ends the
             // process itself: returning from it would have the allocator
             // take the thread's heap apart page by page (28 ms after a
             // 100k-resource build) only for the process to exit.
             let output = output.as_deref();
-            rustomize::on_deep_stack(|| {
-                let code = match rustomize::build(&dir, &options) {
+            rustomize::build_then(&dir, &options, |built| {
+                let code = match built {
                     Ok(build) => print_build(build, output),
                     Err(e) => fail(&e.full_message()),
                 };

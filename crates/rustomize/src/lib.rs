@@ -247,8 +247,25 @@ const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 /// The files are read from the disk ([`DiskFs`]); [`Kustomizer`] builds over
 /// any [`FileSystem`].
 pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
+    build_then(dir, options, |built| built)
+}
+
+/// Builds the kustomization in `dir` as [`build`] does and hands the outcome
+/// to `then` on the thread that built it (a deep-stack thread, see
+/// [`rustomize_yaml::stack`]), returning what `then` returns.
+///
+/// For a caller that writes the output at once: the writing runs where the
+/// build's memory was freed and reuses it, and the caller needs no deep-stack
+/// thread of its own. The build's threads stay up until `then` returns.
+pub fn build_then<R, F>(dir: &Path, options: &BuildOptions, then: F) -> R
+where
+    R: Send,
+    F: FnOnce(Result<Build, Error>) -> R + Send,
+{
     let fs: Arc<dyn FileSystem> = Arc::new(DiskFs);
-    rustomize_yaml::stack::on_deep_stack(|| build_here(fs, dir, options))
+    parallel::Pool::run(build_threads(options), |pool| {
+        then(build_here(fs, dir, options, pool))
+    })
 }
 
 /// Builds kustomizations with one set of [`BuildOptions`] over one
@@ -350,13 +367,29 @@ impl Kustomizer {
     /// [`MemoryFs`], a relative path starts at `/`). See [`build`].
     pub fn build(&self, dir: impl AsRef<Path>) -> Result<Build, Error> {
         let dir = dir.as_ref();
-        rustomize_yaml::stack::on_deep_stack(|| {
-            build_here(Arc::clone(&self.fs), dir, &self.options)
+        parallel::Pool::run(build_threads(&self.options), |pool| {
+            build_here(Arc::clone(&self.fs), dir, &self.options, pool)
         })
     }
 }
 
-fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
+/// The threads one build runs on: [`BuildOptions::threads`], by default one
+/// per core.
+fn build_threads(options: &BuildOptions) -> usize {
+    options
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+/// Builds `dir` on the current thread (a deep-stack one: a thread of `pool`,
+/// or the one [`parallel::Pool::run`] moved a sequential build to).
+fn build_here(
+    fs: Arc<dyn FileSystem>,
+    dir: &Path,
+    options: &BuildOptions,
+    pool: &Arc<parallel::Pool>,
+) -> Result<Build, Error> {
     let session = std::sync::Arc::new(remote::Session::new(options.remote.clone()));
     // kustomize takes a directory argument that parses as a git reference for
     // that reference (an existing directory of that name stays local while
@@ -387,9 +420,7 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         Some(cache) => loader.with_run_cache(Arc::clone(cache)),
         None => loader,
     };
-    let threads = options
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = build_threads(options);
     let mut cx = BuildContext {
         warnings: Vec::new(),
         limits: ParseLimits {
@@ -400,7 +431,7 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         schema: accumulate::SchemaChoice::Builtin,
         schema_chosen: false,
         exec: std::sync::Arc::new(options.exec.clone()),
-        threads: std::sync::Arc::new(parallel::ThreadBudget::new(threads)),
+        threads: Arc::clone(pool),
         helm: generate::helm::HelmSession::new(options.helm.clone(), options.limits.max_bytes),
         origin: None,
     };
@@ -567,10 +598,10 @@ const PRINTABLE_CHECK_CHUNK: usize = 2;
 /// one a walk in order finds first.
 fn check_all_printable(
     resources: &[resource::Resource],
-    threads: &parallel::ThreadBudget,
+    threads: &parallel::Pool,
 ) -> Result<(), Error> {
     let chunks: Vec<&[resource::Resource]> = resources.chunks(PRINTABLE_CHECK_CHUNK).collect();
-    let found = parallel::run_jobs(chunks.len(), threads, |i| {
+    let found = threads.run_jobs(chunks.len(), |i| {
         chunks.get(i).and_then(|chunk| {
             chunk.iter().find_map(|r| {
                 r.object()
