@@ -358,6 +358,7 @@ fn accumulate(
         schema: schema.get(),
         limits: &cx.limits,
         external: &external,
+        threads: &cx.threads,
     };
     transform::run(&env, &transformers, &mut acc.resources)?;
     for validator in &validators {

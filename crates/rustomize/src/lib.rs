@@ -449,7 +449,7 @@ fn build_here(
         // Where the images transformer of an overlay on this root would run.
         inventory::relocate(&mut resources, &acc.tables.images, relocation, *scope);
     }
-    generate::add_hash_suffixes(&mut resources)?;
+    generate::add_hash_suffixes(&mut resources, &cx.threads)?;
     for r in &mut resources {
         normalize_annotations(r);
     }

@@ -76,4 +76,41 @@ impl Pool {
             _ => (0..n).map(job).collect(),
         }
     }
+
+    /// Runs `step(offset, chunk)` over `items` split into contiguous chunks
+    /// of at least `min_chunk` items (`offset` is the chunk's first index in
+    /// `items`) on the pool's threads, and returns the error of the first
+    /// failing chunk in order, or `Ok`. With fewer than `2 * min_chunk` items
+    /// or no pool, `step(0, items)` runs here.
+    ///
+    /// For per-item loops whose steps touch only their own item and report
+    /// nothing but a first error: `step` stops at its chunk's first error as
+    /// the sequential loop does, and the lowest chunk's error is the
+    /// sequential loop's error (items after it may have been changed, but the
+    /// caller fails with that error either way).
+    pub fn for_chunks<T, E, F>(&self, items: &mut [T], min_chunk: usize, step: F) -> Result<(), E>
+    where
+        T: Send,
+        E: Send,
+        F: Fn(usize, &mut [T]) -> Result<(), E> + Sync,
+    {
+        let min_chunk = min_chunk.max(1);
+        let pool = match &self.pool {
+            Some(pool) if items.len() >= min_chunk.saturating_mul(2) => pool,
+            _ => return step(0, items),
+        };
+        // A few chunks per thread, so that a thread slowed by other work (a
+        // sibling directory's build, another process) leaves its share to
+        // the rest.
+        let chunks = (items.len() / min_chunk).min(4 * pool.current_num_threads());
+        let chunk_len = items.len().div_ceil(chunks.max(1));
+        let results: Vec<Result<(), E>> = pool.install(|| {
+            items
+                .par_chunks_mut(chunk_len)
+                .enumerate()
+                .map(|(i, chunk)| step(i * chunk_len, chunk))
+                .collect()
+        });
+        results.into_iter().collect()
+    }
 }
