@@ -251,21 +251,23 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
 }
 
 /// Builds the kustomization in `dir` as [`build`] does and hands the outcome
-/// to `then` on the thread that built it (a deep-stack thread, see
-/// [`rustomize_yaml::stack`]), returning what `then` returns.
+/// to `then` on a deep-stack thread (see [`rustomize_yaml::stack`]) once the
+/// build's own threads have ended, returning what `then` returns.
 ///
-/// For a caller that writes the output at once: the writing runs where the
-/// build's memory was freed and reuses it, and the caller needs no deep-stack
-/// thread of its own. The build's threads stay up until `then` returns.
+/// For a caller that writes the output at once and needs a deep stack for
+/// it: the build's threads are joined first, so the memory they freed goes
+/// on to `then` (and the threads it starts) instead of staying parked with
+/// them.
 pub fn build_then<R, F>(dir: &Path, options: &BuildOptions, then: F) -> R
 where
     R: Send,
     F: FnOnce(Result<Build, Error>) -> R + Send,
 {
     let fs: Arc<dyn FileSystem> = Arc::new(DiskFs);
-    parallel::Pool::run(build_threads(options), |pool| {
-        then(build_here(fs, dir, options, pool))
-    })
+    let built = parallel::Pool::run(build_threads(options), |pool| {
+        build_here(fs, dir, options, pool)
+    });
+    rustomize_yaml::stack::on_deep_stack(|| then(built))
 }
 
 /// Builds kustomizations with one set of [`BuildOptions`] over one

@@ -14,7 +14,7 @@
 //! With one thread there is no pool: the same code runs in sequence on the
 //! calling thread (moved to a deep stack, see [`rustomize_yaml::stack`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
@@ -45,18 +45,43 @@ impl Pool {
         F: FnOnce(&Arc<Pool>) -> R + Send,
     {
         if threads > 1 {
+            // The pool's threads are spawned here so that they can be joined
+            // when the build is over: a thread that has ended hands its
+            // allocator's free memory on to the threads that go on (the
+            // writer's), where a parked one would keep it.
+            let spawned = Mutex::new(Vec::new());
             let built = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
-                .thread_name(|i| format!("rustomize-{i}"))
-                .stack_size(rustomize_yaml::stack::DEEP_STACK_BYTES)
-                .start_handler(|_| rustomize_yaml::stack::mark_deep_stack_thread())
+                .spawn_handler(|thread| {
+                    let handle = std::thread::Builder::new()
+                        .name(format!("rustomize-{}", thread.index()))
+                        .stack_size(rustomize_yaml::stack::DEEP_STACK_BYTES)
+                        .spawn(move || {
+                            rustomize_yaml::stack::mark_deep_stack_thread();
+                            thread.run();
+                        })?;
+                    spawned
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(handle);
+                    Ok(())
+                })
                 .build();
             if let Ok(pool) = built {
                 let pool = Arc::new(Pool { pool: Some(pool) });
-                return match &pool.pool {
+                let out = match &pool.pool {
                     Some(threads) => threads.install(|| f(&pool)),
                     None => f(&pool),
                 };
+                // Only the last reference ends the threads (one kept by `f`
+                // would leave them parked, and joining them would wait
+                // forever).
+                if Arc::try_unwrap(pool).is_ok() {
+                    for handle in spawned.into_inner().unwrap_or_else(PoisonError::into_inner) {
+                        let _ = handle.join();
+                    }
+                }
+                return out;
             }
         }
         rustomize_yaml::stack::on_deep_stack(|| f(&Arc::new(Pool::sequential())))
