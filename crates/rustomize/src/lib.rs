@@ -159,7 +159,9 @@ pub struct BuildOptions {
     pub load_restrictor: LoadRestrictor,
     /// Limits on YAML input (size, nesting, alias expansion).
     pub limits: ParseLimits,
-    /// Threads to use (None: one per available core). The output never depends on it.
+    /// Threads to use (None: one per available core): the size of the
+    /// build's own thread pool, started and joined by each build (1: no pool,
+    /// the build runs in sequence). The output never depends on it.
     pub threads: Option<usize>,
     /// Most bytes the build may read from files in all, counting a file again
     /// each time a kustomization includes it (default [`DEFAULT_MAX_READ_BYTES`]).
