@@ -36,7 +36,7 @@ use crate::schema::MergeSchema;
 /// Resources per chunk below which a transformer's loop stays on one thread
 /// (handing a chunk to the build's pool costs a few microseconds, waking a
 /// sleeping thread more; a resource's visit about one).
-pub(crate) const MIN_CHUNK: usize = 64;
+pub(crate) const MIN_CHUNK: usize = 32;
 
 /// What the transformers of one kustomization need besides the resources.
 pub struct Env<'a> {
