@@ -935,13 +935,13 @@ fn main() -> ExitCode {
             } else if let Err(e) = all.check_without_all() {
                 return fail(&e);
             }
-            // Built and written on one deep-stack thread, which ends the
-            // process itself: returning from it would have the allocator
+            // Written on a deep-stack thread once the build is over, which
+            // ends the process itself: returning from it would have the allocator
             // take the thread's heap apart page by page (28 ms after a
             // 100k-resource build) only for the process to exit.
             let output = output.as_deref();
-            rustomize::on_deep_stack(|| {
-                let code = match rustomize::build(&dir, &options) {
+            rustomize::build_then(&dir, &options, |built| {
+                let code = match built {
                     Ok(build) => print_build(build, output),
                     Err(e) => fail(&e.full_message()),
                 };

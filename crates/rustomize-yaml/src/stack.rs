@@ -92,6 +92,15 @@ where
         })
 }
 
+/// Marks the current thread as one with a [`DEEP_STACK_BYTES`] stack, so that
+/// [`on_deep_stack`] runs inline on it. For threads started by a pool of the
+/// caller's own (a thread pool's start handler), whose stack size the caller
+/// set to [`DEEP_STACK_BYTES`]; marking any other thread would let deep work
+/// overflow its stack (an abort, not a recoverable error).
+pub fn mark_deep_stack_thread() {
+    ON_DEEP_STACK.with(|c| c.set(true));
+}
+
 /// The nesting depth of `value`: 0 for a scalar, 1 for a collection of scalars.
 /// Walks without recursion.
 pub fn depth(value: &Value) -> usize {

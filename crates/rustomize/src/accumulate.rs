@@ -15,7 +15,7 @@ use rustomize_yaml::{ParseLimits, Value};
 use crate::error::Error;
 use crate::load::kustomization::Kustomization;
 use crate::load::{Entry, Loader};
-use crate::parallel::ThreadBudget;
+use crate::parallel::Pool;
 use crate::resmap::ResMap;
 use crate::resource::Resource;
 use crate::schema::MergeSchema;
@@ -56,8 +56,8 @@ pub struct BuildContext {
     /// Whether a kustomization chose the schema (the first one to do so wins for
     /// the rest of the build, as in kustomize).
     pub schema_chosen: bool,
-    /// Threads this build may still use.
-    pub threads: Arc<ThreadBudget>,
+    /// The build's threads (its pool, or none for a sequential build).
+    pub threads: Arc<Pool>,
     /// Exec plugins and KRM functions (off unless enabled).
     pub exec: Arc<crate::exec::ExecOptions>,
     /// Helm, for the charts of this build.
@@ -256,7 +256,7 @@ fn accumulate(
     // folded in order. A nested kustomization choosing the merge schema would
     // change what later siblings see, so that rare case is redone in sequence.
     let shared = cx.fork();
-    let pieces = crate::parallel::run_jobs(k.resources.len(), &cx.threads, |i| {
+    let pieces = cx.threads.run_jobs(k.resources.len(), |i| {
         let mut own = shared.fork();
         k.resources
             .get(i)
@@ -364,6 +364,7 @@ fn accumulate(
         schema: schema.get(),
         limits: &cx.limits,
         external: &external,
+        threads: &cx.threads,
     };
     transform::run(&env, &transformers, &mut acc.resources)?;
     for validator in &validators {

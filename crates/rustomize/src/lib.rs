@@ -159,7 +159,9 @@ pub struct BuildOptions {
     pub load_restrictor: LoadRestrictor,
     /// Limits on YAML input (size, nesting, alias expansion).
     pub limits: ParseLimits,
-    /// Threads to use (None: one per available core). The output never depends on it.
+    /// Threads to use (None: one per available core): the size of the
+    /// build's own thread pool, started and joined by each build (1: no pool,
+    /// the build runs in sequence). The output never depends on it.
     pub threads: Option<usize>,
     /// Most bytes the build may read from files in all, counting a file again
     /// each time a kustomization includes it (default [`DEFAULT_MAX_READ_BYTES`]).
@@ -247,8 +249,27 @@ const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 /// The files are read from the disk ([`DiskFs`]); [`Kustomizer`] builds over
 /// any [`FileSystem`].
 pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
+    build_then(dir, options, |built| built)
+}
+
+/// Builds the kustomization in `dir` as [`build`] does and hands the outcome
+/// to `then` on a deep-stack thread (see [`rustomize_yaml::stack`]) once the
+/// build's own threads have ended, returning what `then` returns.
+///
+/// For a caller that writes the output at once and needs a deep stack for
+/// it: the build's threads are joined first, so the memory they freed goes
+/// on to `then` (and the threads it starts) instead of staying parked with
+/// them.
+pub fn build_then<R, F>(dir: &Path, options: &BuildOptions, then: F) -> R
+where
+    R: Send,
+    F: FnOnce(Result<Build, Error>) -> R + Send,
+{
     let fs: Arc<dyn FileSystem> = Arc::new(DiskFs);
-    rustomize_yaml::stack::on_deep_stack(|| build_here(fs, dir, options))
+    let built = parallel::Pool::run(build_threads(options), |pool| {
+        build_here(fs, dir, options, pool)
+    });
+    rustomize_yaml::stack::on_deep_stack(|| then(built))
 }
 
 /// Builds kustomizations with one set of [`BuildOptions`] over one
@@ -350,13 +371,29 @@ impl Kustomizer {
     /// [`MemoryFs`], a relative path starts at `/`). See [`build`].
     pub fn build(&self, dir: impl AsRef<Path>) -> Result<Build, Error> {
         let dir = dir.as_ref();
-        rustomize_yaml::stack::on_deep_stack(|| {
-            build_here(Arc::clone(&self.fs), dir, &self.options)
+        parallel::Pool::run(build_threads(&self.options), |pool| {
+            build_here(Arc::clone(&self.fs), dir, &self.options, pool)
         })
     }
 }
 
-fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
+/// The threads one build runs on: [`BuildOptions::threads`], by default one
+/// per core.
+fn build_threads(options: &BuildOptions) -> usize {
+    options
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+/// Builds `dir` on the current thread (a deep-stack one: a thread of `pool`,
+/// or the one [`parallel::Pool::run`] moved a sequential build to).
+fn build_here(
+    fs: Arc<dyn FileSystem>,
+    dir: &Path,
+    options: &BuildOptions,
+    pool: &Arc<parallel::Pool>,
+) -> Result<Build, Error> {
     let session = remote::Session::new(options.remote.clone());
     let session = std::sync::Arc::new(match &options.run_cache {
         Some(cache) => session.sharing(cache.fetches()),
@@ -391,9 +428,7 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         Some(cache) => loader.with_run_cache(Arc::clone(cache)),
         None => loader,
     };
-    let threads = options
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = build_threads(options);
     let mut cx = BuildContext {
         warnings: Vec::new(),
         limits: ParseLimits {
@@ -404,7 +439,7 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         schema: accumulate::SchemaChoice::Builtin,
         schema_chosen: false,
         exec: std::sync::Arc::new(options.exec.clone()),
-        threads: std::sync::Arc::new(parallel::ThreadBudget::new(threads)),
+        threads: Arc::clone(pool),
         helm: generate::helm::HelmSession::new(options.helm.clone(), options.limits.max_bytes),
         origin: None,
     };
@@ -422,7 +457,7 @@ fn build_here(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Re
         // Where the images transformer of an overlay on this root would run.
         inventory::relocate(&mut resources, &acc.tables.images, relocation, *scope);
     }
-    generate::add_hash_suffixes(&mut resources)?;
+    generate::add_hash_suffixes(&mut resources, &cx.threads)?;
     // kustomize's annotation cleanup comes first, made on each object as the
     // reference pass visits it.
     nameref::resolve(
@@ -581,7 +616,7 @@ fn finish_each(
     resources: &mut Vec<resource::Resource>,
     vars: bool,
     strip: &[&str],
-    threads: &parallel::ThreadBudget,
+    threads: &parallel::Pool,
 ) -> Result<Vec<(usize, Unprintable)>, Error> {
     // Small jobs for small builds: resources come in input order, and a
     // Kubeflow build's dozen CRDs of 0.5-1 MB (two thirds of its nodes) may
@@ -591,7 +626,7 @@ fn finish_each(
         .chunks_mut(chunk)
         .map(std::sync::Mutex::new)
         .collect();
-    let found = parallel::run_jobs(chunks.len(), threads, |c| -> Result<Finished, Error> {
+    let found = threads.run_jobs(chunks.len(), |c| -> Result<Finished, Error> {
         let mut drop = Vec::new();
         let mut unprintable = Vec::new();
         let Some(Ok(mut slice)) = chunks.get(c).map(std::sync::Mutex::lock) else {

@@ -19,7 +19,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use rustomize_yaml::{Map, Value};
 
 use crate::fieldspec::{Compiled, Leaf};
-use crate::parallel::{run_jobs, ThreadBudget};
+use crate::parallel::Pool;
 use crate::resource::{Gvk, Resource, NOT_NAMESPACED};
 use crate::tables::field_specs::NameReference;
 
@@ -116,7 +116,7 @@ const CHUNK: usize = 512;
 pub fn resolve(
     resources: &mut [Resource],
     references: &[NameReference],
-    threads: &ThreadBudget,
+    threads: &Pool,
     first: fn(&mut Map),
 ) -> Result<(), String> {
     // The objects are taken out to be edited while every resource's id (kept
@@ -142,7 +142,7 @@ fn resolve_objects(
     objects: &mut [Map],
     touched: &mut [bool],
     references: &[NameReference],
-    threads: &ThreadBudget,
+    threads: &Pool,
     first: fn(&mut Map),
 ) -> Result<(), String> {
     let facts: Vec<Facts<'_>> = resources.iter().map(Facts::of).collect();
@@ -196,7 +196,7 @@ fn resolve_objects(
         .enumerate()
         .map(|(c, (objects, touched))| Mutex::new((c * CHUNK, objects, touched)))
         .collect();
-    let results = run_jobs(chunks.len(), threads, |c| {
+    let results = threads.run_jobs(chunks.len(), |c| {
         let Some(Ok(mut chunk)) = chunks.get(c).map(Mutex::lock) else {
             return Ok(());
         };

@@ -1,87 +1,141 @@
 //! Running independent pieces of one build on several threads.
 //!
-//! A kustomization's `resources` entries are independent until their results are
-//! appended in order: files parse on their own and each directory is a complete
-//! build of its own. They run as jobs on a small pool (scoped threads pulling the
-//! next index; no global state), and the results are folded in entry order, so
-//! the output — resources, warnings, the first error — is exactly what a
-//! sequential build gives. A per-build budget caps the threads in use, including
-//! those started by nested kustomizations.
+//! Each build with more than one thread gets a thread pool of its own
+//! ([`Pool`], a `rayon` pool built for that build and dropped with it; never
+//! rayon's global pool, so that builds stay independent and the library holds
+//! no global state). The whole build runs on the pool, and its pieces are
+//! handed to it as they come: a kustomization's `resources` entries (files
+//! parse on their own and each directory is a complete build of its own, so
+//! nested entries share the threads by work-stealing), and the per-resource
+//! loops of the costly transformers, in chunks. Results are folded in input
+//! order, so the output — resources, warnings, the first error — is exactly
+//! what a sequential build gives, at any thread count.
+//!
+//! With one thread there is no pool: the same code runs in sequence on the
+//! calling thread (moved to a deep stack, see [`rustomize_yaml::stack`]).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError};
 
-/// The number of extra threads a build may still start.
-#[derive(Debug)]
-pub struct ThreadBudget(AtomicUsize);
+use rayon::prelude::*;
 
-impl ThreadBudget {
-    /// A budget for `threads` threads in all (the calling thread included).
-    pub fn new(threads: usize) -> ThreadBudget {
-        ThreadBudget(AtomicUsize::new(threads.saturating_sub(1)))
-    }
-
-    fn take(&self, wanted: usize) -> usize {
-        let mut current = self.0.load(Ordering::Relaxed);
-        loop {
-            let taking = current.min(wanted);
-            if taking == 0 {
-                return 0;
-            }
-            match self.0.compare_exchange_weak(
-                current,
-                current - taking,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return taking,
-                Err(actual) => current = actual,
-            }
-        }
-    }
-
-    fn give_back(&self, n: usize) {
-        self.0.fetch_add(n, Ordering::AcqRel);
-    }
+/// The threads of one build: a pool of `threads` deep-stack threads, or none
+/// (sequential) for one thread or when the pool cannot be started.
+#[derive(Debug, Default)]
+pub struct Pool {
+    pool: Option<rayon::ThreadPool>,
 }
 
-/// Runs `job(0..n)`, on extra threads when the budget allows, and returns the
-/// results in index order.
-pub fn run_jobs<T, F>(n: usize, budget: &ThreadBudget, job: F) -> Vec<T>
-where
-    T: Send,
-    F: Fn(usize) -> T + Sync,
-{
-    let helpers = if n > 1 { budget.take(n - 1) } else { 0 };
-    if helpers == 0 {
-        return (0..n).map(job).collect();
+impl Pool {
+    /// No pool: every job runs in sequence on the calling thread.
+    pub fn sequential() -> Pool {
+        Pool { pool: None }
     }
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
-    let work = || loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        if i >= n {
-            break;
-        }
-        let out = job(i);
-        if let Some(slot) = slots.get(i) {
-            if let Ok(mut slot) = slot.lock() {
-                *slot = Some(out);
+
+    /// Runs `f` with a pool of `threads` threads, on one of them (the calling
+    /// thread waits), and drops the pool when `f` returns. With one thread, or
+    /// when no pool can be started (the build goes on in sequence), `f` runs
+    /// on a deep stack of its own ([`rustomize_yaml::stack::on_deep_stack`]).
+    ///
+    /// The pool's threads have [`rustomize_yaml::stack::DEEP_STACK_BYTES`]
+    /// stacks (reserved address space, touched only as deep as a walk goes):
+    /// any of them may run any part of the build.
+    pub fn run<R, F>(threads: usize, f: F) -> R
+    where
+        R: Send,
+        F: FnOnce(&Arc<Pool>) -> R + Send,
+    {
+        if threads > 1 {
+            // The pool's threads are spawned here so that they can be joined
+            // when the build is over: a thread that has ended hands its
+            // allocator's free memory on to the threads that go on (the
+            // writer's), where a parked one would keep it.
+            let spawned = Mutex::new(Vec::new());
+            let built = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .spawn_handler(|thread| {
+                    let handle = std::thread::Builder::new()
+                        .name(format!("rustomize-{}", thread.index()))
+                        .stack_size(rustomize_yaml::stack::DEEP_STACK_BYTES)
+                        .spawn(move || {
+                            rustomize_yaml::stack::mark_deep_stack_thread();
+                            thread.run();
+                        })?;
+                    spawned
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(handle);
+                    Ok(())
+                })
+                .build();
+            if let Ok(pool) = built {
+                let pool = Arc::new(Pool { pool: Some(pool) });
+                let out = match &pool.pool {
+                    Some(threads) => threads.install(|| f(&pool)),
+                    None => f(&pool),
+                };
+                // Only the last reference ends the threads (one kept by `f`
+                // would leave them parked, and joining them would wait
+                // forever).
+                if Arc::try_unwrap(pool).is_ok() {
+                    for handle in spawned.into_inner().unwrap_or_else(PoisonError::into_inner) {
+                        let _ = handle.join();
+                    }
+                }
+                return out;
             }
         }
-    };
-    std::thread::scope(|s| {
-        for _ in 0..helpers {
-            // Deep stacks, as the build's own thread has (documents may nest
-            // 10,000 levels). A helper that cannot start leaves its share of the
-            // jobs to the others and this thread.
-            let _ = rustomize_yaml::stack::spawn_deep(s, work);
+        rustomize_yaml::stack::on_deep_stack(|| f(&Arc::new(Pool::sequential())))
+    }
+
+    /// Runs `job(0..n)`, each index a job of its own for the pool's threads
+    /// to share, and returns the results in index order.
+    pub fn run_jobs<T, F>(&self, n: usize, job: F) -> Vec<T>
+    where
+        T: Send,
+        F: Fn(usize) -> T + Sync,
+    {
+        match &self.pool {
+            Some(pool) if n > 1 => {
+                pool.install(|| (0..n).into_par_iter().with_max_len(1).map(&job).collect())
+            }
+            _ => (0..n).map(job).collect(),
         }
-        work();
-    });
-    budget.give_back(helpers);
-    slots
-        .into_iter()
-        .filter_map(|slot| slot.into_inner().ok().flatten())
-        .collect()
+    }
+
+    /// Runs `step(offset, chunk)` over `items` split into contiguous chunks
+    /// of at least `min_chunk` items (`offset` is the chunk's first index in
+    /// `items`) on the pool's threads, and returns the error of the first
+    /// failing chunk in order, or `Ok`. With fewer than `2 * min_chunk` items
+    /// or no pool, `step(0, items)` runs here.
+    ///
+    /// For per-item loops whose steps touch only their own item and report
+    /// nothing but a first error: `step` stops at its chunk's first error as
+    /// the sequential loop does, and the lowest chunk's error is the
+    /// sequential loop's error (items after it may have been changed, but the
+    /// caller fails with that error either way).
+    pub fn for_chunks<T, E, F>(&self, items: &mut [T], min_chunk: usize, step: F) -> Result<(), E>
+    where
+        T: Send,
+        E: Send,
+        F: Fn(usize, &mut [T]) -> Result<(), E> + Sync,
+    {
+        let min_chunk = min_chunk.max(1);
+        let pool = match &self.pool {
+            Some(pool) if items.len() >= min_chunk.saturating_mul(2) => pool,
+            _ => return step(0, items),
+        };
+        // A few chunks per thread, so that a thread slowed by other work (a
+        // sibling directory's build, another process) leaves its share to
+        // the rest.
+        let chunks = (items.len() / min_chunk).min(4 * pool.current_num_threads());
+        let chunk_len = items.len().div_ceil(chunks.max(1));
+        let results: Vec<Result<(), E>> = pool.install(|| {
+            items
+                .par_chunks_mut(chunk_len)
+                .enumerate()
+                .map(|(i, chunk)| step(i * chunk_len, chunk))
+                .collect()
+        });
+        results.into_iter().collect()
+    }
 }

@@ -541,22 +541,39 @@ fn string_map_of(value: Option<&Value>) -> indexmap::IndexMap<String, String> {
 }
 
 /// Appends content-hash suffixes to the names of generated resources that need them.
-pub fn add_hash_suffixes(resources: &mut [Resource]) -> Result<(), Error> {
-    for resource in resources.iter_mut().filter(|r| r.needs_hash_suffix) {
-        let Some(suffix) = hash::suffix_of(resource.object()) else {
-            return Err(Error::Resource {
-                path: resource.origin.to_path_buf(),
-                message: format!(
-                    "{}: cannot add a content-hash name suffix to a generated object of this kind",
-                    resource.id()
-                ),
-            });
-        };
-        resource.store_previous_id();
-        let name = format!("{}-{suffix}", resource.name());
-        if let Some(meta) = metadata_mut(resource.object_mut()) {
-            meta.insert("name", Value::string(name));
-        }
+pub fn add_hash_suffixes(
+    resources: &mut [Resource],
+    threads: &crate::parallel::Pool,
+) -> Result<(), Error> {
+    // Each generated resource is hashed on its own: in chunks on the build's
+    // threads, the first error in order being the sequential loop's.
+    threads.for_chunks(resources, HASH_CHUNK, |_, chunk| {
+        chunk
+            .iter_mut()
+            .filter(|r| r.needs_hash_suffix)
+            .try_for_each(add_hash_suffix)
+    })
+}
+
+/// Resources per chunk below which [`add_hash_suffixes`] stays on one thread
+/// (most resources need no hash; a generated one takes a few microseconds).
+const HASH_CHUNK: usize = 128;
+
+/// Appends the content hash to the name of one generated resource.
+fn add_hash_suffix(resource: &mut Resource) -> Result<(), Error> {
+    let Some(suffix) = hash::suffix_of(resource.object()) else {
+        return Err(Error::Resource {
+            path: resource.origin.to_path_buf(),
+            message: format!(
+                "{}: cannot add a content-hash name suffix to a generated object of this kind",
+                resource.id()
+            ),
+        });
+    };
+    resource.store_previous_id();
+    let name = format!("{}-{suffix}", resource.name());
+    if let Some(meta) = metadata_mut(resource.object_mut()) {
+        meta.insert("name", Value::string(name));
     }
     Ok(())
 }

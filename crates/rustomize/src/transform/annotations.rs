@@ -8,6 +8,7 @@ pub fn apply(
     resources: &mut [Resource],
     pairs: &[(String, String)],
     specs: &[FieldSpec],
+    threads: &crate::parallel::Pool,
 ) -> Result<(), String> {
-    super::set_pairs(resources, pairs, specs)
+    super::set_pairs_in(resources, pairs, specs, threads)
 }

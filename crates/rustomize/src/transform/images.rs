@@ -52,41 +52,61 @@ pub fn apply(
     resources: &mut [Resource],
     images: &Value,
     specs: &[FieldSpec],
+    threads: &crate::parallel::Pool,
 ) -> Result<(), String> {
     let entries = parse_entries(images)?;
     // The table pass never creates fields.
     let specs = SpecSet::new(specs, Some(false));
     for entry in &entries {
-        let mut updater = Updater::new(entry);
-        let mut selected: Vec<&Compiled<'_>> = Vec::new();
-        for resource in resources.iter_mut() {
-            if resource.kind() == SKIPPED_KIND {
-                continue;
+        let updater = Updater::new(entry);
+        // Each pass in chunks, one after the other: the first error is still
+        // the first pass's first error, then the second's.
+        threads.for_chunks(resources, super::MIN_CHUNK, |_, chunk| {
+            let mut updater = updater.clone();
+            for resource in chunk.iter_mut() {
+                if resource.kind() == SKIPPED_KIND {
+                    continue;
+                }
+                // The legacy pass writes only `image` in elements of lists, never
+                // the root or `metadata` where the id lives.
+                resource.edit_where(false, |object| legacy_walk_map(object, &mut updater))?;
             }
-            // The legacy pass writes only `image` in elements of lists, never
-            // the root or `metadata` where the id lives.
-            resource.edit_where(false, |object| legacy_walk_map(object, &mut updater))?;
+            Ok::<(), String>(())
+        })?;
+        threads.for_chunks(resources, super::MIN_CHUNK, |_, chunk| {
+            apply_specs(chunk, &updater, &specs)
+        })?;
+    }
+    Ok(())
+}
+
+/// The field-spec pass of [`apply`] over one run of resources.
+fn apply_specs(
+    resources: &mut [Resource],
+    updater: &Updater<'_>,
+    specs: &SpecSet<'_>,
+) -> Result<(), String> {
+    let mut updater = updater.clone();
+    let mut selected: Vec<&Compiled<'_>> = Vec::new();
+    for resource in resources.iter_mut() {
+        if resource.kind() == SKIPPED_KIND {
+            continue;
         }
-        for resource in resources.iter_mut() {
-            if resource.kind() == SKIPPED_KIND {
-                continue;
-            }
-            // Most resources match no spec (the table's are limited by kind):
-            // pick the specs first, borrowing the id, before editing.
-            let gvk = resource.gvk();
-            specs.select_into(gvk, &mut selected);
-            for &compiled in &selected {
-                let result = resource.edit_where(compiled.touches_id, |object| {
-                    compiled.visit(object, Leaf::Scalar, &mut |node| updater.update(node))
-                });
-                result.map_err(|e| {
-                    format!(
-                        "considering field '{}' of object {}: {e}",
-                        compiled.spec.path,
-                        resource_id(resource)
-                    )
-                })?;
-            }
+        // Most resources match no spec (the table's are limited by kind):
+        // pick the specs first, borrowing the id, before editing.
+        let gvk = resource.gvk();
+        specs.select_into(gvk, &mut selected);
+        for &compiled in &selected {
+            let result = resource.edit_where(compiled.touches_id, |object| {
+                compiled.visit(object, Leaf::Scalar, &mut |node| updater.update(node))
+            });
+            result.map_err(|e| {
+                format!(
+                    "considering field '{}' of object {}: {e}",
+                    compiled.spec.path,
+                    resource_id(resource)
+                )
+            })?;
         }
     }
     Ok(())
@@ -156,6 +176,7 @@ fn node_kind(value: &Value) -> &'static str {
 
 /// Rewrites image references for one entry; compiles the name's expression on
 /// first use, as kustomize does.
+#[derive(Clone)]
 struct Updater<'e> {
     entry: &'e ImageEntry,
     pattern: Option<Regex>,

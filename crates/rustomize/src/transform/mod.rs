@@ -27,10 +27,16 @@ use rustomize_yaml::Value;
 use crate::error::Error;
 use crate::fieldspec::{Compiled, FieldSpec, Leaf, SpecSet};
 use crate::load::Loader;
+use crate::parallel::Pool;
 use crate::plugins::{Configured, Transformer};
 use crate::resmap::ResMap;
 use crate::resource::Resource;
 use crate::schema::MergeSchema;
+
+/// Resources per chunk below which a transformer's loop stays on one thread
+/// (handing a chunk to the build's pool costs a few microseconds, waking a
+/// sleeping thread more; a resource's visit about one).
+pub(crate) const MIN_CHUNK: usize = 32;
 
 /// What the transformers of one kustomization need besides the resources.
 pub struct Env<'a> {
@@ -41,6 +47,9 @@ pub struct Env<'a> {
     pub schema: &'a MergeSchema,
     /// Parser limits.
     pub limits: &'a rustomize_yaml::ParseLimits,
+    /// The build's threads: per-resource loops over many resources run
+    /// in chunks on them (see `Pool::for_chunks` in `parallel.rs`).
+    pub threads: &'a Pool,
     /// External plugins (exec plugins and KRM functions).
     pub external: &'a dyn External,
 }
@@ -97,6 +106,7 @@ pub fn apply(
         file,
         schema: env.schema,
         limits: env.limits,
+        threads: env.threads,
     };
     match &item.config {
         Transformer::PatchStrategicMerge(sources) => {
@@ -114,6 +124,7 @@ pub fn apply(
             subjects,
         } => {
             namespace::apply(
+                env.threads,
                 resources.resources_mut(),
                 namespace,
                 field_specs,
@@ -127,13 +138,21 @@ pub fn apply(
             prefix,
             suffix,
             field_specs,
-        } => name_affix::apply(resources.resources_mut(), prefix, suffix, field_specs)
-            .map_err(fail)?,
+        } => name_affix::apply(
+            resources.resources_mut(),
+            prefix,
+            suffix,
+            field_specs,
+            env.threads,
+        )
+        .map_err(fail)?,
         Transformer::Label { pairs, field_specs } => {
-            labels::apply(resources.resources_mut(), pairs, field_specs).map_err(fail)?
+            labels::apply(resources.resources_mut(), pairs, field_specs, env.threads)
+                .map_err(fail)?
         }
         Transformer::Annotations { pairs, field_specs } => {
-            annotations::apply(resources.resources_mut(), pairs, field_specs).map_err(fail)?
+            annotations::apply(resources.resources_mut(), pairs, field_specs, env.threads)
+                .map_err(fail)?
         }
         Transformer::PatchJson6902(entry) => {
             patch::json6902(&patches, entry, resources.resources_mut())?;
@@ -144,7 +163,8 @@ pub fn apply(
             field_specs,
         } => replicas::apply(resources.resources_mut(), replica, field_specs).map_err(fail)?,
         Transformer::ImageTag { image, field_specs } => {
-            images::apply(resources.resources_mut(), image, field_specs).map_err(fail)?
+            images::apply(resources.resources_mut(), image, field_specs, env.threads)
+                .map_err(fail)?
         }
         Transformer::Replacement {
             replacements,
@@ -157,7 +177,9 @@ pub fn apply(
             env.loader,
             env.limits.max_document_bytes,
         )?,
-        Transformer::Hash => crate::generate::add_hash_suffixes(resources.resources_mut())?,
+        Transformer::Hash => {
+            crate::generate::add_hash_suffixes(resources.resources_mut(), env.threads)?
+        }
         Transformer::ValueAdd { value, targets } => {
             value_add::apply(resources.resources_mut(), value, targets).map_err(fail)?
         }
@@ -173,11 +195,32 @@ pub(crate) fn set_pairs(
     pairs: &[(String, String)],
     specs: &[FieldSpec],
 ) -> Result<(), String> {
+    set_pairs_in(resources, pairs, specs, &Pool::sequential())
+}
+
+/// [`set_pairs`] in chunks on the threads `threads` has room for.
+pub(crate) fn set_pairs_in(
+    resources: &mut [Resource],
+    pairs: &[(String, String)],
+    specs: &[FieldSpec],
+    threads: &Pool,
+) -> Result<(), String> {
     if pairs.is_empty() {
         return Ok(());
     }
-    let empty_key = pairs.iter().any(|(k, _)| k.is_empty());
     let specs = SpecSet::new(specs, None);
+    threads.for_chunks(resources, MIN_CHUNK, |_, chunk| {
+        set_pairs_chunk(chunk, pairs, &specs)
+    })
+}
+
+/// [`set_pairs`] over one run of resources.
+fn set_pairs_chunk(
+    resources: &mut [Resource],
+    pairs: &[(String, String)],
+    specs: &SpecSet<'_>,
+) -> Result<(), String> {
+    let empty_key = pairs.iter().any(|(k, _)| k.is_empty());
     let mut selected: Vec<&Compiled<'_>> = Vec::new();
     for resource in resources {
         // Specs picked while borrowing the id; the kind is copied only when

@@ -22,8 +22,21 @@ pub fn apply(
     prefix: &str,
     suffix: &str,
     specs: &[FieldSpec],
+    threads: &crate::parallel::Pool,
 ) -> Result<(), String> {
     let specs = SpecSet::new(specs, None);
+    threads.for_chunks(resources, super::MIN_CHUNK, |_, chunk| {
+        apply_chunk(chunk, prefix, suffix, &specs)
+    })
+}
+
+/// [`apply`] over one run of resources.
+fn apply_chunk(
+    resources: &mut [Resource],
+    prefix: &str,
+    suffix: &str,
+    specs: &SpecSet<'_>,
+) -> Result<(), String> {
     let mut selected: Vec<&Compiled<'_>> = Vec::new();
     for resource in resources.iter_mut() {
         // Selection is by the original id: the current group and version

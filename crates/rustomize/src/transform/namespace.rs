@@ -20,6 +20,7 @@ use crate::resource::{Gvk, Resource};
 /// Sets `namespace` on every resource (kustomize's `NamespaceTransformer`:
 /// each resource records its id first, so references follow the move).
 pub fn apply(
+    threads: &crate::parallel::Pool,
     resources: &mut [Resource],
     namespace: &str,
     specs: &[FieldSpec],
@@ -27,14 +28,17 @@ pub fn apply(
     subjects: SubjectMode,
 ) -> Result<(), String> {
     let specs = NamespaceSpecs::new(specs);
-    for resource in resources.iter_mut() {
-        if resource.object().is_empty() {
-            continue;
-        }
-        resource.store_previous_id();
-        filter(resource, namespace, &specs, unset_only, subjects)?;
-    }
-    Ok(())
+    // Each resource on its own: in chunks on the build's threads, the first
+    // error in order being the sequential loop's.
+    threads.for_chunks(resources, super::MIN_CHUNK, |_, chunk| {
+        chunk
+            .iter_mut()
+            .filter(|resource| !resource.object().is_empty())
+            .try_for_each(|resource| {
+                resource.store_previous_id();
+                filter(resource, namespace, &specs, unset_only, subjects)
+            })
+    })
 }
 
 /// The namespace filter's field specs, compiled once for all resources:

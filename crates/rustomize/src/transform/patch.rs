@@ -31,6 +31,9 @@ pub struct PatchEnv<'a> {
     pub schema: &'a MergeSchema,
     /// Parser limits.
     pub limits: &'a ParseLimits,
+    /// The build's threads (a patch with a `target` merges into the
+    /// resources it selects in chunks, see `Pool::for_chunks` in `parallel.rs`).
+    pub threads: &'a crate::parallel::Pool,
 }
 
 impl PatchEnv<'_> {
@@ -357,49 +360,42 @@ fn apply_strategic(
     allow_name_change: bool,
     allow_kind_change: bool,
 ) -> Result<(), Error> {
-    let mut deleted = Vec::new();
-    for &i in selected {
-        let Some(resource) = resources.get_mut(i) else {
-            continue;
-        };
-        // kustomize merges through JSON, which types plain annotation texts.
-        resource.type_annotations();
-        let mut body = patch.object().clone();
-        if adopt_api_version {
-            if let Some(api_version) = resource.object().get("apiVersion").cloned() {
-                body.insert("apiVersion", api_version);
+    // Each selected resource merges on its own: in chunks on free threads
+    // when many are selected, the first error in order being the sequential
+    // loop's.
+    let deleted = std::sync::Mutex::new(Vec::new());
+    let chosen = |i: usize| selected.binary_search(&i).is_ok();
+    let min_chunk = if selected.len() >= 2 * super::MIN_CHUNK {
+        super::MIN_CHUNK
+    } else {
+        usize::MAX
+    };
+    env.threads
+        .for_chunks(resources, min_chunk, |offset, chunk| {
+            for (j, resource) in chunk.iter_mut().enumerate() {
+                let i = offset + j;
+                if !chosen(i) {
+                    continue;
+                }
+                if merge_one(
+                    env,
+                    resource,
+                    patch,
+                    adopt_api_version,
+                    allow_name_change,
+                    allow_kind_change,
+                )? {
+                    deleted
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(i);
+                }
             }
-        }
-        if allow_name_change || allow_kind_change {
-            resource.store_previous_id();
-        }
-        // The id before the merge (taken out, not copied): restored below
-        // and re-read in its own strings.
-        let (before, object) = resource.object_mut_with_id();
-        let outcome = strategic_merge::apply_owned(object, body, &before.gvk, env.schema)
-            .map_err(|e| env.fail(format!("{}: {e}", patch_label(patch))))?;
-        if outcome == Outcome::Deleted || resource.object().is_empty() {
-            deleted.push(i);
-            continue;
-        }
-        // kustomize's list merge re-appends target elements that lack a merge
-        // key once per key, so patch after patch can double a list: hold the
-        // merged resource to the document growth bound.
-        let size = resource.object().iter().fold(0usize, |n, (k, v)| {
-            n.saturating_add(k.len())
-                .saturating_add(patch_json6902::estimated_size(v))
-        });
-        if size > env.limits.max_document_bytes {
-            return Err(env.fail(format!(
-                "{}: the patch grows {} past {} bytes, estimated in memory (limit: --max-document-bytes, ParseLimits::max_document_bytes)",
-                patch_label(patch),
-                resource.id(),
-                env.limits.max_document_bytes
-            )));
-        }
-        restore_identity(resource, &before, allow_name_change, allow_kind_change);
-        resource.recache_id(before);
-    }
+            Ok(())
+        })?;
+    let deleted = deleted
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !deleted.is_empty() {
         let mut i = 0;
         resources.retain(|_| {
@@ -409,6 +405,54 @@ fn apply_strategic(
         });
     }
     Ok(())
+}
+
+/// Merges `patch` into one selected resource; true when the merge deleted it.
+fn merge_one(
+    env: &PatchEnv<'_>,
+    resource: &mut Resource,
+    patch: &Resource,
+    adopt_api_version: bool,
+    allow_name_change: bool,
+    allow_kind_change: bool,
+) -> Result<bool, Error> {
+    // kustomize merges through JSON, which types plain annotation texts.
+    resource.type_annotations();
+    let mut body = patch.object().clone();
+    if adopt_api_version {
+        if let Some(api_version) = resource.object().get("apiVersion").cloned() {
+            body.insert("apiVersion", api_version);
+        }
+    }
+    if allow_name_change || allow_kind_change {
+        resource.store_previous_id();
+    }
+    // The id before the merge (taken out, not copied): restored below
+    // and re-read in its own strings.
+    let (before, object) = resource.object_mut_with_id();
+    let outcome = strategic_merge::apply_owned(object, body, &before.gvk, env.schema)
+        .map_err(|e| env.fail(format!("{}: {e}", patch_label(patch))))?;
+    if outcome == Outcome::Deleted || resource.object().is_empty() {
+        return Ok(true);
+    }
+    // kustomize's list merge re-appends target elements that lack a merge
+    // key once per key, so patch after patch can double a list: hold the
+    // merged resource to the document growth bound.
+    let size = resource.object().iter().fold(0usize, |n, (k, v)| {
+        n.saturating_add(k.len())
+            .saturating_add(patch_json6902::estimated_size(v))
+    });
+    if size > env.limits.max_document_bytes {
+        return Err(env.fail(format!(
+            "{}: the patch grows {} past {} bytes, estimated in memory (limit: --max-document-bytes, ParseLimits::max_document_bytes)",
+            patch_label(patch),
+            resource.id(),
+            env.limits.max_document_bytes
+        )));
+    }
+    restore_identity(resource, &before, allow_name_change, allow_kind_change);
+    resource.recache_id(before);
+    Ok(false)
 }
 
 fn patch_label(patch: &Resource) -> String {
@@ -449,38 +493,44 @@ fn apply_json(
     store_previous_id: bool,
 ) -> Result<(), Error> {
     let matcher = Matcher::new(selector).map_err(|e| env.fail(e))?;
-    for resource in resources.iter_mut() {
-        if !matcher.selects(resource) {
-            continue;
-        }
-        if store_previous_id {
-            resource.store_previous_id();
-        }
-        // kustomize patches through JSON, which types plain annotation texts.
-        resource.type_annotations();
-        // The id before the patch (taken out, not copied), for errors and to
-        // re-read the new one in its strings.
-        let (id, object) = resource.object_mut_with_id();
-        // kustomize's resources always carry annotations while they are
-        // patched (its own bookkeeping), so a path into `metadata.annotations`
-        // finds the map even when the resource has none; an empty map is
-        // dropped again afterwards, as kustomize drops it at the end.
-        let added = ensure_annotations(object);
-        let result = patch_json6902::apply_to_object(object, ops, env.limits.max_document_bytes);
-        if added {
-            drop_empty_annotations(object);
-        }
-        if result.is_ok() {
-            resource.recache_id(id);
-            continue;
-        }
-        result.map_err(|e| {
-            env.fail(format!(
-                "JSON patch {source} on {}: {}",
-                excerpt(&id.to_string(), ECHO_CHARS),
-                excerpt(&e, MESSAGE_CHARS)
-            ))
-        })?;
-    }
-    Ok(())
+    // Each selected resource is patched on its own: in chunks on the build's
+    // threads when there are many, the first error in order being the
+    // sequential loop's.
+    env.threads
+        .for_chunks(resources, super::MIN_CHUNK, |_, chunk| {
+            chunk
+                .iter_mut()
+                .filter(|resource| matcher.selects(resource))
+                .try_for_each(|resource| {
+                    if store_previous_id {
+                        resource.store_previous_id();
+                    }
+                    // kustomize patches through JSON, which types plain annotation texts.
+                    resource.type_annotations();
+                    // The id before the patch (taken out, not copied), for errors and to
+                    // re-read the new one in its strings.
+                    let (id, object) = resource.object_mut_with_id();
+                    // kustomize's resources always carry annotations while they are
+                    // patched (its own bookkeeping), so a path into `metadata.annotations`
+                    // finds the map even when the resource has none; an empty map is
+                    // dropped again afterwards, as kustomize drops it at the end.
+                    let added = ensure_annotations(object);
+                    let result =
+                        patch_json6902::apply_to_object(object, ops, env.limits.max_document_bytes);
+                    if added {
+                        drop_empty_annotations(object);
+                    }
+                    match result {
+                        Ok(()) => {
+                            resource.recache_id(id);
+                            Ok(())
+                        }
+                        Err(e) => Err(env.fail(format!(
+                            "JSON patch {source} on {}: {}",
+                            excerpt(&id.to_string(), ECHO_CHARS),
+                            excerpt(&e, MESSAGE_CHARS)
+                        ))),
+                    }
+                })
+        })
 }

@@ -1,0 +1,164 @@
+//! Builds big enough for the build's pool to split transformer loops into
+//! chunks (hundreds of resources per kustomization) give the same output,
+//! warnings and first error at every thread count.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Apps of six resources each (Deployment, Service, ConfigMap,
+/// ServiceAccount, Role, RoleBinding) in one multi-document file.
+fn apps(group: usize, n: usize) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        let app = format!("g{group}-app-{i}");
+        // From the hundredth app on, the ConfigMaps have no `MODE`.
+        let mode = if i < 100 { "MODE" } else { "OTHER" };
+        let lines = [
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:".to_owned(),
+            format!("  name: {app}\n  labels:\n    app: {app}\nspec:\n  selector:"),
+            format!("    matchLabels:\n      app: {app}\n  template:\n    metadata:"),
+            format!("      labels:\n        app: {app}\n    spec:"),
+            format!("      serviceAccountName: {app}\n      containers:\n      - name: main"),
+            format!("        image: example/app:1.{i}\n        envFrom:"),
+            format!("        - configMapRef:\n            name: {app}-config"),
+            format!("        - secretRef:\n            name: {app}-secret\n---"),
+            format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: {app}\nspec:"),
+            format!("  selector:\n    app: {app}\n  ports:\n  - port: 80\n---"),
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {app}-config"),
+            format!("data:\n  {mode}: mode-{i}\n---"),
+            format!("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {app}\n---"),
+            format!("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: {app}"),
+            format!("rules:\n- apiGroups: [\"\"]\n  resources: [configmaps]\n  resourceNames: [{app}-config]"),
+            "  verbs: [get]\n---".to_owned(),
+            format!("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: {app}"),
+            "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role".to_owned(),
+            format!("  name: {app}\nsubjects:\n- kind: ServiceAccount\n  name: {app}\n---"),
+        ];
+        for line in lines {
+            writeln!(out, "{line}").unwrap();
+        }
+    }
+    out
+}
+
+/// An overlay on `bases/g{group}` with the transformers that run in chunks,
+/// plus `extra` (more kustomization fields).
+fn group(group: usize, n: usize, extra: &str) -> String {
+    let mut k = [
+        format!("namePrefix: g{group}-\nnameSuffix: -s\nnamespace: team-{group}"),
+        format!("labels:\n- pairs:\n    group: g{group}\n  includeSelectors: true"),
+        format!("commonAnnotations:\n  owner: team-{group}"),
+        "images:\n- name: example/app\n  newName: registry.example.com/app".to_owned(),
+        "  newTag: \"2.0\"".to_owned(),
+        format!("resources:\n- ../../bases/g{group}"),
+        "patches:\n- target:\n    kind: Deployment\n  patch: |-".to_owned(),
+        "    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: any".to_owned(),
+        "    spec:\n      template:\n        spec:\n          containers:".to_owned(),
+        "          - name: main\n            resources:\n              limits:".to_owned(),
+        "                cpu: 100m".to_owned(),
+        "- target:\n    kind: Service\n  patch: |-\n    - op: add".to_owned(),
+        "      path: /spec/type\n      value: ClusterIP\n".to_owned(),
+    ]
+    .join("\n");
+    k.push_str(extra);
+    k.push_str("secretGenerator:\n");
+    for i in 0..n {
+        writeln!(
+            k,
+            "- name: g{group}-app-{i}-secret\n  literals:\n  - TOKEN=token-{i}"
+        )
+        .unwrap();
+    }
+    k
+}
+
+/// Writes a tree of two groups (`n` apps and a few) under a root with its
+/// own prefix, labels and images; `extra` goes into the big group's
+/// kustomization.
+fn tree(dir: &Path, n: usize, extra: &str) {
+    let write = |path: &str, text: &str| {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    for (g, apps_in_group) in [(0, n), (1, 7)] {
+        write(&format!("bases/g{g}/apps.yaml"), &apps(g, apps_in_group));
+        write(
+            &format!("bases/g{g}/kustomization.yaml"),
+            "resources:\n- apps.yaml\n",
+        );
+        let extra = if g == 0 { extra } else { "" };
+        write(
+            &format!("groups/g{g}/kustomization.yaml"),
+            &group(g, apps_in_group, extra),
+        );
+    }
+    let root = [
+        "namePrefix: prod-\nlabels:\n- pairs:\n    env: prod\nimages:",
+        "- name: registry.example.com/app",
+        "  digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "resources:\n- groups/g0\n- groups/g1\n",
+    ];
+    write("kustomization.yaml", &root.join("\n"));
+}
+
+/// The output, warnings or error of a build of `dir` with `threads` threads.
+fn build(dir: &Path, threads: usize) -> (String, String) {
+    let options = rustomize::BuildOptions {
+        threads: Some(threads),
+        ..Default::default()
+    };
+    match rustomize::build(dir, &options) {
+        Ok(b) => (b.to_yaml(), b.warnings().join("\n")),
+        Err(e) => (String::new(), format!("error: {}", e.full_message())),
+    }
+}
+
+fn same_at_every_thread_count(extra: &str) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), 150, extra);
+    let one = build(dir.path(), 1);
+    for threads in 2..=4 {
+        assert!(
+            build(dir.path(), threads) == one,
+            "{threads} threads differ from one: {}",
+            one.1
+        );
+    }
+    one
+}
+
+#[test]
+fn big_overlays_build_the_same_at_every_thread_count() {
+    let (out, warnings) = same_at_every_thread_count("");
+    assert!(warnings.is_empty(), "{warnings}");
+    // 150 + 7 apps of six resources and a secret each.
+    assert_eq!(out.matches("\n---\n").count() + 1, 157 * 7);
+    assert!(out.contains("name: prod-g0-g0-app-149-s\n"));
+    assert!(
+        out.contains("image: registry.example.com/app@sha256:0123"),
+        "{out}"
+    );
+    assert!(out.contains("name: prod-g0-g0-app-0-secret-s-"));
+}
+
+#[test]
+fn the_first_failing_resource_is_reported_at_every_thread_count() {
+    // A JSON patch that fails on the ConfigMaps of apps 100 to 149, which
+    // fall into several chunks: the error names the first of them.
+    let (out, error) = same_at_every_thread_count(
+        "- target:\n    kind: ConfigMap\n  patch: |-\n    - op: remove\n      path: /data/MODE\n",
+    );
+    assert!(out.is_empty());
+    assert!(error.contains("app-100-config"), "{error}");
+}
+
+#[test]
+fn a_failing_strategic_merge_fails_alike_at_every_thread_count() {
+    let (out, error) = same_at_every_thread_count(
+        "- target:\n    kind: Service\n  patch: |-\n    apiVersion: v1\n    kind: Service\n    metadata:\n      name: any\n    spec:\n      ports: 7\n",
+    );
+    assert!(out.is_empty());
+    assert!(error.contains("expected SequenceNode"), "{error}");
+}
