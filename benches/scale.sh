@@ -64,8 +64,14 @@ def measure(cmd, out_path, timeout=None):
 
 
 def wait4_timeout(p, timeout):
-    """os.wait4 with a timeout (polling); kills the child when it passes."""
-    deadline = None if timeout is None else time.monotonic() + timeout
+    """os.wait4 with a timeout (polling); kills the child when it passes.
+    Without a timeout it blocks: polling every 5 ms would round a build of a
+    few milliseconds up to the next poll."""
+    if timeout is None:
+        pid, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        return pid, status, ru
+    deadline = time.monotonic() + timeout
     while True:
         pid, status, ru = os.wait4(p.pid, os.WNOHANG)
         if pid:
