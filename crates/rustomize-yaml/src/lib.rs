@@ -60,7 +60,8 @@ pub use reader::{parse_documents_fast, parse_documents_fast_saphyr, parse_docume
 pub use text::{decode_text, excerpt};
 pub use value::{Str, Value};
 pub use writer::{
-    format_go_float, write_document, write_document_to, write_documents, write_documents_parallel,
+    format_go_float, go_sort, write_document, write_document_to, write_documents,
+    write_documents_parallel,
 };
 
 /// How a plain (unquoted, untagged) scalar with this text reads: null, bool,

@@ -1747,8 +1747,9 @@ fn is_timestamp(b: &[u8]) -> bool {
 /// them even then. Longer slices are merge sorted: wherever `less` is a total
 /// order (every real key set) the result is the one sorted order, the same as
 /// Go's; where it is not, the order may differ from kustomize's (listed in
-/// docs/compatibility.md).
-fn go_sort<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
+/// docs/compatibility.md). kustomize's legacy resource order is another such
+/// comparison (two kinds can tie), which the library sorts with this too.
+pub fn go_sort<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
     const GO_INSERTION_SORT_MAX: usize = 12;
     let n = v.len();
     if n <= GO_INSERTION_SORT_MAX {

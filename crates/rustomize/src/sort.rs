@@ -35,8 +35,8 @@ pub fn sort(resources: &mut [Resource], order: &SortOrder) -> Vec<usize> {
     // Sized for typical ids up front: growing by doubling left freed
     // buffers of up to half the final size behind (a few MiB at 100k).
     let mut text = String::with_capacity(resources.len() * 40);
-    // (kind slot, then position; start and end of the text; resource)
-    let mut keyed: Vec<(usize, usize, usize, usize)> = Vec::with_capacity(resources.len());
+    // (position of the kind, its slot; start and end of the text; resource)
+    let mut keyed: Vec<(usize, usize, usize, usize, usize)> = Vec::with_capacity(resources.len());
     for (i, r) in resources.iter().enumerate() {
         let id = r.id();
         let slot = *gvk_slot.entry(&id.gvk).or_insert_with(|| {
@@ -47,7 +47,7 @@ pub fn sort(resources: &mut [Resource], order: &SortOrder) -> Vec<usize> {
         text.push_str(or_default(&id.namespace, "~X"));
         text.push('|');
         text.push_str(or_default(&id.name, "~N"));
-        keyed.push((slot, start, text.len(), i));
+        keyed.push((slot, slot, start, text.len(), i));
     }
     // Positions of the distinct kinds in legacy order; kinds the order cannot
     // tell apart share a position (and keep their resources' input order).
@@ -55,9 +55,16 @@ pub fn sort(resources: &mut [Resource], order: &SortOrder) -> Vec<usize> {
     by_order.sort_by(|&a, &b| gvks[a].cmp_legacy(&gvks[b]));
     let mut position = vec![0usize; gvks.len()];
     let mut pos = 0;
+    // Whether two different kinds share a position: their texts are made
+    // equal by a literal `~G`, `~V` or `~K` (`apiVersion: ~G/v1`).
+    let mut kinds_tied = false;
     for (k, &g) in by_order.iter().enumerate() {
-        if k > 0 && gvks[by_order[k - 1]].cmp_legacy(&gvks[g]) != Ordering::Equal {
-            pos += 1;
+        if k > 0 {
+            if gvks[by_order[k - 1]].cmp_legacy(&gvks[g]) != Ordering::Equal {
+                pos += 1;
+            } else {
+                kinds_tied = true;
+            }
         }
         position[g] = pos;
     }
@@ -65,13 +72,25 @@ pub fn sort(resources: &mut [Resource], order: &SortOrder) -> Vec<usize> {
         key.0 = position.get(key.0).copied().unwrap_or(0);
     }
     let tail = |start: usize, end: usize| text.get(start..end).unwrap_or("");
-    // Stable: kinds the order cannot tell apart keep their input order (and
-    // the run-aware stable sort took fewer instructions than an unstable one
-    // with the input position as a last key).
-    keyed.sort_by(|&(pa, sa, ea, _), &(pb, sb, eb, _)| {
-        pa.cmp(&pb).then_with(|| tail(sa, ea).cmp(tail(sb, eb)))
-    });
-    let before: Vec<usize> = keyed.into_iter().map(|(_, _, _, i)| i).collect();
+    if kinds_tied {
+        // kustomize's comparison compares names only within one kind, so
+        // resources of tied kinds are neither before nor after each other,
+        // and "before" is then not transitive. The standard sort may panic
+        // on such a comparison; `go_sort` never does, and sorts up to 12
+        // resources exactly as Go's `sort.Sort` does.
+        rustomize_yaml::go_sort(&mut keyed, |&(pa, ga, sa, ea, _), &(pb, gb, sb, eb, _)| {
+            pa < pb || (pa == pb && ga == gb && tail(sa, ea) < tail(sb, eb))
+        });
+    } else {
+        // Every kind has a position of its own: (position, text) is a total
+        // order. Stable, as ids are unique anyway (and the run-aware stable
+        // sort took fewer instructions than an unstable one with the input
+        // position as a last key).
+        keyed.sort_by(|&(pa, _, sa, ea, _), &(pb, _, sb, eb, _)| {
+            pa.cmp(&pb).then_with(|| tail(sa, ea).cmp(tail(sb, eb)))
+        });
+    }
+    let before: Vec<usize> = keyed.into_iter().map(|(_, _, _, _, i)| i).collect();
     apply_permutation(resources, &mut before.clone());
     before
 }
