@@ -157,21 +157,13 @@ fn legacy_walk_map(map: &mut Map, updater: &mut Updater<'_>) -> Result<(), Strin
                 other => {
                     return Err(format!(
                         "wrong node kind: expected MappingNode but got {} in '{key}'",
-                        node_kind(other)
+                        super::yaml_node_kind(other)
                     ))
                 }
             }
         }
     }
     Ok(())
-}
-
-fn node_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Map(_) => "MappingNode",
-        Value::Seq(_) => "SequenceNode",
-        _ => "ScalarNode",
-    }
 }
 
 /// Rewrites image references for one entry; compiles the name's expression on
@@ -261,7 +253,7 @@ impl<'e> Updater<'e> {
             Value::Seq(_) | Value::Map(_) => {
                 return Err(format!(
                     "wrong node kind: expected ScalarNode but got {}",
-                    node_kind(node)
+                    super::yaml_node_kind(node)
                 ))
             }
         };

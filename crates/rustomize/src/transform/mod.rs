@@ -327,3 +327,13 @@ pub fn validate(
     }
     Ok(())
 }
+
+/// The kind of YAML node (go-yaml's names, as kustomize's "wrong node kind"
+/// messages print them) a value is.
+pub(crate) fn yaml_node_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Map(_) => "MappingNode",
+        Value::Seq(_) => "SequenceNode",
+        _ => "ScalarNode",
+    }
+}

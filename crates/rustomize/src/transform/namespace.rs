@@ -152,12 +152,29 @@ fn set_subjects(
     mode: SubjectMode,
     set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
 ) -> Result<(), String> {
-    let Some(Value::Seq(subjects)) = object.get_mut("subjects") else {
-        return Ok(());
+    // What kustomize looks up in each subject to choose it; with no mode it
+    // does not look at the subjects at all.
+    let looked_up = match mode {
+        SubjectMode::None => return Ok(()),
+        SubjectMode::DefaultOnly => "name",
+        SubjectMode::AllServiceAccounts => "kind",
+    };
+    let subjects = match object.get_mut("subjects") {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Seq(subjects)) => subjects,
+        Some(other) => {
+            return Err(format!(
+                "setting namespace on (cluster)role binding subjects: wrong node kind: expected SequenceNode but got {}",
+                super::yaml_node_kind(other)
+            ))
+        }
     };
     for subject in subjects {
         let Value::Map(subject) = subject else {
-            continue;
+            return Err(format!(
+                "setting namespace on (cluster)role binding subjects: looking up {looked_up} on (cluster)role binding subject: wrong node kind: expected MappingNode but got {}",
+                super::yaml_node_kind(subject)
+            ));
         };
         let chosen = match mode {
             SubjectMode::None => false,

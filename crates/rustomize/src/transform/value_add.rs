@@ -88,7 +88,7 @@ fn set_field(object: &mut Map, target: &ValueAddTarget, value: &str) -> Result<(
             other => {
                 return Err(format!(
                     "wrong node kind: expected MappingNode but got {}",
-                    node_kind(other)
+                    super::yaml_node_kind(other)
                 ))
             }
         };
@@ -98,7 +98,7 @@ fn set_field(object: &mut Map, target: &ValueAddTarget, value: &str) -> Result<(
         Value::Seq(_) | Value::Map(_) => {
             return Err(format!(
                 "wrong node kind: expected ScalarNode but got {}",
-                node_kind(slot)
+                super::yaml_node_kind(slot)
             ))
         }
         Value::Null | Value::Empty => String::new(),
@@ -112,14 +112,6 @@ fn set_field(object: &mut Map, target: &ValueAddTarget, value: &str) -> Result<(
     };
     *slot = Value::string(new);
     Ok(())
-}
-
-fn node_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Seq(_) => "SequenceNode",
-        Value::Map(_) => "MappingNode",
-        _ => "ScalarNode",
-    }
 }
 
 /// `part` inserted as the `pos`-th (0-based) part of the slash-separated
