@@ -159,7 +159,7 @@ pub struct BuildOptions {
     pub load_restrictor: LoadRestrictor,
     /// Limits on YAML input (size, nesting, alias expansion).
     pub limits: ParseLimits,
-    /// Threads to use (None: one per available core): the size of the
+    /// Threads to use (None: one per available core, at most 8): the size of the
     /// build's own thread pool, started and joined by each build (1: no pool,
     /// the build runs in sequence). The output never depends on it.
     pub threads: Option<usize>,
@@ -377,12 +377,22 @@ impl Kustomizer {
     }
 }
 
+/// The threads one build runs on by default at most: each build starts and
+/// joins its own pool, and on a many-core host a pool of one thread per core
+/// would cost a small build more to start than it saves (every thread also
+/// reserves a deep stack of address space).
+const DEFAULT_MAX_THREADS: usize = 8;
+
 /// The threads one build runs on: [`BuildOptions::threads`], by default one
-/// per core.
+/// per core up to [`DEFAULT_MAX_THREADS`].
 fn build_threads(options: &BuildOptions) -> usize {
     options
         .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(DEFAULT_MAX_THREADS)
+        })
         .max(1)
 }
 

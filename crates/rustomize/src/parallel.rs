@@ -13,6 +13,11 @@
 //!
 //! With one thread there is no pool: the same code runs in sequence on the
 //! calling thread (moved to a deep stack, see [`rustomize_yaml::stack`]).
+//!
+//! A thread that waits in [`Pool::run_jobs`] or [`Pool::for_chunks`] for its
+//! jobs runs other jobs of the pool meanwhile (rayon's work stealing). So no
+//! code may hold a lock, or be inside a `OnceLock` initializer, while it hands
+//! work to the pool: a stolen job that wants the same lock would deadlock.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
