@@ -491,6 +491,15 @@ impl Error {
         }
     }
 
+    /// Whether the build failed on one of its read budgets (bytes or
+    /// kustomization files read in all).
+    pub(crate) fn spent_a_read_budget(&self) -> bool {
+        matches!(
+            self.file_cause(),
+            Some(FileCause::ReadBudget { .. } | FileCause::KustomizationBudget { .. })
+        )
+    }
+
     /// Why a file could not be read, where that is the error.
     pub fn file_cause(&self) -> Option<&FileCause> {
         match self {

@@ -265,11 +265,27 @@ where
     R: Send,
     F: FnOnce(Result<Build, Error>) -> R + Send,
 {
-    let fs: Arc<dyn FileSystem> = Arc::new(DiskFs);
-    let built = parallel::Pool::run(build_threads(options), |pool| {
-        build_here(fs, dir, options, pool)
-    });
+    let built = run_build(Arc::new(DiskFs), dir, options);
     rustomize_yaml::stack::on_deep_stack(|| then(built))
+}
+
+/// Runs one build on a pool of its own ([`build_threads`] threads).
+///
+/// The read budgets (`max_read_bytes`, `max_kustomizations`) are spent by
+/// whichever thread reads first, so on several threads which file crosses a
+/// limit depends on timing. A build that fails so runs again in sequence,
+/// where the error is the one the entry order gives, as for any other error.
+fn run_build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
+    let threads = build_threads(options);
+    let built = parallel::Pool::run(threads, |pool| {
+        build_here(Arc::clone(&fs), dir, options, pool)
+    });
+    match built {
+        Err(e) if threads > 1 && e.spent_a_read_budget() => {
+            parallel::Pool::run(1, |pool| build_here(fs, dir, options, pool))
+        }
+        built => built,
+    }
 }
 
 /// Builds kustomizations with one set of [`BuildOptions`] over one
@@ -370,10 +386,7 @@ impl Kustomizer {
     /// Builds the kustomization in `dir` (a path of the file system; on a
     /// [`MemoryFs`], a relative path starts at `/`). See [`build`].
     pub fn build(&self, dir: impl AsRef<Path>) -> Result<Build, Error> {
-        let dir = dir.as_ref();
-        parallel::Pool::run(build_threads(&self.options), |pool| {
-            build_here(Arc::clone(&self.fs), dir, &self.options, pool)
-        })
+        run_build(Arc::clone(&self.fs), dir.as_ref(), &self.options)
     }
 }
 

@@ -162,3 +162,53 @@ fn a_failing_strategic_merge_fails_alike_at_every_thread_count() {
     assert!(out.is_empty());
     assert!(error.contains("expected SequenceNode"), "{error}");
 }
+
+/// The read budgets are spent by whichever thread reads first; the error a
+/// build that runs out of one reports is still the one of the entry order
+/// (a parallel build that fails so runs again in sequence).
+#[test]
+fn a_spent_read_budget_fails_alike_at_every_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let cm = |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+    let mut top = String::from("resources:\n");
+    for i in 0..8 {
+        let sub = root.join(format!("d{i}"));
+        std::fs::create_dir_all(sub.join("base")).unwrap();
+        std::fs::write(sub.join("base/cm.yaml"), cm(&format!("base-{i}"))).unwrap();
+        std::fs::write(
+            sub.join("base/kustomization.yaml"),
+            "resources:\n- cm.yaml\n",
+        )
+        .unwrap();
+        std::fs::write(
+            sub.join("kustomization.yaml"),
+            format!("namePrefix: p{i}-\nresources:\n- base\n"),
+        )
+        .unwrap();
+        writeln!(top, "- d{i}").unwrap();
+    }
+    std::fs::write(root.join("kustomization.yaml"), top).unwrap();
+    // 17 kustomization files in all; each limit below fails somewhere else.
+    for max in [2, 5, 9, 12, 16] {
+        let outcomes: Vec<String> = [1, 2, 3, 4, 1, 2, 3, 4]
+            .into_iter()
+            .map(|threads| {
+                let options = rustomize::BuildOptions {
+                    threads: Some(threads),
+                    max_kustomizations: max,
+                    ..Default::default()
+                };
+                match rustomize::build(root, &options) {
+                    Ok(_) => "built".to_owned(),
+                    Err(e) => e.full_message(),
+                }
+            })
+            .collect();
+        assert!(outcomes[0] != "built", "max_kustomizations {max}");
+        assert!(
+            outcomes.iter().all(|o| o == &outcomes[0]),
+            "max_kustomizations {max}: {outcomes:#?}"
+        );
+    }
+}
