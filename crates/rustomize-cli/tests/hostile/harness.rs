@@ -310,9 +310,14 @@ macro_rules! assert_fails {
 /// Asserts success and that the output equals `kubectl kustomize`'s, when
 /// kubectl is on PATH (kustomize's output is the expectation, never ours).
 pub fn assert_builds_like_kustomize(tree: &Tree, extra: &[&str]) -> String {
-    let ours = tree.build(extra);
+    assert_same_success(&tree.build(extra), tree.kubectl(extra))
+}
+
+/// Asserts that `ours` succeeded and, when there is `theirs` (kubectl's run),
+/// that it succeeded with the same output; returns our output.
+pub fn assert_same_success(ours: &Outcome, theirs: Option<Outcome>) -> String {
     let stdout = ours.assert_ok().to_owned();
-    if let Some(theirs) = tree.kubectl(extra) {
+    if let Some(theirs) = theirs {
         assert!(
             theirs.status.success(),
             "kubectl failed: {}",
