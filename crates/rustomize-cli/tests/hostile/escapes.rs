@@ -740,3 +740,51 @@ fn args_from_file_fifo_and_oversized_are_refused() {
     );
     insta::assert_snapshot!(tree.normalise(ours.assert_failed()));
 }
+
+/// `argsFromFile` counts against the read budget like any file, and a build
+/// that runs out of it names the file the entry order reaches, whichever
+/// thread read first: here `b/cm.yaml`, read after `a`'s generator.
+#[test]
+fn args_from_file_spends_the_read_budget_in_entry_order() {
+    let tree = args_plugin_tree("args.txt");
+    let data = "x".repeat(3000);
+    tree.file("root/a/kustomization.yaml", "generators:\n- gen.yaml\n")
+        .file(
+            "root/a/gen.yaml",
+            "apiVersion: example.com/v1\nkind: ArgsPlugin\nmetadata:\n  name: a\nargsFromFile: args.txt\n",
+        )
+        .file("root/a/args.txt", &data)
+        .file("root/b/kustomization.yaml", "resources:\n- cm.yaml\n")
+        .file(
+            "root/b/cm.yaml",
+            &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  k: {data}\n"),
+        )
+        .kustomization("resources:\n- a\n- b\n");
+    let budget = |bytes: usize| {
+        run_args_plugin(
+            &tree,
+            env!("CARGO_BIN_EXE_rustomize"),
+            &["--max-read-bytes", &bytes.to_string()],
+        )
+    };
+    // The largest budget that fails: one byte short of everything the build reads.
+    let (mut ok, mut short) = (100_000, 0);
+    assert!(budget(ok).status.success(), "{}", head(&budget(ok).stderr));
+    while ok - short > 1 {
+        let mid = (ok + short) / 2;
+        if budget(mid).status.success() {
+            ok = mid;
+        } else {
+            short = mid;
+        }
+    }
+    for _ in 0..8 {
+        let out = budget(short);
+        assert!(!out.status.success());
+        assert!(
+            out.stderr.contains("b/cm.yaml") && !out.stderr.contains("argsFromFile"),
+            "{}",
+            head(&out.stderr)
+        );
+    }
+}

@@ -858,9 +858,11 @@ fn run_legacy(
             // kustomize reads it with the kustomization's loader (`Load`):
             // the same cleaning, restrictor, size bound and file checks as
             // any file the kustomization names.
+            // The loader's error stays whole under the field (a spent read
+            // budget must remain one, see `run_build`).
             let (_, bytes) = loader
                 .read_bytes(&name)
-                .map_err(|e| plugin_err(format!("argsFromFile '{name}': {}", e.full_message())))?;
+                .map_err(|e| e.in_field(origin, "argsFromFile", &name))?;
             args.extend(args_from_file(&bytes));
         }
     }
