@@ -277,14 +277,32 @@ where
 /// where the error is the one the entry order gives, as for any other error.
 fn run_build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
     let threads = build_threads(options);
+    let spent = std::sync::atomic::AtomicBool::new(false);
     let built = parallel::Pool::run(threads, |pool| {
-        build_here(Arc::clone(&fs), dir, options, pool)
+        build_here(Arc::clone(&fs), dir, options, pool, &spent)
     });
     match built {
-        Err(e) if threads > 1 && e.spent_a_read_budget() => {
-            parallel::Pool::run(1, |pool| build_here(fs, dir, options, pool))
+        Err(e) if threads > 1 && (e.spent_a_read_budget() || spent.into_inner()) => {
+            let spent = std::sync::atomic::AtomicBool::new(false);
+            parallel::Pool::run(1, |pool| build_here(fs, dir, options, pool, &spent))
         }
         built => built,
+    }
+}
+
+/// Sets `spent` when dropped if the build's reads went past a budget: an
+/// error that carries the loader's cause only as text (a plugin's, a
+/// patch file's) still tells [`run_build`] so.
+struct BudgetWatch<'a> {
+    loader: &'a load::Loader,
+    spent: &'a std::sync::atomic::AtomicBool,
+}
+
+impl Drop for BudgetWatch<'_> {
+    fn drop(&mut self) {
+        if self.loader.budget_spent() {
+            self.spent.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 
@@ -416,6 +434,7 @@ fn build_here(
     dir: &Path,
     options: &BuildOptions,
     pool: &Arc<parallel::Pool>,
+    spent: &std::sync::atomic::AtomicBool,
 ) -> Result<Build, Error> {
     let session = remote::Session::new(options.remote.clone());
     let session = std::sync::Arc::new(match &options.run_cache {
@@ -450,6 +469,10 @@ fn build_here(
     let loader = match &options.run_cache {
         Some(cache) => loader.with_run_cache(Arc::clone(cache)),
         None => loader,
+    };
+    let _watch = BudgetWatch {
+        loader: &loader,
+        spent,
     };
     let threads = build_threads(options);
     let mut cx = BuildContext {

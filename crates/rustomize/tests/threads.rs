@@ -212,3 +212,58 @@ fn a_spent_read_budget_fails_alike_at_every_thread_count() {
         );
     }
 }
+
+/// A read budget spent on a file whose error reaches the build only as text
+/// (a patch file) still fails alike at every thread count.
+#[test]
+fn a_budget_spent_on_a_patch_file_fails_alike_at_every_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let data = "x".repeat(3000);
+    let cm = |name: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: {data}\n")
+    };
+    for sub in ["a", "b"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+        std::fs::write(root.join(sub).join("cm.yaml"), cm(sub)).unwrap();
+    }
+    std::fs::write(
+        root.join("a/kustomization.yaml"),
+        "resources:\n- cm.yaml\npatches:\n- path: p.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("a/p.yaml"), cm("a")).unwrap();
+    std::fs::write(root.join("b/kustomization.yaml"), "resources:\n- cm.yaml\n").unwrap();
+    std::fs::write(root.join("kustomization.yaml"), "resources:\n- a\n- b\n").unwrap();
+    let outcome = |threads: usize, bytes: usize| {
+        let options = rustomize::BuildOptions {
+            threads: Some(threads),
+            max_read_bytes: bytes,
+            ..Default::default()
+        };
+        rustomize::build(root, &options).map_err(|e| e.full_message())
+    };
+    // Budgets from the first that lets a's patch be read to one byte short of
+    // everything: the file that crosses each depends on the order of reads.
+    let (mut ok, mut short) = (100_000, 0);
+    assert!(outcome(1, ok).is_ok());
+    while ok - short > 1 {
+        let mid = (ok + short) / 2;
+        if outcome(1, mid).is_ok() {
+            ok = mid;
+        } else {
+            short = mid;
+        }
+    }
+    for bytes in [short, short - 3000, short - 6000] {
+        let sequential = outcome(1, bytes).err();
+        assert!(sequential.is_some());
+        for threads in [2, 3, 4, 2, 3, 4] {
+            assert_eq!(
+                outcome(threads, bytes).err(),
+                sequential,
+                "{bytes} bytes, {threads} threads"
+            );
+        }
+    }
+}

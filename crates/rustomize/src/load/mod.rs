@@ -396,6 +396,14 @@ impl Loader {
         self.budget.kustomizations.load(Ordering::Relaxed)
     }
 
+    /// Whether a read of the build this loader belongs to went past one of
+    /// its budgets (bytes or kustomization files read in all).
+    pub fn budget_spent(&self) -> bool {
+        let b = &self.budget;
+        b.used.load(Ordering::Relaxed) > b.limit
+            || b.kustomizations.load(Ordering::Relaxed) > b.max_kustomizations
+    }
+
     /// The (symlink-resolved) root directory.
     pub fn root(&self) -> &Path {
         &self.root
