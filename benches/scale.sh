@@ -30,6 +30,9 @@ for n in $SIZES; do
     rm -rf "target/scale/$n"
     target/release/examples/synth-tree "$n" "target/scale/$n" >/dev/null
 done
+# The trees just written (and the ones removed) go to the disk before timing
+# starts, not during the first runs.
+sync
 
 python3 - "$RUNS" "$KUBECTL_MAX" "$KUBECTL_TIMEOUT" $SIZES <<'PY'
 import os, shutil, statistics, subprocess, sys, tempfile, time
