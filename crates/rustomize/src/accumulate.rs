@@ -326,7 +326,7 @@ fn accumulate(
     crate::generate::run(loader, &k.path, &generators, &mut acc, cx, &external)?;
     for entry in &k.components {
         let child = loader.component(&k.path, entry)?;
-        let ck = load_kustomization(&child, cx)?;
+        let ck = load_kustomization(&child, cx).map_err(|e| in_entry(e, k, "component", entry))?;
         choose_schema(&child, &ck, cx, false)?;
         if ck.kind != "Component" {
             return Err(Error::Kustomization {
@@ -442,9 +442,10 @@ fn resource_piece(
             cx.origin = cx.origin.take().map(|o| o.join(entry));
             let was_chosen = cx.schema_chosen;
             let sub = match crate::cache::build_dir(&child, cx) {
-                Some(built) => built?,
-                None => build_dir(&child, cx)?,
-            };
+                Some(built) => built,
+                None => build_dir(&child, cx),
+            }
+            .map_err(|e| in_entry(e, k, "resource", entry))?;
             let chose = cx.schema_chosen && !was_chosen;
             Ok(Piece::Dir(
                 Box::new(sub),
@@ -452,6 +453,16 @@ fn resource_piece(
                 chose,
             ))
         }
+    }
+}
+
+/// A directory named by an entry of `k` that has no kustomization file: the
+/// error names the kustomization and the entry, as for a missing file (other
+/// errors of the directory's build name their own file already).
+fn in_entry(e: Error, k: &Kustomization, field: &str, entry: &str) -> Error {
+    match e {
+        Error::MissingKustomization(_) => e.in_field(&k.path, field, entry),
+        e => e,
     }
 }
 
