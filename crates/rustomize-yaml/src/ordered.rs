@@ -56,12 +56,54 @@ const WAKE_PIECES: usize = 4;
 /// the caller still writes the one before; at 32 KiB a piece this is 384 KiB.
 const AHEAD_PIECES: usize = 12;
 
+/// Where [`write_documents_on`] runs its workers: threads it starts for
+/// the call ([`SpawnedThreads`], what [`write_documents_to`] uses), or
+/// threads that are up already (a caller's pool).
+pub trait WorkerThreads: Sync {
+    /// Most workers that may run at once.
+    fn count(&self) -> usize;
+
+    /// Runs `work` on `workers` threads at once while `main` runs on the
+    /// calling thread, and returns once all of them have returned. Returns
+    /// `false`, having run nothing, when no worker could be started (the
+    /// documents are then written in sequence). The threads need deep stacks
+    /// ([`crate::stack::DEEP_STACK_BYTES`]): a document nesting 10,000 levels
+    /// is rendered there directly.
+    fn run(&self, workers: usize, work: &(dyn Fn() + Sync), main: &mut dyn FnMut()) -> bool;
+}
+
+/// [`WorkerThreads`] started for each call (deep-stack threads, see
+/// [`crate::stack::spawn_deep`]), up to the number given.
+#[derive(Clone, Copy, Debug)]
+pub struct SpawnedThreads(pub usize);
+
+impl WorkerThreads for SpawnedThreads {
+    fn count(&self) -> usize {
+        self.0
+    }
+
+    fn run(&self, workers: usize, work: &(dyn Fn() + Sync), main: &mut dyn FnMut()) -> bool {
+        std::thread::scope(|scope| {
+            let mut started = 0;
+            for _ in 0..workers {
+                if crate::stack::spawn_deep(scope, work).is_ok() {
+                    started += 1;
+                }
+            }
+            if started > 0 {
+                main();
+            }
+            started > 0
+        })
+    }
+}
+
 /// Writes `docs` (their objects as `value` gives them) to `sink`, joined by
 /// `---` lines, exactly as [`crate::write_documents`] would print them, on up
-/// to `threads` worker threads (see the module documentation). With `threads`
-/// at most 1, or fewer than two documents, everything is written on the
-/// calling thread, one document at a time. `sink` is written only from the
-/// calling thread and is not flushed here.
+/// to `threads` worker threads started for the call (see the module
+/// documentation). With `threads` at most 1, or fewer than two documents,
+/// everything is written on the calling thread, one document at a time.
+/// `sink` is written only from the calling thread and is not flushed here.
 ///
 /// # Errors
 /// The first error of `sink`; nothing more is written after it (the workers
@@ -76,7 +118,26 @@ where
     T: Sync,
     F: Fn(&T) -> &Value + Sync,
 {
-    let workers = threads.min(docs.len());
+    write_documents_on(docs, value, &SpawnedThreads(threads), sink)
+}
+
+/// [`write_documents_to`] with its workers on `threads` (up to
+/// [`WorkerThreads::count`] of them); `sink` is written from the calling
+/// thread alone, which must not be one of `threads` (it waits for them).
+///
+/// # Errors
+/// The first error of `sink`; nothing more is written after it.
+pub fn write_documents_on<T, F>(
+    docs: &[T],
+    value: F,
+    threads: &dyn WorkerThreads,
+    sink: &mut dyn io::Write,
+) -> io::Result<()>
+where
+    T: Sync,
+    F: Fn(&T) -> &Value + Sync,
+{
+    let workers = threads.count().min(docs.len());
     if workers <= 1 {
         return write_sequentially(docs, &value, sink);
     }
@@ -127,25 +188,18 @@ where
             shared.finish(unit, queue.bytes / (end - start).max(1));
         }
     };
-    std::thread::scope(|scope| {
-        let mut started = 0;
-        for _ in 0..workers {
-            // Deep stacks, as the build's threads have: a document nesting
-            // 10,000 levels is written there directly.
-            if crate::stack::spawn_deep(scope, work).is_ok() {
-                started += 1;
-            }
-        }
-        if started == 0 {
-            // No thread could start (and none took a unit).
-            return write_sequentially(docs, &value, sink);
-        }
-        let written = shared.write_in_order(docs.len(), sink);
+    let mut written = Ok(());
+    let started = threads.run(workers, &work, &mut || {
+        written = shared.write_in_order(docs.len(), sink);
         if written.is_err() {
             shared.stop();
         }
-        written
-    })
+    });
+    if !started {
+        // No worker could start (and none took a unit).
+        return write_sequentially(docs, &value, sink);
+    }
+    written
 }
 
 /// The sequential writer: one document at a time through one buffer.

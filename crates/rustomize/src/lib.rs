@@ -253,41 +253,61 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
 }
 
 /// Builds the kustomization in `dir` as [`build`] does and hands the outcome
-/// to `then` on a deep-stack thread (see [`rustomize_yaml::stack`]) once the
-/// build's own threads have ended, returning what `then` returns.
+/// to `then` while the build's threads are still up, returning what `then`
+/// returns.
 ///
-/// For a caller that writes the output at once and needs a deep stack for
-/// it: the build's threads are joined first, so the memory they freed goes
-/// on to `then` (and the threads it starts) instead of staying parked with
-/// them.
+/// For a caller that writes the output at once: [`Build::write_to`] called
+/// in `then` renders on the build's threads (whose allocators hold the
+/// memory the build freed) instead of starting threads of its own, and the
+/// build's are joined only after `then`. `then` runs on the calling thread
+/// (on a deep-stack one when the build runs in sequence); a [`Build`] is
+/// written and dropped safely on any thread, however deep its documents
+/// nest.
 pub fn build_then<R, F>(dir: &Path, options: &BuildOptions, then: F) -> R
 where
     R: Send,
     F: FnOnce(Result<Build, Error>) -> R + Send,
 {
-    let built = run_build(Arc::new(DiskFs), dir, options);
-    rustomize_yaml::stack::on_deep_stack(|| then(built))
+    run_build_then(Arc::new(DiskFs), dir, options, then)
 }
 
 /// Runs one build on a pool of its own ([`build_threads`] threads).
+fn run_build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
+    run_build_then(fs, dir, options, |built| built)
+}
+
+/// Runs one build on a pool of its own ([`build_threads`] threads), then
+/// `then` with it while the pool is up (see [`parallel::Pool::run_then`]).
 ///
 /// The read budgets (`max_read_bytes`, `max_kustomizations`) are spent by
 /// whichever thread reads first, so on several threads which file crosses a
 /// limit depends on timing. A build that fails so runs again in sequence,
 /// where the error is the one the entry order gives, as for any other error.
-fn run_build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
+fn run_build_then<R, F>(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions, then: F) -> R
+where
+    R: Send,
+    F: FnOnce(Result<Build, Error>) -> R + Send,
+{
     let threads = build_threads(options);
     let spent = std::sync::atomic::AtomicBool::new(false);
-    let built = parallel::Pool::run(threads, |pool| {
-        build_here(Arc::clone(&fs), dir, options, pool, &spent)
-    });
-    match built {
-        Err(e) if threads > 1 && (e.spent_a_read_budget() || spent.into_inner()) => {
-            let spent = std::sync::atomic::AtomicBool::new(false);
-            parallel::Pool::run(1, |pool| build_here(fs, dir, options, pool, &spent))
-        }
-        built => built,
-    }
+    let again = Arc::clone(&fs);
+    parallel::Pool::run_then(
+        threads,
+        |pool| build_here(fs, dir, options, pool, &spent),
+        |built| match built {
+            Err(e)
+                if threads > 1
+                    && (e.spent_a_read_budget()
+                        || spent.load(std::sync::atomic::Ordering::Relaxed)) =>
+            {
+                let spent = std::sync::atomic::AtomicBool::new(false);
+                then(parallel::Pool::run(1, |pool| {
+                    build_here(again, dir, options, pool, &spent)
+                }))
+            }
+            built => then(built),
+        },
+    )
 }
 
 /// Sets `spent` when dropped if the build's reads went past a budget: an
@@ -560,6 +580,7 @@ fn build_here(
         files_read: loader.files_read(),
         leftovers: output::Leftovers(resources),
         threads,
+        pool: Arc::downgrade(pool),
     })
 }
 

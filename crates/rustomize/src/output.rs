@@ -147,6 +147,9 @@ pub struct Build {
     /// The threads the build could use ([`crate::BuildOptions::threads`]):
     /// [`Build::write_to`] writes on as many (0 or 1: on the caller's alone).
     pub(crate) threads: usize,
+    /// The build's pool, while it is up ([`crate::build_then`]): the writer's
+    /// workers run there rather than on threads started for the write.
+    pub(crate) pool: std::sync::Weak<crate::parallel::Pool>,
 }
 
 impl Build {
@@ -196,12 +199,24 @@ impl Build {
     /// # Errors
     /// The first error of `out` (nothing more is written after it).
     pub fn write_to(&self, mut out: impl io::Write) -> io::Result<()> {
-        rustomize_yaml::write_documents_to(
-            &self.resources,
-            Resource::value,
-            self.threads,
-            &mut out,
-        )?;
+        let pool = self.pool.upgrade();
+        match pool
+            .as_deref()
+            .and_then(crate::parallel::Pool::writer_threads)
+        {
+            Some(workers) => rustomize_yaml::write_documents_on(
+                &self.resources,
+                Resource::value,
+                &workers,
+                &mut out,
+            )?,
+            None => rustomize_yaml::write_documents_to(
+                &self.resources,
+                Resource::value,
+                self.threads,
+                &mut out,
+            )?,
+        }
         out.flush()
     }
 

@@ -49,11 +49,26 @@ impl Pool {
         R: Send,
         F: FnOnce(&Arc<Pool>) -> R + Send,
     {
+        Pool::run_then(threads, f, |out| out)
+    }
+
+    /// [`Pool::run`], then `then` with what `f` returned while the pool is
+    /// still up (on the calling thread; with no pool, on the deep stack `f`
+    /// ran on): a [`crate::Build`] made on the pool writes its output on the
+    /// pool's threads ([`Pool::writer_threads`]) instead of starting threads
+    /// of its own, once the pool's have been joined.
+    pub fn run_then<R, T, F, G>(threads: usize, f: F, then: G) -> T
+    where
+        R: Send,
+        T: Send,
+        F: FnOnce(&Arc<Pool>) -> R + Send,
+        G: FnOnce(R) -> T + Send,
+    {
         if threads > 1 {
             // The pool's threads are spawned here so that they can be joined
-            // when the build is over: a thread that has ended hands its
-            // allocator's free memory on to the threads that go on (the
-            // writer's), where a parked one would keep it.
+            // when the build is over (or `then` with it): a thread that has
+            // ended hands its allocator's free memory on to the threads that go
+            // on, where a parked one would keep it.
             let spawned = Mutex::new(Vec::new());
             let built = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -78,6 +93,7 @@ impl Pool {
                     Some(threads) => threads.install(|| f(&pool)),
                     None => f(&pool),
                 };
+                let result = then(out);
                 // Only the last reference ends the threads (one kept by `f`
                 // would leave them parked, and joining them would wait
                 // forever).
@@ -86,10 +102,22 @@ impl Pool {
                         let _ = handle.join();
                     }
                 }
-                return out;
+                return result;
             }
         }
-        rustomize_yaml::stack::on_deep_stack(|| f(&Arc::new(Pool::sequential())))
+        rustomize_yaml::stack::on_deep_stack(|| then(f(&Arc::new(Pool::sequential()))))
+    }
+
+    /// The pool's threads as the output writer's workers
+    /// ([`rustomize_yaml::write_documents_on`]), for a caller that is not one
+    /// of them (it waits for their jobs, which would leave fewer threads, or
+    /// none, to run them). `None` without a pool or on one of its threads.
+    pub(crate) fn writer_threads(&self) -> Option<PoolWriters<'_>> {
+        let pool = self.pool.as_ref()?;
+        match pool.current_thread_index() {
+            Some(_) => None,
+            None => Some(PoolWriters(pool)),
+        }
     }
 
     /// Runs `job(0..n)`, each index a job of its own for the pool's threads
@@ -142,5 +170,25 @@ impl Pool {
                 .collect()
         });
         results.into_iter().collect()
+    }
+}
+
+/// A pool's threads running the output writer's workers: each worker is a
+/// job of the pool, and the caller (not a thread of the pool) writes.
+pub(crate) struct PoolWriters<'p>(&'p rayon::ThreadPool);
+
+impl rustomize_yaml::WorkerThreads for PoolWriters<'_> {
+    fn count(&self) -> usize {
+        self.0.current_num_threads()
+    }
+
+    fn run(&self, workers: usize, work: &(dyn Fn() + Sync), main: &mut dyn FnMut()) -> bool {
+        self.0.in_place_scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|_| work());
+            }
+            main();
+        });
+        true
     }
 }

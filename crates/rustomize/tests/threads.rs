@@ -144,6 +144,27 @@ fn big_overlays_build_the_same_at_every_thread_count() {
 }
 
 #[test]
+fn output_written_on_the_build_threads_is_the_same_at_every_thread_count() {
+    // `build_then` keeps the build's pool up while `then` runs, and
+    // `write_to` renders the documents on its threads.
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), 150, "");
+    let want = build(dir.path(), 1).0;
+    for threads in 1..=4 {
+        let options = rustomize::BuildOptions {
+            threads: Some(threads),
+            ..Default::default()
+        };
+        let written = rustomize::build_then(dir.path(), &options, |built| {
+            let mut out = Vec::new();
+            built.unwrap().write_to(&mut out).unwrap();
+            out
+        });
+        assert!(written == want.as_bytes(), "{threads} threads");
+    }
+}
+
+#[test]
 fn the_first_failing_resource_is_reported_at_every_thread_count() {
     // A JSON patch that fails on the ConfigMaps of apps 100 to 149, which
     // fall into several chunks: the error names the first of them.
