@@ -56,7 +56,7 @@ use rustomize::load::KUSTOMIZATION_FILE_NAMES;
 use super::{fail, one_line, to_stderr, write_output, LoadFlags, MAX_ERROR_LINE};
 
 /// Flags of `rustomize build` for building many roots at once.
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug)]
 pub(crate) struct AllFlags {
     /// Build every root under DIR (see --include-bases, --roots), one output
     /// file per root under -o OUTDIR: root a/b goes to OUTDIR/a/b.yaml, DIR
@@ -79,8 +79,25 @@ pub(crate) struct AllFlags {
     roots: RootFlags,
 }
 
+impl AllFlags {
+    /// No flag given (what clap gives for none of them).
+    pub(crate) fn none() -> AllFlags {
+        AllFlags {
+            all: false,
+            keep_going: false,
+            shard: None,
+            list: false,
+            roots: RootFlags {
+                roots_file: None,
+                include_bases: false,
+                threads: None,
+            },
+        }
+    }
+}
+
 /// How the roots of a tree are chosen, and how many build at once.
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug)]
 pub(crate) struct RootFlags {
     /// Build the directories listed in FILE (one a line, relative to DIR;
     /// blank lines and # comments skipped) instead of finding the roots.
