@@ -293,7 +293,7 @@ where
     let again = Arc::clone(&fs);
     parallel::Pool::run_then(
         threads,
-        |pool| build_here(fs, dir, options, pool, &spent),
+        |pool| build_here(fs, dir, options, threads, pool, &spent),
         |built| match built {
             Err(e)
                 if threads > 1
@@ -302,7 +302,7 @@ where
             {
                 let spent = std::sync::atomic::AtomicBool::new(false);
                 then(parallel::Pool::run(1, |pool| {
-                    build_here(again, dir, options, pool, &spent)
+                    build_here(again, dir, options, threads, pool, &spent)
                 }))
             }
             built => then(built),
@@ -448,11 +448,13 @@ fn build_threads(options: &BuildOptions) -> usize {
 }
 
 /// Builds `dir` on the current thread (a deep-stack one: a thread of `pool`,
-/// or the one [`parallel::Pool::run`] moved a sequential build to).
+/// or the one [`parallel::Pool::run`] moved a sequential build to);
+/// `threads` is what [`build_threads`] gave for `options`.
 fn build_here(
     fs: Arc<dyn FileSystem>,
     dir: &Path,
     options: &BuildOptions,
+    threads: usize,
     pool: &Arc<parallel::Pool>,
     spent: &std::sync::atomic::AtomicBool,
 ) -> Result<Build, Error> {
@@ -494,7 +496,6 @@ fn build_here(
         loader: &loader,
         spent,
     };
-    let threads = build_threads(options);
     let mut cx = BuildContext {
         warnings: Vec::new(),
         limits: ParseLimits {
