@@ -52,7 +52,7 @@ const MAX_LINE: usize = 64 * 1024;
 pub fn load(
     loader: &Loader,
     sources: &Sources,
-    generator: &str,
+    generator: &dyn std::fmt::Display,
     origin: &Path,
     fail: &dyn Fn(String) -> Error,
 ) -> Result<Vec<Pair>, Error> {

@@ -147,7 +147,8 @@ fn generate(
     origin: &Arc<Path>,
     fail: &dyn Fn(String) -> Error,
 ) -> Result<Resource, Error> {
-    let label = format!("{} '{}'", entry.kind.field(), entry.name);
+    // Only messages use it: formatted when one is made, not for every entry.
+    let label = Label(entry);
     if entry.name.is_empty() {
         return Err(fail(format!(
             "{}: a {} must have a name",
@@ -213,6 +214,15 @@ fn generate(
     resource.needs_hash_suffix = !entry.options.disable_name_suffix_hash;
     resource.generator_behavior = Behavior::of(&entry.behavior).as_str().to_owned();
     Ok(resource)
+}
+
+/// An entry as messages name it: `configMapGenerator 'name'`.
+struct Label<'a>(&'a Args);
+
+impl std::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} '{}'", self.0.kind.field(), self.0.name)
+    }
 }
 
 fn string_map(pairs: &[(String, String)]) -> Value {
