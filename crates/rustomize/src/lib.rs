@@ -118,6 +118,7 @@ pub mod transform;
 mod vars;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub use buildmeta::DEFAULT_MANAGED_BY;
@@ -279,30 +280,33 @@ fn run_build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Res
 /// Runs one build on a pool of its own ([`build_threads`] threads), then
 /// `then` with it while the pool is up (see [`parallel::Pool::run_then`]).
 ///
-/// The read budgets (`max_read_bytes`, `max_kustomizations`) are spent by
-/// whichever thread reads first, so on several threads which file crosses a
-/// limit depends on timing. A build that fails so runs again in sequence,
-/// where the error is the one the entry order gives, as for any other error.
+/// A few limits are spent by parts of the build that run at the same time,
+/// so on several threads a failure may not be the one the entry order
+/// gives: the read budgets (`max_read_bytes`, `max_kustomizations`), spent
+/// by whichever thread reads first, and the vars' growth budget
+/// (`max_document_bytes`), given whole to each chunk of resources (see
+/// [`vars::resolve`]). A build that fails so (`in_sequence` set, or an error
+/// that names a read budget) runs again in sequence, where the error is the
+/// one the entry order gives, as for any other error.
 fn run_build_then<R, F>(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions, then: F) -> R
 where
     R: Send,
     F: FnOnce(Result<Build, Error>) -> R + Send,
 {
     let threads = build_threads(options);
-    let spent = std::sync::atomic::AtomicBool::new(false);
+    let in_sequence = AtomicBool::new(false);
     let again = Arc::clone(&fs);
     parallel::Pool::run_then(
         threads,
-        |pool| build_here(fs, dir, options, threads, pool, &spent),
+        |pool| build_here(fs, dir, options, threads, pool, &in_sequence),
         |built| match built {
             Err(e)
                 if threads > 1
-                    && (e.spent_a_read_budget()
-                        || spent.load(std::sync::atomic::Ordering::Relaxed)) =>
+                    && (e.spent_a_read_budget() || in_sequence.load(Ordering::Relaxed)) =>
             {
-                let spent = std::sync::atomic::AtomicBool::new(false);
+                let in_sequence = AtomicBool::new(false);
                 then(parallel::Pool::run(1, |pool| {
-                    build_here(again, dir, options, threads, pool, &spent)
+                    build_here(again, dir, options, threads, pool, &in_sequence)
                 }))
             }
             built => then(built),
@@ -310,18 +314,18 @@ where
     )
 }
 
-/// Sets `spent` when dropped if the build's reads went past a budget: an
-/// error that carries the loader's cause only as text (a plugin's, a
+/// Sets `in_sequence` when dropped if the build's reads went past a budget:
+/// an error that carries the loader's cause only as text (a plugin's, a
 /// patch file's) still tells [`run_build`] so.
 struct BudgetWatch<'a> {
     loader: &'a load::Loader,
-    spent: &'a std::sync::atomic::AtomicBool,
+    in_sequence: &'a AtomicBool,
 }
 
 impl Drop for BudgetWatch<'_> {
     fn drop(&mut self) {
         if self.loader.budget_spent() {
-            self.spent.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.in_sequence.store(true, Ordering::Relaxed);
         }
     }
 }
@@ -449,14 +453,16 @@ fn build_threads(options: &BuildOptions) -> usize {
 
 /// Builds `dir` on the current thread (a deep-stack one: a thread of `pool`,
 /// or the one [`parallel::Pool::run`] moved a sequential build to);
-/// `threads` is what [`build_threads`] gave for `options`.
+/// `threads` is what [`build_threads`] gave for `options`; `in_sequence` is
+/// set when a failure on several threads may not be the sequential one
+/// (see [`run_build_then`]).
 fn build_here(
     fs: Arc<dyn FileSystem>,
     dir: &Path,
     options: &BuildOptions,
     threads: usize,
     pool: &Arc<parallel::Pool>,
-    spent: &std::sync::atomic::AtomicBool,
+    in_sequence: &AtomicBool,
 ) -> Result<Build, Error> {
     let session = remote::Session::new(options.remote.clone());
     let session = std::sync::Arc::new(match &options.run_cache {
@@ -494,7 +500,7 @@ fn build_here(
     };
     let _watch = BudgetWatch {
         loader: &loader,
-        spent,
+        in_sequence,
     };
     let mut cx = BuildContext {
         warnings: Vec::new(),
@@ -537,12 +543,20 @@ fn build_here(
         path: k.path.clone(),
         message,
     })?;
-    let var_warnings = vars::resolve(
+    let var_warnings = match vars::resolve(
         &mut resources,
         &acc.vars,
         &acc.tables,
         options.limits.max_document_bytes,
-    )?;
+        &cx.threads,
+    ) {
+        Ok(warnings) => warnings,
+        Err(vars::Failure::Error(e)) => return Err(e),
+        Err(vars::Failure::InSequence) => {
+            in_sequence.store(true, Ordering::Relaxed);
+            return Err(vars::budget_error(&k.path));
+        }
+    };
     cx.warnings.extend(var_warnings);
     let unprintable = finish_each(
         &mut resources,

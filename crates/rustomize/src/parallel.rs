@@ -152,24 +152,40 @@ impl Pool {
         E: Send,
         F: Fn(usize, &mut [T]) -> Result<(), E> + Sync,
     {
+        self.map_chunks(items, min_chunk, step)
+            .into_iter()
+            .collect()
+    }
+
+    /// Runs `step(offset, chunk)` over `items` split into contiguous chunks
+    /// as [`Pool::for_chunks`] does, and returns every chunk's result in
+    /// order (one result when `step(0, items)` ran here).
+    ///
+    /// For per-item loops whose chunks report more than a first error (what
+    /// they used, what they spent), folded by the caller in chunk order.
+    pub fn map_chunks<T, R, F>(&self, items: &mut [T], min_chunk: usize, step: F) -> Vec<R>
+    where
+        T: Send,
+        R: Send,
+        F: Fn(usize, &mut [T]) -> R + Sync,
+    {
         let min_chunk = min_chunk.max(1);
         let pool = match &self.pool {
             Some(pool) if items.len() >= min_chunk.saturating_mul(2) => pool,
-            _ => return step(0, items),
+            _ => return vec![step(0, items)],
         };
         // A few chunks per thread, so that a thread slowed by other work (a
         // sibling directory's build, another process) leaves its share to
         // the rest.
         let chunks = (items.len() / min_chunk).min(4 * pool.current_num_threads());
         let chunk_len = items.len().div_ceil(chunks.max(1));
-        let results: Vec<Result<(), E>> = pool.install(|| {
+        pool.install(|| {
             items
                 .par_chunks_mut(chunk_len)
                 .enumerate()
                 .map(|(i, chunk)| step(i * chunk_len, chunk))
                 .collect()
-        });
-        results.into_iter().collect()
+        })
     }
 }
 

@@ -34,9 +34,11 @@ use crate::fieldspec::{Compiled, Leaf, SpecSet};
 use crate::load::gojson;
 use crate::load::gojson::type_name as go_type;
 use crate::load::kustomization::Kustomization;
+use crate::parallel::Pool;
 use crate::resource::{Gvk, ResId, Resource};
 use crate::tables::field_specs::FieldSpecTables;
 use crate::transform::replacements::path;
+use crate::transform::MIN_CHUNK;
 
 const DEFAULT_FIELD_PATH: &str = "metadata.name";
 
@@ -332,6 +334,39 @@ fn index_suffix(part: &str) -> Option<(&str, &str)> {
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some((head, digits))
 }
 
+/// Why [`resolve`] failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The pass's error, the one the sequential pass gives.
+    Error(Error),
+    /// On several threads, the chunks (each given the whole budget) together
+    /// expanded more than `max_document_bytes` by their first error or the
+    /// end: the sequential pass runs out of budget at that point or before,
+    /// where only a sequential pass can tell. The build runs again in
+    /// sequence for its error ([`budget_error`] stands for it meanwhile).
+    InSequence,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Error(e)
+    }
+}
+
+/// The cause of a var expansion past the budget.
+const OVER_BUDGET: &str = "expanding vars adds more to the build's objects than the document \
+                           growth limit allows (limit: --max-document-bytes, \
+                           ParseLimits::max_document_bytes)";
+
+/// An error for a build of the kustomization `path` whose var expansion went
+/// past the budget ([`Failure::InSequence`]), naming no field.
+pub fn budget_error(path: &std::path::Path) -> Error {
+    Error::Transform {
+        path: path.to_path_buf(),
+        message: OVER_BUDGET.to_owned(),
+    }
+}
+
 /// Substitutes `$(VAR)` references at the end of the build; returns the
 /// warning kustomize logs about vars that were never used. The check that no
 /// name was emptied, which kustomize makes next, is [`check_name`].
@@ -339,12 +374,17 @@ fn index_suffix(part: &str) -> Option<(&str, &str)> {
 /// Expansion may add at most `max_document_bytes` to all resources together: a
 /// few bytes of `$(NAME)` repeated many times, in one object or many, with a
 /// long value, would otherwise multiply into gigabytes.
+///
+/// The resources are substituted in chunks on `threads`, each chunk with the
+/// whole budget; what the chunks spent, in order, decides whether their
+/// outcome is the sequential one (see [`Failure::InSequence`]).
 pub fn resolve(
     resources: &mut [Resource],
     vars: &[Var],
     tables: &FieldSpecTables,
     max_document_bytes: usize,
-) -> Result<Vec<String>, Error> {
+    threads: &Pool,
+) -> Result<Vec<String>, Failure> {
     if vars.is_empty() {
         return Ok(Vec::new());
     }
@@ -354,7 +394,8 @@ pub fn resolve(
             return Err(Error::Kustomization {
                 path: var.origin.clone(),
                 message: format!("var '{}' already encountered", var.name),
-            });
+            }
+            .into());
         }
     }
     let mut sorted: Vec<&Var> = vars.iter().collect();
@@ -393,14 +434,83 @@ pub fn resolve(
             })?;
         values.insert(var.name.clone(), value);
     }
-    let mut used: HashSet<String> = HashSet::new();
     // The table pass never creates fields.
     let specs = SpecSet::new(&tables.var_reference, Some(false));
-    let mut selected: Vec<&Compiled<'_>> = Vec::new();
+    let chunks = threads.map_chunks(resources, MIN_CHUNK, |_, chunk| {
+        substitute_chunk(chunk, &specs, &values, max_document_bytes)
+    });
     // One budget for the whole pass: a long var referenced in many objects
-    // multiplies as surely as one referenced many times in one object.
-    let mut budget = max_document_bytes;
-    for r in resources.iter_mut() {
+    // multiplies as surely as one referenced many times in one object. The
+    // chunks' outcome is the sequential one while what they spent, in order,
+    // fits in it: then no expansion of the sequential pass ran out either.
+    let several = chunks.len() > 1;
+    let mut spent = 0usize;
+    let mut used: HashSet<&str> = HashSet::new();
+    for chunk in chunks {
+        let before = spent;
+        spent = spent.saturating_add(chunk.spent);
+        // A chunk that ran out of the whole budget after others spent some
+        // may run out earlier in sequence.
+        if several && (spent > max_document_bytes || (chunk.ran_out && before > 0)) {
+            return Err(Failure::InSequence);
+        }
+        if let Some(e) = chunk.error {
+            return Err(e.into());
+        }
+        used.extend(chunk.used);
+    }
+    let mut unused: Vec<&str> = values
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !used.contains(k))
+        .collect();
+    unused.sort_unstable();
+    let warnings = if unused.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "well-defined vars that were never replaced: {}",
+            unused.join(",")
+        )]
+    };
+    Ok(warnings)
+}
+
+/// What substituting one chunk of resources did, up to its first error.
+struct Substituted<'v> {
+    /// Bytes the chunk's expansions put in.
+    spent: usize,
+    /// Whether the first error is the budget's.
+    ran_out: bool,
+    /// The vars that were replaced.
+    used: HashSet<&'v str>,
+    /// The first error, in resource and field order.
+    error: Option<Error>,
+}
+
+/// The budget of one chunk of [`resolve`]: bytes the expansions may still
+/// put in, and whether one was refused.
+struct Budget {
+    left: usize,
+    ran_out: bool,
+}
+
+/// Substitutes the var-reference fields of `chunk` in order with a budget of
+/// `max_document_bytes`, stopping at the first error.
+fn substitute_chunk<'v>(
+    chunk: &mut [Resource],
+    specs: &SpecSet<'_>,
+    values: &'v HashMap<String, VarValue>,
+    max_document_bytes: usize,
+) -> Substituted<'v> {
+    let mut budget = Budget {
+        left: max_document_bytes,
+        ran_out: false,
+    };
+    let mut used = HashSet::new();
+    let mut selected: Vec<&Compiled<'_>> = Vec::new();
+    let mut error = None;
+    'resources: for r in chunk.iter_mut() {
         specs.select_into(r.gvk(), &mut selected);
         if selected.is_empty() {
             continue;
@@ -412,40 +522,34 @@ pub fn resolve(
             .any(|c| c.touches_id)
             .then(|| r.gvk().clone());
         for &compiled in &selected {
-            r.edit_where(compiled.touches_id, |object| {
+            let edited = r.edit_where(compiled.touches_id, |object| {
                 compiled.visit(object, Leaf::Scalar, &mut |node| {
-                    substitute_node(node, &values, &mut used, &mut budget)
+                    substitute_node(node, values, &mut used, &mut budget)
                 })
-            })
-            .map_err(|message| Error::Transform {
-                path: r.origin().to_path_buf(),
-                message: format!(
-                    "considering field '{}' of object {}: {message}",
-                    compiled.spec.path,
-                    describe_id(
-                        gvk_before.as_ref().unwrap_or(r.gvk()),
-                        r.name(),
-                        r.namespace()
-                    )
-                ),
-            })?;
+            });
+            if let Err(message) = edited {
+                error = Some(Error::Transform {
+                    path: r.origin().to_path_buf(),
+                    message: format!(
+                        "considering field '{}' of object {}: {message}",
+                        compiled.spec.path,
+                        describe_id(
+                            gvk_before.as_ref().unwrap_or(r.gvk()),
+                            r.name(),
+                            r.namespace()
+                        )
+                    ),
+                });
+                break 'resources;
+            }
         }
     }
-    let mut unused: Vec<String> = values
-        .keys()
-        .filter(|k| !used.contains(*k))
-        .cloned()
-        .collect();
-    unused.sort();
-    let warnings = if unused.is_empty() {
-        Vec::new()
-    } else {
-        vec![format!(
-            "well-defined vars that were never replaced: {}",
-            unused.join(",")
-        )]
-    };
-    Ok(warnings)
+    Substituted {
+        spent: max_document_bytes - budget.left,
+        ran_out: budget.ran_out,
+        used,
+        error,
+    }
 }
 
 /// A var may have emptied a name; kustomize rejects the object then (after
@@ -472,11 +576,11 @@ fn describe_id(gvk: &Gvk, name: &str, namespace: &str) -> ResId {
 
 /// kustomize's refvar filter on one field: a string, the string values of a
 /// mapping, or the items of a list (which must all be strings).
-fn substitute_node(
+fn substitute_node<'v>(
     node: &mut Value,
-    values: &HashMap<String, VarValue>,
-    used: &mut HashSet<String>,
-    budget: &mut usize,
+    values: &'v HashMap<String, VarValue>,
+    used: &mut HashSet<&'v str>,
+    budget: &mut Budget,
 ) -> Result<(), String> {
     // A string without `$` expands to itself: it is left in place rather
     // than replaced by a copy (most strings the table reaches hold no var).
@@ -517,31 +621,35 @@ fn substitute_node(
 }
 
 /// Expands `$(NAME)` in `input` (kustomize's `DoReplacements`, byte by byte).
-/// Every value put in is taken from `budget` (bytes the resource may still
-/// grow by); running out is an error.
-fn expand(
+/// Every value put in is taken from `budget` (bytes the build's objects may
+/// still grow by); running out is an error.
+fn expand<'v>(
     input: &str,
-    values: &HashMap<String, VarValue>,
-    used: &mut HashSet<String>,
-    budget: &mut usize,
+    values: &'v HashMap<String, VarValue>,
+    used: &mut HashSet<&'v str>,
+    budget: &mut Budget,
 ) -> Result<Value, String> {
     let bytes = input.as_bytes();
     if !bytes.contains(&b'$') {
         return Ok(Value::string(input));
     }
     let mut spend = |n: usize| -> Result<(), String> {
-        *budget = budget.checked_sub(n).ok_or_else(|| {
-            "expanding vars adds more to the build's objects than the document growth limit \
-             allows (limit: --max-document-bytes, ParseLimits::max_document_bytes)"
-                .to_owned()
-        })?;
-        Ok(())
+        match budget.left.checked_sub(n) {
+            Some(left) => {
+                budget.left = left;
+                Ok(())
+            }
+            None => {
+                budget.ran_out = true;
+                Err(OVER_BUDGET.to_owned())
+            }
+        }
     };
     let mut lookup = |name: &str| -> Option<VarValue> {
-        match values.get(name) {
-            Some(VarValue::Complex) | None => None,
-            Some(v) => {
-                used.insert(name.to_owned());
+        match values.get_key_value(name) {
+            Some((_, VarValue::Complex)) | None => None,
+            Some((key, v)) => {
+                used.insert(key.as_str());
                 Some(v.clone())
             }
         }
@@ -633,25 +741,33 @@ fn base64(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    fn budget(left: usize) -> Budget {
+        Budget {
+            left,
+            ran_out: false,
+        }
+    }
+
     fn run(input: &str) -> Value {
         let mut values = HashMap::new();
         values.insert("A".to_owned(), VarValue::Str("svc".to_owned()));
         values.insert("P".to_owned(), VarValue::Int(8080));
         values.insert("M".to_owned(), VarValue::Complex);
-        expand(input, &values, &mut HashSet::new(), &mut { usize::MAX }).unwrap()
+        expand(input, &values, &mut HashSet::new(), &mut budget(usize::MAX)).unwrap()
     }
 
     #[test]
     fn expansion_is_bounded() {
         let mut values = HashMap::new();
         values.insert("A".to_owned(), VarValue::Str("x".repeat(10)));
-        let mut budget = 25;
-        let err = expand("$(A)$(A)$(A)", &values, &mut HashSet::new(), &mut budget);
+        let mut over = budget(25);
+        let err = expand("$(A)$(A)$(A)", &values, &mut HashSet::new(), &mut over);
         assert!(err.unwrap_err().contains("max_document_bytes"));
-        let mut budget = 25;
-        let ok = expand("$(A)-$(A)", &values, &mut HashSet::new(), &mut budget);
+        assert!(over.ran_out);
+        let mut fits = budget(25);
+        let ok = expand("$(A)-$(A)", &values, &mut HashSet::new(), &mut fits);
         assert_eq!(ok.unwrap(), s(&format!("{0}-{0}", "x".repeat(10))));
-        assert_eq!(budget, 5);
+        assert_eq!((fits.left, fits.ran_out), (5, false));
     }
 
     fn s(text: &str) -> Value {

@@ -288,3 +288,117 @@ fn a_budget_spent_on_a_patch_file_fails_alike_at_every_thread_count() {
         }
     }
 }
+
+/// A root with the vars `LONG` (the 100-byte `data.value` of the ConfigMap
+/// `source`) and `UNUSED`, and `n` ConfigMaps `cm-{i}` whose annotation
+/// references `LONG`; a Deployment whose `args` hold a number (an error of
+/// the vars pass) follows `cm-{bad}` when `bad` is given.
+fn vars_tree(dir: &Path, n: usize, bad: Option<usize>) {
+    let mut docs = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: source\ndata:\n  value: {}\n",
+        "v".repeat(100)
+    );
+    for i in 0..n {
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:";
+        write!(
+            docs,
+            "---\n{cm}\n  name: cm-{i}\n  annotations:\n    ref: $(LONG)\n"
+        )
+        .unwrap();
+        if bad == Some(i) {
+            let deployment = [
+                "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad",
+                "spec:\n  template:\n    spec:\n      containers:\n      - name: main",
+                "        image: app\n        args: [$(LONG), 1]\n",
+            ];
+            docs.push_str(&deployment.join("\n"));
+        }
+    }
+    std::fs::write(dir.join("resources.yaml"), docs).unwrap();
+    let k = [
+        "resources:\n- resources.yaml\nvars:\n- name: LONG\n  objref:",
+        "    apiVersion: v1\n    kind: ConfigMap\n    name: source",
+        "  fieldref:\n    fieldpath: data.value\n- name: UNUSED\n  objref:",
+        "    apiVersion: v1\n    kind: ConfigMap\n    name: source\n",
+    ];
+    std::fs::write(dir.join("kustomization.yaml"), k.join("\n")).unwrap();
+}
+
+/// The outcomes of builds of `dir` at 1 to 4 threads (twice) with a vars
+/// budget of `max_document_bytes`: all equal, or the test fails.
+fn vars_outcome(dir: &Path, max_document_bytes: usize) -> Result<(String, String), String> {
+    let outcome = |threads: usize| {
+        let mut options = rustomize::BuildOptions {
+            threads: Some(threads),
+            ..Default::default()
+        };
+        options.limits.max_document_bytes = max_document_bytes;
+        rustomize::build(dir, &options)
+            .map(|b| (b.to_yaml(), b.warnings().join("\n")))
+            .map_err(|e| e.full_message())
+    };
+    let one = outcome(1);
+    for threads in [2, 3, 4, 2, 3, 4] {
+        assert!(
+            outcome(threads) == one,
+            "{max_document_bytes} bytes: {threads} threads differ from one: {:?}",
+            one.as_ref().map(|o| &o.1)
+        );
+    }
+    one
+}
+
+/// The vars pass runs in chunks, each with the whole growth budget: what
+/// fits, and where the budget runs out, are still the sequential pass's.
+#[test]
+fn a_vars_budget_runs_out_alike_at_every_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    vars_tree(dir.path(), 400, None);
+    // 400 references of 100 bytes: all fit in 40000 bytes.
+    let (out, warnings) = vars_outcome(dir.path(), 40_000).unwrap();
+    assert!(out.contains(&format!("ref: {}\n", "v".repeat(100))));
+    assert!(!out.contains("$(LONG)"));
+    assert!(
+        warnings.ends_with("\nwell-defined vars that were never replaced: UNUSED"),
+        "{warnings}"
+    );
+    // Running out in the first chunk, in a later one, at the last reference.
+    for (bytes, fails_at) in [(150, 1), (13_050, 130), (39_999, 399)] {
+        let error = vars_outcome(dir.path(), bytes).unwrap_err();
+        assert!(
+            error.contains(&format!("/cm-{fails_at}."))
+                && error.contains("max_document_bytes")
+                && error.contains("field 'metadata/annotations'"),
+            "{bytes} bytes: {error}"
+        );
+    }
+}
+
+/// An error of the vars pass in a late chunk is the first error, unless the
+/// budget ran out before it in sequence.
+#[test]
+fn a_vars_error_is_the_sequential_one_at_every_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    vars_tree(dir.path(), 400, Some(300));
+    let error = vars_outcome(dir.path(), 1_000_000).unwrap_err();
+    assert!(
+        error.contains("invalid value type expect a string, found a int")
+            && error.contains("/bad."),
+        "{error}"
+    );
+    // The budget runs out at cm-200, before the Deployment.
+    let error = vars_outcome(dir.path(), 20_050).unwrap_err();
+    assert!(
+        error.contains("/cm-200.") && error.contains("max_document_bytes"),
+        "{error}"
+    );
+    // Exactly enough for every reference before the Deployment's (its
+    // `$(LONG)` comes before the number).
+    let error = vars_outcome(dir.path(), 30_200).unwrap_err();
+    assert!(error.contains("found a int"), "{error}");
+    let error = vars_outcome(dir.path(), 30_199).unwrap_err();
+    assert!(
+        error.contains("/bad.") && error.contains("max_document_bytes"),
+        "{error}"
+    );
+}
