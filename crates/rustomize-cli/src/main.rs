@@ -1038,7 +1038,7 @@ fn main() -> ExitCode {
             // page by page (28 ms after a 100k-resource build) only for the
             // process to exit.
             let output = output.as_deref();
-            rustomize::build_then(&dir, &options, |built| {
+            rustomize::build_then_here(&dir, &options, |built| {
                 let code = match built {
                     Ok(build) => print_build(build, output),
                     Err(e) => fail(&e.full_message()),

@@ -190,6 +190,9 @@ where
     };
     let mut written = Ok(());
     let started = threads.run(workers, &work, &mut || {
+        // A sink that panics stops the workers too (they may be waiting for
+        // room), so that the panic reaches the caller instead of a hang.
+        let _stop_on_panic = StopOnPanic(&shared);
         written = shared.write_in_order(docs.len(), sink);
         if written.is_err() {
             shared.stop();
@@ -453,6 +456,39 @@ mod tests {
                 Value::Map(m)
             })
             .collect()
+    }
+
+    /// Panics once it has taken `after` bytes.
+    struct PanickingSink {
+        after: usize,
+        taken: usize,
+    }
+
+    impl io::Write for PanickingSink {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.taken += buf.len();
+            assert!(self.taken <= self.after, "the sink gives up");
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_panicking_sink_panics_the_caller_instead_of_hanging() {
+        let docs = docs();
+        for threads in 2..=4 {
+            let outcome = std::panic::catch_unwind(|| {
+                let mut sink = PanickingSink {
+                    after: 3 * FLUSH_AT,
+                    taken: 0,
+                };
+                write_documents_to(&docs, |v| v, threads, &mut sink)
+            });
+            assert!(outcome.is_err(), "{threads} threads");
+        }
     }
 
     #[test]

@@ -254,31 +254,45 @@ pub fn build(dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
 }
 
 /// Builds the kustomization in `dir` as [`build`] does and hands the outcome
-/// to `then` while the build's threads are still up, returning what `then`
-/// returns.
+/// to `then` on a deep-stack thread (see [`rustomize_yaml::stack`]) while the
+/// build's threads are still up, returning what `then` returns.
 ///
 /// For a caller that writes the output at once: [`Build::write_to`] called
 /// in `then` renders on the build's threads (whose allocators hold the
 /// memory the build freed) instead of starting threads of its own, and the
 /// build's are joined only after `then`. `then` runs on the calling thread
-/// (on a deep-stack one when the build runs in sequence); a [`Build`] is
-/// written and dropped safely on any thread, however deep its documents
-/// nest.
+/// when that is a deep-stack one, else on one started for it, so it may walk
+/// documents nested 10,000 levels recursively (clone or compare them).
 pub fn build_then<R, F>(dir: &Path, options: &BuildOptions, then: F) -> R
 where
     R: Send,
     F: FnOnce(Result<Build, Error>) -> R + Send,
 {
-    run_build_then(Arc::new(DiskFs), dir, options, then)
+    run_build_then(Arc::new(DiskFs), dir, options, true, then)
+}
+
+/// [`build_then`] with `then` on the calling thread, whatever its stack: no
+/// thread is started for it. For a `then` that only writes the build
+/// ([`Build::write_to`], [`Build::to_yaml`], [`write_document`]) and drops it,
+/// which is safe on any stack however deep the documents nest; walking a
+/// document recursively there (`Clone`, `PartialEq` or `Debug` of a
+/// [`Value`]) may overflow a small stack. The CLI writes through this.
+pub fn build_then_here<R, F>(dir: &Path, options: &BuildOptions, then: F) -> R
+where
+    R: Send,
+    F: FnOnce(Result<Build, Error>) -> R + Send,
+{
+    run_build_then(Arc::new(DiskFs), dir, options, false, then)
 }
 
 /// Runs one build on a pool of its own ([`build_threads`] threads).
 fn run_build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Result<Build, Error> {
-    run_build_then(fs, dir, options, |built| built)
+    run_build_then(fs, dir, options, false, |built| built)
 }
 
 /// Runs one build on a pool of its own ([`build_threads`] threads), then
-/// `then` with it while the pool is up (see [`parallel::Pool::run_then`]).
+/// `then` with it while the pool is up, on a deep stack with `deep_then`
+/// (see [`parallel::Pool::run_then`]).
 ///
 /// A few limits are spent by parts of the build that run at the same time,
 /// so on several threads a failure may not be the one the entry order
@@ -288,7 +302,13 @@ fn run_build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Res
 /// [`vars::resolve`]). A build that fails so (`in_sequence` set, or an error
 /// that names a read budget) runs again in sequence, where the error is the
 /// one the entry order gives, as for any other error.
-fn run_build_then<R, F>(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions, then: F) -> R
+fn run_build_then<R, F>(
+    fs: Arc<dyn FileSystem>,
+    dir: &Path,
+    options: &BuildOptions,
+    deep_then: bool,
+    then: F,
+) -> R
 where
     R: Send,
     F: FnOnce(Result<Build, Error>) -> R + Send,
@@ -298,6 +318,7 @@ where
     let again = Arc::clone(&fs);
     parallel::Pool::run_then(
         threads,
+        deep_then,
         |pool| build_here(fs, dir, options, threads, pool, &in_sequence),
         |built| match built {
             Err(e)

@@ -49,15 +49,17 @@ impl Pool {
         R: Send,
         F: FnOnce(&Arc<Pool>) -> R + Send,
     {
-        Pool::run_then(threads, f, |out| out)
+        Pool::run_then(threads, false, f, |out| out)
     }
 
     /// [`Pool::run`], then `then` with what `f` returned while the pool is
-    /// still up (on the calling thread; with no pool, on the deep stack `f`
-    /// ran on): a [`crate::Build`] made on the pool writes its output on the
+    /// still up: a [`crate::Build`] made on the pool writes its output on the
     /// pool's threads ([`Pool::writer_threads`]) instead of starting threads
-    /// of its own, once the pool's have been joined.
-    pub fn run_then<R, T, F, G>(threads: usize, f: F, then: G) -> T
+    /// of its own once the pool's have been joined. `then` runs on the
+    /// calling thread, or with `deep_then` on a deep stack that is not one of
+    /// the pool's threads (the calling thread if it is a deep-stack one).
+    /// With no pool it runs on the deep stack `f` ran on.
+    pub fn run_then<R, T, F, G>(threads: usize, deep_then: bool, f: F, then: G) -> T
     where
         R: Send,
         T: Send,
@@ -93,7 +95,11 @@ impl Pool {
                     Some(threads) => threads.install(|| f(&pool)),
                     None => f(&pool),
                 };
-                let result = then(out);
+                let result = if deep_then {
+                    rustomize_yaml::stack::on_deep_stack(|| then(out))
+                } else {
+                    then(out)
+                };
                 // Only the last reference ends the threads (one kept by `f`
                 // would leave them parked, and joining them would wait
                 // forever).

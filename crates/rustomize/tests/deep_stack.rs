@@ -74,6 +74,32 @@ fn deep_document_builds_and_drops_on_a_small_stack() {
 }
 
 #[test]
+fn build_then_hands_a_deep_document_over_on_a_deep_stack_at_every_thread_count() {
+    // `then` may walk the documents recursively (here: cloning the build)
+    // however the build ran; from a 256 KiB stack a 10,000-level clone would
+    // overflow it. (9,999 levels: a scratch tree of its own.)
+    let tree = deep_tree(9_999);
+    for threads in 1..=3 {
+        let path = tree.0.clone();
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let options = BuildOptions {
+                    threads: Some(threads),
+                    ..Default::default()
+                };
+                let cloned = rustomize::build_then(&path, &options, |built| {
+                    built.expect("builds").clone().resources().len()
+                });
+                assert_eq!(cloned, 1, "{threads} threads");
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+}
+
+#[test]
 fn one_level_deeper_fails_with_depth_and_limit() {
     let tree = deep_tree(10_001);
     let Err(err) = build(&tree.0, &BuildOptions::default()) else {

@@ -145,8 +145,8 @@ fn big_overlays_build_the_same_at_every_thread_count() {
 
 #[test]
 fn output_written_on_the_build_threads_is_the_same_at_every_thread_count() {
-    // `build_then` keeps the build's pool up while `then` runs, and
-    // `write_to` renders the documents on its threads.
+    // `build_then` and `build_then_here` keep the build's pool up while
+    // `then` runs, and `write_to` renders the documents on its threads.
     let dir = tempfile::tempdir().unwrap();
     tree(dir.path(), 150, "");
     let want = build(dir.path(), 1).0;
@@ -155,12 +155,15 @@ fn output_written_on_the_build_threads_is_the_same_at_every_thread_count() {
             threads: Some(threads),
             ..Default::default()
         };
-        let written = rustomize::build_then(dir.path(), &options, |built| {
+        let write = |built: Result<rustomize::Build, rustomize::Error>| {
             let mut out = Vec::new();
             built.unwrap().write_to(&mut out).unwrap();
             out
-        });
+        };
+        let written = rustomize::build_then(dir.path(), &options, write);
         assert!(written == want.as_bytes(), "{threads} threads");
+        let written = rustomize::build_then_here(dir.path(), &options, write);
+        assert!(written == want.as_bytes(), "{threads} threads, here");
     }
 }
 
