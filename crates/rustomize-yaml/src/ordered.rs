@@ -458,32 +458,15 @@ mod tests {
             .collect()
     }
 
-    /// Panics once it has taken `after` bytes.
-    struct PanickingSink {
-        after: usize,
-        taken: usize,
-    }
-
-    impl io::Write for PanickingSink {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.taken += buf.len();
-            assert!(self.taken <= self.after, "the sink gives up");
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[test]
     fn a_panicking_sink_panics_the_caller_instead_of_hanging() {
         let docs = docs();
         for threads in 2..=4 {
             let outcome = std::panic::catch_unwind(|| {
-                let mut sink = PanickingSink {
-                    after: 3 * FLUSH_AT,
-                    taken: 0,
+                let mut sink = Failing {
+                    left: 3 * FLUSH_AT,
+                    calls: 0,
+                    panics: true,
                 };
                 write_documents_to(&docs, |v| v, threads, &mut sink)
             });
@@ -507,16 +490,18 @@ mod tests {
         }
     }
 
-    /// A sink that fails once it took `left` bytes.
+    /// A sink that fails (or panics) once it took `left` bytes.
     struct Failing {
         left: usize,
         calls: usize,
+        panics: bool,
     }
 
     impl io::Write for Failing {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
             self.calls += 1;
             if buf.len() > self.left {
+                assert!(!self.panics, "the sink gives up");
                 return Err(io::ErrorKind::BrokenPipe.into());
             }
             self.left -= buf.len();
@@ -535,6 +520,7 @@ mod tests {
             let mut sink = Failing {
                 left: 3 * FLUSH_AT,
                 calls: 0,
+                panics: false,
             };
             let err = write_documents_to(&docs, |v| v, threads, &mut sink).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
