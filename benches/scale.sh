@@ -24,7 +24,7 @@ KUBECTL_MAX=${KUBECTL_MAX:-1000}
 KUBECTL_TIMEOUT=${KUBECTL_TIMEOUT:-300}
 
 echo "==> cargo build --release" >&2
-cargo build --release -p rustomize-cli -p rustomize --example synth-tree >&2
+cargo build --release -p rustomize-cli --bins -p rustomize --example synth-tree >&2
 
 for n in $SIZES; do
     rm -rf "target/scale/$n"
