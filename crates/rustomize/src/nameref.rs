@@ -12,6 +12,7 @@
 //! Unlike a direct port, candidates are found through an index by previous name,
 //! so the cost is linear in the number of references, not quadratic in resources.
 
+use std::hash::BuildHasher;
 use std::sync::Mutex;
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
@@ -145,45 +146,58 @@ fn resolve_objects(
     threads: &Pool,
     first: fn(&mut Map),
 ) -> Result<(), String> {
-    let facts: Vec<Facts<'_>> = resources.iter().map(Facts::of).collect();
-    let by_previous_name = ByName::of(&facts);
-    // (original namespace, current effective namespace) pairs present, for the
-    // "is there any candidate originally in this namespace" test.
-    let mut namespace_pairs: HashSet<(&str, &str)> = HashSet::new();
-    let mut original_namespaces: HashSet<&str> = HashSet::new();
-    for f in &facts {
-        namespace_pairs.insert((f.original_namespace(), f.effective_namespace));
-        original_namespaces.insert(f.original_namespace());
-    }
-    let index = Index {
-        facts: &facts,
-        by_previous_name,
-        namespace_pairs,
-        original_namespaces,
-    };
-
     // Every (reference, referrer spec) pair, its path split once.
     let pairs: Vec<(&NameReference, Compiled<'_>)> = references
         .iter()
         .flat_map(|r| r.referrers.iter().map(move |s| (r, Compiled::new(s, None))))
         .collect();
+    // One sweep over the resources gathers everything the index holds: each
+    // resource's names and namespaces live in allocations of their own, and on
+    // a tree too large for the cache every further sweep missed on each of
+    // them again (a 100k-resource build spent 60 ms on five sweeps).
+    let mut facts: Vec<Facts<'_>> = Vec::with_capacity(resources.len());
+    let mut names: Vec<(u64, usize)> = Vec::with_capacity(resources.len());
+    // (original namespace, current effective namespace) pairs present, for the
+    // "is there any candidate originally in this namespace" test.
+    let mut namespace_pairs: HashSet<(&str, &str)> = HashSet::new();
+    let mut original_namespaces: HashSet<&str> = HashSet::new();
     // The pairs that can select each original kind, in table order: the
     // table has hundreds of specs and a resource is selected by a few, so
     // each resource walks only its kind's list.
     let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
-    for resource in resources {
-        let kind = resource.original_kind();
-        if by_kind.contains_key(kind) {
-            continue;
+    for (i, resource) in resources.iter().enumerate() {
+        let f = Facts::of(resource);
+        let previous = f.previous();
+        for (j, (name, _, _)) in previous.iter().enumerate() {
+            // Each distinct previous name once (the list is short).
+            let seen = previous
+                .get(..j)
+                .is_some_and(|before| before.iter().any(|(n, _, _)| n == name));
+            if !seen {
+                names.push((NAME_HASHER.hash_one(name.as_str()), i));
+            }
         }
-        let positions = pairs
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, c))| c.spec.kind.is_empty() || c.spec.kind == kind)
-            .map(|(p, _)| p)
-            .collect();
-        by_kind.insert(kind, positions);
+        let original = f.original_namespace();
+        namespace_pairs.insert((original, f.effective_namespace));
+        original_namespaces.insert(original);
+        let kind = resource.original_kind();
+        if !by_kind.contains_key(kind) {
+            let positions = pairs
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, c))| c.spec.kind.is_empty() || c.spec.kind == kind)
+                .map(|(p, _)| p)
+                .collect();
+            by_kind.insert(kind, positions);
+        }
+        facts.push(f);
     }
+    let index = Index {
+        facts: &facts,
+        by_previous_name: ByName::of(&names),
+        namespace_pairs,
+        original_namespaces,
+    };
     let pass = Pass {
         index: &index,
         pairs: &pairs,
@@ -276,44 +290,36 @@ impl Pass<'_, '_> {
 
 struct Index<'f> {
     facts: &'f [Facts<'f>],
-    by_previous_name: ByName<'f>,
+    by_previous_name: ByName,
     namespace_pairs: HashSet<(&'f str, &'f str)>,
     original_namespaces: HashSet<&'f str>,
 }
 
+/// The hasher of previous names in [`ByName`]: fixed, so that lookups hash
+/// as the index did (the output never depends on it).
+const NAME_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x6e61_6d65);
+
 /// Previous name → positions of the resources that had it, in resource order:
-/// one range per distinct name into one flat list. A vector per name (one
+/// one range per distinct name hash into one flat list. A vector per name (one
 /// allocation, rounded up to four positions) was a visible share of a
-/// synthetic 100k build's peak memory.
-struct ByName<'f> {
-    /// Name → `(start, end)` in `positions`.
-    ranges: HashMap<&'f str, (usize, usize)>,
+/// synthetic 100k build's peak memory. Keyed by the names' hashes, gathered
+/// in the one sweep over the resources, so building it reads no name again;
+/// two names of one hash share a range, and [`Query::candidates`] keeps only
+/// the resources that really had the name asked for.
+struct ByName {
+    /// Name hash → `(start, end)` in `positions`.
+    ranges: HashMap<u64, (usize, usize)>,
     positions: Vec<usize>,
 }
 
-impl<'f> ByName<'f> {
-    fn of(facts: &[Facts<'f>]) -> ByName<'f> {
-        // The distinct previous names of a resource (its list is short).
-        let names = |f: &Facts<'f>| {
-            let previous = f.previous();
-            previous
-                .iter()
-                .enumerate()
-                .filter(move |(j, (name, _, _))| {
-                    !previous
-                        .get(..*j)
-                        .is_some_and(|before| before.iter().any(|(n, _, _)| n == name))
-                })
-                .map(|(_, (name, _, _))| name.as_str())
-        };
+impl ByName {
+    /// The index of `(name hash, resource position)` entries, listed in
+    /// resource order.
+    fn of(names: &[(u64, usize)]) -> ByName {
         // Count, then lay the ranges out, then fill them in resource order.
-        let mut ranges: HashMap<&'f str, (usize, usize)> = HashMap::new();
-        let mut total = 0;
-        for f in facts {
-            for name in names(f) {
-                ranges.entry(name).or_default().1 += 1;
-                total += 1;
-            }
+        let mut ranges: HashMap<u64, (usize, usize)> = HashMap::with_capacity(names.len());
+        for (hash, _) in names {
+            ranges.entry(*hash).or_default().1 += 1;
         }
         let mut start = 0;
         for range in ranges.values_mut() {
@@ -321,23 +327,22 @@ impl<'f> ByName<'f> {
             *range = (start, start);
             start += count;
         }
-        let mut positions = vec![0; total];
-        for (i, f) in facts.iter().enumerate() {
-            for name in names(f) {
-                if let Some(range) = ranges.get_mut(name) {
-                    if let Some(slot) = positions.get_mut(range.1) {
-                        *slot = i;
-                    }
-                    range.1 += 1;
+        let mut positions = vec![0; names.len()];
+        for (hash, i) in names {
+            if let Some(range) = ranges.get_mut(hash) {
+                if let Some(slot) = positions.get_mut(range.1) {
+                    *slot = *i;
                 }
+                range.1 += 1;
             }
         }
         ByName { ranges, positions }
     }
 
-    /// The positions of the resources that had `name`, in resource order.
+    /// The positions of the resources that had `name` (or a name of the same
+    /// hash), in resource order.
     fn get(&self, name: &str) -> Option<&[usize]> {
-        let &(start, end) = self.ranges.get(name)?;
+        let &(start, end) = self.ranges.get(&NAME_HASHER.hash_one(name))?;
         self.positions.get(start..end)
     }
 }
@@ -517,6 +522,7 @@ impl<'a, 'f> Query<'a, 'f> {
         });
         list.iter()
             .filter_map(|&i| self.index.facts.get(i))
+            .filter(|c| c.previous().iter().any(|(name, _, _)| name == old))
             .filter(|c| self.scope.admits(c))
             .filter(|c| match by_original {
                 None => true,
