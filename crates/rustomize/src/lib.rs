@@ -595,7 +595,7 @@ fn build_here(
         (None, Some(reorder)) => reorder.clone(),
         (None, None) => SortOrder::default_legacy(),
     };
-    let before = sort::sort(&mut resources, &order);
+    let before = sort::sort(&mut resources, &order, &cx.threads);
     let managed_by = (options.managed_by_label
         || k.build_metadata
             .iter()
@@ -607,8 +607,10 @@ fn build_here(
     })?;
     first_unprintable(&resources, &before, unprintable)?;
     // The output takes each resource's id and object; the rest of the build's
-    // resources goes along unfreed (see `output::Leftovers`).
-    let output = resources.iter_mut().map(Resource::take).collect();
+    // resources goes along unfreed (see `output::Leftovers`). On the build's
+    // threads for large builds: the new list's pages (17 MiB at 100k
+    // resources) fault in on all of them.
+    let output = cx.threads.map_vec(&mut resources, 4096, Resource::take);
     Ok(Build {
         resources: output,
         warnings: cx.warnings,

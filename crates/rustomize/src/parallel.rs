@@ -216,6 +216,50 @@ impl Pool {
                 .collect()
         })
     }
+
+    /// `f` of each of `items`, in order, computed on the pool's threads in
+    /// runs of at least `min_len` items and written straight into the
+    /// result; with no pool, or fewer than `2 * min_len` items, in sequence
+    /// here.
+    ///
+    /// For moving a large build's resources into new ones: the result's
+    /// pages are faulted in by all the threads at once.
+    pub fn map_vec<T, U, F>(&self, items: &mut [T], min_len: usize, f: F) -> Vec<U>
+    where
+        T: Send,
+        U: Send,
+        F: Fn(&mut T) -> U + Sync + Send,
+    {
+        match &self.pool {
+            Some(pool) if items.len() >= min_len.saturating_mul(2) => pool.install(|| {
+                let mut out = Vec::with_capacity(items.len());
+                items
+                    .par_iter_mut()
+                    .with_min_len(min_len.max(1))
+                    .map(f)
+                    .collect_into_vec(&mut out);
+                out
+            }),
+            _ => items.iter_mut().map(f).collect(),
+        }
+    }
+
+    /// Sorts `items` by `compare`, stably, on the pool's threads (a merge
+    /// sort whose halves sort in parallel); with no pool, or fewer than
+    /// `min_len` items, in sequence here. The order is the sequential stable
+    /// sort's at any thread count.
+    pub fn sort_by<T, F>(&self, items: &mut [T], min_len: usize, compare: F)
+    where
+        T: Send,
+        F: Fn(&T, &T) -> std::cmp::Ordering + Sync + Send,
+    {
+        match &self.pool {
+            Some(pool) if items.len() >= min_len => {
+                pool.install(|| items.par_sort_by(compare));
+            }
+            _ => items.sort_by(compare),
+        }
+    }
 }
 
 /// A pool's threads running the output writer's workers: each worker is a

@@ -9,11 +9,12 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use crate::load::kustomization::SortOrder;
+use crate::parallel::Pool;
 use crate::resource::{Gvk, Resource};
 
 /// Sorts resources in place per `order`; returns, for each position of the
 /// result, the position the resource had before.
-pub fn sort(resources: &mut [Resource], order: &SortOrder) -> Vec<usize> {
+pub fn sort(resources: &mut [Resource], order: &SortOrder, threads: &Pool) -> Vec<usize> {
     let SortOrder::Legacy { first, last } = order else {
         return (0..resources.len()).collect();
     };
@@ -29,25 +30,37 @@ pub fn sort(resources: &mut [Resource], order: &SortOrder) -> Vec<usize> {
     // dozen of them); a resource's key is then that position and its
     // `namespace|name` text. The texts sit side by side in one buffer: one
     // string per resource was an allocation each, and comparisons reading
-    // them all over the heap were most of a 100k-resource sort.
-    let mut gvk_slot: foldhash::HashMap<&Gvk, usize> = foldhash::HashMap::default();
-    let mut gvks: Vec<GvkKey<'_>> = Vec::new();
-    // Sized for typical ids up front: growing by doubling left freed
-    // buffers of up to half the final size behind (a few MiB at 100k).
-    let mut text = String::with_capacity(resources.len() * 40);
+    // them all over the heap were most of a 100k-resource sort. The keys are
+    // read on the build's threads, a chunk of resources each (reading every
+    // id of a 100k-resource build misses the cache on each: 13 ms on one
+    // thread); the chunks' kinds are then merged and their texts joined.
+    let chunks = threads.map_chunks(resources, KEY_CHUNK, |offset, chunk| {
+        ChunkKeys::of(offset, chunk)
+    });
+    let mut gvk_slot: foldhash::HashMap<Gvk, usize> = foldhash::HashMap::default();
+    let mut gvks: Vec<GvkKey> = Vec::new();
+    let mut text = String::with_capacity(chunks.iter().map(|c| c.text.len()).sum());
     // (position of the kind, its slot; start and end of the text; resource)
     let mut keyed: Vec<(usize, usize, usize, usize, usize)> = Vec::with_capacity(resources.len());
-    for (i, r) in resources.iter().enumerate() {
-        let id = r.id();
-        let slot = *gvk_slot.entry(&id.gvk).or_insert_with(|| {
-            gvks.push(GvkKey::new(&id.gvk, &rank));
-            gvks.len() - 1
-        });
-        let start = text.len();
-        text.push_str(or_default(&id.namespace, "~X"));
-        text.push('|');
-        text.push_str(or_default(&id.name, "~N"));
-        keyed.push((slot, slot, start, text.len(), i));
+    for chunk in chunks {
+        let slots: Vec<usize> = chunk
+            .gvks
+            .into_iter()
+            .map(|gvk| match gvk_slot.get(&gvk) {
+                Some(&slot) => slot,
+                None => {
+                    gvk_slot.insert(gvk.clone(), gvks.len());
+                    gvks.push(GvkKey::new(gvk, &rank));
+                    gvks.len() - 1
+                }
+            })
+            .collect();
+        let base = text.len();
+        text.push_str(&chunk.text);
+        for (local, start, end, i) in chunk.keys {
+            let slot = slots.get(local).copied().unwrap_or(0);
+            keyed.push((slot, slot, base + start, base + end, i));
+        }
     }
     // Positions of the distinct kinds in legacy order; kinds the order cannot
     // tell apart share a position (and keep their resources' input order).
@@ -86,14 +99,61 @@ pub fn sort(resources: &mut [Resource], order: &SortOrder) -> Vec<usize> {
         // order. Stable, as ids are unique anyway (and the run-aware stable
         // sort took fewer instructions than an unstable one with the input
         // position as a last key).
-        keyed.sort_by(|&(pa, _, sa, ea, _), &(pb, _, sb, eb, _)| {
-            pa.cmp(&pb).then_with(|| tail(sa, ea).cmp(tail(sb, eb)))
-        });
+        // On the build's threads for large builds (a 100k-resource sort
+        // took 17 ms on one).
+        threads.sort_by(
+            &mut keyed,
+            PARALLEL_SORT_MIN,
+            |&(pa, _, sa, ea, _), &(pb, _, sb, eb, _)| {
+                pa.cmp(&pb).then_with(|| tail(sa, ea).cmp(tail(sb, eb)))
+            },
+        );
     }
     let before: Vec<usize> = keyed.into_iter().map(|(_, _, _, _, i)| i).collect();
     apply_permutation(resources, &mut before.clone());
     before
 }
+
+/// Resources per chunk whose keys one thread reads (see [`ChunkKeys`]).
+const KEY_CHUNK: usize = 4096;
+
+/// The sort keys of one chunk of resources: its distinct kinds, and for each
+/// resource (the slot of its kind in `gvks`, start and end of its
+/// `namespace|name` text in `text`, its position among all resources).
+struct ChunkKeys {
+    gvks: Vec<Gvk>,
+    text: String,
+    keys: Vec<(usize, usize, usize, usize)>,
+}
+
+impl ChunkKeys {
+    /// The keys of `chunk`, whose first resource is at position `offset`.
+    fn of(offset: usize, chunk: &[Resource]) -> ChunkKeys {
+        let mut slot_of: foldhash::HashMap<&Gvk, usize> = foldhash::HashMap::default();
+        let mut gvks = Vec::new();
+        // Sized for typical ids up front: growing by doubling left freed
+        // buffers of up to half the final size behind (a few MiB at 100k).
+        let mut text = String::with_capacity(chunk.len() * 40);
+        let mut keys = Vec::with_capacity(chunk.len());
+        for (k, r) in chunk.iter().enumerate() {
+            let id = r.id();
+            let slot = *slot_of.entry(&id.gvk).or_insert_with(|| {
+                gvks.push(id.gvk.clone());
+                gvks.len() - 1
+            });
+            let start = text.len();
+            text.push_str(or_default(&id.namespace, "~X"));
+            text.push('|');
+            text.push_str(or_default(&id.name, "~N"));
+            keys.push((slot, start, text.len(), offset + k));
+        }
+        ChunkKeys { gvks, text, keys }
+    }
+}
+
+/// Resources from which the sort runs on the build's threads: below, a
+/// sequential sort takes well under a millisecond.
+const PARALLEL_SORT_MIN: usize = 4096;
 
 /// `s`, or `default` when `s` is empty.
 fn or_default<'a>(s: &'a str, default: &'a str) -> &'a str {
@@ -119,14 +179,14 @@ fn apply_permutation<T>(items: &mut [T], order: &mut [usize]) {
 }
 
 /// What legacy order compares between two different group/version/kinds.
-struct GvkKey<'a> {
+struct GvkKey {
     rank: i64,
-    gvk: &'a Gvk,
+    gvk: Gvk,
     gvk_string: String,
 }
 
-impl<'a> GvkKey<'a> {
-    fn new(gvk: &'a Gvk, rank: &HashMap<&str, i64>) -> GvkKey<'a> {
+impl GvkKey {
+    fn new(gvk: Gvk, rank: &HashMap<&str, i64>) -> GvkKey {
         let or = |s: &str, d: &str| {
             if s.is_empty() {
                 d.to_owned()
@@ -148,7 +208,7 @@ impl<'a> GvkKey<'a> {
     }
 
     /// kustomize's comparison of two resources of different kinds.
-    fn cmp_legacy(&self, other: &GvkKey<'_>) -> Ordering {
+    fn cmp_legacy(&self, other: &GvkKey) -> Ordering {
         if self.gvk == other.gvk {
             return Ordering::Equal;
         }
