@@ -122,7 +122,9 @@ pub fn resolve(
 ) -> Result<(), String> {
     // The objects are taken out to be edited while every resource's id (kept
     // cached) is read through borrowed facts; they go back whatever happens.
-    let mut objects: Vec<Map> = resources.iter_mut().map(Resource::take_object).collect();
+    // Large builds take and put back the objects on the build's threads, as
+    // they sweep the resources (see `SWEEP_CHUNK`).
+    let mut objects: Vec<Map> = threads.map_vec(resources, SWEEP_CHUNK, Resource::take_object);
     let mut touched = vec![false; objects.len()];
     let result = resolve_objects(
         resources,
@@ -132,9 +134,15 @@ pub fn resolve(
         threads,
         first,
     );
-    for ((resource, object), touched) in resources.iter_mut().zip(objects).zip(touched) {
-        resource.put_object(object, touched);
-    }
+    let back: Vec<(Map, bool)> = objects.into_iter().zip(touched).collect();
+    threads.zip_each(
+        resources,
+        back,
+        SWEEP_CHUNK,
+        |resource, (object, touched)| {
+            resource.put_object(object, touched);
+        },
+    );
     result
 }
 
@@ -154,9 +162,9 @@ fn resolve_objects(
     // One sweep over the resources gathers everything the index holds: each
     // resource's names and namespaces live in allocations of their own, and on
     // a tree too large for the cache every further sweep missed on each of
-    // them again (a 100k-resource build spent 60 ms on five sweeps).
-    let mut facts: Vec<Facts<'_>> = Vec::with_capacity(resources.len());
-    let mut names: Vec<(u64, usize)> = Vec::with_capacity(resources.len());
+    // them again (a 100k-resource build spent 60 ms on five sweeps). Large
+    // builds sweep in chunks on the build's threads, merged in order.
+    let mut swept = threads.map_chunks_ref(resources, SWEEP_CHUNK, Sweep::of);
     // (original namespace, current effective namespace) pairs present, for the
     // "is there any candidate originally in this namespace" test.
     let mut namespace_pairs: HashSet<(&str, &str)> = HashSet::new();
@@ -165,36 +173,34 @@ fn resolve_objects(
     // table has hundreds of specs and a resource is selected by a few, so
     // each resource walks only its kind's list.
     let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, resource) in resources.iter().enumerate() {
-        let f = Facts::of(resource);
-        let previous = f.previous();
-        for (j, (name, _, _)) in previous.iter().enumerate() {
-            // Each distinct previous name once (the list is short).
-            let seen = previous
-                .get(..j)
-                .is_some_and(|before| before.iter().any(|(n, _, _)| n == name));
-            if !seen {
-                names.push((NAME_HASHER.hash_one(name.as_str()), i));
+    for sweep in &mut swept {
+        namespace_pairs.extend(sweep.namespace_pairs.drain());
+        original_namespaces.extend(sweep.original_namespaces.drain());
+        for kind in sweep.kinds.drain(..) {
+            if !by_kind.contains_key(kind) {
+                let positions = pairs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, c))| c.spec.kind.is_empty() || c.spec.kind == kind)
+                    .map(|(p, _)| p)
+                    .collect();
+                by_kind.insert(kind, positions);
             }
         }
-        let original = f.original_namespace();
-        namespace_pairs.insert((original, f.effective_namespace));
-        original_namespaces.insert(original);
-        let kind = resource.original_kind();
-        if !by_kind.contains_key(kind) {
-            let positions = pairs
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, c))| c.spec.kind.is_empty() || c.spec.kind == kind)
-                .map(|(p, _)| p)
-                .collect();
-            by_kind.insert(kind, positions);
-        }
-        facts.push(f);
     }
+    let by_previous_name = ByName::of(
+        swept.iter().map(|s| s.names.len()).sum(),
+        swept.iter().flat_map(|s| s.names.iter()),
+    );
+    // The facts stay in their chunks (copying them into one list cost more
+    // than the parallel sweep saved).
+    let facts = ChunkedFacts {
+        chunk_len: swept.get(1).map_or(resources.len(), |s| s.offset).max(1),
+        chunks: swept.into_iter().map(|s| s.facts).collect(),
+    };
     let index = Index {
         facts: &facts,
-        by_previous_name: ByName::of(&names),
+        by_previous_name,
         namespace_pairs,
         original_namespaces,
     };
@@ -222,6 +228,78 @@ fn resolve_objects(
         Ok(())
     });
     results.into_iter().collect()
+}
+
+/// Resources per chunk of the sweeps of a large build over its resources
+/// (taking the objects out, gathering the index, putting them back), which
+/// run on the build's threads from twice this many.
+const SWEEP_CHUNK: usize = 4096;
+
+/// Every resource's facts, in the chunks the sweep gathered them in (all
+/// `chunk_len` long but the last).
+struct ChunkedFacts<'r> {
+    chunk_len: usize,
+    chunks: Vec<Vec<Facts<'r>>>,
+}
+
+impl<'r> ChunkedFacts<'r> {
+    /// The facts of the resource at position `i`.
+    fn get(&self, i: usize) -> Option<&Facts<'r>> {
+        self.chunks.get(i / self.chunk_len)?.get(i % self.chunk_len)
+    }
+}
+
+/// What one chunk of resources gives the index: their facts and
+/// `(previous name hash, position)` entries in resource order, the namespaces
+/// present, and the original kinds (each once, in order of appearance).
+struct Sweep<'r> {
+    offset: usize,
+    facts: Vec<Facts<'r>>,
+    names: Vec<(u64, usize)>,
+    namespace_pairs: HashSet<(&'r str, &'r str)>,
+    original_namespaces: HashSet<&'r str>,
+    kinds: Vec<&'r str>,
+}
+
+impl<'r> Sweep<'r> {
+    /// The sweep of `chunk`, whose first resource is at position `offset`.
+    fn of(offset: usize, chunk: &'r [Resource]) -> Sweep<'r> {
+        let mut sweep = Sweep {
+            offset,
+            facts: Vec::with_capacity(chunk.len()),
+            names: Vec::with_capacity(chunk.len()),
+            namespace_pairs: HashSet::new(),
+            original_namespaces: HashSet::new(),
+            kinds: Vec::new(),
+        };
+        let mut kinds_seen: HashSet<&str> = HashSet::new();
+        for (k, resource) in chunk.iter().enumerate() {
+            let f = Facts::of(resource);
+            let previous = f.previous();
+            for (j, (name, _, _)) in previous.iter().enumerate() {
+                // Each distinct previous name once (the list is short).
+                let seen = previous
+                    .get(..j)
+                    .is_some_and(|before| before.iter().any(|(n, _, _)| n == name));
+                if !seen {
+                    sweep
+                        .names
+                        .push((NAME_HASHER.hash_one(name.as_str()), offset + k));
+                }
+            }
+            let original = f.original_namespace();
+            sweep
+                .namespace_pairs
+                .insert((original, f.effective_namespace));
+            sweep.original_namespaces.insert(original);
+            let kind = resource.original_kind();
+            if kinds_seen.insert(kind) {
+                sweep.kinds.push(kind);
+            }
+            sweep.facts.push(f);
+        }
+        sweep
+    }
 }
 
 /// One job's share of the pass: the position of its first resource, the
@@ -289,7 +367,7 @@ impl Pass<'_, '_> {
 }
 
 struct Index<'f> {
-    facts: &'f [Facts<'f>],
+    facts: &'f ChunkedFacts<'f>,
     by_previous_name: ByName,
     namespace_pairs: HashSet<(&'f str, &'f str)>,
     original_namespaces: HashSet<&'f str>,
@@ -313,12 +391,12 @@ struct ByName {
 }
 
 impl ByName {
-    /// The index of `(name hash, resource position)` entries, listed in
-    /// resource order.
-    fn of(names: &[(u64, usize)]) -> ByName {
+    /// The index of `total` `(name hash, resource position)` entries, listed
+    /// in resource order.
+    fn of<'n>(total: usize, names: impl Iterator<Item = &'n (u64, usize)> + Clone) -> ByName {
         // Count, then lay the ranges out, then fill them in resource order.
-        let mut ranges: HashMap<u64, (usize, usize)> = HashMap::with_capacity(names.len());
-        for (hash, _) in names {
+        let mut ranges: HashMap<u64, (usize, usize)> = HashMap::with_capacity(total);
+        for (hash, _) in names.clone() {
             ranges.entry(*hash).or_default().1 += 1;
         }
         let mut start = 0;
@@ -327,7 +405,7 @@ impl ByName {
             *range = (start, start);
             start += count;
         }
-        let mut positions = vec![0; names.len()];
+        let mut positions = vec![0; total];
         for (hash, i) in names {
             if let Some(range) = ranges.get_mut(hash) {
                 if let Some(slot) = positions.get_mut(range.1) {

@@ -217,6 +217,56 @@ impl Pool {
         })
     }
 
+    /// [`Pool::map_chunks`] over items read, not changed: `step` may return
+    /// what borrows from them.
+    pub fn map_chunks_ref<'a, T, R, F>(&self, items: &'a [T], min_chunk: usize, step: F) -> Vec<R>
+    where
+        T: Sync,
+        R: Send,
+        F: Fn(usize, &'a [T]) -> R + Sync,
+    {
+        let min_chunk = min_chunk.max(1);
+        let pool = match &self.pool {
+            Some(pool) if items.len() >= min_chunk.saturating_mul(2) => pool,
+            _ => return vec![step(0, items)],
+        };
+        let chunks = (items.len() / min_chunk).min(4 * pool.current_num_threads());
+        let chunk_len = items.len().div_ceil(chunks.max(1));
+        pool.install(|| {
+            items
+                .par_chunks(chunk_len)
+                .enumerate()
+                .map(|(i, chunk)| step(i * chunk_len, chunk))
+                .collect()
+        })
+    }
+
+    /// Runs `f(item, value)` for each of `items` with the value at the same
+    /// position of `values` (the shorter list sets how many), on the pool's
+    /// threads in runs of at least `min_len`; with no pool, or fewer than
+    /// `2 * min_len` items, in sequence here.
+    pub fn zip_each<T, U, F>(&self, items: &mut [T], values: Vec<U>, min_len: usize, f: F)
+    where
+        T: Send,
+        U: Send,
+        F: Fn(&mut T, U) + Sync + Send,
+    {
+        match &self.pool {
+            Some(pool) if items.len() >= min_len.saturating_mul(2) => pool.install(|| {
+                items
+                    .par_iter_mut()
+                    .zip(values.into_par_iter())
+                    .with_min_len(min_len.max(1))
+                    .for_each(|(item, value)| f(item, value));
+            }),
+            _ => {
+                for (item, value) in items.iter_mut().zip(values) {
+                    f(item, value);
+                }
+            }
+        }
+    }
+
     /// `f` of each of `items`, in order, computed on the pool's threads in
     /// runs of at least `min_len` items and written straight into the
     /// result; with no pool, or fewer than `2 * min_len` items, in sequence
