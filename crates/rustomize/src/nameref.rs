@@ -194,8 +194,13 @@ fn resolve_objects(
     );
     // The facts stay in their chunks (copying them into one list cost more
     // than the parallel sweep saved).
+    let chunk_len = swept.get(1).map_or(resources.len(), |s| s.offset).max(1);
+    debug_assert!(swept
+        .iter()
+        .enumerate()
+        .all(|(k, s)| s.offset == k * chunk_len));
     let facts = ChunkedFacts {
-        chunk_len: swept.get(1).map_or(resources.len(), |s| s.offset).max(1),
+        chunk_len,
         chunks: swept.into_iter().map(|s| s.facts).collect(),
     };
     let index = Index {
@@ -236,7 +241,7 @@ fn resolve_objects(
 const SWEEP_CHUNK: usize = 4096;
 
 /// Every resource's facts, in the chunks the sweep gathered them in (all
-/// `chunk_len` long but the last).
+/// `chunk_len` long but the last, as [`Pool::map_chunks_ref`] cuts them).
 struct ChunkedFacts<'r> {
     chunk_len: usize,
     chunks: Vec<Vec<Facts<'r>>>,
@@ -275,16 +280,17 @@ impl<'r> Sweep<'r> {
         let mut kinds_seen: HashSet<&str> = HashSet::new();
         for (k, resource) in chunk.iter().enumerate() {
             let f = Facts::of(resource);
-            let previous = f.previous();
-            for (j, (name, _, _)) in previous.iter().enumerate() {
-                // Each distinct previous name once (the list is short).
-                let seen = previous
-                    .get(..j)
-                    .is_some_and(|before| before.iter().any(|(n, _, _)| n == name));
+            // Each distinct previous name hash once (the list is short): two
+            // names of one hash would list the resource twice in their range.
+            let start = sweep.names.len();
+            for (name, _, _) in f.previous() {
+                let hash = NAME_HASHER.hash_one(name.as_str());
+                let seen = sweep
+                    .names
+                    .get(start..)
+                    .is_some_and(|own| own.iter().any(|&(h, _)| h == hash));
                 if !seen {
-                    sweep
-                        .names
-                        .push((NAME_HASHER.hash_one(name.as_str()), offset + k));
+                    sweep.names.push((hash, offset + k));
                 }
             }
             let original = f.original_namespace();

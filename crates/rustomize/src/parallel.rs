@@ -6,18 +6,23 @@
 //! no global state). The whole build runs on the pool, and its pieces are
 //! handed to it as they come: a kustomization's `resources` entries (files
 //! parse on their own and each directory is a complete build of its own, so
-//! nested entries share the threads by work-stealing), and the per-resource
-//! loops of the costly transformers, in chunks. Results are folded in input
-//! order, so the output — resources, warnings, the first error — is exactly
-//! what a sequential build gives, at any thread count.
+//! nested entries share the threads by work-stealing), the per-resource
+//! loops of the costly transformers, in chunks, and, for large builds, the
+//! sweeps over every resource after them (the reference index, the output
+//! sort and its keys, the final move into the output). Results are folded in
+//! input order, so the output — resources, warnings, the first error — is
+//! exactly what a sequential build gives, at any thread count.
 //!
 //! With one thread there is no pool: the same code runs in sequence on the
 //! calling thread (moved to a deep stack, see [`rustomize_yaml::stack`]).
 //!
-//! A thread that waits in [`Pool::run_jobs`] or [`Pool::for_chunks`] for its
-//! jobs runs other jobs of the pool meanwhile (rayon's work stealing). So no
-//! code may hold a lock, or be inside a `OnceLock` initializer, while it hands
-//! work to the pool: a stolen job that wants the same lock would deadlock.
+//! A thread that waits in any method of [`Pool`] that hands out work
+//! ([`Pool::run_jobs`], [`Pool::for_chunks`], [`Pool::map_chunks`],
+//! [`Pool::map_chunks_ref`], [`Pool::map_vec`], [`Pool::zip_each`],
+//! [`Pool::sort_by`]) runs other jobs of the pool meanwhile (rayon's work
+//! stealing). So no code may hold a lock, or be inside a `OnceLock`
+//! initializer, while it hands work to the pool: a stolen job that wants the
+//! same lock would deadlock.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -218,7 +223,9 @@ impl Pool {
     }
 
     /// [`Pool::map_chunks`] over items read, not changed: `step` may return
-    /// what borrows from them.
+    /// what borrows from them. The chunks are all as long as the first but
+    /// the last (chunk `i` starts at `i` times the first's length), which
+    /// callers may index by.
     pub fn map_chunks_ref<'a, T, R, F>(&self, items: &'a [T], min_chunk: usize, step: F) -> Vec<R>
     where
         T: Sync,

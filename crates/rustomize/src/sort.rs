@@ -131,8 +131,9 @@ impl ChunkKeys {
     fn of(offset: usize, chunk: &[Resource]) -> ChunkKeys {
         let mut slot_of: foldhash::HashMap<&Gvk, usize> = foldhash::HashMap::default();
         let mut gvks = Vec::new();
-        // Sized for typical ids up front: growing by doubling left freed
-        // buffers of up to half the final size behind (a few MiB at 100k).
+        // Sized for typical ids up front (growing by doubling leaves freed
+        // buffers of up to half the final size behind); joined into one
+        // buffer by `sort` and freed.
         let mut text = String::with_capacity(chunk.len() * 40);
         let mut keys = Vec::with_capacity(chunk.len());
         for (k, r) in chunk.iter().enumerate() {
