@@ -43,21 +43,67 @@ pub struct Selector {
 
 /// A compiled [`Selector`].
 pub struct Matcher {
-    group: Option<Regex>,
-    version: Option<Regex>,
-    kind: Option<Regex>,
-    name: Option<Regex>,
-    namespace: Option<Regex>,
+    group: Option<Pattern>,
+    version: Option<Pattern>,
+    kind: Option<Pattern>,
+    name: Option<Pattern>,
+    namespace: Option<Pattern>,
     labels: Vec<Requirement>,
     annotations: Vec<Requirement>,
 }
 
-fn anchored(field: &str, pattern: &str) -> Result<Option<Regex>, String> {
+/// One field's pattern, anchored at both ends as kustomize anchors it.
+///
+/// Most targets name a kind, version, group or name outright (`Deployment`,
+/// `v1`, `apps`, `rbac.authorization.k8s.io`): a pattern without any of Go's
+/// metacharacters but `.` is matched character by character, `.` standing for
+/// any character but a line feed as in Go, without compiling a regular
+/// expression (compiling the 41 such patterns of the kubeflow-v1.10.2 example
+/// was 1.7% of its build's CPU).
+enum Pattern {
+    /// Characters matched one for one, `.` any but `\n`.
+    Literal(String),
+    /// Anything else, compiled as Go would (see [`crate::goregex`]).
+    Regex(Regex),
+}
+
+impl Pattern {
+    /// Whether the whole of `text` matches.
+    fn is_match(&self, text: &str) -> bool {
+        match self {
+            Pattern::Literal(pattern) => {
+                let mut chars = text.chars();
+                pattern.chars().all(|p| {
+                    chars
+                        .next()
+                        .is_some_and(|c| c == p || (p == '.' && c != '\n'))
+                }) && chars.next().is_none()
+            }
+            Pattern::Regex(re) => re.is_match(text),
+        }
+    }
+}
+
+/// Whether `pattern` holds a metacharacter of Go's regular expressions other
+/// than `.` (everything else stands for itself).
+fn has_metacharacters(pattern: &str) -> bool {
+    pattern.chars().any(|c| {
+        matches!(
+            c,
+            '\\' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$'
+        )
+    })
+}
+
+fn anchored(field: &str, pattern: &str) -> Result<Option<Pattern>, String> {
     if pattern.is_empty() {
         return Ok(None);
     }
+    if !has_metacharacters(pattern) {
+        return Ok(Some(Pattern::Literal(pattern.to_owned())));
+    }
     crate::goregex::compile(pattern, true)
-        .map(Some)
+        .map(|re| Some(Pattern::Regex(re)))
         .map_err(|e| {
             format!(
                 "invalid regular expression in target {field} {:?}: {}",
@@ -67,8 +113,8 @@ fn anchored(field: &str, pattern: &str) -> Result<Option<Regex>, String> {
         })
 }
 
-fn matches(re: &Option<Regex>, text: &str) -> bool {
-    re.as_ref().is_none_or(|re| re.is_match(text))
+fn matches(pattern: &Option<Pattern>, text: &str) -> bool {
+    pattern.as_ref().is_none_or(|p| p.is_match(text))
 }
 
 impl Matcher {
@@ -198,4 +244,61 @@ fn split_terms(text: &str) -> Vec<&str> {
     }
     out.push(text.get(start..).unwrap_or(""));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pattern without metacharacters but `.` matches exactly what the
+    /// compiled regular expression matches.
+    #[test]
+    fn literal_patterns_match_as_their_regular_expressions() {
+        let texts = [
+            "",
+            "Deployment",
+            "deployment",
+            "Deploymentx",
+            "xDeployment",
+            "Deployment\n",
+            "v1",
+            "v1\n",
+            "rbac.authorization.k8s.io",
+            "rbacXauthorization.k8s.io",
+            "rbac\nauthorization.k8s.io",
+            "rbac.authorization.k8s.i",
+            "aéb",
+            "a\nb",
+            "ab",
+            "é-x y",
+            "é-x  y",
+        ];
+        let patterns = [
+            "Deployment",
+            "v1",
+            "rbac.authorization.k8s.io",
+            "a.b",
+            "...",
+            "é-x y",
+            ".",
+        ];
+        for pattern in patterns {
+            assert!(!has_metacharacters(pattern), "{pattern}");
+            let literal = Pattern::Literal(pattern.to_owned());
+            let Ok(re) = crate::goregex::compile(pattern, true) else {
+                panic!("{pattern} does not compile");
+            };
+            let re = Pattern::Regex(re);
+            for text in texts {
+                assert_eq!(
+                    literal.is_match(text),
+                    re.is_match(text),
+                    "{pattern:?} on {text:?}"
+                );
+            }
+        }
+        for pattern in ["a+", "a*", "(a)", "a|b", "[ab]", "a{2}", "^a", "a$", "\\d"] {
+            assert!(has_metacharacters(pattern), "{pattern}");
+        }
+    }
 }
