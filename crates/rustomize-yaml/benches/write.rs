@@ -60,7 +60,7 @@ fn write(c: &mut Criterion) {
             group.bench_function(format!("ordered-{threads}"), |b| {
                 b.iter(|| {
                     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::sink());
-                    write_documents_to(&docs, |v| v, threads, &mut out).unwrap();
+                    write_documents_to(&docs, |v| v, |_| None, threads, &mut out).unwrap();
                 })
             });
         }

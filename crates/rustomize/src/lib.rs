@@ -748,11 +748,13 @@ fn finish_each(
                 continue;
             }
             buildmeta::strip_annotations(r, strip);
+            let mut guess = 0;
             let cause = r
                 .object()
                 .iter()
-                .try_for_each(|(k, v)| check_printable(k, v))
+                .try_for_each(|(k, v)| check_printable(k, v, 0, &mut guess))
                 .err();
+            r.text_guess = guess;
             if let Some(cause) = cause {
                 unprintable.push((at, cause));
             }
@@ -818,18 +820,39 @@ fn first_unprintable(
     }
 }
 
-/// Checks `key: v` and everything under it for what kustomize cannot print.
-fn check_printable(key: &str, v: &Value) -> Result<(), Unprintable> {
+/// Checks `key: v` (at nesting `depth`) and everything under it for what
+/// kustomize cannot print, and adds to `guess` roughly the bytes they will
+/// take in block style: a line per node, indented two spaces a level, with
+/// its key and scalar. The guess only shares the writing out between threads
+/// (a walk of its own would read every node from memory once more).
+fn check_printable(
+    key: &str,
+    v: &Value,
+    depth: usize,
+    guess: &mut usize,
+) -> Result<(), Unprintable> {
     if !key.is_ascii() && key.contains('\u{85}') {
         return Err(Unprintable::NelKey(key.to_owned()));
     }
+    *guess += 2 * depth + key.len() + 3;
     match v {
         Value::Float(f) if f.is_nan() => Err(Unprintable::Value("NaN".to_owned())),
         Value::Float(f) if f.is_infinite() => Err(Unprintable::Value(
             if *f > 0.0 { "+Inf" } else { "-Inf" }.to_owned(),
         )),
-        Value::Seq(items) => items.iter().try_for_each(|item| check_printable("", item)),
-        Value::Map(m) => m.iter().try_for_each(|(k, v)| check_printable(k, v)),
-        _ => Ok(()),
+        Value::String(s) => {
+            *guess += s.len();
+            Ok(())
+        }
+        Value::Seq(items) => items
+            .iter()
+            .try_for_each(|item| check_printable("", item, depth + 1, guess)),
+        Value::Map(m) => m
+            .iter()
+            .try_for_each(|(k, v)| check_printable(k, v, depth + 1, guess)),
+        _ => {
+            *guess += 4;
+            Ok(())
+        }
     }
 }

@@ -20,6 +20,8 @@ pub struct Resource {
     id: ResId,
     origin: Arc<Path>,
     value: Value,
+    /// The build's guess of the object's text in bytes (0: none).
+    text_guess: usize,
 }
 
 impl Resource {
@@ -31,7 +33,14 @@ impl Resource {
             id,
             origin,
             value: rustomize_yaml::Value::Map(object),
+            text_guess: resource.text_guess,
         }
+    }
+
+    /// The build's guess of the object's text in bytes, for sharing the
+    /// writing out between threads.
+    fn text_guess(&self) -> Option<usize> {
+        (self.text_guess > 0).then_some(self.text_guess)
     }
 
     /// The id: group, version, kind, `metadata.name` and `metadata.namespace`
@@ -207,12 +216,14 @@ impl Build {
             Some(workers) => rustomize_yaml::write_documents_on(
                 &self.resources,
                 Resource::value,
+                Resource::text_guess,
                 &workers,
                 &mut out,
             )?,
             None => rustomize_yaml::write_documents_to(
                 &self.resources,
                 Resource::value,
+                Resource::text_guess,
                 self.threads,
                 &mut out,
             )?,

@@ -162,6 +162,10 @@ pub struct Resource {
     /// annotation from its node text unless a patch sent the resource through
     /// JSON, which types it; [`Resource::type_annotations`] does that step.
     pub(crate) plain_annotations: Vec<(String, String, Value)>,
+    /// Roughly how many bytes the object's YAML will take, guessed by the
+    /// build's last walk over it (`finish_each` in lib.rs); 0 before that.
+    /// The parallel writer shares documents out by it.
+    pub(crate) text_guess: usize,
 }
 
 impl Resource {
@@ -178,6 +182,7 @@ impl Resource {
             prefixes: Vec::new(),
             suffixes: Vec::new(),
             plain_annotations: Vec::new(),
+            text_guess: 0,
         }
     }
 
