@@ -7,7 +7,8 @@
 #   RUNS defaults to 5 (env RUNS works too); DIRs default to the two Kubeflow
 #   example dirs under ../shared/corpora. CANDIDATE="cmd args" replaces
 #   "target/release/rustomize build" (e.g. to compare two builds). One untimed warm-up run per tool and dir
-#   also checks that both outputs are byte-identical (reported, never fatal).
+#   also checks that both outputs are byte-identical (reported, never fatal); then
+#   the tools take turns, one run each, RUNS times.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -87,19 +88,21 @@ try:
             outs[tool] = kept if rc == 0 else None
             if rc == 0:
                 os.replace(out, kept)
-            if rc != 0:
+                res[tool] = ("OK", [], [])
+            else:
                 res[tool] = ("FAIL", rc, first_err(err))
-                continue
-            walls, rss = [], []
-            for _ in range(runs):
-                rc, w, m, err = run_once(cmd, d, out)
+        # The tools take turns run by run, so that the host's drift over the
+        # seconds a dir takes falls on both alike.
+        for _ in range(runs):
+            for tool, cmd in tools:
+                if res[tool][0] != "OK":
+                    continue
+                rc, w, m, err = run_once(cmd, d, os.path.join(tmp, tool + ".out"))
                 if rc != 0:
                     res[tool] = ("FAIL", rc, first_err(err))
-                    break
-                walls.append(w * 1000)
-                rss.append(m / 1024)
-            else:
-                res[tool] = ("OK", walls, rss)
+                    continue
+                res[tool][1].append(w * 1000)
+                res[tool][2].append(m / 1024)
         if outs.get("kubectl") is not None and outs.get("rustomize") is not None:
             outs = {"same": filecmp.cmp(outs["kubectl"], outs["rustomize"], shallow=False),
                     "sizes": (os.path.getsize(outs["kubectl"]), os.path.getsize(outs["rustomize"]))}

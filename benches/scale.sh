@@ -4,8 +4,10 @@
 # with `kubectl kustomize` where kustomize finishes.
 #
 # usage: benches/scale.sh [RUNS]
-#   RUNS (default 5, env RUNS too): timed runs per tool and size after one
-#   untimed warm-up (which also checks that both outputs are byte-identical).
+#   RUNS (default 5, env RUNS too): timed rounds after one untimed warm-up
+#   round (which also checks that both outputs are byte-identical); a round
+#   runs every size with every tool once, so that the host's drift over the
+#   minutes a run takes falls on all sizes alike.
 #   SIZES="1000 10000 100000" picks the sizes; KUBECTL_MAX=1000 the largest N
 #   kubectl is run on (kustomize is superlinear here: 4k did not finish in
 #   300 s), KUBECTL_TIMEOUT=300 its time limit per run in seconds.
@@ -43,27 +45,20 @@ rz = [os.path.abspath("target/release/rustomize"), "build"]
 kc = ["kubectl", "kustomize"] if shutil.which("kubectl") else None
 
 
-def measure(cmd, out_path, timeout=None):
-    """Warm-up, then runs timed runs; returns (status, walls, cpus, rss)."""
-    walls, cpus, rss = [], [], []
-    for i in range(runs + 1):
-        with open(out_path, "wb") as out:
-            t0 = time.perf_counter()
-            p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL,
-                                 stdin=subprocess.DEVNULL)
-            try:
-                _, status, ru = wait4_timeout(p, timeout)
-            except TimeoutError:
-                return "timeout", [], [], []
-            wall = time.perf_counter() - t0
-        if os.waitstatus_to_exitcode(status) != 0:
-            return "FAIL", [], [], []
-        if i == 0:
-            continue
-        walls.append(wall)
-        cpus.append(ru.ru_utime + ru.ru_stime)
-        rss.append(ru.ru_maxrss / 1024)
-    return "OK", walls, cpus, rss
+def run_once(cmd, out_path, timeout=None):
+    """One run; returns (status, wall s, cpu s, peak RSS MiB)."""
+    with open(out_path, "wb") as out:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL,
+                             stdin=subprocess.DEVNULL)
+        try:
+            _, status, ru = wait4_timeout(p, timeout)
+        except TimeoutError:
+            return "timeout", 0.0, 0.0, 0.0
+        wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        return "FAIL", 0.0, 0.0, 0.0
+    return "OK", wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
 
 
 def wait4_timeout(p, timeout):
@@ -89,28 +84,51 @@ def wait4_timeout(p, timeout):
 
 
 tmp = tempfile.mkdtemp(prefix="rustomize-scale-")
-rows = []
+# Runs go round by round over every (size, tool) pair, not all runs of one
+# pair after another: the host's speed drifts over minutes, and a drift
+# between the 10k and the 100k runs would show up in t(100k)/t(10k).
+# Round 0 is the untimed warm-up; its outputs are compared.
+jobs = []  # (n, tool, cmd, timeout)
+for n in sizes:
+    d = os.path.abspath(f"target/scale/{n}")
+    jobs.append((n, "rz", rz + [d], None))
+    if kc and n <= kmax:
+        jobs.append((n, "kc", kc + [d], ktimeout))
+results = {(n, tool): ["OK", [], [], []] for n, tool, _, _ in jobs}
+same = {}
 try:
-    for n in sizes:
-        d = os.path.abspath(f"target/scale/{n}")
-        r = measure(rz + [d], os.path.join(tmp, "rz.out"))
-        k, same = None, None
-        if kc and n <= kmax:
-            k = measure(kc + [d], os.path.join(tmp, "kc.out"), ktimeout)
-            if k[0] == "OK" and r[0] == "OK":
-                same = open(os.path.join(tmp, "rz.out"), "rb").read() == \
-                    open(os.path.join(tmp, "kc.out"), "rb").read()
-                if not same:
-                    keep = os.path.abspath(f"target/scale/{n}.diff")
-                    os.makedirs(keep, exist_ok=True)
-                    shutil.copy(os.path.join(tmp, "rz.out"), os.path.join(keep, "rustomize.yaml"))
-                    shutil.copy(os.path.join(tmp, "kc.out"), os.path.join(keep, "kubectl.yaml"))
-        rows.append((n, r, k, same))
+    for round_ in range(runs + 1):
+        for n, tool, cmd, timeout in jobs:
+            res = results[(n, tool)]
+            if res[0] != "OK":
+                continue
+            out = os.path.join(tmp, f"{tool}.{n}.out")
+            status, wall, cpu, rss = run_once(cmd, out, timeout)
+            if status != "OK":
+                res[0] = status
+                continue
+            if round_ > 0:
+                res[1].append(wall)
+                res[2].append(cpu)
+                res[3].append(rss)
+        if round_ == 0:
+            for n in sizes:
+                if results.get((n, "kc"), ["-"])[0] == "OK" and results[(n, "rz")][0] == "OK":
+                    rz_out = os.path.join(tmp, f"rz.{n}.out")
+                    kc_out = os.path.join(tmp, f"kc.{n}.out")
+                    same[n] = open(rz_out, "rb").read() == open(kc_out, "rb").read()
+                    if not same[n]:
+                        keep = os.path.abspath(f"target/scale/{n}.diff")
+                        os.makedirs(keep, exist_ok=True)
+                        shutil.copy(rz_out, os.path.join(keep, "rustomize.yaml"))
+                        shutil.copy(kc_out, os.path.join(keep, "kubectl.yaml"))
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
+rows = [(n, results[(n, "rz")], results.get((n, "kc")), same.get(n)) for n in sizes]
 
 med = statistics.median
-print(f"\nsynthetic overlay-heavy tree (benches/synth.rs); {runs} timed run(s) after one warm-up, medians")
+print(f"\nsynthetic overlay-heavy tree (benches/synth.rs); {runs} timed round(s) after one warm-up"
+      " round (each round runs every size and tool once), medians")
 print(f"{'N':>7} {'rz wall s':>10} {'rz cpu s':>9} {'rz MiB':>7} {'kc wall s':>10} {'kc cpu s':>9}"
       f" {'kc MiB':>7} {'speed-up':>9} {'same':>5}")
 walls = {}
