@@ -467,7 +467,7 @@ impl Resource {
 
 /// Makes `slot` read `text`, copying only if it differs.
 fn set_text(slot: &mut String, text: &str) {
-    if slot != text {
+    if !rustomize_yaml::map::key_eq(slot, text) {
         slot.clear();
         slot.push_str(text);
     }
