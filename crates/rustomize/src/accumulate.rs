@@ -447,6 +447,11 @@ fn resource_piece(
             }
             .map_err(|e| in_entry(e, k, "resource", entry))?;
             let chose = cx.schema_chosen && !was_chosen;
+            // Its ids hashed here, while its resources are in this thread's
+            // cache, for the fold into the parent (in sequence, after every
+            // entry is built) to take over.
+            let mut sub = sub;
+            sub.resources.index_ids();
             Ok(Piece::Dir(
                 Box::new(sub),
                 std::mem::take(&mut cx.warnings),

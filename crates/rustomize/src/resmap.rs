@@ -59,11 +59,12 @@ impl IdIndex {
         hash: u64,
         at: usize,
     ) -> bool {
-        let key = candidate.id().equality_key();
+        // The candidate's id is read only when its hash is taken (rare):
+        // on a large build it is cold by the time it is appended.
         let same = |j: usize| {
             resources
                 .get(j)
-                .is_some_and(|r| r.id().equality_key() == key)
+                .is_some_and(|r| r.id().equality_key() == candidate.id().equality_key())
         };
         match self.first.get(&hash) {
             None => {
@@ -209,6 +210,25 @@ impl ResMap {
         Ok(())
     }
 
+    /// [`ResMap::append`] with the resource's id hash known.
+    fn append_hashed(&mut self, resource: Resource, hash: u64, origin: &Path) -> Result<(), Error> {
+        let at = self.resources.len();
+        let Some(index) = &mut self.index else {
+            return self.append(resource, origin);
+        };
+        if !index.insert_hashed(&self.resources, &resource, hash, at) {
+            return Err(Error::DuplicateId {
+                path: origin.to_path_buf(),
+                id: crate::error::excerpt(&resource.id().to_string(), 200),
+            });
+        }
+        if at == index.hashes.len() {
+            index.hashes.push(hash);
+        }
+        self.resources.push(resource);
+        Ok(())
+    }
+
     /// Room for `additional` more resources.
     pub fn reserve(&mut self, additional: usize) {
         self.resources.reserve(additional);
@@ -257,10 +277,34 @@ impl ResMap {
             return Ok(());
         }
         self.resources.reserve(other.resources.len());
-        for resource in other.resources {
-            self.append(resource, origin)?;
+        // A current index of `other` holds every resource's id hash: taken
+        // over instead of hashing each id again.
+        let hashes = other
+            .index
+            .map(|index| index.hashes)
+            .filter(|hashes| hashes.len() == other.resources.len());
+        let Some(hashes) = hashes else {
+            for resource in other.resources {
+                self.append(resource, origin)?;
+            }
+            return Ok(());
+        };
+        for (resource, hash) in other.resources.into_iter().zip(hashes) {
+            self.append_hashed(resource, hash, origin)?;
         }
         Ok(())
+    }
+
+    /// Brings the index of ids up to date if transformers may have changed
+    /// them, when that is cheap (see [`IdIndex::refresh`]); otherwise leaves
+    /// it to be rebuilt when needed. Reports nothing: a duplicate id is
+    /// found where it is checked.
+    pub(crate) fn index_ids(&mut self) {
+        if self.index.is_none() {
+            if let Some(stale) = self.stale.take() {
+                self.index = stale.refresh(&self.resources);
+            }
+        }
     }
 
     /// Fails if two resources now share an id (after a transformer changed ids).
