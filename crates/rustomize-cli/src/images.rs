@@ -113,16 +113,11 @@ fn json_entry(reference: &str, uses: &[ImageUse], relocation: Option<&Relocation
         .iter()
         .map(|u| {
             let gvk = &u.id.gvk;
-            let api_version = if gvk.group.is_empty() {
-                gvk.version.clone()
-            } else {
-                format!("{}/{}", gvk.group, gvk.version)
-            };
             json!({
-                "apiVersion": api_version,
-                "kind": gvk.kind,
-                "name": u.id.name,
-                "namespace": u.id.namespace,
+                "apiVersion": gvk.api_version(),
+                "kind": gvk.kind.as_str(),
+                "name": u.id.name.as_str(),
+                "namespace": u.id.namespace.as_str(),
                 "path": u.path,
                 "found": u.found.as_str(),
                 "reachable": u.found.reachable(),

@@ -248,8 +248,8 @@ fn scan_object(object: &Map, table: &Table<'_>, deep: bool, out: &mut Vec<ImageU
     };
     let id = ResId {
         gvk: gvk.clone(),
-        name: meta("name"),
-        namespace: meta("namespace"),
+        name: meta("name").into(),
+        namespace: meta("namespace").into(),
     };
     let mut walk = Walk {
         id,

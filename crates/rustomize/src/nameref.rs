@@ -17,7 +17,7 @@ use std::sync::Mutex;
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use rustomize_yaml::{Map, Value};
+use rustomize_yaml::{Map, Str, Value};
 
 use crate::fieldspec::{Compiled, Leaf};
 use crate::parallel::Pool;
@@ -79,7 +79,7 @@ impl<'r> Facts<'r> {
 
     /// Previous ids as (name, effective namespace, kind); their group and
     /// version are the current ones (see [`Resource::previous_ids`]).
-    fn previous(&self) -> &'r [(String, String, String)] {
+    fn previous(&self) -> &'r [(Str, Str, Str)] {
         &self.resource.previous
     }
 
@@ -505,9 +505,9 @@ fn role_ref_gvk(object: &Map) -> Option<Gvk> {
     let group = role_ref.get("apiGroup")?.as_str().unwrap_or("");
     let kind = role_ref.get("kind")?.as_str().unwrap_or("");
     Some(Gvk {
-        group: group.to_owned(),
-        version: String::new(),
-        kind: kind.to_owned(),
+        group: group.into(),
+        version: Str::default(),
+        kind: kind.into(),
     })
 }
 

@@ -8,17 +8,17 @@ use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use rustomize_yaml::{Map, Value};
+use rustomize_yaml::{Map, Str, Value};
 
 /// Group, version and kind of a resource.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Gvk {
     /// API group (`""` for the core group).
-    pub group: String,
+    pub group: Str,
     /// API version.
-    pub version: String,
+    pub version: Str,
     /// Kind.
-    pub kind: String,
+    pub kind: Str,
 }
 
 impl Gvk {
@@ -29,16 +29,16 @@ impl Gvk {
             None => ("", api_version),
         };
         Gvk {
-            group: group.to_owned(),
-            version: version.to_owned(),
-            kind: kind.to_owned(),
+            group: group.into(),
+            version: version.into(),
+            kind: kind.into(),
         }
     }
 
     /// The `apiVersion` string.
     pub fn api_version(&self) -> String {
         if self.group.is_empty() {
-            self.version.clone()
+            self.version.to_string()
         } else {
             format!("{}/{}", self.group, self.version)
         }
@@ -84,14 +84,19 @@ pub fn effective_namespace<'a>(
 }
 
 /// The identity of a resource: kind and api group/version, name and namespace.
+///
+/// Its texts are [`Str`]s, held inline up to 24 bytes (nearly every kind,
+/// group, version and namespace, and most names): reading an id then reads
+/// no other memory than the resource's own, which a 100k-resource build does
+/// for every resource in many passes (five heap blocks per id before).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct ResId {
     /// Group, version and kind.
     pub gvk: Gvk,
     /// `metadata.name`.
-    pub name: String,
+    pub name: Str,
     /// `metadata.namespace` (empty if unset).
-    pub namespace: String,
+    pub namespace: Str,
 }
 
 impl ResId {
@@ -142,7 +147,7 @@ pub struct Resource {
     id: OnceLock<ResId>,
     /// `(name, effective namespace, kind)` this resource had before transformers
     /// changed it, oldest first (empty if never transformed).
-    pub(crate) previous: Vec<(String, String, String)>,
+    pub(crate) previous: Vec<(Str, Str, Str)>,
     /// Name prefixes added by each kustomization layer, innermost first.
     pub(crate) prefixes: Vec<String>,
     /// Name suffixes added by each kustomization layer, innermost first.
@@ -354,8 +359,8 @@ impl Resource {
     fn read_id(&self) -> ResId {
         ResId {
             gvk: Gvk::from_api_version(self.str_at(&["apiVersion"]), self.str_at(&["kind"])),
-            name: self.str_at(&["metadata", "name"]).to_owned(),
-            namespace: self.str_at(&["metadata", "namespace"]).to_owned(),
+            name: self.str_at(&["metadata", "name"]).into(),
+            namespace: self.str_at(&["metadata", "namespace"]).into(),
         }
     }
 
@@ -401,11 +406,11 @@ impl Resource {
             .iter()
             .map(|(name, namespace, kind)| ResId {
                 gvk: Gvk {
-                    kind: kind.clone(),
+                    kind: Str::from(kind.as_str()),
                     ..gvk.clone()
                 },
-                name: name.clone(),
-                namespace: namespace.clone(),
+                name: Str::from(name.as_str()),
+                namespace: Str::from(namespace.as_str()),
             })
             .collect()
     }
@@ -415,11 +420,11 @@ impl Resource {
         match self.previous.first() {
             Some((name, namespace, kind)) => ResId {
                 gvk: Gvk {
-                    kind: kind.clone(),
+                    kind: Str::from(kind.as_str()),
                     ..self.gvk().clone()
                 },
-                name: name.clone(),
-                namespace: namespace.clone(),
+                name: Str::from(name.as_str()),
+                namespace: Str::from(namespace.as_str()),
             },
             None => self.id().clone(),
         }
@@ -459,14 +464,14 @@ impl Resource {
                 return;
             }
         }
-        let entry = (name.clone(), namespace.to_owned(), kind.clone());
+        let entry = (name.clone(), Str::from(namespace), kind.clone());
         self.previous.reserve_exact(1);
         self.previous.push(entry);
     }
 }
 
 /// Makes `slot` read `text`, copying only if it differs.
-fn set_text(slot: &mut String, text: &str) {
+fn set_text(slot: &mut Str, text: &str) {
     if !rustomize_yaml::map::key_eq(slot, text) {
         slot.clear();
         slot.push_str(text);

@@ -125,7 +125,7 @@ impl MergeSchema {
     pub fn root(&self, gvk: &Gvk) -> SchemaRef<'_> {
         let node = self
             .roots
-            .get(&(gvk.api_version(), gvk.kind.clone()))
+            .get(&(gvk.api_version(), gvk.kind.to_string()))
             .and_then(|def| self.defs.get(def));
         SchemaRef { schema: self, node }
     }

@@ -198,11 +198,11 @@ fn parse(value: &Value, k: &Kustomization) -> Result<Vec<Var>, String> {
                         let id = &mut var.objref;
                         match field {
                             "apiVersion" => api_version = s,
-                            "group" => id.gvk.group = s,
-                            "version" => id.gvk.version = s,
-                            "kind" => id.gvk.kind = s,
-                            "name" => id.name = s,
-                            _ => id.namespace = s,
+                            "group" => id.gvk.group = s.into(),
+                            "version" => id.gvk.version = s.into(),
+                            "kind" => id.gvk.kind = s.into(),
+                            "name" => id.name = s.into(),
+                            _ => id.namespace = s.into(),
                         }
                         Ok(())
                     },
@@ -219,10 +219,10 @@ fn parse(value: &Value, k: &Kustomization) -> Result<Vec<Var>, String> {
             let parts: Vec<&str> = api_version.split('/').collect();
             match parts.as_slice() {
                 [g, v] => {
-                    var.objref.gvk.group = (*g).to_owned();
-                    var.objref.gvk.version = (*v).to_owned();
+                    var.objref.gvk.group = (*g).into();
+                    var.objref.gvk.version = (*v).into();
                 }
-                [v] => var.objref.gvk.version = (*v).to_owned(),
+                [v] => var.objref.gvk.version = (*v).into(),
                 _ => {}
             }
         }
@@ -569,8 +569,8 @@ pub fn check_name(r: &Resource) -> Result<(), Error> {
 fn describe_id(gvk: &Gvk, name: &str, namespace: &str) -> ResId {
     ResId {
         gvk: gvk.clone(),
-        name: name.to_owned(),
-        namespace: namespace.to_owned(),
+        name: name.into(),
+        namespace: namespace.into(),
     }
 }
 

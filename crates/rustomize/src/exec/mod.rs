@@ -511,8 +511,8 @@ fn id_of(v: &Value) -> ResId {
     };
     ResId {
         gvk: gvk_of(v),
-        name: text("name"),
-        namespace: text("namespace"),
+        name: text("name").into(),
+        namespace: text("namespace").into(),
     }
 }
 

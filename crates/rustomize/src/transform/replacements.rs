@@ -58,12 +58,12 @@ impl IdSelector {
     fn as_res_id(&self) -> ResId {
         ResId {
             gvk: Gvk {
-                group: self.group.clone(),
-                version: self.version.clone(),
-                kind: self.kind.clone(),
+                group: rustomize_yaml::Str::from(self.group.as_str()),
+                version: rustomize_yaml::Str::from(self.version.as_str()),
+                kind: rustomize_yaml::Str::from(self.kind.as_str()),
             },
-            name: self.name.clone(),
-            namespace: self.namespace.clone(),
+            name: rustomize_yaml::Str::from(self.name.as_str()),
+            namespace: rustomize_yaml::Str::from(self.namespace.as_str()),
         }
     }
 

@@ -91,9 +91,9 @@ fn apply_one(
         .iter()
         .map(|s| {
             Gvk {
-                group: s.group.clone(),
-                version: s.version.clone(),
-                kind: s.kind.clone(),
+                group: rustomize_yaml::Str::from(s.group.as_str()),
+                version: rustomize_yaml::Str::from(s.version.as_str()),
+                kind: rustomize_yaml::Str::from(s.kind.as_str()),
             }
             .to_string()
         })
