@@ -88,12 +88,15 @@ tmp = tempfile.mkdtemp(prefix="rustomize-scale-")
 # pair after another: the host's speed drifts over minutes, and a drift
 # between the 10k and the 100k runs would show up in t(100k)/t(10k).
 # Round 0 is the untimed warm-up; its outputs are compared.
+# In a round, rustomize runs every size first and kubectl last: a build
+# right after kubectl's (seconds of CPU, hundreds of MiB freed) runs slower,
+# and that should fall on a speed-up against kubectl, not between the sizes.
 jobs = []  # (n, tool, cmd, timeout)
 for n in sizes:
-    d = os.path.abspath(f"target/scale/{n}")
-    jobs.append((n, "rz", rz + [d], None))
+    jobs.append((n, "rz", rz + [os.path.abspath(f"target/scale/{n}")], None))
+for n in sizes:
     if kc and n <= kmax:
-        jobs.append((n, "kc", kc + [d], ktimeout))
+        jobs.append((n, "kc", kc + [os.path.abspath(f"target/scale/{n}")], ktimeout))
 results = {(n, tool): ["OK", [], [], []] for n, tool, _, _ in jobs}
 same = {}
 try:
