@@ -71,14 +71,23 @@ const MAX_KEY_LEN: usize = 1000;
 /// says where an LS or PS stood, so that a scalar whose content takes that break
 /// keeps the character, as go-yaml does. Multi-line plain scalars folding such a
 /// break are left to the caller.
+///
+/// `known` is what a pass over the bytes of the text (before its breaks were
+/// rewritten) already found, so that [`prescan`] need not pass over it again;
+/// `None` to let it look.
 pub(crate) fn parse(
     text: &str,
     limits: &ParseLimits,
     max_depth: usize,
     seps: &[(usize, char)],
     dialect: Dialect,
+    known: Option<Prescanned>,
 ) -> Outcome {
-    if !prescan(text) {
+    let clean = match known {
+        Some(k) => !(k.controls || (k.ef && text.contains('\u{feff}'))),
+        None => prescan(text),
+    };
+    if !clean {
         return Outcome::Unsupported;
     }
     let mut p = Fast {
@@ -104,6 +113,17 @@ pub(crate) fn parse(
             None => Outcome::Unsupported,
         },
     }
+}
+
+/// What [`prescan`] looks for, found by a caller's own pass over the bytes:
+/// whether the text holds a control byte other than tab and line feed
+/// (carriage returns included), and whether it holds an `EF` byte (the first
+/// byte of a byte order mark). Turning NEL, LS and PS into line breaks adds
+/// neither, so the original text's answer holds for the rewritten one.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Prescanned {
+    pub controls: bool,
+    pub ef: bool,
 }
 
 /// Rejects characters the scanner gives a meaning of its own: carriage returns,

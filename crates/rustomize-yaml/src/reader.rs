@@ -104,7 +104,7 @@ impl ParseError {
 /// [`ParseLimits::max_depth`] (see [`crate::stack::drop_deep`]).
 pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, ParseError> {
     check_size(text, limits)?;
-    check_characters(text)?;
+    let known = check_characters(text)?;
     let deep = crate::stack::is_on_deep_stack();
     let cap = if deep {
         limits.max_depth
@@ -119,6 +119,7 @@ pub fn parse_documents(text: &str, limits: &ParseLimits) -> Result<Vec<Value>, P
         cap,
         &lines.seps,
         crate::fast::Dialect::GoYaml,
+        Some(known),
     ) {
         crate::fast::Outcome::Docs(docs) => Ok(docs),
         crate::fast::Outcome::TooDeep(_) if cap < limits.max_depth => {
@@ -149,10 +150,29 @@ pub fn parse_documents_fast(text: &str, limits: &ParseLimits) -> Option<Vec<Valu
 /// Refuses the characters go-yaml's reader refuses ("control characters are
 /// not allowed"): C0 controls other than tab, line feed and carriage return,
 /// DEL, C1 controls other than NEL, and U+FFFE/U+FFFF. See
-/// [`first_refused_byte`] for how they are found.
-fn check_characters(text: &str) -> Result<(), ParseError> {
+/// [`first_refused_byte`] for how they are found. The same pass over the
+/// bytes finds what the fast reader's prescan looks for, returned for it.
+fn check_characters(text: &str) -> Result<crate::fast::Prescanned, ParseError> {
+    // One vectorizable pass (bitwise only: short-circuits or a tuple of
+    // flags kept the compiler from vectorizing it): any byte that may start
+    // a refused character, any control byte the fast reader leaves alone
+    // (carriage return), any EF.
+    let (mut refusable, mut controls, mut ef) = (0u8, 0u8, 0u8);
+    for &x in text.as_bytes() {
+        let c0 = u8::from(x < 0x20) & u8::from(x != b'\t') & u8::from(x != b'\n');
+        let is_ef = u8::from(x == 0xef);
+        refusable |=
+            (c0 & u8::from(x != b'\r')) | u8::from(x == 0x7f) | u8::from(x == 0xc2) | is_ef;
+        controls |= c0;
+        ef |= is_ef;
+    }
+    let (refusable, controls, ef) = (refusable != 0, controls != 0, ef != 0);
+    let known = crate::fast::Prescanned { controls, ef };
+    if !refusable {
+        return Ok(known);
+    }
     let Some(at) = first_refused_byte(text.as_bytes()) else {
-        return Ok(());
+        return Ok(known);
     };
     let c = text
         .get(at..)
@@ -223,7 +243,7 @@ fn fast_only(
     check_size(text, limits).ok()?;
     let cap = limits.max_depth.min(crate::stack::SHALLOW_DEPTH);
     let lines = crate::breaks::lines(text);
-    match crate::fast::parse(&lines.text, limits, cap, &lines.seps, dialect) {
+    match crate::fast::parse(&lines.text, limits, cap, &lines.seps, dialect, None) {
         crate::fast::Outcome::Docs(docs) => Some(docs),
         _ => None,
     }
