@@ -133,6 +133,15 @@ impl BuildFiles {
     }
 }
 
+/// `files` in `Path` order, each once; a path spelled apart (`a//b`, `a/b/`;
+/// the loader spells none so) kept in its least spelling, whatever order
+/// `files` came in.
+pub(crate) fn sorted_paths(mut files: Vec<PathBuf>) -> Vec<PathBuf> {
+    files.sort_unstable_by(|a, b| a.cmp(b).then_with(|| a.as_os_str().cmp(b.as_os_str())));
+    files.dedup();
+    files
+}
+
 /// The build-wide budget of bytes read. A kustomization that includes the same
 /// bases through many overlays (each with its own prefix, so no ids collide)
 /// re-reads and re-builds them once per path: a few small files can multiply
@@ -334,13 +343,13 @@ impl Loader {
     /// together, kustomization files included) and of the directories it
     /// handed to another program (Helm charts), sorted.
     pub fn files_read(&self) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = self.files.lock().iter().map(PathBuf::from).collect();
-        // In `Path` order; a path spelled apart (`a//b`, `a/b/`; the loader
-        // spells none so) kept once, in its least spelling, whatever order
-        // the set gave.
-        files.sort_unstable_by(|a, b| a.cmp(b).then_with(|| a.as_os_str().cmp(b.as_os_str())));
-        files.dedup();
-        files
+        sorted_paths(self.files.lock().iter().map(PathBuf::from).collect())
+    }
+
+    /// [`Loader::files_read`] unsorted, for [`crate::Build`] to sort when
+    /// asked (most builds never are).
+    pub(crate) fn files_read_unsorted(&self) -> Vec<std::ffi::OsString> {
+        self.files.lock().iter().cloned().collect()
     }
 
     /// This loader recording the files it (and the loaders derived from it)
