@@ -587,7 +587,9 @@ fn objects(
             }
         }
         let mut resource = Resource::new(map, origin.clone());
-        resource.plain_annotations = plain;
+        if !plain.is_empty() {
+            resource.plain_annotations = plain.into();
+        }
         out.push(resource);
     }
     Ok(out)

@@ -755,7 +755,7 @@ fn finish_each(
                 .iter()
                 .try_for_each(|(k, v)| check_printable(k, v, 0, &mut guess))
                 .err();
-            r.text_guess = guess;
+            r.text_guess = u32::try_from(guess).unwrap_or(u32::MAX);
             if let Some(cause) = cause {
                 unprintable.push((at, cause));
             }

@@ -33,7 +33,7 @@ impl Resource {
             id,
             origin,
             value: rustomize_yaml::Value::Map(object),
-            text_guess: resource.text_guess,
+            text_guess: resource.text_guess as usize,
         }
     }
 

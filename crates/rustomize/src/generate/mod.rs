@@ -212,7 +212,7 @@ fn generate(
     }
     let mut resource = Resource::new(object, origin.clone());
     resource.needs_hash_suffix = !entry.options.disable_name_suffix_hash;
-    resource.generator_behavior = Behavior::of(&entry.behavior).as_str().to_owned();
+    resource.generator_behavior = Behavior::of(&entry.behavior);
     Ok(resource)
 }
 
@@ -264,8 +264,10 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// kustomize's `GenerationBehavior`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Behavior {
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Behavior {
+    /// Not generated, or no behavior given (treated as `create`).
+    #[default]
     Unspecified,
     Create,
     Replace,
@@ -274,21 +276,12 @@ enum Behavior {
 
 impl Behavior {
     /// Any other text is `Unspecified` (treated as `create`), as in kustomize.
-    fn of(text: &str) -> Behavior {
+    pub(crate) fn of(text: &str) -> Behavior {
         match text {
             "create" => Behavior::Create,
             "replace" => Behavior::Replace,
             "merge" => Behavior::Merge,
             _ => Behavior::Unspecified,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Behavior::Unspecified => "unspecified",
-            Behavior::Create => "create",
-            Behavior::Replace => "replace",
-            Behavior::Merge => "merge",
         }
     }
 }
@@ -411,7 +404,7 @@ impl Absorber {
     /// kustomize's `appendReplaceOrMerge`.
     fn absorb(&mut self, mut new: Resource) -> Result<(), String> {
         let id = new.id();
-        let behavior = Behavior::of(&new.generator_behavior);
+        let behavior = new.generator_behavior;
         let mut matches: Vec<usize> = self.matching(id);
         matches.sort_unstable();
         match matches.as_slice() {
@@ -504,7 +497,7 @@ fn copy_merge_metadata(new: &mut Resource, old: &Resource) {
     new.prefixes = old.prefixes.clone();
     new.suffixes = old.suffixes.clone();
     new.ref_var_names = old.ref_var_names.clone();
-    new.generator_behavior = old.generator_behavior.clone();
+    new.generator_behavior = old.generator_behavior;
     new.needs_hash_suffix = new.needs_hash_suffix && old.needs_hash_suffix;
 }
 

@@ -108,7 +108,8 @@ impl crate::generate::External for Plugins<'_> {
                 *resource.object_mut() = object;
             }
             resource.needs_hash_suffix = options.needs_hash;
-            resource.generator_behavior = options.behavior.unwrap_or_default();
+            resource.generator_behavior =
+                crate::generate::Behavior::of(&options.behavior.unwrap_or_default());
             out.push(resource);
         }
         Ok(out)
