@@ -255,12 +255,12 @@ impl<'r> ChunkedFacts<'r> {
 }
 
 /// What one chunk of resources gives the index: their facts and
-/// `(previous name hash, position)` entries in resource order, the namespaces
+/// `(previous name hash, entry)` pairs in resource order, the namespaces
 /// present, and the original kinds (each once, in order of appearance).
 struct Sweep<'r> {
     offset: usize,
     facts: Vec<Facts<'r>>,
-    names: Vec<(u64, usize)>,
+    names: Vec<(u64, Named)>,
     namespace_pairs: HashSet<(&'r str, &'r str)>,
     original_namespaces: HashSet<&'r str>,
     kinds: Vec<&'r str>,
@@ -280,6 +280,10 @@ impl<'r> Sweep<'r> {
         let mut kinds_seen: HashSet<&str> = HashSet::new();
         for (k, resource) in chunk.iter().enumerate() {
             let f = Facts::of(resource);
+            let named = Named {
+                at: offset + k,
+                scope: Named::scope_of(&f),
+            };
             // Each distinct previous name hash once (the list is short): two
             // names of one hash would list the resource twice in their range.
             let start = sweep.names.len();
@@ -290,7 +294,7 @@ impl<'r> Sweep<'r> {
                     .get(start..)
                     .is_some_and(|own| own.iter().any(|&(h, _)| h == hash));
                 if !seen {
-                    sweep.names.push((hash, offset + k));
+                    sweep.names.push((hash, named));
                 }
             }
             let original = f.original_namespace();
@@ -383,6 +387,35 @@ struct Index<'f> {
 /// as the index did (the output never depends on it).
 const NAME_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x6e61_6d65);
 
+/// One resource listed under a previous name in [`ByName`]: its position,
+/// and the key of the namespace a namespaced referrer must share with it.
+#[derive(Clone, Copy, Default)]
+struct Named {
+    at: usize,
+    /// [`Named::ANY_SCOPE`] for a resource any referrer may name whatever its
+    /// namespace (cluster-scoped, or a ServiceAccount), else the hash of its
+    /// effective namespace.
+    scope: u64,
+}
+
+impl Named {
+    /// The scope of a resource that referrers in every namespace may name.
+    const ANY_SCOPE: u64 = 0;
+
+    fn scope_of(f: &Facts<'_>) -> u64 {
+        if f.cluster_scoped || f.kind() == "ServiceAccount" {
+            Named::ANY_SCOPE
+        } else {
+            Named::namespace_key(f.effective_namespace)
+        }
+    }
+
+    /// The key of a namespace: its hash, never [`Named::ANY_SCOPE`].
+    fn namespace_key(namespace: &str) -> u64 {
+        NAME_HASHER.hash_one(namespace).max(1)
+    }
+}
+
 /// Previous name → positions of the resources that had it, in resource order:
 /// one range per distinct name hash into one flat list. A vector per name (one
 /// allocation, rounded up to four positions) was a visible share of a
@@ -393,13 +426,18 @@ const NAME_HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with
 struct ByName {
     /// Name hash → `(start, end)` in `positions`.
     ranges: HashMap<u64, (usize, usize)>,
-    positions: Vec<usize>,
+    /// The resources, with the key of their namespace: a reference is
+    /// resolved within its referrer's namespace (but for cluster-scoped
+    /// objects and ServiceAccounts), and resources of one name in many
+    /// namespaces (each team's copy of a base) are passed over by the key
+    /// here, read in a row, not by reading each one's facts.
+    positions: Vec<Named>,
 }
 
 impl ByName {
     /// The index of `total` `(name hash, resource position)` entries, listed
     /// in resource order.
-    fn of<'n>(total: usize, names: impl Iterator<Item = &'n (u64, usize)> + Clone) -> ByName {
+    fn of<'n>(total: usize, names: impl Iterator<Item = &'n (u64, Named)> + Clone) -> ByName {
         // Count, then lay the ranges out, then fill them in resource order.
         let mut ranges: HashMap<u64, (usize, usize)> = HashMap::with_capacity(total);
         for (hash, _) in names.clone() {
@@ -411,7 +449,7 @@ impl ByName {
             *range = (start, start);
             start += count;
         }
-        let mut positions = vec![0; total];
+        let mut positions = vec![Named::default(); total];
         for (hash, i) in names {
             if let Some(range) = ranges.get_mut(hash) {
                 if let Some(slot) = positions.get_mut(range.1) {
@@ -425,7 +463,7 @@ impl ByName {
 
     /// The positions of the resources that had `name` (or a name of the same
     /// hash), in resource order.
-    fn get(&self, name: &str) -> Option<&[usize]> {
+    fn get(&self, name: &str) -> Option<&[Named]> {
         let &(start, end) = self.ranges.get(&NAME_HASHER.hash_one(name))?;
         self.positions.get(start..end)
     }
@@ -604,8 +642,14 @@ impl<'a, 'f> Query<'a, 'f> {
                 ns,
             )
         });
+        // The last filter below, read from the list first: what it rules out
+        // (a namespaced candidate in another namespace than a namespaced
+        // referrer's) is passed over without a look at the candidate.
+        let scope = (!self.referrer.cluster_scoped)
+            .then(|| Named::namespace_key(self.referrer.effective_namespace));
         list.iter()
-            .filter_map(|&i| self.index.facts.get(i))
+            .filter(|n| scope.is_none_or(|key| n.scope == Named::ANY_SCOPE || n.scope == key))
+            .filter_map(|n| self.index.facts.get(n.at))
             .filter(|c| c.previous().iter().any(|(name, _, _)| name == old))
             .filter(|c| self.scope.admits(c))
             .filter(|c| match by_original {
