@@ -92,12 +92,14 @@ impl Map {
     }
 
     /// The position of `key`, if present.
+    #[inline]
     pub fn get_index_of<Q: ?Sized + Borrow<str>>(&self, key: &Q) -> Option<usize> {
         let key = key.borrow();
         self.entries.iter().position(|(k, _)| key_eq(k, key))
     }
 
     /// The value of `key`.
+    #[inline]
     pub fn get<Q: ?Sized + Borrow<str>>(&self, key: &Q) -> Option<&Value> {
         let key = key.borrow();
         self.entries
@@ -107,6 +109,7 @@ impl Map {
     }
 
     /// The value of `key`, mutably.
+    #[inline]
     pub fn get_mut<Q: ?Sized + Borrow<str>>(&mut self, key: &Q) -> Option<&mut Value> {
         let key = key.borrow();
         self.entries
