@@ -6,7 +6,6 @@
 //! kustomize (see [`die_of_broken_pipe`]), and `-o FILE` never leaves a truncated
 //! or half-new file behind (see [`write_output`]).
 
-use std::fs::{self, Permissions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,6 +34,7 @@ mod images;
 mod kustfile;
 mod localize;
 mod meta;
+mod outfile;
 
 #[derive(Parser)]
 #[command(
@@ -712,76 +712,25 @@ fn cause(e: &io::Error) -> String {
     }
 }
 
-/// Where `-o PATH` really writes.
-enum Output {
-    /// A regular file, existing (with the permissions to keep) or not yet: it is
-    /// replaced as a whole through a temporary file and a rename.
-    File(PathBuf, Option<Permissions>),
-    /// A device, FIFO, socket or `/dev/stdout`-like path: there is nothing to
-    /// replace, so it is opened and written in place, as kustomize does.
-    Stream(PathBuf),
-    /// An existing directory: one file per resource, named as kustomize names
-    /// them (see [`file_names`]).
-    Dir(PathBuf),
-}
-
-/// Hops of symbolic links followed before giving up (Linux's own limit).
-const MAX_SYMLINK_HOPS: usize = 40;
-
-/// Finds what `-o PATH` designates. A symbolic link is written through, not
-/// replaced, because kustomize writes through it (a dangling link creates its
-/// target), so links are followed one hop at a time to the file whose directory
-/// gets the temporary file. Paths under `/dev` and `/proc` (`/dev/stdout`,
-/// `/proc/self/fd/1`) are streams: their links are not real paths to rename onto.
-fn resolve_output(path: &Path) -> Result<Output, String> {
-    let shown = path.display();
-    let mut current = path.to_path_buf();
-    for _ in 0..MAX_SYMLINK_HOPS {
-        if current.starts_with("/dev") || current.starts_with("/proc") {
-            return Ok(Output::Stream(path.to_path_buf()));
-        }
-        let meta = match fs::symlink_metadata(&current) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Ok(Output::File(current, None));
-            }
-            Err(e) => return Err(format!("{shown}: {}", cause(&e))),
-        };
-        let kind = meta.file_type();
-        if kind.is_symlink() {
-            let link = fs::read_link(&current).map_err(|e| format!("{shown}: {}", cause(&e)))?;
-            current = match current.parent() {
-                Some(dir) => dir.join(link),
-                None => link,
-            };
-        } else if kind.is_dir() {
-            return Ok(Output::Dir(current));
-        } else if kind.is_file() {
-            return Ok(Output::File(current, Some(meta.permissions())));
-        } else {
-            return Ok(Output::Stream(path.to_path_buf()));
-        }
-    }
-    Err(format!(
-        "{shown}: too many levels of symbolic links (more than {MAX_SYMLINK_HOPS})"
-    ))
-}
-
 /// Writes the build to `-o PATH`.
 ///
 /// A regular file is written to a temporary file in the same directory and
-/// renamed over PATH: a write error or a full disk leaves either the old file
-/// or the new one, never a truncated or half-new one (a failed build
-/// never gets here, so it leaves the old file untouched too). The new file gets
-/// the old one's permissions, or 0666 less the umask for a new file, like
-/// kustomize's `os.WriteFile` (not `tempfile`'s private 0600). Unlike writing in
-/// place, the rename gives PATH a new inode: other hard links to the old file keep
-/// the old content, and the file belongs to whoever ran the build.
+/// renamed over PATH, or left as it is when the output equals it byte for byte
+/// ([`outfile::replace`]): a write error or a full disk leaves either the old
+/// file or the new one, never a truncated or half-new one (a failed build never
+/// gets here, so it leaves the old file untouched too). The new file gets the
+/// old one's permissions, or 0666 less the umask for a new file, like
+/// kustomize's `os.WriteFile`. Unlike writing in place, the rename gives PATH a
+/// new inode: other hard links to the old file keep the old content, and the
+/// file belongs to whoever ran the build.
 fn write_output(build: &rustomize::Build, path: &Path) -> Result<(), String> {
-    match resolve_output(path)? {
-        Output::Stream(stream) => write_stream(&stream, path, |file| write_yaml(build, file)),
+    use outfile::Output;
+    match outfile::resolve(path)? {
+        Output::Stream(stream) => {
+            outfile::write_stream(&stream, path, |file| write_yaml(build, file))
+        }
         Output::File(target, keep) => {
-            write_atomic(&target, keep, path, |file| write_yaml(build, file))
+            outfile::replace(&target, keep, path, |file| write_yaml(build, file))
         }
         Output::Dir(dir) => {
             for (name, resource) in file_names(build.values()) {
@@ -795,10 +744,10 @@ fn write_output(build: &rustomize::Build, path: &Path) -> Result<(), String> {
                 let file = dir.join(&name);
                 let mut doc = String::new();
                 rustomize::write_document(resource, &mut doc);
-                let write = |out: &mut fs::File| out.write_all(doc.as_bytes());
-                match resolve_output(&file)? {
-                    Output::Stream(stream) => write_stream(&stream, &file, write)?,
-                    Output::File(target, keep) => write_atomic(&target, keep, &file, write)?,
+                let write = |out: &mut dyn Write| out.write_all(doc.as_bytes());
+                match outfile::resolve(&file)? {
+                    Output::Stream(stream) => outfile::write_stream(&stream, &file, write)?,
+                    Output::File(target, keep) => outfile::replace(&target, keep, &file, write)?,
                     Output::Dir(_) => {
                         return Err(format!("{}: is a directory", file.display()));
                     }
@@ -807,66 +756,6 @@ fn write_output(build: &rustomize::Build, path: &Path) -> Result<(), String> {
             Ok(())
         }
     }
-}
-
-/// Opens a stream (a device, FIFO, `/dev/stdout`) and writes to it in place.
-fn write_stream(
-    stream: &Path,
-    shown: &Path,
-    write: impl FnOnce(&mut fs::File) -> io::Result<()>,
-) -> Result<(), String> {
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(stream)
-        .and_then(|mut file| write(&mut file))
-        .map_err(|e| format!("{}: {}", shown.display(), cause(&e)))
-}
-
-/// Replaces the regular file `target` (named `shown` by the user) as a whole:
-/// a temporary file next to it, written and renamed over it.
-///
-/// The file is not fsynced, as kustomize's `os.WriteFile` does not: a rendered
-/// manifest is regenerated by running the build again, and one sync per file
-/// made `build --all` wait on the disk for each of its outputs (under a busy
-/// disk, three quarters of its wall time). Readers still see the old file or
-/// the whole new one.
-fn write_atomic(
-    target: &Path,
-    keep: Option<Permissions>,
-    shown: &Path,
-    write: impl FnOnce(&mut fs::File) -> io::Result<()>,
-) -> Result<(), String> {
-    let shown = shown.display();
-    let dir = match target.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".rustomize-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(
-            keep.clone()
-                .unwrap_or_else(|| Permissions::from_mode(0o666)),
-        );
-    }
-    let mut temp = builder
-        .tempfile_in(dir)
-        .map_err(|e| format!("{shown}: {}", cause(&e)))?;
-    if let Some(keep) = keep {
-        // Creation applied the umask; the old file's mode is kept exactly.
-        temp.as_file()
-            .set_permissions(keep)
-            .map_err(|e| format!("{shown}: {}", cause(&e)))?;
-    }
-    write(temp.as_file_mut()).map_err(|e| format!("{shown}: {}", cause(&e)))?;
-    // On failure the temporary file is dropped, which deletes it.
-    temp.persist(target)
-        .map(drop)
-        .map_err(|e| format!("{shown}: {}", cause(&e.error)))
 }
 
 /// The file each resource goes to under `-o DIR`, in the order kustomize writes

@@ -218,6 +218,63 @@ fn output_file_gets_the_stdout_bytes_and_no_temporary_is_left() {
     assert!(leftovers(&tree.path("out")).is_empty());
 }
 
+/// `-o FILE` over a file that already holds exactly the output leaves it in
+/// place (same inode) with a fresh modification time, as a rewrite in place
+/// would; any old file that differs anywhere (first byte, past the first 64 KiB
+/// write, last byte, longer, shorter, empty) gets the output whole.
+#[test]
+fn output_file_already_equal_is_kept_and_any_difference_replaced() {
+    use std::os::unix::fs::MetadataExt;
+    let tree = big_tree();
+    let expected = tree.build(&[]).assert_ok().to_owned();
+    assert!(expected.len() > 3 << 16, "the output spans several writes");
+    let out = tree.path("out/result.yaml");
+    let build = || {
+        let run = tree.build(&["-o", out.to_str().expect("utf-8")]);
+        assert_eq!(run.assert_ok(), "");
+        assert_eq!(std::fs::read_to_string(&out).expect("read"), expected);
+        assert!(leftovers(&tree.path("out")).is_empty());
+    };
+    let long_ago = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30);
+    let set_old = |text: &str| {
+        tree.file("out/result.yaml", text);
+        let file = std::fs::File::options()
+            .write(true)
+            .open(&out)
+            .expect("open");
+        file.set_modified(long_ago).expect("set mtime");
+        std::fs::metadata(&out).expect("stat").ino()
+    };
+
+    let inode = set_old(&expected);
+    build();
+    let meta = std::fs::metadata(&out).expect("stat");
+    assert_eq!(meta.ino(), inode, "an equal file is kept in place");
+    assert!(
+        meta.modified().expect("mtime") > long_ago,
+        "and its time is new"
+    );
+
+    let mut middle = expected.clone().into_bytes();
+    middle[(1 << 16) + 10] ^= 1;
+    let mut last = expected.clone().into_bytes();
+    *last.last_mut().expect("not empty") ^= 1;
+    let different = [
+        format!("x{}", &expected[1..]),
+        String::from_utf8(middle).expect("ascii"),
+        String::from_utf8(last).expect("ascii"),
+        format!("{expected}more\n"),
+        expected[..expected.len() - 1].to_owned(),
+        expected[..1 << 16].to_owned(),
+        String::new(),
+    ];
+    for old in different {
+        let inode = set_old(&old);
+        build();
+        assert_ne!(std::fs::metadata(&out).expect("stat").ino(), inode);
+    }
+}
+
 /// A failing build never touches the existing `-o` file (kustomize: the same,
 /// it fails before opening it).
 #[test]
