@@ -5,11 +5,14 @@
 # usage: benches/all-roots.sh [RUNS] [TREE]
 #   RUNS (default 5, env RUNS too): timed runs of each way after one warm-up.
 #   Rows: the roots `build --all` finds, then every kustomization directory
-#   (--include-bases). Each way is timed three times over: `build --all`
-#   (threads: one per core), one process per root in sequence, and one process
-#   per root with as many at once as there are cores (xargs -P). The warm-up
-#   also checks that every root's output is byte-identical to its one-root
-#   build, and that the same roots fail.
+#   (--include-bases). Each way is timed: `build --all` (threads: one per
+#   core), one process per root in sequence, and one process per root with as
+#   many at once as there are cores (xargs -P), each writing over the outputs
+#   of its previous run (a rerun: unchanged outputs are compared, not
+#   replaced); `build --all` and the sequence are also timed into a new, empty
+#   directory each run (a fresh checkout's CI job). The warm-up also checks
+#   that every root's output is byte-identical to its one-root build, and that
+#   the same roots fail.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -94,12 +97,24 @@ try:
                 same += 1
         built = sum(os.path.exists(os.path.join(a_out, r + ".yaml")) for r in rels)
         res = {}
-        for way, cmd in [("all", all_cmd),
-                         ("seq", per_root_script(rels, b_out, 1)),
-                         ("par", per_root_script(rels, b_out, cores))]:
+        fresh = iter(range(1 << 30))
+
+        def fresh_dir():
+            # A new directory per run, removed only after all runs: deleting
+            # outputs makes the file system free (and trim) their blocks in
+            # the background, which would fall on the next timed run.
+            return os.path.join(tmp, f"fresh-{next(fresh)}")
+
+        ways = [("all", lambda: all_cmd),
+                ("all fresh", lambda: [exe, "build", "--all", tree, "-o", fresh_dir(),
+                                       "--keep-going"] + extra),
+                ("seq", lambda: per_root_script(rels, b_out, 1)),
+                ("seq fresh", lambda: per_root_script(rels, fresh_dir(), 1)),
+                ("par", lambda: per_root_script(rels, b_out, cores))]
+        for way, make in ways:
             walls, cpus, rss = [], [], []
             for _ in range(runs):
-                w, c, m = timed(cmd)
+                w, c, m = timed(make())
                 walls.append(w)
                 cpus.append(c)
                 rss.append(m)
@@ -110,16 +125,20 @@ finally:
 
 print(f"\n{tree}: {runs} timed run(s) each after one warm-up, medians; {cores} cores")
 print("all = build --all; seq = one process per root in sequence; "
-      f"par = one process per root, {cores} at once (xargs -P)\n")
+      f"par = one process per root, {cores} at once (xargs -P); each over its previous "
+      "outputs (a rerun); fresh = into a new, empty directory\n")
 print("wall s = median wall time; cpu s = median user+sys time of all processes; "
       "x = throughput of build --all over that way (wall, and cpu)\n")
 print(f"{'roots':<20}{'n':>4}{'built':>6}{'same':>5}{'all wall':>9}{'cpu':>6}{'MiB':>5}"
-      f"{'seq wall':>9}{'cpu':>6}{'par wall':>9}{'x seq':>6}{'x par':>6}{'x cpu':>6}")
+      f"{'seq wall':>9}{'cpu':>6}{'par wall':>9}{'x seq':>6}{'x par':>6}{'x cpu':>6}"
+      f"{'fresh all':>10}{'seq':>7}{'x seq':>6}")
 for label, n, built, same, differ, res in rows:
     a, s, p = res["all"][0], res["seq"][0], res["par"][0]
     ac, sc = res["all"][2], res["seq"][2]
+    fa, fs = res["all fresh"][0], res["seq fresh"][0]
     print(f"{label:<20}{n:>4}{built:>6}{same:>5}{a:>9.3f}{ac:>6.2f}{res['all'][1]:>5.0f}"
-          f"{s:>9.3f}{sc:>6.2f}{p:>9.3f}{s / a:>6.1f}{p / a:>6.1f}{sc / ac:>6.1f}")
+          f"{s:>9.3f}{sc:>6.2f}{p:>9.3f}{s / a:>6.1f}{p / a:>6.1f}{sc / ac:>6.1f}"
+          f"{fa:>10.3f}{fs:>7.3f}{fs / fa:>6.1f}")
     if differ:
         print(f"  {differ} root(s) differ from their one-root build")
 PY
