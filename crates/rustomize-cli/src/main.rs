@@ -720,9 +720,10 @@ fn cause(e: &io::Error) -> String {
 /// file or the new one, never a truncated or half-new one (a failed build never
 /// gets here, so it leaves the old file untouched too). The new file gets the
 /// old one's permissions, or 0666 less the umask for a new file, like
-/// kustomize's `os.WriteFile`. Unlike writing in place, the rename gives PATH a
+/// kustomize's `os.WriteFile`. Unlike writing in place, replacing gives PATH a
 /// new inode: other hard links to the old file keep the old content, and the
-/// file belongs to whoever ran the build.
+/// file belongs to whoever ran the build (a file left as it is keeps all of
+/// that).
 fn write_output(build: &rustomize::Build, path: &Path) -> Result<(), String> {
     use outfile::Output;
     match outfile::resolve(path)? {

@@ -5,14 +5,14 @@
 use std::fs::{self, Permissions};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use crate::cause;
 
 /// Where `-o PATH` really writes.
 pub(crate) enum Output {
     /// A regular file, existing (with the permissions to keep) or not yet: it is
-    /// replaced as a whole through a temporary file and a rename.
+    /// replaced as a whole through a temporary file and a rename, or left as
+    /// it is when it already holds the output (see [`replace`]).
     File(PathBuf, Option<Permissions>),
     /// A device, FIFO, socket or `/dev/stdout`-like path: there is nothing to
     /// replace, so it is opened and written in place, as kustomize does.
@@ -85,9 +85,9 @@ pub(crate) fn write_stream(
 ///
 /// An existing file is first compared with the output as it is written: while
 /// the bytes agree nothing is written, and if all of them agree (same length)
-/// the file stays as it is, with its modification time set to now, as though
-/// rewritten in place (kustomize's `os.WriteFile` truncates and rewrites the
-/// same inode). Only from the first byte that differs does the temporary file
+/// the file stays as it is (same inode, owner and links), with its
+/// modification time set to now, as though rewritten in place (kustomize's
+/// `os.WriteFile` truncates and rewrites the same inode). Only from the first byte that differs does the temporary file
 /// get written (the agreeing prefix copied from the old file). Re-rendering a
 /// tree whose outputs mostly did not change then writes nothing for them:
 /// renaming over an existing file makes ext4 write the new one's blocks out at
@@ -207,8 +207,8 @@ impl Replacement<'_> {
         if self.temp.is_none() {
             if let Some(old) = self.old.as_mut() {
                 // Equal: only the time changes, as with a rewrite in place. A
-                // file we may not set the time of (another owner's) is replaced.
-                if old.read(&mut [0])? == 0 && old.set_modified(SystemTime::now()).is_ok() {
+                // file we may not set the time of is replaced.
+                if old.read(&mut [0])? == 0 && touch(old).is_ok() {
                     return Ok(());
                 }
             }
@@ -221,6 +221,36 @@ impl Replacement<'_> {
         // On failure the temporary file is dropped, which deletes it.
         temp.persist(self.target).map(drop).map_err(|e| e.error)
     }
+}
+
+/// Sets the modification time of `file` to now as the kernel stamps file
+/// writes (`futimens` with `UTIME_NOW`, the access time left alone), as a
+/// rewrite in place would. Asking for "now" needs only write permission, as
+/// a rewrite does; an explicit time would need ownership. The kernel's file
+/// clock is coarser than the system clock and lags it by up to a tick, so a
+/// time read from the system clock would land after the stamps of files
+/// written just after this one (`make` would see the output as newer than
+/// what it built next).
+#[cfg(unix)]
+fn touch(file: &fs::File) -> io::Result<()> {
+    use rustix::fs::{futimens, Timespec, Timestamps, UTIME_NOW, UTIME_OMIT};
+    let times = Timestamps {
+        last_access: Timespec {
+            tv_sec: 0,
+            tv_nsec: UTIME_OMIT,
+        },
+        last_modification: Timespec {
+            tv_sec: 0,
+            tv_nsec: UTIME_NOW,
+        },
+    };
+    futimens(file, &times).map_err(io::Error::from)
+}
+
+/// Sets the modification time of `file` to now.
+#[cfg(not(unix))]
+fn touch(file: &fs::File) -> io::Result<()> {
+    file.set_modified(std::time::SystemTime::now())
 }
 
 impl Write for Replacement<'_> {
