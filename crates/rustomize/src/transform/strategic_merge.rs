@@ -413,6 +413,7 @@ fn walk_assoc(
         }
     };
     let keys = sch.keys();
+    let keys: &[String] = &keys;
     let elem_sch = sch.elements();
     let mut lists = Lists {
         dest: &mut list,
