@@ -74,9 +74,9 @@ pub struct SchemaRef<'a> {
 enum At<'a> {
     /// A node of a schema made of definitions.
     Node(&'a Node),
-    /// A definition of the built-in table, by name (one that has fields
-    /// there: the table holds no other).
-    Def(&'static str),
+    /// A definition of the built-in table: its rows (never empty: the table
+    /// holds no definition without fields).
+    Def(&'static [FieldRow]),
     /// An inline schema of the built-in table: what is left of a field's
     /// shape text (`[]` a list of, `{}` a map of, `@NAME` a definition), and
     /// the patch strategy and keys of the node it describes (a field's own;
@@ -183,17 +183,19 @@ impl MergeSchema {
     }
 }
 
-/// The rows of the built-in table's fields of definition `def` (empty if it
-/// has none).
-fn builtin_fields(
-    def: &str,
-) -> &'static [(
+/// One row of the built-in table: definition, field, patch strategy, merge
+/// keys, shape.
+type FieldRow = (
     &'static str,
     &'static str,
     &'static str,
     &'static [&'static str],
     &'static str,
-)] {
+);
+
+/// The rows of the built-in table's fields of definition `def` (empty if it
+/// has none).
+fn builtin_fields(def: &str) -> &'static [FieldRow] {
     let start = FIELDS.partition_point(|row| row.0 < def);
     let len = FIELDS
         .get(start..)
@@ -204,7 +206,8 @@ fn builtin_fields(
 
 /// Definition `def` of the built-in table, if the table has it.
 fn builtin_def(def: &'static str) -> Option<At<'static>> {
-    (!builtin_fields(def).is_empty()).then_some(At::Def(def))
+    let fields = builtin_fields(def);
+    (!fields.is_empty()).then_some(At::Def(fields))
 }
 
 /// The node a built-in shape text stands for, nested in a field's shape (see
@@ -249,8 +252,7 @@ impl<'a> SchemaRef<'a> {
                 .get(name)
                 .or(n.values.as_deref())
                 .and_then(|s| self.schema.resolve(s)),
-            Some(At::Def(def)) => {
-                let fields = builtin_fields(def);
+            Some(At::Def(fields)) => {
                 fields
                     .binary_search_by(|row| row.1.cmp(name))
                     .ok()
