@@ -732,6 +732,11 @@ impl<'a> Fast<'a> {
     /// the full reader (which reports it), except in YAML 1.1 mode where the last
     /// value wins.
     fn finish_map(&mut self, base: usize) -> R<Value> {
+        // Most mappings are short and have no repeated key: their entries
+        // move into the map at once, without a builder's check per insert.
+        if let Some(map) = Map::from_short_unique(&mut self.entries, base) {
+            return Ok(Value::Map(map));
+        }
         let mut map = MapBuilder::with_capacity(self.entries.len() - base);
         for (key, value) in self.entries.drain(base..) {
             if map.insert(key, value).is_some() && !self.yaml11 {
@@ -743,7 +748,12 @@ impl<'a> Fast<'a> {
 
     /// The sequence made of the items from `base` on.
     fn finish_seq(&mut self, base: usize) -> Value {
-        Value::Seq(self.items.drain(base..).collect())
+        // As in `Map::from_short_unique`: one block copy, unless from 0.
+        if base == 0 {
+            Value::Seq(self.items.drain(base..).collect())
+        } else {
+            Value::Seq(self.items.split_off(base))
+        }
     }
 
     /// A key of a block mapping at `p` (the start of its line's text); leaves the

@@ -223,6 +223,12 @@ impl Map {
         Iter(self.entries.iter())
     }
 
+    /// The entries in order, as a slice (for loops the compiler should see
+    /// the length of).
+    pub(crate) fn as_slice(&self) -> &[(Str, Value)] {
+        &self.entries
+    }
+
     /// The entries in order, values mutably.
     pub fn iter_mut(&mut self) -> IterMut<'_> {
         IterMut(self.entries.iter_mut())
@@ -341,7 +347,38 @@ impl<K: Into<Str>, const N: usize> From<[(K, Value); N]> for Map {
 }
 
 /// Mappings with at most this many keys are built without a hash index.
-const LINEAR_MAX: usize = 16;
+pub(crate) const LINEAR_MAX: usize = 16;
+
+impl Map {
+    /// The map of `entries` as they are, if no key occurs twice among them
+    /// (checked pair by pair: for the short mappings of a reader, at most
+    /// [`LINEAR_MAX`] entries, where a hash index costs more than it saves);
+    /// `None` for a duplicate or a longer list, which [`MapBuilder`] takes.
+    pub(crate) fn from_short_unique(entries: &mut Vec<Pair>, base: usize) -> Option<Map> {
+        let pairs = entries.get(base..)?;
+        if pairs.len() > LINEAR_MAX {
+            return None;
+        }
+        for (i, (key, _)) in pairs.iter().enumerate().skip(1) {
+            if pairs
+                .iter()
+                .take(i)
+                .any(|(earlier, _)| key_eq(earlier, key))
+            {
+                return None;
+            }
+        }
+        // `split_off` copies the pairs in one block into a vector of their
+        // exact length; from 0 it would hand over the whole stack with its
+        // spare room, so there the pairs are collected into a new one.
+        let entries = if base == 0 {
+            entries.drain(base..).collect()
+        } else {
+            entries.split_off(base)
+        };
+        Some(Map { entries })
+    }
+}
 
 /// A [`Map`] being read a pair at a time. Once it holds more than
 /// [`LINEAR_MAX`] keys, a temporary hash index (dropped by [`Self::finish`])

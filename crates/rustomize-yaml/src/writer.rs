@@ -433,6 +433,7 @@ impl<'o, 'a> Emitter<'o, 'a> {
                 let _ = write!(out, "{u}");
             }),
             Value::Float(f) => self.plain_number(|out| format_json_float(*f, out)),
+            Value::String(s) if is_plain_word(s) => self.write_plain_ascii(s, false),
             Value::String(s) => match analyze_ascii(s) {
                 Some(analysis) => self.string(s, &analysis, false),
                 None => {
@@ -499,15 +500,20 @@ impl<'o, 'a> Emitter<'o, 'a> {
             return;
         }
         let base = self.keys.len();
-        let mut ascii = true;
-        self.keys.extend(map.iter().map(|(k, v)| {
-            if k.is_ascii() {
-                (Cow::Borrowed(k.as_str()), v)
-            } else {
-                ascii = false;
-                (fold_nel(k), v)
+        // Gathered from the slice (a loop of known length, without a
+        // capacity check per key); the keys are folded only if one is not
+        // ASCII (the norm is all ASCII).
+        let pairs = map.as_slice();
+        self.keys
+            .extend(pairs.iter().map(|(k, v)| (Cow::Borrowed(k.as_str()), v)));
+        let ascii = pairs.iter().all(|(k, _)| k.is_ascii());
+        if !ascii {
+            for entry in self.keys.iter_mut().skip(base) {
+                if let Cow::Borrowed(k) = entry.0 {
+                    entry.0 = fold_nel(k);
+                }
             }
-        }));
+        }
         if ascii {
             // ASCII keys (the norm) compare byte by byte, with the same result.
             go_sort(&mut self.keys[base..], |a, b| {
@@ -524,6 +530,14 @@ impl<'o, 'a> Emitter<'o, 'a> {
                     (entry.0.clone(), entry.1)
                 };
                 e.write_indent();
+                if is_plain_word(&key) {
+                    // What the analysis and the plain writer below come to
+                    // for such a key, without them.
+                    e.write_plain_ascii(&key, false);
+                    e.write_indicator(":", false, false, false);
+                    e.node(value, true);
+                    continue;
+                }
                 let analysis = analyze_ascii(&key).unwrap_or_else(|| analyze(&key));
                 if !analysis.multiline && key.len() <= MAX_SIMPLE_KEY_LEN {
                     e.string(&key, &analysis, true);
@@ -1447,6 +1461,25 @@ fn format_go_g(digits: &str, exp: i32, out: &mut String) {
 // ----- YAML 1.1 implicit typing (go-yaml v2 resolve) ---------------------------------
 
 /// Whether go-yaml v2 would read `s`, written plain, back as a string.
+/// Whether a string is a word the emitter writes plain as it is, as a key or
+/// a value: an ASCII letter, then printable ASCII without spaces, not ending
+/// in `:`, at most [`MAX_SIMPLE_KEY_LEN`] bytes, and not a word that reads as
+/// another type (`yes`, `null`, ...). Most keys of a manifest (`apiVersion`,
+/// `app.kubernetes.io/name`) and many values (`IfNotPresent`,
+/// `registry.example.com/app:2.0`) are such words. [`analyze_ascii`] finds
+/// nothing in them: its rules look at the first character (a letter is no
+/// indicator), at line breaks and spaces (there are none), at `: ` and ` #`
+/// (impossible without a space) and at a `:` that ends the text (excluded).
+/// So the text is plain and single-line, and with no space it never folds.
+fn is_plain_word(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.first().is_some_and(u8::is_ascii_alphabetic)
+        && b.last() != Some(&b':')
+        && b.len() <= MAX_SIMPLE_KEY_LEN
+        && b.iter().all(|&c| (b'!'..=b'~').contains(&c))
+        && resolves_to_str(text)
+}
+
 fn resolves_to_str(s: &str) -> bool {
     let b = s.as_bytes();
     let Some(&first) = b.first() else {
