@@ -732,9 +732,9 @@ impl<'a> Fast<'a> {
     /// the full reader (which reports it), except in YAML 1.1 mode where the last
     /// value wins.
     fn finish_map(&mut self, base: usize) -> R<Value> {
-        // Most mappings are short and have no repeated key: their entries
-        // move into the map at once, without a builder's check per insert.
-        if let Some(map) = Map::from_short_unique(&mut self.entries, base) {
+        // A mapping rarely repeats a key: its entries move into the map at
+        // once, without a builder's check per insert.
+        if let Some(map) = Map::from_unique(&mut self.entries, base) {
             return Ok(Value::Map(map));
         }
         let mut map = MapBuilder::with_capacity(self.entries.len() - base);
@@ -748,7 +748,7 @@ impl<'a> Fast<'a> {
 
     /// The sequence made of the items from `base` on.
     fn finish_seq(&mut self, base: usize) -> Value {
-        // As in `Map::from_short_unique`: one block copy, unless from 0.
+        // As in `Map::from_unique`: one block copy, unless from 0.
         if base == 0 {
             Value::Seq(self.items.drain(base..).collect())
         } else {

@@ -350,22 +350,32 @@ impl<K: Into<Str>, const N: usize> From<[(K, Value); N]> for Map {
 pub(crate) const LINEAR_MAX: usize = 16;
 
 impl Map {
-    /// The map of `entries` as they are, if no key occurs twice among them
-    /// (checked pair by pair: for the short mappings of a reader, at most
-    /// [`LINEAR_MAX`] entries, where a hash index costs more than it saves);
-    /// `None` for a duplicate or a longer list, which [`MapBuilder`] takes.
-    pub(crate) fn from_short_unique(entries: &mut Vec<Pair>, base: usize) -> Option<Map> {
+    /// The map of the pairs of `entries` from `base` on, moved out as they
+    /// are, if no key occurs twice among them; `None` (nothing moved) for a
+    /// repeated key, which the caller reads with [`MapBuilder`]'s rules. Up
+    /// to [`LINEAR_MAX`] pairs (nearly every mapping of a manifest) are
+    /// checked pair by pair; more, through a set of borrowed keys (no key is
+    /// copied, as the builder's index copies them).
+    pub(crate) fn from_unique(entries: &mut Vec<Pair>, base: usize) -> Option<Map> {
         let pairs = entries.get(base..)?;
         if pairs.len() > LINEAR_MAX {
-            return None;
-        }
-        for (i, (key, _)) in pairs.iter().enumerate().skip(1) {
-            if pairs
-                .iter()
-                .take(i)
-                .any(|(earlier, _)| key_eq(earlier, key))
-            {
+            let mut seen: std::collections::HashSet<&str, MapHasher> =
+                std::collections::HashSet::with_capacity_and_hasher(
+                    pairs.len(),
+                    MapHasher::default(),
+                );
+            if !pairs.iter().all(|(key, _)| seen.insert(key.as_str())) {
                 return None;
+            }
+        } else {
+            for (i, (key, _)) in pairs.iter().enumerate().skip(1) {
+                if pairs
+                    .iter()
+                    .take(i)
+                    .any(|(earlier, _)| key_eq(earlier, key))
+                {
+                    return None;
+                }
             }
         }
         // `split_off` copies the pairs in one block into a vector of their
