@@ -43,7 +43,9 @@
 //! build fails is printed too, with its error on stderr: what it would read
 //! is unknown, and the change may be its fix.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
@@ -590,7 +592,7 @@ fn run_all(
     let shared = uses
         .into_iter()
         .filter(|&(_, n)| n > 1)
-        .map(|(base, _)| base.clone());
+        .map(|(base, n)| (base.clone(), n));
     let options = rustomize::BuildOptions {
         threads: Some(1),
         run_cache: Some(Arc::new(

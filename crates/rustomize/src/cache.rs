@@ -43,13 +43,25 @@ use crate::resource::Resource;
 pub struct RunCache {
     /// Parsed files; None for a file seen once (see [`Kept`]).
     entries: Mutex<HashMap<PathBuf, Kept<Parsed>>>,
-    /// Built directories; None for a directory seen once.
-    dirs: Mutex<HashMap<PathBuf, Kept<BuiltDir>>>,
+    /// Built directories, with the uses each has left.
+    dirs: Mutex<HashMap<PathBuf, DirUses>>,
     /// Remote checkouts and downloads.
     fetches: Arc<crate::remote::SharedFetches>,
-    /// Directories the caller expects to be built more than once: kept on
-    /// their first build.
-    shared_dirs: std::collections::HashSet<PathBuf>,
+    /// Directories the caller expects to be built more than once, with how
+    /// many times: kept on their first build, handed over (not copied) on
+    /// their last.
+    shared_dirs: HashMap<PathBuf, usize>,
+}
+
+/// What the cache knows of one kustomization directory.
+struct DirUses {
+    /// Its build, once kept.
+    kept: Kept<BuiltDir>,
+    /// The uses it has left: as many as the caller expects, less those made
+    /// (`usize::MAX` when no count was given). The use that brings it to
+    /// zero takes the kept build instead of copying it, and a directory with
+    /// none left is no longer kept.
+    left: usize,
 }
 
 /// What the cache keeps of a file or directory. Most files and directories
@@ -86,7 +98,9 @@ impl std::fmt::Debug for RunCache {
                     .dirs
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .len(),
+                    .values()
+                    .filter(|d| d.kept.is_some())
+                    .count(),
             )
             .finish()
     }
@@ -99,11 +113,18 @@ impl RunCache {
     }
 
     /// This cache, told that the kustomization directories `dirs` (canonical
-    /// paths) will be included as `resources` entries more than once in the
-    /// run (the caller knows the tree): their first build is kept, instead of
-    /// their second (a deep copy made once, where a directory used once is
-    /// better not copied at all). Only a hint: no output depends on it.
-    pub fn expecting_shared(mut self, dirs: impl IntoIterator<Item = PathBuf>) -> RunCache {
+    /// paths, each with a count over 1) will be included as `resources`
+    /// entries that many times in the run (the caller knows the tree): their
+    /// first build is kept, instead of their second (a deep copy made once,
+    /// where a directory used once is better not copied at all), and their
+    /// last use takes the kept build instead of a deep copy of it. Only a
+    /// hint: no output depends on it. A count too low makes the uses after
+    /// it build the directory again; one too high keeps the build to the
+    /// end of the run.
+    pub fn expecting_shared(
+        mut self,
+        dirs: impl IntoIterator<Item = (PathBuf, usize)>,
+    ) -> RunCache {
         self.shared_dirs.extend(dirs);
         self
     }
@@ -195,9 +216,10 @@ impl RunCache {
 
 /// Builds the kustomization directory of `child` (a `resources` entry) through
 /// the run cache: reused when kept and the context makes that exact, built and
-/// kept on its second use. None when the build has no run cache, on the
-/// directory's first use, or where the context is not the plain one: the
-/// caller builds the directory itself. Warnings go to
+/// kept on its second use (its first, when the caller expects it to be
+/// shared), and handed over on its last expected use. None when the build
+/// has no run cache, on the directory's first use, or where the context is
+/// not the plain one: the caller builds the directory itself. Warnings go to
 /// `cx.warnings` as a fresh build's would.
 pub(crate) fn build_dir(
     child: &Loader,
@@ -210,18 +232,31 @@ pub(crate) fn build_dir(
         return None;
     }
     let key = child.root().to_path_buf();
+    let expected = cache.shared_dirs.get(&key).copied();
+    // None on the first use; else the kept build, if any (the last expected
+    // use takes it out of the cache).
     let seen = {
         let mut dirs = cache.dirs.lock().unwrap_or_else(PoisonError::into_inner);
-        let seen = dirs.get(&key).cloned();
-        if seen.is_none() {
-            dirs.insert(key.clone(), None);
+        match dirs.get_mut(&key) {
+            None => {
+                let left = expected.map_or(usize::MAX, |n| n.saturating_sub(1));
+                dirs.insert(key.clone(), DirUses { kept: None, left });
+                None
+            }
+            Some(uses) => {
+                uses.left = uses.left.saturating_sub(1);
+                Some(if uses.left == 0 {
+                    uses.kept.take()
+                } else {
+                    uses.kept.clone()
+                })
+            }
         }
-        seen
     };
     // On its first use the caller builds it as without the cache, unless
     // more uses are expected.
     let seen = match seen {
-        None if cache.shared_dirs.contains(&key) => Some(None),
+        None if expected.is_some() => Some(None),
         seen => seen,
     };
     if let Some(hit) = seen? {
@@ -231,7 +266,13 @@ pub(crate) fn build_dir(
         }
         child.record_files(&hit.files);
         cx.warnings.extend(hit.warnings.iter().cloned());
-        return Some(Ok(hit.accumulation.clone()));
+        // The last use moves the build out, unless another use still holds
+        // it for a moment (then it copies, as the others do).
+        let accumulation = match Arc::try_unwrap(hit) {
+            Ok(dir) => dir.accumulation,
+            Err(shared) => shared.accumulation.clone(),
+        };
+        return Some(Ok(accumulation));
     }
     let apart = child.recording_apart();
     let (bytes, kustomizations) = (child.bytes_read(), child.kustomizations_read());
@@ -247,17 +288,21 @@ pub(crate) fn build_dir(
         // A kustomization of the tree chose the merge schema: not plain.
         return Some(Ok(built));
     }
-    let entry = BuiltDir {
+    let dirs = || cache.dirs.lock().unwrap_or_else(PoisonError::into_inner);
+    if dirs().get(&key).is_none_or(|uses| uses.left == 0) {
+        // No use left to keep it for.
+        return Some(Ok(built));
+    }
+    // Copied outside the lock: the other builds go on meanwhile.
+    let entry = Arc::new(BuiltDir {
         accumulation: built.clone(),
         warnings: cx.warnings.get(warned..).unwrap_or_default().to_vec(),
         files,
         bytes: child.bytes_read().saturating_sub(bytes),
         kustomizations: child.kustomizations_read().saturating_sub(kustomizations),
-    };
-    cache
-        .dirs
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(key, Some(Arc::new(entry)));
+    });
+    if let Some(uses) = dirs().get_mut(&key) {
+        uses.kept = Some(entry);
+    }
     Some(Ok(built))
 }

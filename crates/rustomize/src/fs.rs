@@ -333,11 +333,11 @@ pub(crate) fn read_guarded(
 
 /// Reads `file`, `size` bytes long when it was opened, to its end, failing
 /// once it holds more than `max_bytes` bytes ([`FileCause::Grew`]). The
-/// buffer is sized once, for `size` bytes and one more: a read that fills
-/// the `size` bytes and stops short of the extra one has met the end (a
-/// regular file reads short only there), so a file that did not change takes
-/// one read. A file that grew, or reports no size (`/proc`), reads on,
-/// the buffer doubling, up to the limit.
+/// buffer is reserved once, for `size` bytes and one more, and filled
+/// without being zeroed first (clearing 10 MB the read then overwrites was
+/// ~1% of a Kubeflow build): a file that did not change takes one read that
+/// fills it and one that finds the end. A file that grew, or reports no size
+/// (`/proc`), reads on, the buffer growing, up to the limit and one byte.
 fn read_bounded(
     file: &mut std::fs::File,
     size: u64,
@@ -346,31 +346,12 @@ fn read_bounded(
     // The size checks before keep `size` within the limit.
     let size = usize::try_from(size).unwrap_or(max_bytes).min(max_bytes);
     let cap = max_bytes.saturating_add(1);
-    let mut bytes = vec![0u8; size.saturating_add(1).min(cap)];
-    let mut filled = 0;
-    loop {
-        if filled == bytes.len() {
-            if bytes.len() >= cap {
-                return Err(FileCause::Grew { limit: max_bytes }.into());
-            }
-            let grown = bytes.len().saturating_mul(2).max(8192).min(cap);
-            bytes.resize(grown, 0);
-        }
-        let Some(spare) = bytes.get_mut(filled..) else {
-            break;
-        };
-        let asked = spare.len();
-        let n = match file.read(spare) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(io_cause(e)),
-        };
-        filled += n;
-        if n == 0 || (n < asked && filled == size) {
-            break;
-        }
+    let mut bytes = Vec::with_capacity(size.saturating_add(1).min(cap));
+    let limit = u64::try_from(cap).unwrap_or(u64::MAX);
+    file.take(limit).read_to_end(&mut bytes).map_err(io_cause)?;
+    if bytes.len() > max_bytes {
+        return Err(FileCause::Grew { limit: max_bytes }.into());
     }
-    bytes.truncate(filled);
     Ok(bytes)
 }
 

@@ -81,9 +81,15 @@ fn shared_builds_equal_plain_builds_in_any_order() {
         [3, 0, 4, 2, 1, 1, 0, 3],
     ] {
         // Without hints, and told that every directory is shared (kept on
-        // its first build).
-        let hinted = roots.map(|r| t.0.join(r).canonicalize().unwrap());
-        for cache in [RunCache::new(), RunCache::new().expecting_shared(hinted)] {
+        // its first build), that many times, or fewer (later uses build it
+        // again) or more (it stays kept).
+        let hinted = |n: usize| roots.map(|r| (t.0.join(r).canonicalize().unwrap(), n));
+        for cache in [
+            RunCache::new(),
+            RunCache::new().expecting_shared(hinted(2)),
+            RunCache::new().expecting_shared(hinted(3)),
+            RunCache::new().expecting_shared(hinted(100)),
+        ] {
             let options = BuildOptions {
                 run_cache: Some(Arc::new(cache)),
                 ..Default::default()
