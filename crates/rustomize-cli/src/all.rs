@@ -31,7 +31,10 @@
 //! core), each single-threaded, and share one [`rustomize::cache::RunCache`]:
 //! a resource file included by many roots is parsed once per run, a base
 //! they share is built once (discovery tells the cache which bases more than
-//! one kustomization of the run includes, so their first build is kept), and
+//! one kustomization of the run includes, and how often, so their first
+//! build is kept and their last use takes it), the resource files the
+//! kustomizations name are counted the same way and parsed ahead on the core
+//! discovery leaves idle (see `Prepare`), and
 //! a remote file or base is fetched (or found unreachable) once. The remote
 //! entries the roots reach through local kustomizations are fetched ahead
 //! on one more thread, so the builds do not wait for the network on a core;
@@ -187,10 +190,11 @@ fn choose_roots(
     tree: &Path,
     flags: &RootFlags,
     max_file_bytes: usize,
+    prepare: Option<&Prepare>,
 ) -> Result<Vec<Root>, String> {
     let mut roots = match &flags.roots_file {
         Some(file) => listed_roots(tree, file, max_file_bytes)?,
-        None => find_roots(tree, flags.include_bases, max_file_bytes)?,
+        None => find_roots(tree, flags.include_bases, max_file_bytes, prepare)?,
     };
     roots.sort();
     roots.dedup();
@@ -328,10 +332,14 @@ impl Walked<'_> {
 }
 
 /// Every kustomization directory under `tree`, then those that are roots.
+/// With `prepare`, the resource files the kustomizations name are counted
+/// in the run cache as they are found, and parsed ahead on another thread
+/// until the walk ends (see [`Prepare`]).
 fn find_roots(
     tree: &Path,
     include_bases: bool,
     max_file_bytes: usize,
+    prepare: Option<&Prepare>,
 ) -> Result<Vec<Root>, String> {
     let mut found = Vec::new();
     let mut walked = Walked {
@@ -339,7 +347,15 @@ fn find_roots(
         real_tree: tree.canonicalize().ok(),
         dirs: HashSet::new(),
     };
-    walk(tree, ".", max_file_bytes, &mut found, &mut walked.dirs)
+    let ahead = prepare
+        .zip(walked.real_tree.clone())
+        .map(|(prepare, real_tree)| prepare.start(real_tree));
+    let walking = Walking {
+        max_file_bytes,
+        ahead: ahead.as_ref(),
+    };
+    // The thread parses on until discovery returns (`ahead` dropped).
+    walk(tree, ".", &walking, &mut found, &mut walked.dirs)
         .map_err(|e| format!("{}: {e}", tree.display()))?;
     let mut canon = Canonical::default();
     // What each kustomization's entries name, looked up once.
@@ -491,12 +507,19 @@ fn weight_of(
     reach
 }
 
+/// What [`walk`] does besides collecting: the size limit of kustomization
+/// files, and where the resource files they name go to be parsed ahead.
+struct Walking<'a> {
+    max_file_bytes: usize,
+    ahead: Option<&'a Ahead>,
+}
+
 /// Collects the kustomization directories at and below `dir` (relative path
 /// `rel`), and every directory entered into `dirs`.
 fn walk(
     dir: &Path,
     rel: &str,
-    max_file_bytes: usize,
+    walking: &Walking<'_>,
     found: &mut Vec<Found>,
     dirs: &mut HashSet<PathBuf>,
 ) -> std::io::Result<()> {
@@ -529,10 +552,13 @@ fn walk(
         .map(|name| dir.join(name))
         .find(|p| p.is_file());
     if let Some(file) = file {
-        let kustomization = rustomize::load::read_regular_file(&file, max_file_bytes)
+        let kustomization = rustomize::load::read_regular_file(&file, walking.max_file_bytes)
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .and_then(|text| Kustomization::parse(&file, &text).ok());
+        if let (Some(ahead), Some(k)) = (walking.ahead, &kustomization) {
+            ahead.files_of(rel, &k.resources);
+        }
         found.push(Found {
             rel: rel.to_owned(),
             dir: dir.to_path_buf(),
@@ -546,9 +572,104 @@ fn walk(
         } else {
             format!("{rel}/{name}")
         };
-        walk(&dir.join(&name), &sub_rel, max_file_bytes, found, dirs)?;
+        walk(&dir.join(&name), &sub_rel, walking, found, dirs)?;
     }
     Ok(())
+}
+
+/// Parsing resource files ahead while the tree is walked, on the core the
+/// walk leaves idle (discovery is 5-10% of a Kubeflow `--all` run, before
+/// any build starts): each plain relative `resources` entry of a
+/// kustomization found (no `..`, no URL) is counted as one expected use in
+/// the run cache ([`rustomize::cache::RunCache::expect_file`]), and the
+/// first count of each file sends it to a thread that parses it into the
+/// cache ([`rustomize::cache::RunCache::prepare_file`]), confined to the
+/// tree. The thread stops when the walk ends (after the file at hand);
+/// whatever it did not reach, the builds parse. Counts only guide what the
+/// cache keeps and hands over: no output depends on them.
+struct Prepare {
+    cache: Arc<rustomize::cache::RunCache>,
+    options: rustomize::BuildOptions,
+}
+
+/// A running [`Prepare`]: stops its thread when dropped.
+struct Ahead {
+    cache: Arc<rustomize::cache::RunCache>,
+    real_tree: PathBuf,
+    send: std::sync::mpsc::Sender<PathBuf>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Prepare {
+    /// Starts the thread that parses, for the tree at `real_tree`
+    /// (symlink-free).
+    fn start(&self, real_tree: PathBuf) -> Ahead {
+        let (send, receive) = std::sync::mpsc::channel::<PathBuf>();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (cache, options, root) = (
+            Arc::clone(&self.cache),
+            self.options.clone(),
+            real_tree.clone(),
+        );
+        let stopped = Arc::clone(&stop);
+        // Not joined: it ends by itself after the file at hand once the
+        // walk is over, and nothing waits for it.
+        let spawned = std::thread::Builder::new()
+            .name("parse-ahead".to_owned())
+            .spawn(move || {
+                while let Ok(path) = receive.recv() {
+                    if stopped.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    cache.prepare_file(&path, &root, &options);
+                }
+            });
+        if spawned.is_err() {
+            // No thread: the files are still counted, the builds parse them.
+            stop.store(true, Ordering::Relaxed);
+        }
+        Ahead {
+            cache: Arc::clone(&self.cache),
+            real_tree,
+            send,
+            stop,
+        }
+    }
+}
+
+impl Ahead {
+    /// Counts (and sends ahead) the resource files `entries` of the
+    /// kustomization at the tree's relative path `rel` name.
+    fn files_of(&self, rel: &str, entries: &[String]) {
+        let dir = if rel == "." {
+            self.real_tree.clone()
+        } else {
+            self.real_tree.join(rel)
+        };
+        for entry in entries {
+            if rustomize::remote::url::is_remote_file(entry) {
+                continue;
+            }
+            let mut path = dir.clone();
+            let mut plain = !entry.is_empty();
+            for c in Path::new(entry).components() {
+                match c {
+                    Component::CurDir => {}
+                    Component::Normal(name) => path.push(name),
+                    _ => plain = false,
+                }
+            }
+            if plain && path != dir && self.cache.expect_file(&path) {
+                let _ = self.send.send(path);
+            }
+        }
+    }
+}
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The roots of shard `shard` (all if None).
@@ -578,6 +699,7 @@ enum Outcome {
 fn run_all(
     roots: &[Root],
     options: &rustomize::BuildOptions,
+    cache: Arc<rustomize::cache::RunCache>,
     threads: Option<u32>,
     stop_on_failure: bool,
     job: impl Fn(&Root, rustomize::Build) -> Result<Outcome, String> + Sync,
@@ -589,15 +711,14 @@ fn run_all(
     for (_, _, base) in edges {
         *uses.entry(base).or_default() += 1;
     }
-    let shared = uses
-        .into_iter()
-        .filter(|&(_, n)| n > 1)
-        .map(|(base, n)| (base.clone(), n));
+    cache.expect_shared(
+        uses.into_iter()
+            .filter(|&(_, n)| n > 1)
+            .map(|(base, n)| (base.clone(), n)),
+    );
     let options = rustomize::BuildOptions {
         threads: Some(1),
-        run_cache: Some(Arc::new(
-            rustomize::cache::RunCache::new().expecting_shared(shared),
-        )),
+        run_cache: Some(cache),
         ..options.clone()
     };
     let workers = threads
@@ -706,7 +827,19 @@ pub(crate) fn build_all(
     options: rustomize::BuildOptions,
     flags: &AllFlags,
 ) -> ExitCode {
-    let roots = match choose_roots(tree, &flags.roots, options.limits.max_bytes) {
+    let cache = Arc::new(rustomize::cache::RunCache::new());
+    // A shard builds some roots only: counts over the whole tree would keep
+    // what the others use.
+    let prepare = (flags.shard.is_none() && !flags.list).then(|| Prepare {
+        cache: Arc::clone(&cache),
+        options: options.clone(),
+    });
+    let roots = match choose_roots(
+        tree,
+        &flags.roots,
+        options.limits.max_bytes,
+        prepare.as_ref(),
+    ) {
         Ok(roots) => shard_of(roots, flags.shard),
         Err(e) => return fail(&e),
     };
@@ -726,6 +859,7 @@ pub(crate) fn build_all(
     let outcomes = run_all(
         &roots,
         &options,
+        cache,
         flags.roots.threads,
         !flags.keep_going,
         |root, build| {
@@ -780,14 +914,29 @@ pub(crate) fn affected(args: &AffectedArgs) -> ExitCode {
         Ok(options) => options,
         Err(e) => return fail(&e),
     };
-    let roots = match choose_roots(&args.root, &args.roots, options.limits.max_bytes) {
+    let cache = Arc::new(rustomize::cache::RunCache::new());
+    let prepare = Prepare {
+        cache: Arc::clone(&cache),
+        options: options.clone(),
+    };
+    let roots = match choose_roots(
+        &args.root,
+        &args.roots,
+        options.limits.max_bytes,
+        Some(&prepare),
+    ) {
         Ok(roots) => roots,
         Err(e) => return fail(&e),
     };
     let changed: Vec<PathBuf> = args.files.iter().map(|f| absolute(f)).collect();
-    let outcomes = run_all(&roots, &options, args.roots.threads, false, |_, build| {
-        Ok(Outcome::Built(Vec::new(), build.files_read().to_vec()))
-    });
+    let outcomes = run_all(
+        &roots,
+        &options,
+        cache,
+        args.roots.threads,
+        false,
+        |_, build| Ok(Outcome::Built(Vec::new(), build.files_read().to_vec())),
+    );
     let mut text = String::new();
     for (root, outcome) in roots.iter().zip(&outcomes) {
         let hit = match outcome {

@@ -5,7 +5,10 @@
 //!   roots is parsed once; every build still reads the file through its own
 //!   loader (load restrictions, size limits and read budgets apply as without
 //!   the cache), and an entry is used only when the text just read equals the
-//!   text it was parsed from;
+//!   text it was parsed from. A caller that knows the tree may count each
+//!   file's uses ahead ([`RunCache::expect_file`]) and parse files before the
+//!   builds start ([`RunCache::prepare_file`]); the last counted use takes
+//!   the parse instead of copying it;
 //! - the accumulation of each kustomization directory built as a `resources`
 //!   entry, so a base included by fifty overlays is built once. A directory's
 //!   build depends only on its own files, the run's options and the build
@@ -41,27 +44,53 @@ use crate::resource::Resource;
 /// does not record the options it was made under.
 #[derive(Default)]
 pub struct RunCache {
-    /// Parsed files; None for a file seen once (see [`Kept`]).
-    entries: Mutex<HashMap<PathBuf, Kept<Parsed>>>,
+    /// Parsed files, with the uses each has left.
+    entries: Mutex<HashMap<PathBuf, Uses<Parsed>>>,
     /// Built directories, with the uses each has left.
-    dirs: Mutex<HashMap<PathBuf, DirUses>>,
+    dirs: Mutex<HashMap<PathBuf, Uses<BuiltDir>>>,
     /// Remote checkouts and downloads.
     fetches: Arc<crate::remote::SharedFetches>,
-    /// Directories the caller expects to be built more than once, with how
-    /// many times: kept on their first build, handed over (not copied) on
-    /// their last.
-    shared_dirs: HashMap<PathBuf, usize>,
 }
 
-/// What the cache knows of one kustomization directory.
-struct DirUses {
-    /// Its build, once kept.
-    kept: Kept<BuiltDir>,
-    /// The uses it has left: as many as the caller expects, less those made
-    /// (`usize::MAX` when no count was given). The use that brings it to
-    /// zero takes the kept build instead of copying it, and a directory with
-    /// none left is no longer kept.
+/// What the cache knows of one file or kustomization directory: its
+/// result, once kept, and the uses it has left.
+struct Uses<T> {
+    kept: Kept<T>,
+    /// As many as the caller expects, less those made (`usize::MAX` when no
+    /// count was given). The use that brings it to zero takes the kept
+    /// result instead of copying it, and one with none left is not kept.
     left: usize,
+}
+
+impl<T> Uses<T> {
+    /// One more use: None for the first use of an entry no count was given
+    /// for (the entry is made), else the kept result, if any (taken out on
+    /// the last expected use).
+    fn take_use(map: &mut HashMap<PathBuf, Uses<T>>, key: &Path) -> Option<Kept<T>> {
+        match map.get_mut(key) {
+            None => {
+                let fresh = Uses {
+                    kept: None,
+                    left: usize::MAX,
+                };
+                map.insert(key.to_path_buf(), fresh);
+                None
+            }
+            Some(uses) => {
+                uses.left = uses.left.saturating_sub(1);
+                Some(if uses.left == 0 {
+                    uses.kept.take()
+                } else {
+                    uses.kept.clone()
+                })
+            }
+        }
+    }
+
+    /// Whether `key` has uses left to keep a result for.
+    fn wanted(map: &HashMap<PathBuf, Uses<T>>, key: &Path) -> bool {
+        map.get(key).is_some_and(|uses| uses.left > 0)
+    }
 }
 
 /// What the cache keeps of a file or directory. Most files and directories
@@ -121,17 +150,85 @@ impl RunCache {
     /// hint: no output depends on it. A count too low makes the uses after
     /// it build the directory again; one too high keeps the build to the
     /// end of the run.
-    pub fn expecting_shared(
-        mut self,
-        dirs: impl IntoIterator<Item = (PathBuf, usize)>,
-    ) -> RunCache {
-        self.shared_dirs.extend(dirs);
+    pub fn expecting_shared(self, dirs: impl IntoIterator<Item = (PathBuf, usize)>) -> RunCache {
+        self.expect_shared(dirs);
         self
+    }
+
+    /// [`RunCache::expecting_shared`] on a cache already shared.
+    pub fn expect_shared(&self, dirs: impl IntoIterator<Item = (PathBuf, usize)>) {
+        let mut map = self.dirs.lock().unwrap_or_else(PoisonError::into_inner);
+        for (dir, n) in dirs {
+            map.entry(dir)
+                .or_insert(Uses {
+                    kept: None,
+                    left: 0,
+                })
+                .left = n;
+        }
+    }
+
+    /// Counts one more expected use of the resource file at `path` (a
+    /// symlink-free path, as a build's loader names it): a file with a count
+    /// is kept on its first use when more are expected, and its last use
+    /// takes it instead of a copy. Returns whether this was the file's first
+    /// count (the caller may then [`RunCache::prepare_file`] it). Only a
+    /// hint, as [`RunCache::expecting_shared`] is.
+    pub fn expect_file(&self, path: &Path) -> bool {
+        let mut files = self.lock();
+        match files.get_mut(path) {
+            Some(uses) => {
+                uses.left = uses.left.saturating_add(1);
+                false
+            }
+            None => {
+                let uses = Uses {
+                    kept: None,
+                    left: 1,
+                };
+                files.insert(path.to_path_buf(), uses);
+                true
+            }
+        }
+    }
+
+    /// Reads and parses the resource file at `path` ahead of the builds
+    /// (with `options`, the run's), for a file [`RunCache::expect_file`]
+    /// counted: its builds then take the parse instead of making their own,
+    /// when the text they read is the text parsed here. The file must be a
+    /// regular file under `root` reached without any symlink (opened with
+    /// `RESOLVE_NO_SYMLINKS` where the kernel has it) and within the size
+    /// limit; anything else, or a parse error, leaves it to the builds,
+    /// which report what is wrong.
+    pub fn prepare_file(&self, path: &Path, root: &Path, options: &crate::BuildOptions) {
+        use crate::fs::FileSystem;
+        let max = options.limits.max_bytes;
+        let Ok(seen) = crate::fs::DiskFs.symlink_metadata(path) else {
+            return;
+        };
+        if !seen.is_file() || !path.starts_with(root) {
+            return;
+        }
+        let Ok(bytes) = crate::fs::read_guarded(path, Some(seen), max, Some(root)) else {
+            return;
+        };
+        let Ok(text) = rustomize_yaml::decode_text(bytes) else {
+            return;
+        };
+        let Ok(resources) =
+            crate::accumulate::resources_from_text(path, &text, &crate::file_parse_limits(options))
+        else {
+            return;
+        };
+        if let Some(uses) = self.lock().get_mut(path).filter(|u| u.left > 0) {
+            uses.kept
+                .get_or_insert_with(|| Arc::new(Parsed { text, resources }));
+        }
     }
 
     /// How many files the cache holds parsed.
     pub fn len(&self) -> usize {
-        self.lock().values().filter(|p| p.is_some()).count()
+        self.lock().values().filter(|p| p.kept.is_some()).count()
     }
 
     /// Whether the cache holds no file.
@@ -176,7 +273,7 @@ impl RunCache {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Kept<Parsed>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Uses<Parsed>>> {
         // The map is never left half-updated (one insert per lock), so a
         // panic elsewhere while holding it leaves nothing to distrust.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
@@ -184,33 +281,42 @@ impl RunCache {
 
     /// The resources of the file at `path` whose text is `text`, as
     /// [`crate::accumulate::resources_from_text`] reads them: from the cache
-    /// when this text was parsed before, else parsed now and kept. Errors are
-    /// not kept (the next build reports them again).
+    /// when this text was parsed before (taken on its last expected use,
+    /// else copied), else parsed now, and kept when more uses are expected
+    /// (a file seen a second time with no count given expects more). Errors
+    /// are not kept (the next build reports them again).
     pub(crate) fn resources(
         &self,
         path: &Path,
         text: &str,
         limits: &ParseLimits,
     ) -> Result<Vec<Resource>, Error> {
-        let seen = self.lock().get(path).cloned();
-        match seen {
-            Some(Some(parsed)) if parsed.text == text => return Ok(parsed.resources.clone()),
-            Some(_) => {}
-            None => {
-                self.lock().insert(path.to_path_buf(), None);
-                return crate::accumulate::resources_from_text(path, text, limits);
-            }
+        let seen = Uses::take_use(&mut self.lock(), path);
+        let Some(kept) = seen else {
+            // The first use of a file no count was given for.
+            return crate::accumulate::resources_from_text(path, text, limits);
+        };
+        if let Some(parsed) = kept.filter(|parsed| parsed.text == text) {
+            return Ok(match Arc::try_unwrap(parsed) {
+                Ok(parsed) => parsed.resources,
+                Err(shared) => shared.resources.clone(),
+            });
         }
-        // Seen before (or changed since): parsed and kept, outside the lock.
-        // Two builds may parse one file at once; both results are the same.
+        // Not kept (or changed since): parsed outside the lock, and kept for
+        // the uses left. Two builds may parse one file at once; both results
+        // are the same.
         let resources = crate::accumulate::resources_from_text(path, text, limits)?;
+        if !Uses::wanted(&self.lock(), path) {
+            return Ok(resources);
+        }
         let parsed = Arc::new(Parsed {
             text: text.to_owned(),
-            resources,
+            resources: resources.clone(),
         });
-        self.lock()
-            .insert(path.to_path_buf(), Some(Arc::clone(&parsed)));
-        Ok(parsed.resources.clone())
+        if let Some(uses) = self.lock().get_mut(path) {
+            uses.kept = Some(parsed);
+        }
+        Ok(resources)
     }
 }
 
@@ -232,34 +338,11 @@ pub(crate) fn build_dir(
         return None;
     }
     let key = child.root().to_path_buf();
-    let expected = cache.shared_dirs.get(&key).copied();
-    // None on the first use; else the kept build, if any (the last expected
-    // use takes it out of the cache).
-    let seen = {
-        let mut dirs = cache.dirs.lock().unwrap_or_else(PoisonError::into_inner);
-        match dirs.get_mut(&key) {
-            None => {
-                let left = expected.map_or(usize::MAX, |n| n.saturating_sub(1));
-                dirs.insert(key.clone(), DirUses { kept: None, left });
-                None
-            }
-            Some(uses) => {
-                uses.left = uses.left.saturating_sub(1);
-                Some(if uses.left == 0 {
-                    uses.kept.take()
-                } else {
-                    uses.kept.clone()
-                })
-            }
-        }
-    };
-    // On its first use the caller builds it as without the cache, unless
-    // more uses are expected.
-    let seen = match seen {
-        None if expected.is_some() => Some(None),
-        seen => seen,
-    };
-    if let Some(hit) = seen? {
+    let dirs = || cache.dirs.lock().unwrap_or_else(PoisonError::into_inner);
+    // None on the first use of a directory no count was given for: the
+    // caller builds it as without the cache. Else the kept build, if any
+    // (the last expected use takes it out of the cache).
+    if let Some(hit) = Uses::take_use(&mut dirs(), &key)? {
         let cycle = child.ancestor_within(hit.files.iter().filter_map(|f| f.parent()));
         if cycle || !child.charge(hit.bytes, hit.kustomizations) {
             return None;
@@ -288,8 +371,7 @@ pub(crate) fn build_dir(
         // A kustomization of the tree chose the merge schema: not plain.
         return Some(Ok(built));
     }
-    let dirs = || cache.dirs.lock().unwrap_or_else(PoisonError::into_inner);
-    if dirs().get(&key).is_none_or(|uses| uses.left == 0) {
+    if !Uses::wanted(&dirs(), &key) {
         // No use left to keep it for.
         return Some(Ok(built));
     }

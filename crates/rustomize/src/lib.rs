@@ -525,11 +525,7 @@ fn build_here(
     };
     let mut cx = BuildContext {
         warnings: Vec::new(),
-        limits: ParseLimits {
-            reject_non_string_keys: true,
-            annotation_text: true,
-            ..options.limits.clone()
-        },
+        limits: file_parse_limits(options),
         schema: accumulate::SchemaChoice::Builtin,
         schema_chosen: false,
         exec: std::sync::Arc::new(options.exec.clone()),
@@ -787,6 +783,17 @@ fn finish_each(
         });
     }
     Ok(unprintable)
+}
+
+/// The parse limits of a build's resource files under `options`: the
+/// caller's, with mapping keys that are not strings refused and annotation
+/// values kept as written.
+pub(crate) fn file_parse_limits(options: &BuildOptions) -> ParseLimits {
+    ParseLimits {
+        reject_non_string_keys: true,
+        annotation_text: true,
+        ..options.limits.clone()
+    }
 }
 
 /// Fails on the first resource, in output order, that kustomize cannot print

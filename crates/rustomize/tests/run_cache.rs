@@ -170,3 +170,67 @@ fn a_shared_build_that_would_close_a_cycle_is_built_afresh() {
         assert_eq!(plain.is_ok(), root != "top/app", "{root}: {plain:?}");
     }
 }
+
+#[test]
+fn files_prepared_ahead_build_as_plain_files_do() {
+    let t = tree("prepared");
+    t.write(
+        "base/other.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n",
+    );
+    t.write(
+        "c/kustomization.yaml",
+        "resources:\n- ../base\n- ../base/other.yaml\n- link.yaml\n",
+    );
+    std::os::unix::fs::symlink(t.0.join("base/other.yaml"), t.0.join("c/link.yaml")).unwrap();
+    let roots = ["a", "b", "c", "base"];
+    let plain: Vec<Outcome> = roots
+        .iter()
+        .map(|r| build(&t.0.join(r), &BuildOptions::default()))
+        .collect();
+    let cm = t.0.join("base/cm.yaml");
+    let other = t.0.join("base/other.yaml");
+    // Counts exact, too low and too high; a file prepared, then changed
+    // (the builds read the new text and parse it); a symlink and a
+    // directory counted but never prepared.
+    for (n, change) in [(2, false), (1, false), (9, false), (2, true)] {
+        let cache = Arc::new(RunCache::new());
+        let options = BuildOptions {
+            run_cache: Some(cache.clone()),
+            ..Default::default()
+        };
+        for path in [&cm, &other, &t.0.join("c/link.yaml"), &t.0.join("base")] {
+            for _ in 0..n {
+                cache.expect_file(path);
+            }
+            cache.prepare_file(path, &t.0, &options);
+        }
+        assert_eq!(cache.len(), 2, "only the two regular files are parsed");
+        let expected = if change {
+            t.write(
+                "base/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: changed\n",
+            );
+            roots
+                .iter()
+                .map(|r| build(&t.0.join(r), &BuildOptions::default()))
+                .collect()
+        } else {
+            plain.clone()
+        };
+        for (i, root) in roots.iter().enumerate() {
+            assert_eq!(build(&t.0.join(root), &options), expected[i], "{root} {n}");
+        }
+        if change {
+            t.write(
+                "base/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: v\n",
+            );
+        }
+    }
+    // A file outside the root given is not prepared.
+    let cache = RunCache::new();
+    cache.expect_file(&cm);
+    cache.prepare_file(&cm, &t.0.join("c"), &BuildOptions::default());
+    assert!(cache.is_empty());
+}
