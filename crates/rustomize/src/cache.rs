@@ -58,7 +58,8 @@ struct Uses<T> {
     kept: Kept<T>,
     /// As many as the caller expects, less those made (`usize::MAX` when no
     /// count was given). The use that brings it to zero takes the kept
-    /// result instead of copying it, and one with none left is not kept.
+    /// result instead of copying it; a use after that finds the count too
+    /// low, and the entry goes on as one without a count.
     left: usize,
 }
 
@@ -76,8 +77,14 @@ impl<T> Uses<T> {
                 map.insert(key.to_path_buf(), fresh);
                 None
             }
+            Some(uses) if uses.left == 0 => {
+                // More uses than counted: from here on as if no count had
+                // been given (this use, not the first, makes and keeps one).
+                uses.left = usize::MAX;
+                Some(None)
+            }
             Some(uses) => {
-                uses.left = uses.left.saturating_sub(1);
+                uses.left -= 1;
                 Some(if uses.left == 0 {
                     uses.kept.take()
                 } else {
@@ -147,9 +154,9 @@ impl RunCache {
     /// first build is kept, instead of their second (a deep copy made once,
     /// where a directory used once is better not copied at all), and their
     /// last use takes the kept build instead of a deep copy of it. Only a
-    /// hint: no output depends on it. A count too low makes the uses after
-    /// it build the directory again; one too high keeps the build to the
-    /// end of the run.
+    /// hint: no output depends on it. A count too low makes the next use
+    /// build the directory again and keep it; one too high keeps the build
+    /// to the end of the run.
     pub fn expecting_shared(self, dirs: impl IntoIterator<Item = (PathBuf, usize)>) -> RunCache {
         self.expect_shared(dirs);
         self
