@@ -617,12 +617,16 @@ impl Prepare {
         let spawned = std::thread::Builder::new()
             .name("parse-ahead".to_owned())
             .spawn(move || {
-                while let Ok(path) = receive.recv() {
-                    if stopped.load(Ordering::Relaxed) {
-                        break;
+                // On a deep stack once, not per file: a document may nest
+                // 10,000 levels.
+                rustomize::on_deep_stack(move || {
+                    while let Ok(path) = receive.recv() {
+                        if stopped.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        cache.prepare_file(&path, &root, &options);
                     }
-                    cache.prepare_file(&path, &root, &options);
-                }
+                });
             });
         if spawned.is_err() {
             // No thread: the files are still counted, the builds parse them.

@@ -203,33 +203,33 @@ impl RunCache {
     /// (with `options`, the run's), for a file [`RunCache::expect_file`]
     /// counted: its builds then take the parse instead of making their own,
     /// when the text they read is the text parsed here. The file must be a
-    /// regular file under `root` reached without any symlink (opened with
-    /// `RESOLVE_NO_SYMLINKS` where the kernel has it) and within the size
+    /// regular file under `root` whose path is its symlink-free path (no
+    /// symlink anywhere on it, checked before reading, and the file opened
+    /// with `RESOLVE_NO_SYMLINKS` where the kernel has it), within the size
     /// limit; anything else, or a parse error, leaves it to the builds,
-    /// which report what is wrong.
+    /// which report what is wrong. The work runs on a deep stack (this thread
+    /// if it is one, else a thread started for the call): a document may
+    /// nest 10,000 levels.
     pub fn prepare_file(&self, path: &Path, root: &Path, options: &crate::BuildOptions) {
-        use crate::fs::FileSystem;
-        let max = options.limits.max_bytes;
-        let Ok(seen) = crate::fs::DiskFs.symlink_metadata(path) else {
-            return;
-        };
-        if !seen.is_file() || !path.starts_with(root) {
-            return;
-        }
-        let Ok(bytes) = crate::fs::read_guarded(path, Some(seen), max, Some(root)) else {
-            return;
-        };
-        let Ok(text) = rustomize_yaml::decode_text(bytes) else {
-            return;
-        };
-        let Ok(resources) =
-            crate::accumulate::resources_from_text(path, &text, &crate::file_parse_limits(options))
-        else {
+        let parsed = crate::on_deep_stack(|| {
+            use crate::fs::FileSystem;
+            let seen = crate::fs::DiskFs.symlink_metadata(path).ok()?;
+            let real = path.canonicalize().ok()?;
+            if !seen.is_file() || real != path || !path.starts_with(root) {
+                return None;
+            }
+            let max = options.limits.max_bytes;
+            let bytes = crate::fs::read_guarded(path, Some(seen), max, Some(root)).ok()?;
+            let text = rustomize_yaml::decode_text(bytes).ok()?;
+            let limits = crate::file_parse_limits(options);
+            let resources = crate::accumulate::resources_from_text(path, &text, &limits).ok()?;
+            Some(Arc::new(Parsed { text, resources }))
+        });
+        let Some(parsed) = parsed else {
             return;
         };
         if let Some(uses) = self.lock().get_mut(path).filter(|u| u.left > 0) {
-            uses.kept
-                .get_or_insert_with(|| Arc::new(Parsed { text, resources }));
+            uses.kept.get_or_insert(parsed);
         }
     }
 
@@ -320,7 +320,8 @@ impl RunCache {
             text: text.to_owned(),
             resources: resources.clone(),
         });
-        if let Some(uses) = self.lock().get_mut(path) {
+        // Checked again: the last use may have come meanwhile.
+        if let Some(uses) = self.lock().get_mut(path).filter(|u| u.left > 0) {
             uses.kept = Some(parsed);
         }
         Ok(resources)
@@ -349,7 +350,9 @@ pub(crate) fn build_dir(
     // None on the first use of a directory no count was given for: the
     // caller builds it as without the cache. Else the kept build, if any
     // (the last expected use takes it out of the cache).
-    if let Some(hit) = Uses::take_use(&mut dirs(), &key)? {
+    // Bound apart so that the lock is released before the copy below.
+    let seen = Uses::take_use(&mut dirs(), &key)?;
+    if let Some(hit) = seen {
         let cycle = child.ancestor_within(hit.files.iter().filter_map(|f| f.parent()));
         if cycle || !child.charge(hit.bytes, hit.kustomizations) {
             return None;
@@ -390,7 +393,8 @@ pub(crate) fn build_dir(
         bytes: child.bytes_read().saturating_sub(bytes),
         kustomizations: child.kustomizations_read().saturating_sub(kustomizations),
     });
-    if let Some(uses) = dirs().get_mut(&key) {
+    // Checked again: the last use may have come meanwhile.
+    if let Some(uses) = dirs().get_mut(&key).filter(|uses| uses.left > 0) {
         uses.kept = Some(entry);
     }
     Some(Ok(built))

@@ -234,3 +234,50 @@ fn files_prepared_ahead_build_as_plain_files_do() {
     cache.prepare_file(&cm, &t.0.join("c"), &BuildOptions::default());
     assert!(cache.is_empty());
 }
+
+#[test]
+fn preparing_a_deep_file_on_a_small_stack_does_not_overflow() {
+    let t = Tree::new("prepared-deep");
+    let depth = 9_900;
+    // A list whose item has no kind: the parse fails after copying and
+    // dropping the item, walks of 9,900 levels each.
+    let deep = format!(
+        "kind: ConfigMapList\nitems: [{}1{}]\n",
+        "{a: ".repeat(depth),
+        "}".repeat(depth)
+    );
+    t.write("deep.yaml", &deep);
+    let path = t.0.join("deep.yaml");
+    let cache = RunCache::new();
+    cache.expect_file(&path);
+    // Far less stack than a recursive walk of 9,900 levels needs.
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn_scoped(scope, || {
+                cache.prepare_file(&path, &t.0, &BuildOptions::default())
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    });
+}
+
+#[test]
+fn a_file_behind_a_symlinked_directory_is_not_prepared() {
+    let t = Tree::new("prepared-link");
+    t.write(
+        "real/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
+    );
+    std::os::unix::fs::symlink(t.0.join("real"), t.0.join("linked")).unwrap();
+    let cache = RunCache::new();
+    let path = t.0.join("linked/cm.yaml");
+    cache.expect_file(&path);
+    cache.prepare_file(&path, &t.0, &BuildOptions::default());
+    assert!(cache.is_empty());
+    let real = t.0.join("real/cm.yaml");
+    cache.expect_file(&real);
+    cache.prepare_file(&real, &t.0, &BuildOptions::default());
+    assert_eq!(cache.len(), 1);
+}
