@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 
 use foldhash::HashMap;
-use rustomize_yaml::{Map, Value};
+use rustomize_yaml::{Map, Str, Value};
 
 use crate::resource::Gvk;
 
@@ -123,10 +123,13 @@ impl Leaf {
 }
 
 /// Splits a field-spec path on `/`, keeping `/` inside `[...]` (as in
-/// `[name=a/b]`) and after a backslash (`a\\/b` is one key, `a/b`).
-pub fn split_path(path: &str) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut current = String::new();
+/// `[name=a/b]`) and after a backslash (`a\\/b` is one key, `a/b`). The
+/// segments are [`Str`]s, inline up to 24 bytes: a spec's segments
+/// (`metadata`, `labels`, `spec`, …) then cost no allocation each, and the
+/// specs of every transformer are compiled anew for each build.
+pub fn split_path(path: &str) -> Vec<Str> {
+    let mut parts = Vec::with_capacity(path.bytes().filter(|&b| b == b'/').count() + 1);
+    let mut current = Str::default();
     let mut depth = 0usize;
     let mut chars = path.chars().peekable();
     while let Some(c) = chars.next() {
@@ -167,7 +170,7 @@ pub fn visit(
 #[derive(Clone, Debug)]
 struct Segment {
     /// The segment as written (escapes resolved), for error messages.
-    raw: String,
+    raw: Str,
     /// Whether the segment ends in `[]` (the field is a list).
     is_seq: bool,
 }

@@ -216,7 +216,7 @@ impl<'a> Table<'a> {
                 .map(|s| {
                     let keys = split_path(&s.path)
                         .into_iter()
-                        .map(|k| k.strip_suffix("[]").map(str::to_owned).unwrap_or(k))
+                        .map(|k| k.strip_suffix("[]").unwrap_or(&k).to_owned())
                         .collect();
                     (s, keys)
                 })
