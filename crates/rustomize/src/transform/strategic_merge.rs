@@ -24,6 +24,8 @@
 //! * the whole target is walked, so associative lists the patch does not touch are
 //!   still de-duplicated by key, and their `null`/`{}` elements dropped.
 
+use std::borrow::Cow;
+
 use foldhash::{HashSet, HashSetExt};
 
 use rustomize_yaml::{Map, Value};
@@ -348,7 +350,10 @@ fn keep_target(node: &mut Value, sch: SchemaRef<'_>) -> Res<bool> {
             }
             Ok(true)
         }
-        Value::Seq(_) if sch.is_associative() => {
+        Value::Seq(items) if sch.is_associative() => {
+            if keep_keyed_list(items, sch)? {
+                return Ok(true);
+            }
             match walk_assoc(Some(std::mem::take(node)), None, false, sch)? {
                 Some(list) => {
                     *node = list;
@@ -363,6 +368,68 @@ fn keep_target(node: &mut Value, sch: SchemaRef<'_>) -> Res<bool> {
         }
         _ => Ok(true),
     }
+}
+
+/// [`keep_target`] for an associative list whose elements are all mappings
+/// that set every merge key to a scalar, no two alike: the list merge of such
+/// a list with itself (see [`set_elements`]) finds each element by its own
+/// keys, merges it with nothing and puts it back where it was, so the result
+/// is each element kept in place, in order. Done so, without the merge's
+/// copies of every element and key. False (nothing changed) for any other
+/// list, which goes through the list merge, as does one long enough for the
+/// merge's step limit to refuse it.
+fn keep_keyed_list(items: &mut [Value], sch: SchemaRef<'_>) -> Res<bool> {
+    let keys = sch.keys();
+    if keys.is_empty() {
+        return Ok(false);
+    }
+    let n = items.len();
+    // The step count `set_elements` checks for this list: n tuples, n
+    // elements, a result of at most n * keys.
+    let steps = n
+        .saturating_add(n)
+        .saturating_mul(n.saturating_add(n.saturating_mul(keys.len())));
+    if steps > MAX_LIST_MERGE_STEPS {
+        return Ok(false);
+    }
+    let mut tuples: Vec<Vec<Cow<'_, str>>> = Vec::with_capacity(n);
+    for item in items.iter() {
+        let Value::Map(m) = item else {
+            return Ok(false);
+        };
+        if m.keys().any(|k| k.starts_with('$')) {
+            return Ok(false);
+        }
+        let mut tuple = Vec::with_capacity(keys.len());
+        for key in keys.iter() {
+            let value = match m.get(key) {
+                Some(Value::String(s)) if !s.is_empty() => Cow::Borrowed(s.as_str()),
+                Some(v @ (Value::Int(_) | Value::Uint(_) | Value::Bool(_))) => Cow::Owned(text(v)),
+                _ => return Ok(false),
+            };
+            tuple.push(value);
+        }
+        tuples.push(tuple);
+    }
+    let distinct = if n <= 8 {
+        tuples
+            .iter()
+            .enumerate()
+            .all(|(i, t)| tuples.iter().skip(i + 1).all(|u| u != t))
+    } else {
+        let mut seen = HashSet::with_capacity(n);
+        tuples.iter().all(|t| seen.insert(t))
+    };
+    if !distinct {
+        return Ok(false);
+    }
+    drop(tuples);
+    let elem_sch = sch.elements();
+    for item in items.iter_mut() {
+        // A mapping is always kept (it keeps its keys, so it is not empty).
+        keep_target(item, elem_sch)?;
+    }
+    Ok(true)
 }
 
 /// Whether a target string must have been quoted in its source: read as a
