@@ -304,6 +304,16 @@ impl<'a> SchemaRef<'a> {
         }
     }
 
+    /// The `i`th merge key of a list ([`SchemaRef::keys`] without copying
+    /// them), `None` past the last.
+    pub fn key(&self, i: usize) -> Option<&'a str> {
+        match self.node {
+            Some(At::Node(n)) => n.keys.get(i).map(String::as_str),
+            Some(At::Shape { keys, .. }) => keys.get(i).copied(),
+            None | Some(At::Def(_)) => None,
+        }
+    }
+
     /// Whether a list here merges element by element: its strategy includes
     /// `merge`. (Without a schema, kustomize never merges lists.)
     pub fn is_associative(&self) -> bool {

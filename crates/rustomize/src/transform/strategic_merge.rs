@@ -371,15 +371,27 @@ fn keep_target(node: &mut Value, sch: SchemaRef<'_>) -> Res<bool> {
 }
 
 /// [`keep_target`] for an associative list whose elements are all mappings
-/// that set every merge key to a scalar, no two alike: the list merge of such
-/// a list with itself (see [`set_elements`]) finds each element by its own
-/// keys, merges it with nothing and puts it back where it was, so the result
-/// is each element kept in place, in order. Done so, without the merge's
-/// copies of every element and key. False (nothing changed) for any other
-/// list, which goes through the list merge, as does one long enough for the
-/// merge's step limit to refuse it.
+/// that set the same merge keys (at least one; each to a scalar) and leave
+/// the others out, no two with the same values: the list merge of such a list
+/// with itself (see [`set_elements`]) matches on the keys that are set, finds
+/// each element by its own values, merges it with nothing and puts it back
+/// where it was, so the result is each element kept in place, in order. Done
+/// so, without the merge's copies of every element and key. False (nothing
+/// changed) for any other list, which goes through the list merge, as does
+/// one long enough for the merge's step limit to refuse it.
 fn keep_keyed_list(items: &mut [Value], sch: SchemaRef<'_>) -> Res<bool> {
-    let keys = sch.keys();
+    /// Merge keys looked at (a bit each); lists with more go the long way.
+    const MAX_KEYS: usize = 8;
+    let mut keys: [&str; MAX_KEYS] = [""; MAX_KEYS];
+    let mut key_count = 0;
+    while let Some(key) = sch.key(key_count) {
+        match keys.get_mut(key_count) {
+            Some(slot) => *slot = key,
+            None => return Ok(false),
+        }
+        key_count += 1;
+    }
+    let keys = keys.get(..key_count).unwrap_or_default();
     if keys.is_empty() {
         return Ok(false);
     }
@@ -392,7 +404,9 @@ fn keep_keyed_list(items: &mut [Value], sch: SchemaRef<'_>) -> Res<bool> {
     if steps > MAX_LIST_MERGE_STEPS {
         return Ok(false);
     }
-    let mut tuples: Vec<Vec<Cow<'_, str>>> = Vec::with_capacity(n);
+    // Each element's values of the keys it sets, one run of `width` each.
+    let mut set_mask: Option<u32> = None;
+    let mut values: Vec<Cow<'_, str>> = Vec::new();
     for item in items.iter() {
         let Value::Map(m) = item else {
             return Ok(false);
@@ -400,17 +414,24 @@ fn keep_keyed_list(items: &mut [Value], sch: SchemaRef<'_>) -> Res<bool> {
         if m.keys().any(|k| k.starts_with('$')) {
             return Ok(false);
         }
-        let mut tuple = Vec::with_capacity(keys.len());
-        for key in keys.iter() {
+        let mut mask = 0u32;
+        for (bit, key) in keys.iter().enumerate() {
             let value = match m.get(key) {
+                None => continue,
                 Some(Value::String(s)) if !s.is_empty() => Cow::Borrowed(s.as_str()),
                 Some(v @ (Value::Int(_) | Value::Uint(_) | Value::Bool(_))) => Cow::Owned(text(v)),
-                _ => return Ok(false),
+                Some(_) => return Ok(false),
             };
-            tuple.push(value);
+            mask |= 1 << bit;
+            values.push(value);
         }
-        tuples.push(tuple);
+        if mask == 0 || set_mask.is_some_and(|m| m != mask) {
+            return Ok(false);
+        }
+        set_mask = Some(mask);
     }
+    let width = set_mask.map_or(1, u32::count_ones) as usize;
+    let tuples: Vec<&[Cow<'_, str>]> = values.chunks(width).collect();
     let distinct = if n <= 8 {
         tuples
             .iter()
@@ -418,12 +439,13 @@ fn keep_keyed_list(items: &mut [Value], sch: SchemaRef<'_>) -> Res<bool> {
             .all(|(i, t)| tuples.iter().skip(i + 1).all(|u| u != t))
     } else {
         let mut seen = HashSet::with_capacity(n);
-        tuples.iter().all(|t| seen.insert(t))
+        tuples.iter().all(|t| seen.insert(*t))
     };
     if !distinct {
         return Ok(false);
     }
     drop(tuples);
+    drop(values);
     let elem_sch = sch.elements();
     for item in items.iter_mut() {
         // A mapping is always kept (it keeps its keys, so it is not empty).
