@@ -328,9 +328,17 @@ impl FieldSpecTables {
     /// hundred specs of four strings each) per kustomization was a visible share
     /// of small builds. Extend a copy with [`std::sync::Arc::make_mut`].
     pub fn builtin() -> std::sync::Arc<FieldSpecTables> {
+        std::sync::Arc::clone(Self::builtin_shared())
+    }
+
+    /// The process's one copy of the built-in tables, which lives as long
+    /// as the process: what [`FieldSpecTables::builtin`] hands out, and
+    /// what compiled forms of the tables kept for the process borrow from
+    /// (see `nameref::builtin_pairs`).
+    pub(crate) fn builtin_shared() -> &'static std::sync::Arc<FieldSpecTables> {
         static BUILTIN: std::sync::OnceLock<std::sync::Arc<FieldSpecTables>> =
             std::sync::OnceLock::new();
-        std::sync::Arc::clone(BUILTIN.get_or_init(|| std::sync::Arc::new(Self::default())))
+        BUILTIN.get_or_init(|| std::sync::Arc::new(Self::default()))
     }
 }
 
