@@ -126,8 +126,13 @@ impl Leaf {
 /// `[name=a/b]`) and after a backslash (`a\\/b` is one key, `a/b`). The
 /// segments are [`Str`]s, inline up to 24 bytes: a spec's segments
 /// (`metadata`, `labels`, `spec`, …) then cost no allocation each, and the
-/// specs of every transformer are compiled anew for each build.
+/// specs of every transformer are compiled anew for each build. A path
+/// without `\` or `[` (nearly every table row) is cut at each `/` without
+/// copying it a character at a time.
 pub fn split_path(path: &str) -> Vec<Str> {
+    if !path.bytes().any(|b| b == b'\\' || b == b'[') {
+        return path.split('/').map(Str::from).collect();
+    }
     let mut parts = Vec::with_capacity(path.bytes().filter(|&b| b == b'/').count() + 1);
     let mut current = Str::default();
     let mut depth = 0usize;
@@ -253,7 +258,41 @@ pub struct SpecSet<'a> {
     any_kind: Vec<usize>,
 }
 
+/// A [`SpecSet`] kept for the process (the compiled form of a built-in
+/// table, see [`SpecSet::compiled`]) or compiled for one use.
+pub enum SpecSetRef<'a> {
+    /// The process's compiled copy of a built-in table.
+    Kept(&'static SpecSet<'static>),
+    /// Compiled for this use.
+    Own(SpecSet<'a>),
+}
+
+impl<'a> std::ops::Deref for SpecSetRef<'a> {
+    type Target = SpecSet<'a>;
+
+    fn deref(&self) -> &SpecSet<'a> {
+        match self {
+            SpecSetRef::Kept(set) => set,
+            SpecSetRef::Own(set) => set,
+        }
+    }
+}
+
 impl<'a> SpecSet<'a> {
+    /// `specs` compiled: when they equal one of the built-in tables (as a
+    /// transformer's specs do unless `configurations:` or a plugin's config
+    /// changed them), the set compiled from that table once per process,
+    /// else a set compiled here ([`SpecSet::new`]). A transformer config
+    /// holds its own copy of the table, so this compares contents (a few
+    /// hundred short strings at most), which costs far less than splitting
+    /// every path again.
+    pub fn compiled(specs: &'a [FieldSpec], create: Option<bool>) -> SpecSetRef<'a> {
+        match crate::tables::field_specs::kept_spec_set(specs, create) {
+            Some(set) => SpecSetRef::Kept(set),
+            None => SpecSetRef::Own(SpecSet::new(specs, create)),
+        }
+    }
+
     /// Compiles `specs` (see [`Compiled::new`] for `create`).
     pub fn new(specs: impl IntoIterator<Item = &'a FieldSpec>, create: Option<bool>) -> Self {
         let specs: Vec<Compiled<'a>> = specs
@@ -410,6 +449,34 @@ mod tests {
 
     fn touches(path: &str) -> bool {
         FieldSpec::new("", "", "", path, false).may_touch_id()
+    }
+
+    #[test]
+    fn paths_split_at_slashes_outside_brackets_and_escapes() {
+        let split = |path: &str| -> Vec<String> {
+            super::split_path(path)
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        };
+        // Without `\` or `[` (the plain cut).
+        assert_eq!(
+            split("spec/template/metadata/labels"),
+            ["spec", "template", "metadata", "labels"]
+        );
+        assert_eq!(split(""), [""]);
+        assert_eq!(split("a//b"), ["a", "", "b"]);
+        assert_eq!(split("/a/"), ["", "a", ""]);
+        assert_eq!(
+            split("spec/containers[]/image"),
+            ["spec", "containers[]", "image"]
+        );
+        assert_eq!(split("a]/b"), ["a]", "b"]);
+        // With them (the character walk).
+        assert_eq!(split("a\\/b/c"), ["a/b", "c"]);
+        assert_eq!(split("a\\b/c"), ["a\\b", "c"]);
+        assert_eq!(split("[name=a/b]/c"), ["[name=a/b]", "c"]);
+        assert_eq!(split("x/[a=[b/c]]/d"), ["x", "[a=[b/c]]", "d"]);
     }
 
     #[test]

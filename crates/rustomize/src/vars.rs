@@ -435,7 +435,7 @@ pub fn resolve(
         values.insert(var.name.clone(), value);
     }
     // The table pass never creates fields.
-    let specs = SpecSet::new(&tables.var_reference, Some(false));
+    let specs = SpecSet::compiled(&tables.var_reference, Some(false));
     let chunks = threads.map_chunks(resources, MIN_CHUNK, |_, chunk| {
         substitute_chunk(chunk, &specs, &values, max_document_bytes)
     });

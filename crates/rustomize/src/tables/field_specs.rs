@@ -4,7 +4,7 @@
 //! parts match anything. The facts mirror kustomize's defaults (its
 //! `builtinpluginconsts` tables), written out here as our own table.
 
-use crate::fieldspec::{merge_into, FieldSpec};
+use crate::fieldspec::{merge_into, FieldSpec, SpecSet};
 use crate::tables::name_references::NAME_REFERENCES;
 use crate::tables::var_references::VAR_REFERENCES;
 
@@ -340,6 +340,49 @@ impl FieldSpecTables {
             std::sync::OnceLock::new();
         BUILTIN.get_or_init(|| std::sync::Arc::new(Self::default()))
     }
+}
+
+/// The built-in tables that transformers compile into [`SpecSet`]s, in the
+/// order [`kept_spec_set`] looks for a match (`nameSuffix`'s rows are
+/// `namePrefix`'s, so one slot serves both).
+fn kept_tables(tables: &FieldSpecTables) -> [&[FieldSpec]; 8] {
+    [
+        &tables.common_labels,
+        &tables.template_labels,
+        &tables.common_annotations,
+        &tables.namespace,
+        &tables.name_prefix,
+        &tables.images,
+        &tables.replicas,
+        &tables.var_reference,
+    ]
+}
+
+/// The [`SpecSet`] of the built-in table whose rows equal `specs`, compiled
+/// with `create` on first use and kept for the process; `None` when `specs`
+/// are empty or no built-in table's. See [`SpecSet::compiled`].
+pub(crate) fn kept_spec_set(
+    specs: &[FieldSpec],
+    create: Option<bool>,
+) -> Option<&'static SpecSet<'static>> {
+    /// One set per table and `create` (`None`, `Some(false)`, `Some(true)`).
+    static KEPT: [std::sync::OnceLock<SpecSet<'static>>; 24] =
+        [const { std::sync::OnceLock::new() }; 24];
+    if specs.is_empty() {
+        return None;
+    }
+    let builtin: &'static FieldSpecTables = FieldSpecTables::builtin_shared();
+    let (slot, table) = kept_tables(builtin)
+        .into_iter()
+        .enumerate()
+        .find(|(_, table)| table.len() == specs.len() && *table == specs)?;
+    let variant = match create {
+        None => 0,
+        Some(false) => 1,
+        Some(true) => 2,
+    };
+    let kept = KEPT.get(slot * 3 + variant)?;
+    Some(kept.get_or_init(|| SpecSet::new(table, create)))
 }
 
 impl Default for FieldSpecTables {

@@ -56,7 +56,7 @@ pub fn apply(
 ) -> Result<(), String> {
     let entries = parse_entries(images)?;
     // The table pass never creates fields.
-    let specs = SpecSet::new(specs, Some(false));
+    let specs = SpecSet::compiled(specs, Some(false));
     for entry in &entries {
         let updater = Updater::new(entry);
         // Each pass in chunks, one after the other: the first error is still

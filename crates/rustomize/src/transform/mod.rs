@@ -208,7 +208,7 @@ pub(crate) fn set_pairs_in(
     if pairs.is_empty() {
         return Ok(());
     }
-    let specs = SpecSet::new(specs, None);
+    let specs = SpecSet::compiled(specs, None);
     threads.for_chunks(resources, MIN_CHUNK, |_, chunk| {
         set_pairs_chunk(chunk, pairs, &specs)
     })

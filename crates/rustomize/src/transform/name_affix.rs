@@ -24,7 +24,7 @@ pub fn apply(
     specs: &[FieldSpec],
     threads: &crate::parallel::Pool,
 ) -> Result<(), String> {
-    let specs = SpecSet::new(specs, None);
+    let specs = SpecSet::compiled(specs, None);
     threads.for_chunks(resources, super::MIN_CHUNK, |_, chunk| {
         apply_chunk(chunk, prefix, suffix, &specs)
     })

@@ -13,7 +13,7 @@
 
 use rustomize_yaml::{Map, Value};
 
-use crate::fieldspec::{Compiled, FieldSpec, Leaf, SpecSet};
+use crate::fieldspec::{Compiled, FieldSpec, Leaf, SpecSet, SpecSetRef};
 use crate::plugins::SubjectMode;
 use crate::resource::{Gvk, Resource};
 
@@ -45,7 +45,7 @@ pub fn apply(
 /// `metadata/namespace` (always set) and the configured ones.
 pub struct NamespaceSpecs<'a> {
     meta: Compiled<'static>,
-    specs: SpecSet<'a>,
+    specs: SpecSetRef<'a>,
 }
 
 impl<'a> NamespaceSpecs<'a> {
@@ -53,7 +53,7 @@ impl<'a> NamespaceSpecs<'a> {
     pub fn new(specs: &'a [FieldSpec]) -> Self {
         NamespaceSpecs {
             meta: Compiled::owned(FieldSpec::new("", "", "", "metadata/namespace", true)),
-            specs: SpecSet::new(specs, None),
+            specs: SpecSet::compiled(specs, None),
         }
     }
 }

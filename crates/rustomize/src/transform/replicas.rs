@@ -47,7 +47,7 @@ fn apply_one(
     specs: &[FieldSpec],
 ) -> Result<(), String> {
     let mut found = false;
-    for compiled in SpecSet::new(specs, None).all() {
+    for compiled in SpecSet::compiled(specs, None).all() {
         let spec: &FieldSpec = &compiled.spec;
         for resource in resources.iter_mut() {
             // Most resources bear none of the entry's names: rule them out
