@@ -58,7 +58,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rustomize::load::kustomization::Kustomization;
 use rustomize::load::KUSTOMIZATION_FILE_NAMES;
 
-use super::{fail, one_line, to_stderr, write_output, LoadFlags, MAX_ERROR_LINE};
+use super::{fail, one_line, to_stderr, write_output_taking, LoadFlags, MAX_ERROR_LINE};
 
 /// Flags of `rustomize build` for building many roots at once.
 #[derive(clap::Args, Debug)]
@@ -860,6 +860,11 @@ pub(crate) fn build_all(
             out.display()
         ));
     }
+    // Each root is written to a temporary file, checked as it is written.
+    let options = rustomize::BuildOptions {
+        check_printable_on_write: true,
+        ..options
+    };
     let outcomes = run_all(
         &roots,
         &options,
@@ -871,8 +876,9 @@ pub(crate) fn build_all(
             if let Some(parent) = path.parent() {
                 fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
             }
-            write_output(&build, &path)?;
-            Ok(Outcome::Built(build.warnings().to_vec(), Vec::new()))
+            let warnings = build.warnings().to_vec();
+            write_output_taking(build, &path)?;
+            Ok(Outcome::Built(warnings, Vec::new()))
         },
     );
     let (mut built, mut failed, mut skipped) = (0, 0, 0);

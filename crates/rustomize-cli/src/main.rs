@@ -733,8 +733,46 @@ fn cause(e: &io::Error) -> String {
 /// file belongs to whoever ran the build (a file left as it is keeps all of
 /// that).
 fn write_output(build: &rustomize::Build, path: &Path) -> Result<(), String> {
+    write_resolved(build, outfile::resolve(path)?, path)
+}
+
+/// [`write_output`], taking the build: written to a file or stream, its
+/// resources are freed as they are written ([`rustomize::Build::write_into`]),
+/// for `build --all`, which drops each build once written.
+///
+/// A build made with `check_printable_on_write` fails here as it would have
+/// failed to build (the error is the build's, without the path of the
+/// output): a file's temporary file is dropped, and other outputs are
+/// checked before anything is written.
+fn write_output_taking(build: rustomize::Build, path: &Path) -> Result<(), String> {
     use outfile::Output;
-    match outfile::resolve(path)? {
+    let output = outfile::resolve(path)?;
+    let Output::File(target, keep) = output else {
+        build.check_printable().map_err(|e| e.to_string())?;
+        return write_resolved(&build, output, path);
+    };
+    let mut unprintable = None;
+    let written = outfile::replace(&target, keep, path, |file| {
+        build
+            .write_into(io::BufWriter::with_capacity(1 << 16, file))
+            .inspect_err(|e| {
+                unprintable = rustomize::Build::unprintable_error(e).map(ToString::to_string);
+            })
+    });
+    match unprintable {
+        Some(cause) => Err(cause),
+        None => written,
+    }
+}
+
+/// [`write_output`] to the output `path` resolved to.
+fn write_resolved(
+    build: &rustomize::Build,
+    output: outfile::Output,
+    path: &Path,
+) -> Result<(), String> {
+    use outfile::Output;
+    match output {
         Output::Stream(stream) => {
             outfile::write_stream(&stream, path, |file| write_yaml(build, file))
         }

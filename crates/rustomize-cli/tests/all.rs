@@ -215,6 +215,73 @@ fn failures_are_one_line_each_and_exit_1() {
     assert!(!Path::new(&out_dir).join("broken/b.yaml").exists());
 }
 
+/// `build --all` leaves the check that kustomize can print every value to
+/// the writer (each resource just before it is written): a root that fails
+/// it fails with its one-root build's error line, writes nothing, and leaves
+/// an output file it had untouched.
+#[test]
+fn unprintable_roots_fail_as_their_one_root_builds_do() {
+    let t = Tree::new("unprintable");
+    let cm = |name: &str, data: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n{data}")
+    };
+    t.write("ok/kustomization.yaml", "resources:\n- cm.yaml\n");
+    t.write("ok/cm.yaml", &cm("ok", "  k: v\n"));
+    // Printable documents before and after the one that is not, in output
+    // order; two causes in it (the first in the object's order is reported).
+    t.write("nan/kustomization.yaml", "resources:\n- cm.yaml\n");
+    t.write(
+        "nan/cm.yaml",
+        &format!(
+            "{}---\n{}---\n{}",
+            cm("a", "  k: v\n"),
+            cm("b", "  k: v\nspec:\n  y: -.inf\n  x: .nan\n"),
+            cm("c", "  k: v\n")
+        ),
+    );
+    t.write("nel/kustomization.yaml", "resources:\n- cm.yaml\n");
+    t.write("nel/cm.yaml", &cm("nel", "  \"a\\u0085b\": v\n"));
+    let out_dir = t.path("out");
+    for threads in ["1", "2"] {
+        let _ = fs::remove_dir_all(&out_dir);
+        t.write("out/nan.yaml", "old\n");
+        let out = run(&[
+            "build",
+            "--all",
+            &t.path(""),
+            "-o",
+            &out_dir,
+            "--keep-going",
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = lines(&out.stderr);
+        let errors: Vec<&String> = stderr.iter().filter(|l| l.starts_with("Error: ")).collect();
+        for (root, error) in ["nan", "nel"].iter().zip(&errors) {
+            let one = run(&["build", &t.path(root)]);
+            assert_eq!(one.status.code(), Some(1));
+            let one = String::from_utf8_lossy(&one.stderr);
+            let cause = one.trim_end().strip_prefix("Error: ").unwrap();
+            assert_eq!(
+                **error,
+                format!("Error: {root}: {cause}"),
+                "threads {threads}"
+            );
+        }
+        assert_eq!(errors.len(), 2, "{stderr:?}");
+        assert_eq!(fs::read_to_string(t.path("out/nan.yaml")).unwrap(), "old\n");
+        assert!(!Path::new(&out_dir).join("nel.yaml").exists());
+        assert!(Path::new(&out_dir).join("ok.yaml").is_file());
+        // No temporary file is left behind.
+        let left: Vec<_> = fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+    }
+}
+
 #[test]
 fn affected_prints_the_roots_reading_a_file() {
     let t = shared_tree("affected");

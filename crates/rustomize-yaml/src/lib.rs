@@ -53,7 +53,9 @@ mod writer;
 pub struct ReadmeDoctests;
 
 pub use map::{Map, MapHasher};
-pub use ordered::{write_documents_on, write_documents_to, SpawnedThreads, WorkerThreads};
+pub use ordered::{
+    write_documents_on, write_documents_taking, write_documents_to, SpawnedThreads, WorkerThreads,
+};
 pub use reader::{parse_documents, ParseError, ParseLimits, KUSTOMIZE_MAX_DEPTH, NODE_BYTES};
 #[doc(hidden)]
 pub use reader::{parse_documents_fast, parse_documents_fast_saphyr, parse_documents_reference};

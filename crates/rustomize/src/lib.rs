@@ -202,6 +202,18 @@ pub struct BuildOptions {
     /// resource file is parsed once for all of them (see [`cache`]). None: the
     /// build parses everything itself.
     pub run_cache: Option<std::sync::Arc<cache::RunCache>>,
+    /// Leaves the check that kustomize can print every value (no NaN or
+    /// infinity, no NEL in a key) to [`Build::write_into`], which makes it on
+    /// each resource just before writing it, while the resource is in the
+    /// processor's caches for the writer, and fails with the error the build
+    /// would have failed with, before anything of that resource is written.
+    /// Other readers of such a build call [`Build::check_printable`] first.
+    /// Single-threaded builds only (a build on several threads makes the
+    /// check anyway: the walk also shares the writing out between them).
+    /// For `rustomize build --all`, which writes each root to a temporary
+    /// file with [`Build::write_into`]. Default false.
+    #[doc(hidden)]
+    pub check_printable_on_write: bool,
 }
 
 /// What kustomize logs when both `sortOptions` and `--reorder` set the order.
@@ -233,6 +245,7 @@ impl Default for BuildOptions {
             exec: exec::ExecOptions::default(),
             remote: RemoteOptions::default(),
             run_cache: None,
+            check_printable_on_write: false,
         }
     }
 }
@@ -575,10 +588,14 @@ fn build_here(
         }
     };
     cx.warnings.extend(var_warnings);
+    // A build on one thread shares no writing out, so the walk is needed for
+    // the check alone, which the caller may leave to the writer.
+    let check_on_write = options.check_printable_on_write && !cx.threads.is_parallel();
     let unprintable = finish_each(
         &mut resources,
         !acc.vars.is_empty(),
         &buildmeta::annotations_to_strip(&k.build_metadata),
+        !check_on_write,
         &cx.threads,
     )?;
     let order = match (&k.sort_order, &options.reorder) {
@@ -616,6 +633,7 @@ fn build_here(
         leftovers: output::Leftovers(resources),
         threads,
         pool: Arc::downgrade(pool),
+        check_printable_on_write: check_on_write,
     })
 }
 
@@ -710,14 +728,17 @@ type Finished = (Vec<usize>, Vec<(usize, Unprintable)>);
 /// - removing the bookkeeping annotations `strip`
 ///   ([`buildmeta::strip_annotations`]; kustomize does it after sorting and
 ///   labelling, which touch neither these annotations nor the id),
-/// - the walk over every node for what kustomize cannot print (the error
-///   is reported by [`first_unprintable`] after sorting, in output order).
+/// - with `walk`, the walk over every node for what kustomize cannot print
+///   (the error is reported by [`first_unprintable`] after sorting, in
+///   output order; without it [`output::Build::write_into`] checks each
+///   resource as it writes it).
 ///
 /// Returns the unprintable resources by their position after the drop.
 fn finish_each(
     resources: &mut Vec<resource::Resource>,
     vars: bool,
     strip: &[&str],
+    walk: bool,
     threads: &parallel::Pool,
 ) -> Result<Vec<(usize, Unprintable)>, Error> {
     // Small jobs for small builds: resources come in input order, and a
@@ -745,6 +766,9 @@ fn finish_each(
                 continue;
             }
             buildmeta::strip_annotations(r, strip);
+            if !walk {
+                continue;
+            }
             let mut guess = 0;
             let cause = r
                 .object()
@@ -815,16 +839,40 @@ fn first_unprintable(
         .find_map(|(r, at)| causes.remove(at).map(|cause| (r, cause)));
     match found {
         None => Ok(()),
-        Some((r, Unprintable::Value(value))) => Err(Error::UnsupportedValue {
-            path: r.origin().to_path_buf(),
-            id: r.id().to_string(),
-            value,
-        }),
-        Some((r, Unprintable::NelKey(key))) => Err(Error::NelInKey {
-            path: r.origin().to_path_buf(),
-            id: r.id().to_string(),
-            key,
-        }),
+        Some((r, cause)) => Err(cause.error(r.origin(), &r.id().to_string())),
+    }
+}
+
+/// Whether kustomize can print `object`, the resource `id` read from
+/// `path`: the error it fails with if not (the first cause in the order
+/// [`finish_each`]'s walk finds it).
+pub(crate) fn check_printable_object(
+    object: &rustomize_yaml::Map,
+    path: &std::path::Path,
+    id: &dyn std::fmt::Display,
+) -> Result<(), Error> {
+    let mut guess = 0;
+    object
+        .iter()
+        .try_for_each(|(k, v)| check_printable(k, v, 0, &mut guess))
+        .map_err(|cause| cause.error(path, &id.to_string()))
+}
+
+impl Unprintable {
+    /// The build's error for this cause in the resource `id` read from `path`.
+    fn error(self, path: &std::path::Path, id: &str) -> Error {
+        match self {
+            Unprintable::Value(value) => Error::UnsupportedValue {
+                path: path.to_path_buf(),
+                id: id.to_owned(),
+                value,
+            },
+            Unprintable::NelKey(key) => Error::NelInKey {
+                path: path.to_path_buf(),
+                id: id.to_owned(),
+                key,
+            },
+        }
     }
 }
 

@@ -98,6 +98,14 @@ impl Resource {
         std::mem::replace(&mut self.value, Value::Null)
     }
 
+    /// Whether kustomize can print the object: the build's error if not.
+    fn check_printable(&self) -> Result<(), crate::Error> {
+        match &self.value {
+            Value::Map(object) => crate::check_printable_object(object, &self.origin, &self.id),
+            _ => Ok(()),
+        }
+    }
+
     /// The object as the YAML document `kustomize build` prints for it
     /// (without a `---` separator).
     pub fn to_yaml(&self) -> String {
@@ -164,6 +172,9 @@ pub struct Build {
     /// The build's pool, while it is up ([`crate::build_then`]): the writer's
     /// workers run there rather than on threads started for the write.
     pub(crate) pool: std::sync::Weak<crate::parallel::Pool>,
+    /// The build left the check that every value can be printed to the
+    /// writer ([`crate::BuildOptions::check_printable_on_write`]).
+    pub(crate) check_printable_on_write: bool,
 }
 
 impl Build {
@@ -236,6 +247,66 @@ impl Build {
             )?,
         }
         out.flush()
+    }
+
+    /// [`Build::write_to`], taking the build: with one thread (and no pool up)
+    /// each resource is freed as soon as it is written, while its nodes are
+    /// still in the processor's caches, rather than walked from memory again
+    /// when the build is dropped. For callers that drop the build after
+    /// writing it (`rustomize build --all` writes hundreds). The bytes are
+    /// [`Build::write_to`]'s.
+    ///
+    /// # Errors
+    /// The first error of `out` (nothing more is written after it).
+    ///
+    /// A build made with [`crate::BuildOptions::check_printable_on_write`]
+    /// is checked here, each resource just before it is written: the first
+    /// that kustomize cannot print fails the write with the build's error
+    /// (an [`io::Error`] wrapping the [`crate::Error`], see
+    /// [`Build::unprintable_error`]), and nothing of it or after it is
+    /// written. The caller discards what was written before (a temporary
+    /// file), as the build would have failed.
+    pub fn write_into(mut self, mut out: impl io::Write) -> io::Result<()> {
+        let pool = self.pool.upgrade();
+        if self.threads > 1 || pool.is_some_and(|p| p.writer_threads().is_some()) {
+            return self.write_to(out);
+        }
+        let check = self.check_printable_on_write;
+        let resources = std::mem::take(&mut self.resources);
+        rustomize_yaml::write_documents_taking(
+            resources,
+            Resource::value,
+            |r| match check {
+                true => r.check_printable().map_err(io::Error::other),
+                false => Ok(()),
+            },
+            &mut out,
+        )?;
+        out.flush()
+    }
+
+    /// Fails with the build's error if kustomize cannot print one of the
+    /// resources (NaN, an infinity, a NEL in a key): the check a build made
+    /// with [`crate::BuildOptions::check_printable_on_write`] left to the
+    /// writer, for callers that read such a build otherwise. Always `Ok` for
+    /// other builds (the build itself failed).
+    ///
+    /// # Errors
+    /// [`crate::Error::UnsupportedValue`] or [`crate::Error::NelInKey`] for
+    /// the first such resource in output order.
+    pub fn check_printable(&self) -> Result<(), crate::Error> {
+        if !self.check_printable_on_write {
+            return Ok(());
+        }
+        self.resources
+            .iter()
+            .try_for_each(Resource::check_printable)
+    }
+
+    /// The build's error inside an error of [`Build::write_into`], if that
+    /// is what failed the write (rather than the output).
+    pub fn unprintable_error(error: &io::Error) -> Option<&crate::Error> {
+        error.get_ref()?.downcast_ref::<crate::Error>()
     }
 
     /// Every image reference in the output, in document order (see

@@ -41,6 +41,11 @@ impl Pool {
         Pool { pool: None }
     }
 
+    /// Whether jobs run on a pool's threads (false: in sequence here).
+    pub fn is_parallel(&self) -> bool {
+        self.pool.is_some()
+    }
+
     /// Runs `f` with a pool of `threads` threads, on one of them (the calling
     /// thread waits), and drops the pool when `f` returns. With one thread, or
     /// when no pool can be started (the build goes on in sequence), `f` runs
