@@ -873,7 +873,11 @@ pub(crate) fn build_all(
         !flags.keep_going,
         |root, build| {
             let path = root.output(out);
-            if let Some(parent) = path.parent() {
+            if let Some(parent) = path.parent().filter(|p| !p.is_dir()) {
+                // A root kustomize cannot print fails with that, and no
+                // directory is made for it (the check is otherwise made
+                // while writing).
+                build.check_printable().map_err(|e| e.to_string())?;
                 fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
             }
             let warnings = build.warnings().to_vec();

@@ -741,12 +741,18 @@ fn write_output(build: &rustomize::Build, path: &Path) -> Result<(), String> {
 /// for `build --all`, which drops each build once written.
 ///
 /// A build made with `check_printable_on_write` fails here as it would have
-/// failed to build (the error is the build's, without the path of the
-/// output): a file's temporary file is dropped, and other outputs are
-/// checked before anything is written.
+/// failed to build, with the build's error (without the path of the output)
+/// before any error of the output: a file's temporary file is dropped, and
+/// other outputs are checked before anything is written.
 fn write_output_taking(build: rustomize::Build, path: &Path) -> Result<(), String> {
     use outfile::Output;
-    let output = outfile::resolve(path)?;
+    let output = match outfile::resolve(path) {
+        Ok(output) => output,
+        Err(e) => {
+            build.check_printable().map_err(|e| e.to_string())?;
+            return Err(e);
+        }
+    };
     let Output::File(target, keep) = output else {
         build.check_printable().map_err(|e| e.to_string())?;
         return write_resolved(&build, output, path);

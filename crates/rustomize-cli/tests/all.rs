@@ -241,6 +241,19 @@ fn unprintable_roots_fail_as_their_one_root_builds_do() {
     );
     t.write("nel/kustomization.yaml", "resources:\n- cm.yaml\n");
     t.write("nel/cm.yaml", &cm("nel", "  \"a\\u0085b\": v\n"));
+    // In a directory of its own: none is made for it.
+    t.write("team/nan/kustomization.yaml", "resources:\n- cm.yaml\n");
+    t.write("team/nan/cm.yaml", &cm("t", "  k: v\nspec:\n  x: .inf\n"));
+    // The managed-by label replaces the value before kustomize prints it
+    // (fixture buildmeta-managedby-replaces-unprintable): built.
+    t.write(
+        "label/kustomization.yaml",
+        "resources:\n- cm.yaml\nbuildMetadata: [managedByLabel]\n",
+    );
+    t.write(
+        "label/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: l\n  labels:\n    app.kubernetes.io/managed-by: .nan\n",
+    );
     let out_dir = t.path("out");
     for threads in ["1", "2"] {
         let _ = fs::remove_dir_all(&out_dir);
@@ -258,7 +271,8 @@ fn unprintable_roots_fail_as_their_one_root_builds_do() {
         assert_eq!(out.status.code(), Some(1));
         let stderr = lines(&out.stderr);
         let errors: Vec<&String> = stderr.iter().filter(|l| l.starts_with("Error: ")).collect();
-        for (root, error) in ["nan", "nel"].iter().zip(&errors) {
+        let failing = ["nan", "nel", "team/nan"];
+        for (root, error) in failing.iter().zip(&errors) {
             let one = run(&["build", &t.path(root)]);
             assert_eq!(one.status.code(), Some(1));
             let one = String::from_utf8_lossy(&one.stderr);
@@ -269,16 +283,20 @@ fn unprintable_roots_fail_as_their_one_root_builds_do() {
                 "threads {threads}"
             );
         }
-        assert_eq!(errors.len(), 2, "{stderr:?}");
+        assert_eq!(errors.len(), failing.len(), "{stderr:?}");
+        assert!(!Path::new(&out_dir).join("team").exists());
         assert_eq!(fs::read_to_string(t.path("out/nan.yaml")).unwrap(), "old\n");
         assert!(!Path::new(&out_dir).join("nel.yaml").exists());
         assert!(Path::new(&out_dir).join("ok.yaml").is_file());
+        let label = run(&["build", &t.path("label")]);
+        assert!(label.status.success());
+        assert!(fs::read(t.path("out/label.yaml")).unwrap() == label.stdout);
         // No temporary file is left behind.
         let left: Vec<_> = fs::read_dir(&out_dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(left.len(), 2, "{left:?}");
+        assert_eq!(left.len(), 3, "{left:?}");
     }
 }
 

@@ -222,11 +222,13 @@ where
 /// tree from memory again (for `build --all`, which frees every root's
 /// output once written, that walk was ~4% of the run). `check` runs on each
 /// document just before it is written (and brings it into the caches for
-/// the writer); its error ends the write there (what was buffered of the
-/// documents before it is not written).
+/// the writer); its error ends the write there (what this function buffered
+/// of the documents before it is not written). A check's error comes before
+/// the sink's: once the sink failed, the documents left are still checked.
 ///
 /// # Errors
-/// The first error of `check` or of `sink`; nothing more is written after it.
+/// The first error of `check`, else the first error of `sink` (nothing more
+/// is written after either).
 pub fn write_documents_taking<T>(
     docs: impl IntoIterator<Item = T>,
     value: impl Fn(&T) -> &Value,
@@ -235,12 +237,18 @@ pub fn write_documents_taking<T>(
 ) -> io::Result<()> {
     let mut buf = String::new();
     let mut drain = WriteDrain(sink);
-    for (i, doc) in docs.into_iter().enumerate() {
+    let mut docs = docs.into_iter();
+    let mut first = true;
+    while let Some(doc) = docs.next() {
         check(&doc)?;
-        if i > 0 {
+        if !first {
             buf.push_str("---\n");
         }
-        write_document_drained(value(&doc), &mut buf, &mut drain)?;
+        first = false;
+        if let Err(e) = write_document_drained(value(&doc), &mut buf, &mut drain) {
+            docs.try_for_each(|rest| check(&rest))?;
+            return Err(e);
+        }
         drop(doc);
     }
     drain.drain(&mut buf)
@@ -544,8 +552,6 @@ mod tests {
         }
     }
 
-    /// Guesses of each document's size share the documents out differently,
-    /// never the bytes: right, wrong, zero, huge, or only for some.
     #[test]
     fn the_taking_writer_gives_the_sequential_bytes_and_stops_at_a_failed_check() {
         let docs = docs();
@@ -572,9 +578,41 @@ mod tests {
         assert_eq!(outcome.unwrap_err().to_string(), "unprintable");
         assert_eq!(checked.get(), 4);
         let first_three = crate::write_documents(docs.iter().take(3));
-        assert!(first_three.as_bytes().starts_with(&out));
+        assert!(!out.is_empty() && first_three.as_bytes().starts_with(&out));
+        // The sink failing first: the documents left are still checked, and
+        // a failed check is the error.
+        checked.set(0);
+        let mut sink = Failing {
+            left: FLUSH_AT,
+            calls: 0,
+            panics: false,
+        };
+        let outcome = write_documents_taking(
+            docs.iter().take(10),
+            |d| *d,
+            |_| {
+                checked.set(checked.get() + 1);
+                match checked.get() {
+                    8 => Err(io::Error::other("unprintable")),
+                    _ => Ok(()),
+                }
+            },
+            &mut sink,
+        );
+        assert_eq!(outcome.unwrap_err().to_string(), "unprintable");
+        assert_eq!(checked.get(), 8);
+        // With no failing check, the sink's error.
+        let mut sink = Failing {
+            left: FLUSH_AT,
+            calls: 0,
+            panics: false,
+        };
+        let outcome = write_documents_taking(docs.iter().take(10), |d| *d, |_| Ok(()), &mut sink);
+        assert_eq!(outcome.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
     }
 
+    /// Guesses of each document's size share the documents out differently,
+    /// never the bytes: right, wrong, zero, huge, or only for some.
     #[test]
     fn size_guesses_never_change_the_bytes() {
         let docs = docs();

@@ -588,6 +588,11 @@ fn build_here(
         }
     };
     cx.warnings.extend(var_warnings);
+    let managed_by = (options.managed_by_label
+        || k.build_metadata
+            .iter()
+            .any(|o| o == buildmeta::OPTION_MANAGED_BY))
+    .then_some(options.managed_by.as_str());
     // A build on one thread shares no writing out, so the walk is needed for
     // the check alone, which the caller may leave to the writer.
     let check_on_write = options.check_printable_on_write && !cx.threads.is_parallel();
@@ -609,15 +614,14 @@ fn build_here(
         (None, None) => SortOrder::default_legacy(),
     };
     let before = sort::sort(&mut resources, &order, &cx.threads);
-    let managed_by = (options.managed_by_label
-        || k.build_metadata
-            .iter()
-            .any(|o| o == buildmeta::OPTION_MANAGED_BY))
-    .then_some(options.managed_by.as_str());
     buildmeta::label(&mut resources, managed_by).map_err(|message| Error::Transform {
         path: k.path.clone(),
         message,
     })?;
+    let unprintable = match managed_by {
+        Some(_) if !unprintable.is_empty() => recheck_unprintable(&resources, &before, unprintable),
+        _ => unprintable,
+    };
     first_unprintable(&resources, &before, unprintable)?;
     // The output takes each resource's id and object; the rest of the build's
     // resources goes along unfreed (see `output::Leftovers`). On the build's
@@ -843,6 +847,41 @@ fn first_unprintable(
     }
 }
 
+/// The resources [`finish_each`] found unprintable, by their position
+/// before sorting (`before` from [`sort::sort`]; `resources` sorted),
+/// checked again after the managed-by label: kustomize checks each object
+/// as it prints it, and the label replaces a value (`.nan`, say) the walk
+/// found there. Those the label made printable are left out.
+fn recheck_unprintable(
+    resources: &[resource::Resource],
+    before: &[usize],
+    unprintable: Vec<(usize, Unprintable)>,
+) -> Vec<(usize, Unprintable)> {
+    let mut now = vec![usize::MAX; before.len()];
+    for (k, &at) in before.iter().enumerate() {
+        if let Some(n) = now.get_mut(at) {
+            *n = k;
+        }
+    }
+    unprintable
+        .into_iter()
+        .filter_map(|(at, _)| {
+            let r = resources.get(*now.get(at)?)?;
+            Some((at, unprintable_cause(r.object())?))
+        })
+        .collect()
+}
+
+/// What kustomize cannot print in `object`: the first cause in the order
+/// [`finish_each`]'s walk finds it.
+fn unprintable_cause(object: &rustomize_yaml::Map) -> Option<Unprintable> {
+    let mut guess = 0;
+    object
+        .iter()
+        .try_for_each(|(k, v)| check_printable(k, v, 0, &mut guess))
+        .err()
+}
+
 /// Whether kustomize can print `object`, the resource `id` read from
 /// `path`: the error it fails with if not (the first cause in the order
 /// [`finish_each`]'s walk finds it).
@@ -851,11 +890,10 @@ pub(crate) fn check_printable_object(
     path: &std::path::Path,
     id: &dyn std::fmt::Display,
 ) -> Result<(), Error> {
-    let mut guess = 0;
-    object
-        .iter()
-        .try_for_each(|(k, v)| check_printable(k, v, 0, &mut guess))
-        .map_err(|cause| cause.error(path, &id.to_string()))
+    match unprintable_cause(object) {
+        None => Ok(()),
+        Some(cause) => Err(cause.error(path, &id.to_string())),
+    }
 }
 
 impl Unprintable {

@@ -224,8 +224,12 @@ impl Build {
     /// buffered here: wrap a file or socket in an [`io::BufWriter`].
     ///
     /// # Errors
-    /// The first error of `out` (nothing more is written after it).
+    /// The first error of `out` (nothing more is written after it); for a
+    /// build made with [`crate::BuildOptions::check_printable_on_write`],
+    /// first the error [`Build::check_printable`] gives, before anything is
+    /// written.
     pub fn write_to(&self, mut out: impl io::Write) -> io::Result<()> {
+        self.check_printable().map_err(io::Error::other)?;
         let pool = self.pool.upgrade();
         match pool
             .as_deref()
@@ -268,7 +272,12 @@ impl Build {
     /// file), as the build would have failed.
     pub fn write_into(mut self, mut out: impl io::Write) -> io::Result<()> {
         let pool = self.pool.upgrade();
-        if self.threads > 1 || pool.is_some_and(|p| p.writer_threads().is_some()) {
+        if self.threads > 1
+            || pool.is_some_and(|p| p.writer_threads().is_some())
+            || (self.check_printable_on_write && !rustomize_yaml::stack::is_on_deep_stack())
+        {
+            // Checked first (on a deep stack: the check recurses once per
+            // level of nesting), then written.
             return self.write_to(out);
         }
         let check = self.check_printable_on_write;
@@ -298,9 +307,12 @@ impl Build {
         if !self.check_printable_on_write {
             return Ok(());
         }
-        self.resources
-            .iter()
-            .try_for_each(Resource::check_printable)
+        // The walk recurses once per level of nesting (up to 10,000).
+        rustomize_yaml::stack::on_deep_stack(|| {
+            self.resources
+                .iter()
+                .try_for_each(Resource::check_printable)
+        })
     }
 
     /// The build's error inside an error of [`Build::write_into`], if that

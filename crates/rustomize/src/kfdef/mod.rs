@@ -106,6 +106,7 @@ impl Rendered {
             all.warnings.append(&mut app.build.warnings);
             all.image_fields.append(&mut app.build.image_fields);
             all.threads = all.threads.max(app.build.threads);
+            all.check_printable_on_write |= app.build.check_printable_on_write;
         }
         all
     }
