@@ -17,6 +17,13 @@ fn run(args: &[&str]) -> Output {
     rustomize().args(args).output().expect("run rustomize")
 }
 
+/// `rustomize build --all TREE -o OUT_DIR` with `flags` after.
+fn build_all(tree: &str, out_dir: &str, flags: &[&str]) -> Output {
+    let mut args = vec!["build", "--all", tree, "-o", out_dir];
+    args.extend_from_slice(flags);
+    run(&args)
+}
+
 fn lines(bytes: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(bytes)
         .lines()
@@ -114,16 +121,11 @@ fn build_all_equals_one_build_per_root() {
     let out_dir = t.path("out");
     for threads in ["1", "3"] {
         let _ = fs::remove_dir_all(&out_dir);
-        let out = run(&[
-            "build",
-            "--all",
+        let out = build_all(
             &t.path(""),
-            "-o",
             &out_dir,
-            "--include-bases",
-            "--threads",
-            threads,
-        ]);
+            &["--include-bases", "--threads", threads],
+        );
         assert!(
             out.status.success(),
             "{}",
@@ -177,16 +179,7 @@ fn failures_are_one_line_each_and_exit_1() {
         "resources:\n- missing.yaml\n",
     );
     let out_dir = t.path("out");
-    let out = run(&[
-        "build",
-        "--all",
-        &t.path(""),
-        "-o",
-        &out_dir,
-        "--keep-going",
-        "--threads",
-        "1",
-    ]);
+    let out = build_all(&t.path(""), &out_dir, &["--keep-going", "--threads", "1"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = lines(&out.stderr);
     let errors: Vec<&String> = stderr.iter().filter(|l| l.starts_with("Error: ")).collect();
@@ -199,15 +192,7 @@ fn failures_are_one_line_each_and_exit_1() {
     }
     // Without --keep-going, one thread: nothing starts after broken/a fails.
     let _ = fs::remove_dir_all(&out_dir);
-    let out = run(&[
-        "build",
-        "--all",
-        &t.path(""),
-        "-o",
-        &out_dir,
-        "--threads",
-        "1",
-    ]);
+    let out = build_all(&t.path(""), &out_dir, &["--threads", "1"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("built 2 of 4 roots into "), "{stderr}");
@@ -258,16 +243,11 @@ fn unprintable_roots_fail_as_their_one_root_builds_do() {
     for threads in ["1", "2"] {
         let _ = fs::remove_dir_all(&out_dir);
         t.write("out/nan.yaml", "old\n");
-        let out = run(&[
-            "build",
-            "--all",
+        let out = build_all(
             &t.path(""),
-            "-o",
             &out_dir,
-            "--keep-going",
-            "--threads",
-            threads,
-        ]);
+            &["--keep-going", "--threads", threads],
+        );
         assert_eq!(out.status.code(), Some(1));
         let stderr = lines(&out.stderr);
         let errors: Vec<&String> = stderr.iter().filter(|l| l.starts_with("Error: ")).collect();
@@ -346,14 +326,7 @@ fn kubeflow_roots_equal_one_root_builds() {
     }
     let out_dir = Tree::new("kubeflow");
     let tree_arg = tree.to_string_lossy().into_owned();
-    let out = run(&[
-        "build",
-        "--all",
-        &tree_arg,
-        "-o",
-        &out_dir.path(""),
-        "--keep-going",
-    ]);
+    let out = build_all(&tree_arg, &out_dir.path(""), &["--keep-going"]);
     let roots = lines(&run(&["build", "--all", &tree_arg, "--list"]).stdout);
     assert!(roots.len() > 50, "{roots:?}");
     let mut failed = 0;

@@ -552,6 +552,29 @@ mod tests {
         }
     }
 
+    /// A check that counts its calls in `checked` and fails the `n`th.
+    fn fails_at(
+        n: usize,
+        checked: &std::cell::Cell<usize>,
+    ) -> impl Fn(&&Value) -> io::Result<()> + '_ {
+        move |_| {
+            checked.set(checked.get() + 1);
+            match checked.get() == n {
+                true => Err(io::Error::other("unprintable")),
+                false => Ok(()),
+            }
+        }
+    }
+
+    /// A sink that fails the first time the writer flushes to it.
+    fn failing_at_first_flush() -> Failing {
+        Failing {
+            left: FLUSH_AT,
+            calls: 0,
+            panics: false,
+        }
+    }
+
     #[test]
     fn the_taking_writer_gives_the_sequential_bytes_and_stops_at_a_failed_check() {
         let docs = docs();
@@ -566,13 +589,7 @@ mod tests {
         let outcome = write_documents_taking(
             docs.iter().take(10),
             |d| *d,
-            |_| {
-                checked.set(checked.get() + 1);
-                match checked.get() {
-                    4 => Err(io::Error::other("unprintable")),
-                    _ => Ok(()),
-                }
-            },
+            fails_at(4, &checked),
             &mut out,
         );
         assert_eq!(outcome.unwrap_err().to_string(), "unprintable");
@@ -582,31 +599,17 @@ mod tests {
         // The sink failing first: the documents left are still checked, and
         // a failed check is the error.
         checked.set(0);
-        let mut sink = Failing {
-            left: FLUSH_AT,
-            calls: 0,
-            panics: false,
-        };
+        let mut sink = failing_at_first_flush();
         let outcome = write_documents_taking(
             docs.iter().take(10),
             |d| *d,
-            |_| {
-                checked.set(checked.get() + 1);
-                match checked.get() {
-                    8 => Err(io::Error::other("unprintable")),
-                    _ => Ok(()),
-                }
-            },
+            fails_at(8, &checked),
             &mut sink,
         );
         assert_eq!(outcome.unwrap_err().to_string(), "unprintable");
         assert_eq!(checked.get(), 8);
         // With no failing check, the sink's error.
-        let mut sink = Failing {
-            left: FLUSH_AT,
-            calls: 0,
-            panics: false,
-        };
+        let mut sink = failing_at_first_flush();
         let outcome = write_documents_taking(docs.iter().take(10), |d| *d, |_| Ok(()), &mut sink);
         assert_eq!(outcome.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
     }
